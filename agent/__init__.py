@@ -1,0 +1,1 @@
+"""Palisade agent: reports what is really on a host."""

@@ -1,0 +1,29 @@
+"""One snapshot of a host: every collector, each failure recorded, never fatal."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from palisade.agent.collectors import authorized_keys, host, listeners
+from palisade.shared.proto import facts_pb2
+
+log = logging.getLogger("palisade.agent")
+
+
+def collect_snapshot(instance_id: str = "", host_root: str = "/") -> facts_pb2.Snapshot:
+    snap = facts_pb2.Snapshot(snapshot_id=uuid.uuid4().hex, instance_id=instance_id,
+                              collected_at_ms=int(time.time() * 1000))
+    steps = [
+        ("host", lambda: snap.host.CopyFrom(host.collect(instance_id, host_root))),
+        ("listeners", lambda: snap.listeners.extend(listeners.collect())),
+        ("authorized_keys", lambda: snap.authorized_keys.extend(authorized_keys.collect(host_root))),
+    ]
+    for name, step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - one broken collector must not hide the others
+            log.exception("collector %s failed", name)
+            snap.errors.append(facts_pb2.CollectorError(collector=name, message=str(exc)[:500]))
+    return snap

@@ -1,0 +1,1 @@
+"""Palisade auditor: the cloud-side model, cross-checks, alerts and dashboard."""

@@ -1,0 +1,143 @@
+"""The auditor's gRPC side: enrolment and the agents' report streams (grpc.aio).
+
+Identity comes from the client certificate only: the CN the CA wrote at
+enrolment, checked against the serial the store holds for that instance, so a
+certificate superseded by a re-enrolment stops working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+import grpc
+from cryptography import x509
+
+from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
+from palisade.auditor.store.store import Store, StoreError
+from palisade.shared.proto import agent_pb2, agent_pb2_grpc
+
+log = logging.getLogger("palisade.ingest")
+
+DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_MESSAGE_ID_LEN = 64
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class EnrollmentService(agent_pb2_grpc.EnrollmentServicer):
+    def __init__(self, store: Store, ca: CertificateAuthority):
+        self.store, self.ca = store, ca
+
+    async def Enroll(self, request: agent_pb2.EnrollRequest, context: grpc.aio.ServicerContext):
+        try:
+            x509.load_pem_x509_csr(request.csr_pem)
+        except ValueError:
+            # checked before the token is spent, so a broken agent does not burn it
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "InvalidCsr.Malformed: csr_pem is not a PEM PKCS#10 request")
+        try:
+            grant = await asyncio.to_thread(self.store.redeem_token, request.token, now_ms())
+        except StoreError as exc:
+            log.warning("enrolment refused: %s", exc.code)  # never log the token itself
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{exc.code}: {exc.message}")
+        try:
+            issued = self.ca.issue_client(request.csr_pem, grant.instance_id,
+                                          dt.datetime.now(dt.timezone.utc))
+        except EnrolmentRefused as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"InvalidCsr: {exc}")
+        await asyncio.to_thread(self.store.record_enrolment, grant.instance_id,
+                                request.hostname[:255], issued.serial, now_ms())
+        log.info("enrolled instance %s (token %s)", grant.instance_id, grant.token_id)
+        return agent_pb2.EnrollResponse(instance_id=grant.instance_id,
+                                        certificate_pem=issued.pem,
+                                        ca_certificate_pem=self.ca.cert_pem)
+
+
+@dataclass
+class PeerIdentity:
+    instance_id: str
+    serial: int
+
+
+def peer_identity(context: grpc.aio.ServicerContext) -> PeerIdentity | None:
+    auth = context.auth_context()
+    names = auth.get("x509_common_name") or []
+    pems = auth.get("x509_pem_cert") or []
+    if not names or not pems:
+        return None
+    cert = x509.load_pem_x509_certificate(pems[0])
+    return PeerIdentity(names[0].decode(), cert.serial_number)
+
+
+class IngestService(agent_pb2_grpc.IngestServicer):
+    def __init__(self, store: Store):
+        self.store = store
+
+    async def Report(self, request_iterator, context: grpc.aio.ServicerContext):
+        peer = peer_identity(context)
+        if peer is None:  # only reachable through a misconfigured port; TLS requires one
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                "a client certificate is required: enrol with `palisade-agent enroll`")
+        current = await asyncio.to_thread(self.store.current_cert_serial, peer.instance_id)
+        if current is None or current != str(peer.serial):
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"the certificate for {peer.instance_id} has been superseded or "
+                                "revoked; enrol again")
+        async for message in request_iterator:
+            if message.instance_id != peer.instance_id:
+                log.warning("instance %s sent a report for %r", peer.instance_id,
+                            message.instance_id[:128])
+                await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                    f"this certificate belongs to {peer.instance_id}; it cannot "
+                                    f"report for {message.instance_id[:128]!r}")
+            if not message.message_id or len(message.message_id) > MAX_MESSAGE_ID_LEN:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    f"message_id must be 1..{MAX_MESSAGE_ID_LEN} characters")
+            if message.WhichOneof("payload") is None:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    "a message carries a snapshot or an event")
+            try:
+                stored = await asyncio.to_thread(self.store.apply, message, now_ms())
+            except StoreError as exc:
+                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"{exc.code}: {exc.message}")
+            yield agent_pb2.Ack(message_id=message.message_id, duplicate=not stored)
+
+
+def _credentials(ca: CertificateAuthority, key_pem: bytes, chain_pem: bytes, mutual: bool):
+    # gRPC can only require client certificates or not ask for them at all, so
+    # enrolment (the agent has no certificate yet) gets its own port.
+    return grpc.ssl_server_credentials([(key_pem, chain_pem)],
+                                       root_certificates=ca.cert_pem if mutual else None,
+                                       require_client_auth=mutual)
+
+
+def _options(max_message_bytes: int) -> list[tuple[str, int]]:
+    return [("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.keepalive_time_ms", 60_000),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000)]
+
+
+async def start_grpc(store: Store, ca: CertificateAuthority, key_pem: bytes, chain_pem: bytes,
+                     ingest_address: str, enroll_address: str,
+                     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+    """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports."""
+    ingest_server = grpc.aio.server(options=_options(max_message_bytes))
+    agent_pb2_grpc.add_IngestServicer_to_server(IngestService(store), ingest_server)
+    ingest_port = ingest_server.add_secure_port(ingest_address,
+                                                _credentials(ca, key_pem, chain_pem, True))
+    enroll_server = grpc.aio.server(options=_options(64 * 1024))
+    agent_pb2_grpc.add_EnrollmentServicer_to_server(EnrollmentService(store, ca), enroll_server)
+    enroll_port = enroll_server.add_secure_port(enroll_address,
+                                                _credentials(ca, key_pem, chain_pem, False))
+    if ingest_port == 0 or enroll_port == 0:
+        raise OSError(f"cannot listen on {ingest_address} and {enroll_address}")
+    await ingest_server.start()
+    await enroll_server.start()
+    return [ingest_server, enroll_server], ingest_port, enroll_port

@@ -1,0 +1,117 @@
+"""`palisade serve`: the auditor process (store, CA, gRPC ingest, HTTP port)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from palisade.auditor.ingest import server as ingest
+from palisade.auditor.ingest.ca import CertificateAuthority
+from palisade.auditor.store.store import Store, sqlite_url
+from palisade.shared import tls
+
+log = logging.getLogger("palisade.auditor")
+
+STATE_FILE = "auditor.json"
+
+
+@dataclass
+class DataDir:
+    """Where an auditor keeps its CA, its SQLite database and its addresses."""
+
+    path: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.path / STATE_FILE
+
+    def ca(self) -> CertificateAuthority:
+        return CertificateAuthority.load_or_create(self.path / "ca")
+
+    def state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def db_url(self, override: str | None = None) -> str:
+        return override or self.state().get("db") or sqlite_url(self.path)
+
+    def store(self, db: str | None = None) -> Store:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return Store(self.db_url(db))
+
+    def write_state(self, state: dict) -> None:
+        # mode 0600: a PostgreSQL URL may carry a password
+        tls.write_secret(self.state_file, (json.dumps(state, indent=2) + "\n").encode())
+
+
+class _HealthHandler(BaseHTTPRequestHandler):
+    """The HTTP port: only /healthz until the API and dashboard are mounted here."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.path == "/healthz":
+            body, status = b'{"status": "ok"}\n', 200
+        else:
+            body, status = b'{"Code": "NotFound", "Message": "no such page"}\n', 404
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        log.debug("http: " + fmt, *args)
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def default_enroll_address(grpc_address: str) -> str:
+    """The enrolment port defaults to the ingest port + 1 (any free port when that is 0)."""
+    host, port = _split(grpc_address)
+    return f"{host}:{port + 1 if port else 0}"
+
+
+async def serve(data_dir: Path, grpc_address: str, http_address: str, db: str | None = None,
+                max_message_bytes: int = ingest.DEFAULT_MAX_MESSAGE_BYTES,
+                enroll_address: str | None = None) -> None:
+    d = DataDir(Path(data_dir))
+    d.path.mkdir(parents=True, exist_ok=True)
+    store = d.store(db)
+    ca = d.ca()
+    key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.timezone.utc))
+    enroll_address = enroll_address or default_enroll_address(grpc_address)
+    servers, grpc_port, enroll_port = await ingest.start_grpc(
+        store, ca, key_pem, chain_pem, grpc_address, enroll_address, max_message_bytes)
+    http_host, http_port = _split(http_address)
+    httpd = ThreadingHTTPServer((http_host, http_port), _HealthHandler)
+    threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
+    grpc_host = _split(grpc_address)[0]
+    state = {"grpc": f"{grpc_host}:{grpc_port}",
+             "enroll": f"{_split(enroll_address)[0]}:{enroll_port}", "http": f"{http_host}:{httpd.server_port}",
+             "db": store.url, "ca_pin": ca.pin}
+    d.write_state(state)
+    log.info("auditor listening: grpc %s, enrolment %s, http %s, store %s", state["grpc"],
+             state["enroll"], state["http"],
+             store.engine.url.render_as_string(hide_password=True))
+    print(json.dumps({k: state[k] for k in ("grpc", "enroll", "http")}), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    for server in servers:
+        await server.stop(grace=5)
+    httpd.shutdown()
+    store.close()

@@ -1,0 +1,235 @@
+"""The auditor's store: SQLAlchemy Core over SQLite (default) or PostgreSQL.
+
+Every write that answers an agent commits before the auditor acknowledges it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from palisade.auditor.store import history, schema
+from palisade.shared.proto import agent_pb2, facts_pb2
+
+TOKEN_BYTES = 24
+
+
+class StoreError(Exception):
+    """A request the store refuses; `code` is stable, the message says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class TokenGrant:
+    instance_id: str
+    token_id: str
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'palisade.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")  # an acknowledged message survives a power cut
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        self.engine: Engine = create_engine(url, future=True)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        # SQLite allows one writer; serialising here avoids "database is locked" retries.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        schema.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _writing(self):
+        return self._write_lock or _NullLock()
+
+    # -- enrolment -------------------------------------------------------------------------
+
+    def create_token(self, instance_id: str, now_ms: int, ttl_ms: int) -> str:
+        """Returns "<token id>.<secret>"; only the secret's hash is stored."""
+        token_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(TOKEN_BYTES)
+        with self._writing(), self.engine.begin() as conn:
+            conn.execute(insert(schema.enrolment_tokens).values(
+                token_id=token_id, secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
+                instance_id=instance_id, created_at_ms=now_ms, expires_at_ms=now_ms + ttl_ms))
+        return f"{token_id}.{secret}"
+
+    def redeem_token(self, token: str, now_ms: int) -> TokenGrant:
+        """Marks a token used (once, atomically) and returns the instance it enrols."""
+        token_id, _, secret = token.partition(".")
+        if not token_id or not secret:
+            raise StoreError("InvalidToken.Malformed", "the enrolment token is malformed")
+        t = schema.enrolment_tokens
+        with self._writing(), self.engine.begin() as conn:
+            row = conn.execute(select(t).where(t.c.token_id == token_id)).first()
+            digest = hashlib.sha256(secret.encode()).hexdigest()
+            if row is None or not hmac.compare_digest(row.secret_sha256, digest):
+                raise StoreError("InvalidToken.NotFound", "the enrolment token is not valid")
+            if row.used_at_ms is not None:
+                raise StoreError("InvalidToken.Used",
+                                 "the enrolment token was already used; create a new one")
+            if row.expires_at_ms <= now_ms:
+                raise StoreError("InvalidToken.Expired",
+                                 "the enrolment token has expired; create a new one")
+            done = conn.execute(update(t).where(t.c.token_id == token_id, t.c.used_at_ms.is_(None))
+                                .values(used_at_ms=now_ms))
+            if done.rowcount != 1:  # another replica redeemed it in between
+                raise StoreError("InvalidToken.Used", "the enrolment token was already used")
+        return TokenGrant(row.instance_id, token_id)
+
+    def record_enrolment(self, instance_id: str, hostname: str, cert_serial: int,
+                         now_ms: int) -> None:
+        i = schema.instances
+        with self._writing(), self.engine.begin() as conn:
+            exists = conn.execute(select(i.c.instance_id).where(i.c.instance_id == instance_id)).first()
+            if exists:
+                conn.execute(update(i).where(i.c.instance_id == instance_id).values(
+                    cert_serial=str(cert_serial), enrolled_at_ms=now_ms, hostname=hostname))
+            else:
+                conn.execute(insert(i).values(instance_id=instance_id, hostname=hostname,
+                                              cert_serial=str(cert_serial), enrolled_at_ms=now_ms))
+
+    def current_cert_serial(self, instance_id: str) -> str | None:
+        i = schema.instances
+        with self.engine.connect() as conn:
+            return conn.execute(select(i.c.cert_serial).where(i.c.instance_id == instance_id)).scalar()
+
+    # -- ingest ----------------------------------------------------------------------------
+
+    def apply(self, message: agent_pb2.AgentMessage, now_ms: int) -> bool:
+        """Stores one agent message; False when it had been stored before (re-delivery)."""
+        with self._writing(), self.engine.begin() as conn:
+            try:
+                conn.execute(insert(schema.received_messages).values(
+                    message_id=message.message_id, instance_id=message.instance_id,
+                    received_at_ms=now_ms))
+            except IntegrityError:
+                conn.rollback()
+                self._touch(message.instance_id, now_ms)
+                return False
+            kind = message.WhichOneof("payload")
+            if kind == "snapshot":
+                self._apply_snapshot(conn, message.instance_id, message.snapshot, now_ms)
+            elif kind == "event":
+                ev = message.event
+                conn.execute(insert(schema.events).values(
+                    event_id=ev.event_id or message.message_id, instance_id=message.instance_id,
+                    time_ms=ev.time_ms or now_ms, kind=ev.WhichOneof("body") or "unknown",
+                    body=ev.SerializeToString()))
+            i = schema.instances
+            conn.execute(update(i).where(i.c.instance_id == message.instance_id)
+                         .values(last_seen_ms=now_ms))
+        return True
+
+    def _touch(self, instance_id: str, now_ms: int) -> None:
+        i = schema.instances
+        with self.engine.begin() as conn:
+            conn.execute(update(i).where(i.c.instance_id == instance_id).values(last_seen_ms=now_ms))
+
+    def _apply_snapshot(self, conn, instance_id: str, snap: facts_pb2.Snapshot, now_ms: int) -> None:
+        i = schema.instances
+        row = conn.execute(select(i.c.snapshot, i.c.snapshot_at_ms)
+                           .where(i.c.instance_id == instance_id)).first()
+        if row is None:
+            raise StoreError("InvalidInstanceId.NotFound", f"instance {instance_id} is not enrolled")
+        if snap.collected_at_ms and snap.collected_at_ms < row.snapshot_at_ms:
+            return  # an older snapshot arriving late changes nothing
+        old = None
+        if row.snapshot:
+            old = facts_pb2.Snapshot()
+            old.ParseFromString(row.snapshot)
+        at = snap.collected_at_ms or now_ms
+        found = history.diff(old, snap)
+        if found:
+            conn.execute(insert(schema.changes), [
+                {"instance_id": instance_id, "at_ms": at, "kind": c.kind, "subject": c.subject,
+                 "detail": c.detail} for c in found])
+        h = snap.host
+        conn.execute(update(i).where(i.c.instance_id == instance_id).values(
+            snapshot=snap.SerializeToString(), snapshot_at_ms=at, hostname=h.hostname,
+            os_family=h.os_family, os_name=h.os_name, os_version=h.os_version,
+            agent_version=h.agent_version, boot_time=h.boot_time))
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def instances(self) -> list[dict]:
+        i = schema.instances
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(i).order_by(i.c.instance_id)).all()
+        return [self._instance_dict(r) for r in rows]
+
+    def instance(self, instance_id: str) -> dict | None:
+        i = schema.instances
+        with self.engine.connect() as conn:
+            row = conn.execute(select(i).where(i.c.instance_id == instance_id)).first()
+        return self._instance_dict(row) if row else None
+
+    def latest_snapshot(self, instance_id: str) -> facts_pb2.Snapshot | None:
+        i = schema.instances
+        with self.engine.connect() as conn:
+            blob = conn.execute(select(i.c.snapshot).where(i.c.instance_id == instance_id)).scalar()
+        if not blob:
+            return None
+        snap = facts_pb2.Snapshot()
+        snap.ParseFromString(blob)
+        return snap
+
+    def history(self, instance_id: str, limit: int = 200) -> list[dict]:
+        c = schema.changes
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c).where(c.c.instance_id == instance_id)
+                                .order_by(c.c.at_ms.desc(), c.c.id.desc()).limit(limit)).all()
+        return [{"at_ms": r.at_ms, "kind": r.kind, "subject": r.subject, "detail": r.detail}
+                for r in rows]
+
+    def event_count(self, instance_id: str | None = None) -> int:
+        from sqlalchemy import func
+
+        e = schema.events
+        q = select(func.count()).select_from(e)
+        if instance_id:
+            q = q.where(e.c.instance_id == instance_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar() or 0)
+
+    @staticmethod
+    def _instance_dict(row) -> dict:
+        return {"instance_id": row.instance_id, "hostname": row.hostname,
+                "os_family": row.os_family, "os_name": row.os_name, "os_version": row.os_version,
+                "agent_version": row.agent_version, "boot_time": row.boot_time,
+                "enrolled_at_ms": row.enrolled_at_ms, "last_seen_ms": row.last_seen_ms,
+                "snapshot_at_ms": row.snapshot_at_ms}
+
+
+class _NullLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,1 @@
+"""Code both the agent and the auditor import."""
