@@ -115,6 +115,18 @@ def cmd_instance_show(args) -> int:
     return 0
 
 
+def cmd_up(args) -> int:
+    from palisade.auditor.local_stack import up
+
+    return up(_data_dir(args).path, args.grpc, args.http, args.interval)
+
+
+def cmd_down(args) -> int:
+    from palisade.auditor.local_stack import down
+
+    return down(_data_dir(args).path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="palisade", description="The Palisade auditor.")
     p.add_argument("--data-dir", help="the auditor's data dir (default $PALISADE_DATA_DIR, "
@@ -153,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("instance_id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_instance_show)
+    u = sub.add_parser("up", help="start an auditor and an agent on this host (make run)")
+    u.add_argument("--data-dir", default=argparse.SUPPRESS)
+    u.add_argument("--grpc", default="127.0.0.1:50051")
+    u.add_argument("--http", default="127.0.0.1:8080")
+    u.add_argument("--interval", type=float, default=10.0, help="agent snapshot interval (s)")
+    u.set_defaults(func=cmd_up)
+    dn = sub.add_parser("down", help="stop what `palisade up` started")
+    dn.add_argument("--data-dir", default=argparse.SUPPRESS)
+    dn.set_defaults(func=cmd_down)
     return p
 
 

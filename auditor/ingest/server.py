@@ -30,11 +30,39 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class Undecodable:
+    """Stands in for a request whose bytes are not the expected message."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+
+def _lenient(message_type):
+    # The generated handlers let a DecodeError escape as UNKNOWN; decoding here
+    # lets the service answer INVALID_ARGUMENT with a message that says what was wrong.
+    def decode(data: bytes):
+        msg = message_type()
+        try:
+            msg.ParseFromString(data)
+        except Exception:  # noqa: BLE001 - any parse failure means the same thing
+            return Undecodable(message_type.DESCRIPTOR.full_name)
+        return msg
+
+    return decode
+
+
+async def _refuse_undecodable(request, context) -> None:
+    if isinstance(request, Undecodable):
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                            f"the request bytes are not a valid {request.type_name}")
+
+
 class EnrollmentService(agent_pb2_grpc.EnrollmentServicer):
     def __init__(self, store: Store, ca: CertificateAuthority):
         self.store, self.ca = store, ca
 
     async def Enroll(self, request: agent_pb2.EnrollRequest, context: grpc.aio.ServicerContext):
+        await _refuse_undecodable(request, context)
         try:
             x509.load_pem_x509_csr(request.csr_pem)
         except ValueError:
@@ -90,6 +118,7 @@ class IngestService(agent_pb2_grpc.IngestServicer):
                                 f"the certificate for {peer.instance_id} has been superseded or "
                                 "revoked; enrol again")
         async for message in request_iterator:
+            await _refuse_undecodable(message, context)
             if message.instance_id != peer.instance_id:
                 log.warning("instance %s sent a report for %r", peer.instance_id,
                             message.instance_id[:128])
@@ -129,11 +158,18 @@ async def start_grpc(store: Store, ca: CertificateAuthority, key_pem: bytes, cha
                      max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
     """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports."""
     ingest_server = grpc.aio.server(options=_options(max_message_bytes))
-    agent_pb2_grpc.add_IngestServicer_to_server(IngestService(store), ingest_server)
+    ingest_server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "palisade.v1.Ingest", {"Report": grpc.stream_stream_rpc_method_handler(
+            IngestService(store).Report, request_deserializer=_lenient(agent_pb2.AgentMessage),
+            response_serializer=agent_pb2.Ack.SerializeToString)})])
     ingest_port = ingest_server.add_secure_port(ingest_address,
                                                 _credentials(ca, key_pem, chain_pem, True))
     enroll_server = grpc.aio.server(options=_options(64 * 1024))
-    agent_pb2_grpc.add_EnrollmentServicer_to_server(EnrollmentService(store, ca), enroll_server)
+    enroll_server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "palisade.v1.Enrollment", {"Enroll": grpc.unary_unary_rpc_method_handler(
+            EnrollmentService(store, ca).Enroll,
+            request_deserializer=_lenient(agent_pb2.EnrollRequest),
+            response_serializer=agent_pb2.EnrollResponse.SerializeToString)})])
     enroll_port = enroll_server.add_secure_port(enroll_address,
                                                 _credentials(ca, key_pem, chain_pem, False))
     if ingest_port == 0 or enroll_port == 0:

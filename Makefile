@@ -1,0 +1,45 @@
+# `make run` starts an auditor and an agent on this host; `make test` runs every test.
+# Both create .venv and install what they need on a fresh machine.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+DATA   ?= palisade-data
+GRPC   ?= 127.0.0.1:50051
+HTTP   ?= 127.0.0.1:8080
+STAMP  := $(VENV)/.installed
+
+.PHONY: run stop test lint fmt bench proto venv system-deps clean
+
+$(STAMP): pyproject.toml setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[auditor,postgres,test]'
+	@touch $@
+
+venv: $(STAMP)
+
+# Binaries the tests drive for real (ssh-keygen, sshd, nft, ip, chromium); installed when missing.
+system-deps:
+	@bash .ci/system-deps
+
+run: $(STAMP)
+	@$(VENV)/bin/palisade --data-dir $(DATA) up --grpc $(GRPC) --http $(HTTP)
+
+stop: $(STAMP)
+	@$(VENV)/bin/palisade --data-dir $(DATA) down
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check agent auditor shared tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/agent_footprint.py
+
+proto: $(STAMP)
+	$(PY) -m palisade.shared.protogen
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
