@@ -17,22 +17,28 @@ def cmd_collect(args) -> int:
 
     snap = collect_snapshot(host_root=args.host_root)
     if args.json:
-        print(json.dumps(json_format.MessageToDict(snap, preserving_proto_field_name=True),
-                         indent=2))
+        print(
+            json.dumps(json_format.MessageToDict(snap, preserving_proto_field_name=True), indent=2)
+        )
         return 0
     h = snap.host
     print(f"{h.hostname}  {h.os_name} {h.os_version}  kernel {h.kernel}  agent {h.agent_version}")
     print(f"listeners ({len(snap.listeners)}):")
     for lis in snap.listeners:
         who = lis.process_name or "?"
-        print(f"  {lis.protocol:<4} {lis.address}:{lis.port:<6} {who} pid={lis.pid or '?'} "
-              f"user={lis.user or '?'}")
+        print(
+            f"  {lis.protocol:<4} {lis.address}:{lis.port:<6} {who} pid={lis.pid or '?'} "
+            f"user={lis.user or '?'}"
+        )
     print("authorized keys:")
     for f in snap.authorized_keys:
         print(f"  {f.path} (user {f.user}, owner {f.owner}, mode {oct(f.mode)}) {f.error}")
         for k in f.keys:
-            what = f"MALFORMED ({k.error})" if k.malformed else (
-                f"{k.key_type} {k.bits} {k.fingerprint_sha256} {k.comment}")
+            what = (
+                f"MALFORMED ({k.error})"
+                if k.malformed
+                else (f"{k.key_type} {k.bits} {k.fingerprint_sha256} {k.comment}")
+            )
             print(f"    line {k.line_number}: {what}")
     for err in snap.errors:
         print(f"collector {err.collector} failed: {err.message}", file=sys.stderr)
@@ -83,12 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_collect)
 
     e = sub.add_parser("enroll", help="exchange an enrolment token for a client certificate")
-    e.add_argument("--auditor", action="append", required=True,
-                   help="HOST:PORT of an auditor (repeat, or comma-separate, for replicas)")
+    e.add_argument(
+        "--auditor",
+        action="append",
+        required=True,
+        help="HOST:PORT of an auditor (repeat, or comma-separate, for replicas)",
+    )
     e.add_argument("--token", required=True)
     e.add_argument("--state-dir", required=True)
-    e.add_argument("--enroll-address", help="the auditor's enrolment HOST:PORT "
-                                            "(default: the first --auditor's port + 1)")
+    e.add_argument(
+        "--enroll-address",
+        help="the auditor's enrolment HOST:PORT (default: the first --auditor's port + 1)",
+    )
     e.add_argument("--ca-file", help="the auditor's CA certificate, instead of fetching it")
     e.set_defaults(func=cmd_enroll)
 
@@ -106,8 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     return args.func(args)
 
 

@@ -17,12 +17,14 @@ log = logging.getLogger("palisade.agent")
 
 def snapshot_message(state: AgentState, host_root: str) -> agent_pb2.AgentMessage:
     snap = collect_snapshot(state.instance_id, host_root)
-    return agent_pb2.AgentMessage(message_id=uuid.uuid4().hex, instance_id=state.instance_id,
-                                  snapshot=snap)
+    return agent_pb2.AgentMessage(
+        message_id=uuid.uuid4().hex, instance_id=state.instance_id, snapshot=snap
+    )
 
 
-async def run(state: AgentState, interval: float, host_root: str = "/",
-              stop: asyncio.Event | None = None) -> None:
+async def run(
+    state: AgentState, interval: float, host_root: str = "/", stop: asyncio.Event | None = None
+) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -33,8 +35,12 @@ async def run(state: AgentState, interval: float, host_root: str = "/",
     spool = Spool(state.directory / "spool")
     sender = Sender(state, spool)
     send_task = asyncio.create_task(sender.run(stop))
-    log.info("agent for %s reporting to %s every %ss", state.instance_id,
-             ", ".join(state.auditors), interval)
+    log.info(
+        "agent for %s reporting to %s every %ss",
+        state.instance_id,
+        ", ".join(state.auditors),
+        interval,
+    )
     while not stop.is_set():
         try:
             message = await asyncio.to_thread(snapshot_message, state, host_root)

@@ -13,12 +13,18 @@ log = logging.getLogger("palisade.agent")
 
 
 def collect_snapshot(instance_id: str = "", host_root: str = "/") -> facts_pb2.Snapshot:
-    snap = facts_pb2.Snapshot(snapshot_id=uuid.uuid4().hex, instance_id=instance_id,
-                              collected_at_ms=int(time.time() * 1000))
+    snap = facts_pb2.Snapshot(
+        snapshot_id=uuid.uuid4().hex,
+        instance_id=instance_id,
+        collected_at_ms=int(time.time() * 1000),
+    )
     steps = [
         ("host", lambda: snap.host.CopyFrom(host.collect(instance_id, host_root))),
         ("listeners", lambda: snap.listeners.extend(listeners.collect())),
-        ("authorized_keys", lambda: snap.authorized_keys.extend(authorized_keys.collect(host_root))),
+        (
+            "authorized_keys",
+            lambda: snap.authorized_keys.extend(authorized_keys.collect(host_root)),
+        ),
     ]
     for name, step in steps:
         try:

@@ -25,7 +25,7 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 @dataclass(frozen=True)
 class Entry:
     seq: int
-    kind: str          # "snapshot" | "event"
+    kind: str  # "snapshot" | "event"
     message_id: str
     path: Path
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-
 from palisade.agent.spool import Spool
 from palisade.agent.version import AGENT_VERSION
 from palisade.shared import tls
@@ -64,26 +63,35 @@ class AgentState:
         try:
             data = json.loads((directory / "agent.json").read_text())
         except FileNotFoundError:
-            raise EnrolmentError(f"{directory} holds no enrolment: run `palisade-agent enroll` "
-                                 "first") from None
+            raise EnrolmentError(
+                f"{directory} holds no enrolment: run `palisade-agent enroll` first"
+            ) from None
         return cls(directory, data["instance_id"], list(data["auditors"]))
 
     def save(self) -> None:
-        tls.write_public(self.directory / "agent.json", (json.dumps(
-            {"instance_id": self.instance_id, "auditors": self.auditors}, indent=2) + "\n").encode())
+        tls.write_public(
+            self.directory / "agent.json",
+            (
+                json.dumps({"instance_id": self.instance_id, "auditors": self.auditors}, indent=2)
+                + "\n"
+            ).encode(),
+        )
 
     def credentials(self) -> grpc.ChannelCredentials:
-        return grpc.ssl_channel_credentials(root_certificates=self.ca_path.read_bytes(),
-                                            private_key=self.key_path.read_bytes(),
-                                            certificate_chain=self.cert_path.read_bytes())
+        return grpc.ssl_channel_credentials(
+            root_certificates=self.ca_path.read_bytes(),
+            private_key=self.key_path.read_bytes(),
+            certificate_chain=self.cert_path.read_bytes(),
+        )
 
 
 def parse_token(token: str) -> tuple[str, str]:
     """'<id>.<secret>.<pin>' -> ('<id>.<secret>', pin)."""
     parts = token.strip().split(".")
     if len(parts) != 3 or not all(parts):
-        raise EnrolmentError("the token must look like ID.SECRET.PIN, as `palisade token create` "
-                             "prints it")
+        raise EnrolmentError(
+            "the token must look like ID.SECRET.PIN, as `palisade token create` prints it"
+        )
     return f"{parts[0]}.{parts[1]}", parts[2]
 
 
@@ -102,8 +110,10 @@ def fetch_pinned_ca(address: str, pin: str, timeout: float = 10.0) -> bytes:
     ctx.verify_mode = ssl.CERT_NONE  # trust is established by the pin below, not by a CA store
     ctx.set_alpn_protocols(["h2"])
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, \
-                ctx.wrap_socket(raw, server_hostname=tls.AUDITOR_TLS_NAME) as conn:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            ctx.wrap_socket(raw, server_hostname=tls.AUDITOR_TLS_NAME) as conn,
+        ):
             chain = conn._sslobj.get_unverified_chain()  # noqa: SLF001 (public from 3.13)
             ders = [c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain]  # noqa: SLF001
     except (OSError, ssl.SSLError) as exc:
@@ -111,8 +121,10 @@ def fetch_pinned_ca(address: str, pin: str, timeout: float = 10.0) -> bytes:
     for der in ders:
         if tls.certificate_pin(der) == pin:
             return ssl.DER_cert_to_PEM_cert(der).encode()
-    raise EnrolmentError(f"the auditor at {address} does not present the CA the token names "
-                         "(wrong address, or a machine in the middle)")
+    raise EnrolmentError(
+        f"the auditor at {address} does not present the CA the token names "
+        "(wrong address, or a machine in the middle)"
+    )
 
 
 def default_enroll_address(auditor: str) -> str:
@@ -121,8 +133,14 @@ def default_enroll_address(auditor: str) -> str:
     return f"{host}:{port + 1}" if ":" not in host else f"[{host}]:{port + 1}"
 
 
-def enroll(state_dir: Path, auditors: list[str], token: str, ca_pem: bytes | None = None,
-           enroll_address: str | None = None, timeout: float = 15.0) -> AgentState:
+def enroll(
+    state_dir: Path,
+    auditors: list[str],
+    token: str,
+    ca_pem: bytes | None = None,
+    enroll_address: str | None = None,
+    timeout: float = 15.0,
+) -> AgentState:
     secret_part, pin = parse_token(token)
     enroll_address = enroll_address or default_enroll_address(auditors[0])
     if ca_pem is None:
@@ -132,8 +150,12 @@ def enroll(state_dir: Path, auditors: list[str], token: str, ca_pem: bytes | Non
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = tls.new_private_key()
-    request = agent_pb2.EnrollRequest(token=secret_part, csr_pem=tls.make_csr(key, "agent"),
-                                      hostname=socket.gethostname(), agent_version=AGENT_VERSION)
+    request = agent_pb2.EnrollRequest(
+        token=secret_part,
+        csr_pem=tls.make_csr(key, "agent"),
+        hostname=socket.gethostname(),
+        agent_version=AGENT_VERSION,
+    )
     creds = grpc.ssl_channel_credentials(root_certificates=ca_pem)
     with grpc.secure_channel(enroll_address, creds, options=CHANNEL_OPTIONS) as channel:
         try:
@@ -158,7 +180,7 @@ class Backoff:
     rng: random.Random = field(default_factory=random.Random)
 
     def next_delay(self) -> float:
-        ceiling = min(self.maximum, self.initial * (2 ** self.attempt))
+        ceiling = min(self.maximum, self.initial * (2**self.attempt))
         self.attempt += 1
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
@@ -195,8 +217,9 @@ class Sender:
                 pass
 
     async def _stream(self, address: str, stop: asyncio.Event) -> None:
-        async with grpc.aio.secure_channel(address, self.state.credentials(),
-                                           options=CHANNEL_OPTIONS) as channel:
+        async with grpc.aio.secure_channel(
+            address, self.state.credentials(), options=CHANNEL_OPTIONS
+        ) as channel:
             call = agent_pb2_grpc.IngestStub(channel).Report()
             in_flight: set[str] = set()
             progress = asyncio.Event()
@@ -224,11 +247,14 @@ class Sender:
                         await call.write(msg)
                     self.wakeup.clear()
                     progress.clear()
-                    waiters = [asyncio.create_task(self.wakeup.wait()),
-                               asyncio.create_task(progress.wait()),
-                               asyncio.create_task(stop.wait())]
-                    await asyncio.wait(waiters + [reader], timeout=5,
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    waiters = [
+                        asyncio.create_task(self.wakeup.wait()),
+                        asyncio.create_task(progress.wait()),
+                        asyncio.create_task(stop.wait()),
+                    ]
+                    await asyncio.wait(
+                        waiters + [reader], timeout=5, return_when=asyncio.FIRST_COMPLETED
+                    )
                     for w in waiters:
                         w.cancel()
                 if reader.done():

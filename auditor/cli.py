@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from google.protobuf import json_format
-
 from palisade.auditor.service import DataDir, serve
 
 DEFAULT_TOKEN_TTL = "1h"
@@ -43,8 +42,9 @@ def _instance_view(store, row: dict) -> dict:
     if snap is None:
         view["listeners"], view["authorized_keys"] = [], []
         return view
-    as_dict = json_format.MessageToDict(snap, preserving_proto_field_name=True,
-                                        always_print_fields_with_no_presence=True)
+    as_dict = json_format.MessageToDict(
+        snap, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
     view["listeners"] = as_dict.get("listeners", [])
     view["authorized_keys"] = as_dict.get("authorized_keys", [])
     view["collector_errors"] = as_dict.get("errors", [])
@@ -52,16 +52,30 @@ def _instance_view(store, row: dict) -> dict:
 
 
 def cmd_serve(args) -> int:
-    asyncio.run(serve(Path(args.data_dir or os.environ.get("PALISADE_DATA_DIR") or "palisade-data"),
-                      args.grpc, args.http, args.db, args.max_message_bytes, args.enroll))
+    asyncio.run(
+        serve(
+            Path(args.data_dir or os.environ.get("PALISADE_DATA_DIR") or "palisade-data"),
+            args.grpc,
+            args.http,
+            args.db,
+            args.max_message_bytes,
+            args.enroll,
+        )
+    )
     return 0
 
 
 def cmd_token_create(args) -> int:
     d = _data_dir(args)
     instance_id = args.instance_id
-    if not instance_id or len(instance_id) > 128 or not all(c.isalnum() or c in "-_." for c in instance_id):
-        print("error: --instance-id must be 1..128 letters, digits, '-', '_' or '.'", file=sys.stderr)
+    if (
+        not instance_id
+        or len(instance_id) > 128
+        or not all(c.isalnum() or c in "-_." for c in instance_id)
+    ):
+        print(
+            "error: --instance-id must be 1..128 letters, digits, '-', '_' or '.'", file=sys.stderr
+        )
         return 2
     store = d.store()
     token = store.create_token(instance_id, int(time.time() * 1000), args.ttl)
@@ -79,8 +93,10 @@ def cmd_instances(args) -> int:
     for r in rows:
         keys = sum(len(f.get("keys", [])) for f in r["authorized_keys"])
         os_name = f"{r['os_name']} {r['os_version']}".strip()
-        print(f"{r['instance_id']:<24} {r['hostname'][:20]:<20} {os_name[:22]:<22} "
-              f"{len(r['listeners']):>9} {keys:>5}  {_fmt_ms(r['last_seen_ms'])}")
+        print(
+            f"{r['instance_id']:<24} {r['hostname'][:20]:<20} {os_name[:22]:<22} "
+            f"{len(r['listeners']):>9} {keys:>5}  {_fmt_ms(r['last_seen_ms'])}"
+        )
     return 0
 
 
@@ -88,9 +104,15 @@ def cmd_instance_show(args) -> int:
     store = _data_dir(args).store()
     row = store.instance(args.instance_id)
     if row is None:
-        print(json.dumps({"Code": "InvalidInstanceId.NotFound",
-                          "Message": f"The specified instance {args.instance_id!r} does not exist."}),
-              file=sys.stderr)
+        print(
+            json.dumps(
+                {
+                    "Code": "InvalidInstanceId.NotFound",
+                    "Message": f"The specified instance {args.instance_id!r} does not exist.",
+                }
+            ),
+            file=sys.stderr,
+        )
         return 1
     view = _instance_view(store, row)
     view["history"] = store.history(args.instance_id)
@@ -101,13 +123,18 @@ def cmd_instance_show(args) -> int:
     print(f"  last seen {_fmt_ms(view['last_seen_ms'])}, agent {view['agent_version']}")
     print("  listeners:")
     for lis in view["listeners"]:
-        print(f"    {lis['protocol']:<4} {lis['address']}:{lis['port']:<6} "
-              f"{lis.get('process_name') or '?'} (pid {lis.get('pid') or '?'})")
+        print(
+            f"    {lis['protocol']:<4} {lis['address']}:{lis['port']:<6} "
+            f"{lis.get('process_name') or '?'} (pid {lis.get('pid') or '?'})"
+        )
     print("  authorized keys:")
     for f in view["authorized_keys"]:
         for k in f.get("keys", []):
-            what = f"MALFORMED: {k.get('error')}" if k.get("malformed") else (
-                f"{k['key_type']} {k['fingerprint_sha256']} {k.get('comment', '')}")
+            what = (
+                f"MALFORMED: {k.get('error')}"
+                if k.get("malformed")
+                else (f"{k['key_type']} {k['fingerprint_sha256']} {k.get('comment', '')}")
+            )
             print(f"    {f['user']} {f['path']}:{k['line_number']} {what}")
     print("  history:")
     for c in view["history"][:30]:
@@ -129,8 +156,10 @@ def cmd_down(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="palisade", description="The Palisade auditor.")
-    p.add_argument("--data-dir", help="the auditor's data dir (default $PALISADE_DATA_DIR, "
-                                      "else ./palisade-data)")
+    p.add_argument(
+        "--data-dir",
+        help="the auditor's data dir (default $PALISADE_DATA_DIR, else ./palisade-data)",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -139,8 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--grpc", default="127.0.0.1:50051", help="agent port (HOST:PORT, port 0 = any)")
     s.add_argument("--enroll", help="enrolment port (HOST:PORT; default: the --grpc port + 1)")
     s.add_argument("--http", default="127.0.0.1:8080", help="API and dashboard port")
-    s.add_argument("--db", help="database URL (default: SQLite in the data dir; "
-                                "postgresql://... for several replicas)")
+    s.add_argument(
+        "--db",
+        help="database URL (default: SQLite in the data dir; "
+        "postgresql://... for several replicas)",
+    )
     s.add_argument("--max-message-bytes", type=int, default=8 * 1024 * 1024)
     s.set_defaults(func=cmd_serve)
 
@@ -149,8 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     tc = tsub.add_parser("create", help="print a single-use enrolment token for one instance")
     tc.add_argument("--data-dir", default=argparse.SUPPRESS)
     tc.add_argument("--instance-id", required=True)
-    tc.add_argument("--ttl", type=_duration, default=_duration(DEFAULT_TOKEN_TTL),
-                    help="how long the token stays valid (default 1h)")
+    tc.add_argument(
+        "--ttl",
+        type=_duration,
+        default=_duration(DEFAULT_TOKEN_TTL),
+        help="how long the token stays valid (default 1h)",
+    )
     tc.set_defaults(func=cmd_token_create)
 
     i = sub.add_parser("instances", help="list the instances the auditor knows")
@@ -179,8 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     return args.func(args)
 
 

@@ -31,8 +31,9 @@ def _alive(pid_file: Path) -> int | None:
 
 def _spawn(argv: list[str], log_path: Path, pid_file: Path) -> int:
     log = open(log_path, "ab")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
     pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
 
@@ -58,8 +59,20 @@ def up(data_dir: Path, grpc: str, http: str, interval: float = 10.0) -> int:
     auditor_pid, agent_pid = d.path / "auditor.pid", d.path / "agent.pid"
     if not _alive(auditor_pid):
         d.state_file.unlink(missing_ok=True)
-        _spawn([str(bin_dir / "palisade"), "--data-dir", str(d.path), "serve", "--grpc", grpc,
-                "--http", http], d.path / "auditor.log", auditor_pid)
+        _spawn(
+            [
+                str(bin_dir / "palisade"),
+                "--data-dir",
+                str(d.path),
+                "serve",
+                "--grpc",
+                grpc,
+                "--http",
+                http,
+            ],
+            d.path / "auditor.log",
+            auditor_pid,
+        )
         _wait(lambda: d.state_file.exists() or not _alive(auditor_pid), 30, "the auditor")
         if not _alive(auditor_pid):
             print((d.path / "auditor.log").read_text()[-2000:], file=sys.stderr)
@@ -68,23 +81,61 @@ def up(data_dir: Path, grpc: str, http: str, interval: float = 10.0) -> int:
     agent_dir = d.path / "agent"
     instance_id = default_instance_id()
     if not (agent_dir / "agent.json").exists():
-        token = subprocess.run([str(bin_dir / "palisade"), "--data-dir", str(d.path), "token",
-                                "create", "--instance-id", instance_id, "--ttl", "5m"],
-                               check=True, capture_output=True, text=True).stdout.strip()
-        subprocess.run([str(bin_dir / "palisade-agent"), "enroll", "--auditor", state["grpc"],
-                        "--enroll-address", state["enroll"], "--token", token,
-                        "--state-dir", str(agent_dir)], check=True)
+        token = subprocess.run(
+            [
+                str(bin_dir / "palisade"),
+                "--data-dir",
+                str(d.path),
+                "token",
+                "create",
+                "--instance-id",
+                instance_id,
+                "--ttl",
+                "5m",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        subprocess.run(
+            [
+                str(bin_dir / "palisade-agent"),
+                "enroll",
+                "--auditor",
+                state["grpc"],
+                "--enroll-address",
+                state["enroll"],
+                "--token",
+                token,
+                "--state-dir",
+                str(agent_dir),
+            ],
+            check=True,
+        )
     else:
         instance_id = json.loads((agent_dir / "agent.json").read_text())["instance_id"]
     if not _alive(agent_pid):
-        _spawn([str(bin_dir / "palisade-agent"), "run", "--state-dir", str(agent_dir),
-                "--interval", str(interval)], d.path / "agent.log", agent_pid)
+        _spawn(
+            [
+                str(bin_dir / "palisade-agent"),
+                "run",
+                "--state-dir",
+                str(agent_dir),
+                "--interval",
+                str(interval),
+            ],
+            d.path / "agent.log",
+            agent_pid,
+        )
     store = d.store()
-    _wait(lambda: (store.instance(instance_id) or {}).get("snapshot_at_ms", 0) > 0, 60,
-          "the agent's first snapshot")
+    _wait(
+        lambda: (store.instance(instance_id) or {}).get("snapshot_at_ms", 0) > 0,
+        60,
+        "the agent's first snapshot",
+    )
     print(f"""
 Palisade is running (data in {d.path}):
-  auditor  gRPC {state['grpc']}  enrolment {state['enroll']}  HTTP http://{state['http']}/healthz
+  auditor  gRPC {state["grpc"]}  enrolment {state["enroll"]}  HTTP http://{state["http"]}/healthz
   agent    {instance_id}, reporting every {interval:g}s
 
 Try:

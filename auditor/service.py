@@ -82,9 +82,14 @@ def default_enroll_address(grpc_address: str) -> str:
     return f"{host}:{port + 1 if port else 0}"
 
 
-async def serve(data_dir: Path, grpc_address: str, http_address: str, db: str | None = None,
-                max_message_bytes: int = ingest.DEFAULT_MAX_MESSAGE_BYTES,
-                enroll_address: str | None = None) -> None:
+async def serve(
+    data_dir: Path,
+    grpc_address: str,
+    http_address: str,
+    db: str | None = None,
+    max_message_bytes: int = ingest.DEFAULT_MAX_MESSAGE_BYTES,
+    enroll_address: str | None = None,
+) -> None:
     d = DataDir(Path(data_dir))
     d.path.mkdir(parents=True, exist_ok=True)
     store = d.store(db)
@@ -92,18 +97,27 @@ async def serve(data_dir: Path, grpc_address: str, http_address: str, db: str | 
     key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.timezone.utc))
     enroll_address = enroll_address or default_enroll_address(grpc_address)
     servers, grpc_port, enroll_port = await ingest.start_grpc(
-        store, ca, key_pem, chain_pem, grpc_address, enroll_address, max_message_bytes)
+        store, ca, key_pem, chain_pem, grpc_address, enroll_address, max_message_bytes
+    )
     http_host, http_port = _split(http_address)
     httpd = ThreadingHTTPServer((http_host, http_port), _HealthHandler)
     threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
     grpc_host = _split(grpc_address)[0]
-    state = {"grpc": f"{grpc_host}:{grpc_port}",
-             "enroll": f"{_split(enroll_address)[0]}:{enroll_port}", "http": f"{http_host}:{httpd.server_port}",
-             "db": store.url, "ca_pin": ca.pin}
+    state = {
+        "grpc": f"{grpc_host}:{grpc_port}",
+        "enroll": f"{_split(enroll_address)[0]}:{enroll_port}",
+        "http": f"{http_host}:{httpd.server_port}",
+        "db": store.url,
+        "ca_pin": ca.pin,
+    }
     d.write_state(state)
-    log.info("auditor listening: grpc %s, enrolment %s, http %s, store %s", state["grpc"],
-             state["enroll"], state["http"],
-             store.engine.url.render_as_string(hide_password=True))
+    log.info(
+        "auditor listening: grpc %s, enrolment %s, http %s, store %s",
+        state["grpc"],
+        state["enroll"],
+        state["http"],
+        store.engine.url.render_as_string(hide_password=True),
+    )
     print(json.dumps({k: state[k] for k in ("grpc", "enroll", "http")}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -25,8 +25,14 @@ def generate(out_dir: Path, proto_root: Path = PROTO_ROOT) -> list[Path]:
 
     protos = sorted(proto_root.glob("palisade/v1/*.proto"))
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["protoc", f"-I{proto_root}", f"-I{_well_known_include()}",
-                f"--python_out={tmp}", f"--pyi_out={tmp}", f"--grpc_python_out={tmp}"]
+        args = [
+            "protoc",
+            f"-I{proto_root}",
+            f"-I{_well_known_include()}",
+            f"--python_out={tmp}",
+            f"--pyi_out={tmp}",
+            f"--grpc_python_out={tmp}",
+        ]
         rc = protoc.main(args + [str(p) for p in protos])
         if rc != 0:
             raise RuntimeError(f"protoc failed with exit code {rc}")
@@ -39,7 +45,9 @@ def generate(out_dir: Path, proto_root: Path = PROTO_ROOT) -> list[Path]:
             written.append(dst)
     init = out_dir / "__init__.py"
     if not init.exists():
-        init.write_text('"""Generated from proto/palisade/v1 by palisade.shared.protogen; do not edit."""\n')
+        init.write_text(
+            '"""Generated from proto/palisade/v1 by palisade.shared.protogen; do not edit."""\n'
+        )
     return written
 
 

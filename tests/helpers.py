@@ -21,7 +21,8 @@ BIN = Path(sys.executable).parent
 def require_binary(name: str) -> str:
     """Path of a system binary; in CI a missing one fails the test instead of skipping it."""
     path = shutil.which(name) or next(
-        (str(Path(d, name)) for d in ("/usr/sbin", "/sbin") if Path(d, name).exists()), None)
+        (str(Path(d, name)) for d in ("/usr/sbin", "/sbin") if Path(d, name).exists()), None
+    )
     if path:
         return path
     message = f"{name} is not installed (make test installs it: .ci/system-deps)"
@@ -57,14 +58,21 @@ class AuditorProcess:
     http: str
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([str(BIN / "palisade"), "--data-dir", str(self.data_dir), *args],
-                              capture_output=True, text=True, check=check, timeout=60)
+        return subprocess.run(
+            [str(BIN / "palisade"), "--data-dir", str(self.data_dir), *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
 
     def cli_json(self, *args: str):
         return json.loads(self.cli(*args, "--json").stdout)
 
     def token(self, instance_id: str, ttl: str = "10m") -> str:
-        return self.cli("token", "create", "--instance-id", instance_id, "--ttl", ttl).stdout.strip()
+        return self.cli(
+            "token", "create", "--instance-id", instance_id, "--ttl", ttl
+        ).stdout.strip()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -79,9 +87,21 @@ class AuditorProcess:
 def start_auditor(data_dir: Path, *extra: str) -> AuditorProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
     log = open(data_dir / "auditor.log", "ab")
-    proc = subprocess.Popen([str(BIN / "palisade"), "--data-dir", str(data_dir), "serve",
-                             "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0", *extra],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "palisade"),
+            "--data-dir",
+            str(data_dir),
+            "serve",
+            "--grpc",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+            *extra,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     state_file = data_dir / "auditor.json"
     try:
         wait_for(lambda: state_file.exists() or proc.poll() is not None, 30, what="auditor start")

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import psutil
-
 from palisade.agent.version import AGENT_VERSION
 from palisade.shared.proto import facts_pb2
 
@@ -41,8 +40,9 @@ def _hostname(host_root: str) -> str:
 
 def collect(instance_id: str = "", host_root: str = "/") -> facts_pb2.HostInfo:
     """Facts about this host (or about the filesystem mounted at host_root)."""
-    msg = facts_pb2.HostInfo(instance_id=instance_id, hostname=_hostname(host_root),
-                             agent_version=AGENT_VERSION)
+    msg = facts_pb2.HostInfo(
+        instance_id=instance_id, hostname=_hostname(host_root), agent_version=AGENT_VERSION
+    )
     on_this_host = os.path.realpath(host_root) == "/"
     if sys.platform == "win32" and on_this_host:
         msg.os_family, msg.os_name = "windows", "Windows"
@@ -53,7 +53,11 @@ def collect(instance_id: str = "", host_root: str = "/") -> facts_pb2.HostInfo:
         msg.os_name = rel.get("NAME", "Linux")
         msg.os_version = rel.get("VERSION_ID", "")
     else:
-        msg.os_family, msg.os_name, msg.os_version = sys.platform, platform.system(), platform.release()
+        msg.os_family, msg.os_name, msg.os_version = (
+            sys.platform,
+            platform.system(),
+            platform.release(),
+        )
     if on_this_host:
         msg.kernel = platform.release()
         msg.arch = platform.machine()

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import grpc
 from cryptography import x509
-
 from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
 from palisade.auditor.store.store import Store, StoreError
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc
@@ -53,8 +52,10 @@ def _lenient(message_type):
 
 async def _refuse_undecodable(request, context) -> None:
     if isinstance(request, Undecodable):
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                            f"the request bytes are not a valid {request.type_name}")
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"the request bytes are not a valid {request.type_name}",
+        )
 
 
 class EnrollmentService(agent_pb2_grpc.EnrollmentServicer):
@@ -67,24 +68,34 @@ class EnrollmentService(agent_pb2_grpc.EnrollmentServicer):
             x509.load_pem_x509_csr(request.csr_pem)
         except ValueError:
             # checked before the token is spent, so a broken agent does not burn it
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "InvalidCsr.Malformed: csr_pem is not a PEM PKCS#10 request")
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "InvalidCsr.Malformed: csr_pem is not a PEM PKCS#10 request",
+            )
         try:
             grant = await asyncio.to_thread(self.store.redeem_token, request.token, now_ms())
         except StoreError as exc:
             log.warning("enrolment refused: %s", exc.code)  # never log the token itself
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{exc.code}: {exc.message}")
         try:
-            issued = self.ca.issue_client(request.csr_pem, grant.instance_id,
-                                          dt.datetime.now(dt.timezone.utc))
+            issued = self.ca.issue_client(
+                request.csr_pem, grant.instance_id, dt.datetime.now(dt.timezone.utc)
+            )
         except EnrolmentRefused as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"InvalidCsr: {exc}")
-        await asyncio.to_thread(self.store.record_enrolment, grant.instance_id,
-                                request.hostname[:255], issued.serial, now_ms())
+        await asyncio.to_thread(
+            self.store.record_enrolment,
+            grant.instance_id,
+            request.hostname[:255],
+            issued.serial,
+            now_ms(),
+        )
         log.info("enrolled instance %s (token %s)", grant.instance_id, grant.token_id)
-        return agent_pb2.EnrollResponse(instance_id=grant.instance_id,
-                                        certificate_pem=issued.pem,
-                                        ca_certificate_pem=self.ca.cert_pem)
+        return agent_pb2.EnrollResponse(
+            instance_id=grant.instance_id,
+            certificate_pem=issued.pem,
+            ca_certificate_pem=self.ca.cert_pem,
+        )
 
 
 @dataclass
@@ -110,68 +121,111 @@ class IngestService(agent_pb2_grpc.IngestServicer):
     async def Report(self, request_iterator, context: grpc.aio.ServicerContext):
         peer = peer_identity(context)
         if peer is None:  # only reachable through a misconfigured port; TLS requires one
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                                "a client certificate is required: enrol with `palisade-agent enroll`")
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "a client certificate is required: enrol with `palisade-agent enroll`",
+            )
         current = await asyncio.to_thread(self.store.current_cert_serial, peer.instance_id)
         if current is None or current != str(peer.serial):
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                f"the certificate for {peer.instance_id} has been superseded or "
-                                "revoked; enrol again")
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"the certificate for {peer.instance_id} has been superseded or "
+                "revoked; enrol again",
+            )
         async for message in request_iterator:
             await _refuse_undecodable(message, context)
             if message.instance_id != peer.instance_id:
-                log.warning("instance %s sent a report for %r", peer.instance_id,
-                            message.instance_id[:128])
-                await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                    f"this certificate belongs to {peer.instance_id}; it cannot "
-                                    f"report for {message.instance_id[:128]!r}")
+                log.warning(
+                    "instance %s sent a report for %r", peer.instance_id, message.instance_id[:128]
+                )
+                await context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    f"this certificate belongs to {peer.instance_id}; it cannot "
+                    f"report for {message.instance_id[:128]!r}",
+                )
             if not message.message_id or len(message.message_id) > MAX_MESSAGE_ID_LEN:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                    f"message_id must be 1..{MAX_MESSAGE_ID_LEN} characters")
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"message_id must be 1..{MAX_MESSAGE_ID_LEN} characters",
+                )
             if message.WhichOneof("payload") is None:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                    "a message carries a snapshot or an event")
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT, "a message carries a snapshot or an event"
+                )
             try:
                 stored = await asyncio.to_thread(self.store.apply, message, now_ms())
             except StoreError as exc:
-                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"{exc.code}: {exc.message}")
+                await context.abort(
+                    grpc.StatusCode.FAILED_PRECONDITION, f"{exc.code}: {exc.message}"
+                )
             yield agent_pb2.Ack(message_id=message.message_id, duplicate=not stored)
 
 
 def _credentials(ca: CertificateAuthority, key_pem: bytes, chain_pem: bytes, mutual: bool):
     # gRPC can only require client certificates or not ask for them at all, so
     # enrolment (the agent has no certificate yet) gets its own port.
-    return grpc.ssl_server_credentials([(key_pem, chain_pem)],
-                                       root_certificates=ca.cert_pem if mutual else None,
-                                       require_client_auth=mutual)
+    return grpc.ssl_server_credentials(
+        [(key_pem, chain_pem)],
+        root_certificates=ca.cert_pem if mutual else None,
+        require_client_auth=mutual,
+    )
 
 
 def _options(max_message_bytes: int) -> list[tuple[str, int]]:
-    return [("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes),
-            ("grpc.keepalive_time_ms", 60_000),
-            ("grpc.http2.min_ping_interval_without_data_ms", 10_000)]
+    return [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ]
 
 
-async def start_grpc(store: Store, ca: CertificateAuthority, key_pem: bytes, chain_pem: bytes,
-                     ingest_address: str, enroll_address: str,
-                     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+async def start_grpc(
+    store: Store,
+    ca: CertificateAuthority,
+    key_pem: bytes,
+    chain_pem: bytes,
+    ingest_address: str,
+    enroll_address: str,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+):
     """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports."""
     ingest_server = grpc.aio.server(options=_options(max_message_bytes))
-    ingest_server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
-        "palisade.v1.Ingest", {"Report": grpc.stream_stream_rpc_method_handler(
-            IngestService(store).Report, request_deserializer=_lenient(agent_pb2.AgentMessage),
-            response_serializer=agent_pb2.Ack.SerializeToString)})])
-    ingest_port = ingest_server.add_secure_port(ingest_address,
-                                                _credentials(ca, key_pem, chain_pem, True))
+    ingest_server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                "palisade.v1.Ingest",
+                {
+                    "Report": grpc.stream_stream_rpc_method_handler(
+                        IngestService(store).Report,
+                        request_deserializer=_lenient(agent_pb2.AgentMessage),
+                        response_serializer=agent_pb2.Ack.SerializeToString,
+                    )
+                },
+            )
+        ]
+    )
+    ingest_port = ingest_server.add_secure_port(
+        ingest_address, _credentials(ca, key_pem, chain_pem, True)
+    )
     enroll_server = grpc.aio.server(options=_options(64 * 1024))
-    enroll_server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
-        "palisade.v1.Enrollment", {"Enroll": grpc.unary_unary_rpc_method_handler(
-            EnrollmentService(store, ca).Enroll,
-            request_deserializer=_lenient(agent_pb2.EnrollRequest),
-            response_serializer=agent_pb2.EnrollResponse.SerializeToString)})])
-    enroll_port = enroll_server.add_secure_port(enroll_address,
-                                                _credentials(ca, key_pem, chain_pem, False))
+    enroll_server.add_generic_rpc_handlers(
+        [
+            grpc.method_handlers_generic_handler(
+                "palisade.v1.Enrollment",
+                {
+                    "Enroll": grpc.unary_unary_rpc_method_handler(
+                        EnrollmentService(store, ca).Enroll,
+                        request_deserializer=_lenient(agent_pb2.EnrollRequest),
+                        response_serializer=agent_pb2.EnrollResponse.SerializeToString,
+                    )
+                },
+            )
+        ]
+    )
+    enroll_port = enroll_server.add_secure_port(
+        enroll_address, _credentials(ca, key_pem, chain_pem, False)
+    )
     if ingest_port == 0 or enroll_port == 0:
         raise OSError(f"cannot listen on {ingest_address} and {enroll_address}")
     await ingest_server.start()

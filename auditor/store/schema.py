@@ -21,7 +21,8 @@ from sqlalchemy import (
 metadata = MetaData()
 
 instances = Table(
-    "instances", metadata,
+    "instances",
+    metadata,
     Column("instance_id", String(128), primary_key=True),
     Column("hostname", String(255), nullable=False, default=""),
     Column("os_family", String(32), nullable=False, default=""),
@@ -38,7 +39,8 @@ instances = Table(
 )
 
 enrolment_tokens = Table(
-    "enrolment_tokens", metadata,
+    "enrolment_tokens",
+    metadata,
     Column("token_id", String(32), primary_key=True),
     Column("secret_sha256", String(64), nullable=False),
     Column("instance_id", String(128), nullable=False),
@@ -49,7 +51,8 @@ enrolment_tokens = Table(
 
 # What changed on a host between two snapshots: the history.
 changes = Table(
-    "changes", metadata,
+    "changes",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("instance_id", String(128), nullable=False),
     Column("at_ms", BigInteger, nullable=False),
@@ -61,14 +64,16 @@ changes = Table(
 
 # Ids of every message stored, so a re-delivered message is acknowledged, not applied twice.
 received_messages = Table(
-    "received_messages", metadata,
+    "received_messages",
+    metadata,
     Column("message_id", String(64), primary_key=True),
     Column("instance_id", String(128), nullable=False),
     Column("received_at_ms", BigInteger, nullable=False),
 )
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("event_id", String(128), primary_key=True),
     Column("instance_id", String(128), nullable=False),
     Column("time_ms", BigInteger, nullable=False),

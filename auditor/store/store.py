@@ -12,12 +12,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from palisade.auditor.store import history, schema
+from palisade.shared.proto import agent_pb2, facts_pb2
 from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-
-from palisade.auditor.store import history, schema
-from palisade.shared.proto import agent_pb2, facts_pb2
 
 TOKEN_BYTES = 24
 
@@ -53,7 +52,7 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         self.engine: Engine = create_engine(url, future=True)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
@@ -75,9 +74,15 @@ class Store:
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(TOKEN_BYTES)
         with self._writing(), self.engine.begin() as conn:
-            conn.execute(insert(schema.enrolment_tokens).values(
-                token_id=token_id, secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
-                instance_id=instance_id, created_at_ms=now_ms, expires_at_ms=now_ms + ttl_ms))
+            conn.execute(
+                insert(schema.enrolment_tokens).values(
+                    token_id=token_id,
+                    secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
+                    instance_id=instance_id,
+                    created_at_ms=now_ms,
+                    expires_at_ms=now_ms + ttl_ms,
+                )
+            )
         return f"{token_id}.{secret}"
 
     def redeem_token(self, token: str, now_ms: int) -> TokenGrant:
@@ -92,33 +97,52 @@ class Store:
             if row is None or not hmac.compare_digest(row.secret_sha256, digest):
                 raise StoreError("InvalidToken.NotFound", "the enrolment token is not valid")
             if row.used_at_ms is not None:
-                raise StoreError("InvalidToken.Used",
-                                 "the enrolment token was already used; create a new one")
+                raise StoreError(
+                    "InvalidToken.Used", "the enrolment token was already used; create a new one"
+                )
             if row.expires_at_ms <= now_ms:
-                raise StoreError("InvalidToken.Expired",
-                                 "the enrolment token has expired; create a new one")
-            done = conn.execute(update(t).where(t.c.token_id == token_id, t.c.used_at_ms.is_(None))
-                                .values(used_at_ms=now_ms))
+                raise StoreError(
+                    "InvalidToken.Expired", "the enrolment token has expired; create a new one"
+                )
+            done = conn.execute(
+                update(t)
+                .where(t.c.token_id == token_id, t.c.used_at_ms.is_(None))
+                .values(used_at_ms=now_ms)
+            )
             if done.rowcount != 1:  # another replica redeemed it in between
                 raise StoreError("InvalidToken.Used", "the enrolment token was already used")
         return TokenGrant(row.instance_id, token_id)
 
-    def record_enrolment(self, instance_id: str, hostname: str, cert_serial: int,
-                         now_ms: int) -> None:
+    def record_enrolment(
+        self, instance_id: str, hostname: str, cert_serial: int, now_ms: int
+    ) -> None:
         i = schema.instances
         with self._writing(), self.engine.begin() as conn:
-            exists = conn.execute(select(i.c.instance_id).where(i.c.instance_id == instance_id)).first()
+            exists = conn.execute(
+                select(i.c.instance_id).where(i.c.instance_id == instance_id)
+            ).first()
             if exists:
-                conn.execute(update(i).where(i.c.instance_id == instance_id).values(
-                    cert_serial=str(cert_serial), enrolled_at_ms=now_ms, hostname=hostname))
+                conn.execute(
+                    update(i)
+                    .where(i.c.instance_id == instance_id)
+                    .values(cert_serial=str(cert_serial), enrolled_at_ms=now_ms, hostname=hostname)
+                )
             else:
-                conn.execute(insert(i).values(instance_id=instance_id, hostname=hostname,
-                                              cert_serial=str(cert_serial), enrolled_at_ms=now_ms))
+                conn.execute(
+                    insert(i).values(
+                        instance_id=instance_id,
+                        hostname=hostname,
+                        cert_serial=str(cert_serial),
+                        enrolled_at_ms=now_ms,
+                    )
+                )
 
     def current_cert_serial(self, instance_id: str) -> str | None:
         i = schema.instances
         with self.engine.connect() as conn:
-            return conn.execute(select(i.c.cert_serial).where(i.c.instance_id == instance_id)).scalar()
+            return conn.execute(
+                select(i.c.cert_serial).where(i.c.instance_id == instance_id)
+            ).scalar()
 
     # -- ingest ----------------------------------------------------------------------------
 
@@ -126,9 +150,13 @@ class Store:
         """Stores one agent message; False when it had been stored before (re-delivery)."""
         with self._writing(), self.engine.begin() as conn:
             try:
-                conn.execute(insert(schema.received_messages).values(
-                    message_id=message.message_id, instance_id=message.instance_id,
-                    received_at_ms=now_ms))
+                conn.execute(
+                    insert(schema.received_messages).values(
+                        message_id=message.message_id,
+                        instance_id=message.instance_id,
+                        received_at_ms=now_ms,
+                    )
+                )
             except IntegrityError:
                 conn.rollback()
                 self._touch(message.instance_id, now_ms)
@@ -138,26 +166,39 @@ class Store:
                 self._apply_snapshot(conn, message.instance_id, message.snapshot, now_ms)
             elif kind == "event":
                 ev = message.event
-                conn.execute(insert(schema.events).values(
-                    event_id=ev.event_id or message.message_id, instance_id=message.instance_id,
-                    time_ms=ev.time_ms or now_ms, kind=ev.WhichOneof("body") or "unknown",
-                    body=ev.SerializeToString()))
+                conn.execute(
+                    insert(schema.events).values(
+                        event_id=ev.event_id or message.message_id,
+                        instance_id=message.instance_id,
+                        time_ms=ev.time_ms or now_ms,
+                        kind=ev.WhichOneof("body") or "unknown",
+                        body=ev.SerializeToString(),
+                    )
+                )
             i = schema.instances
-            conn.execute(update(i).where(i.c.instance_id == message.instance_id)
-                         .values(last_seen_ms=now_ms))
+            conn.execute(
+                update(i).where(i.c.instance_id == message.instance_id).values(last_seen_ms=now_ms)
+            )
         return True
 
     def _touch(self, instance_id: str, now_ms: int) -> None:
         i = schema.instances
         with self.engine.begin() as conn:
-            conn.execute(update(i).where(i.c.instance_id == instance_id).values(last_seen_ms=now_ms))
+            conn.execute(
+                update(i).where(i.c.instance_id == instance_id).values(last_seen_ms=now_ms)
+            )
 
-    def _apply_snapshot(self, conn, instance_id: str, snap: facts_pb2.Snapshot, now_ms: int) -> None:
+    def _apply_snapshot(
+        self, conn, instance_id: str, snap: facts_pb2.Snapshot, now_ms: int
+    ) -> None:
         i = schema.instances
-        row = conn.execute(select(i.c.snapshot, i.c.snapshot_at_ms)
-                           .where(i.c.instance_id == instance_id)).first()
+        row = conn.execute(
+            select(i.c.snapshot, i.c.snapshot_at_ms).where(i.c.instance_id == instance_id)
+        ).first()
         if row is None:
-            raise StoreError("InvalidInstanceId.NotFound", f"instance {instance_id} is not enrolled")
+            raise StoreError(
+                "InvalidInstanceId.NotFound", f"instance {instance_id} is not enrolled"
+            )
         if snap.collected_at_ms and snap.collected_at_ms < row.snapshot_at_ms:
             return  # an older snapshot arriving late changes nothing
         old = None
@@ -167,14 +208,34 @@ class Store:
         at = snap.collected_at_ms or now_ms
         found = history.diff(old, snap)
         if found:
-            conn.execute(insert(schema.changes), [
-                {"instance_id": instance_id, "at_ms": at, "kind": c.kind, "subject": c.subject,
-                 "detail": c.detail} for c in found])
+            conn.execute(
+                insert(schema.changes),
+                [
+                    {
+                        "instance_id": instance_id,
+                        "at_ms": at,
+                        "kind": c.kind,
+                        "subject": c.subject,
+                        "detail": c.detail,
+                    }
+                    for c in found
+                ],
+            )
         h = snap.host
-        conn.execute(update(i).where(i.c.instance_id == instance_id).values(
-            snapshot=snap.SerializeToString(), snapshot_at_ms=at, hostname=h.hostname,
-            os_family=h.os_family, os_name=h.os_name, os_version=h.os_version,
-            agent_version=h.agent_version, boot_time=h.boot_time))
+        conn.execute(
+            update(i)
+            .where(i.c.instance_id == instance_id)
+            .values(
+                snapshot=snap.SerializeToString(),
+                snapshot_at_ms=at,
+                hostname=h.hostname,
+                os_family=h.os_family,
+                os_name=h.os_name,
+                os_version=h.os_version,
+                agent_version=h.agent_version,
+                boot_time=h.boot_time,
+            )
+        )
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -203,10 +264,16 @@ class Store:
     def history(self, instance_id: str, limit: int = 200) -> list[dict]:
         c = schema.changes
         with self.engine.connect() as conn:
-            rows = conn.execute(select(c).where(c.c.instance_id == instance_id)
-                                .order_by(c.c.at_ms.desc(), c.c.id.desc()).limit(limit)).all()
-        return [{"at_ms": r.at_ms, "kind": r.kind, "subject": r.subject, "detail": r.detail}
-                for r in rows]
+            rows = conn.execute(
+                select(c)
+                .where(c.c.instance_id == instance_id)
+                .order_by(c.c.at_ms.desc(), c.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            {"at_ms": r.at_ms, "kind": r.kind, "subject": r.subject, "detail": r.detail}
+            for r in rows
+        ]
 
     def event_count(self, instance_id: str | None = None) -> int:
         from sqlalchemy import func
@@ -220,11 +287,18 @@ class Store:
 
     @staticmethod
     def _instance_dict(row) -> dict:
-        return {"instance_id": row.instance_id, "hostname": row.hostname,
-                "os_family": row.os_family, "os_name": row.os_name, "os_version": row.os_version,
-                "agent_version": row.agent_version, "boot_time": row.boot_time,
-                "enrolled_at_ms": row.enrolled_at_ms, "last_seen_ms": row.last_seen_ms,
-                "snapshot_at_ms": row.snapshot_at_ms}
+        return {
+            "instance_id": row.instance_id,
+            "hostname": row.hostname,
+            "os_family": row.os_family,
+            "os_name": row.os_name,
+            "os_version": row.os_version,
+            "agent_version": row.agent_version,
+            "boot_time": row.boot_time,
+            "enrolled_at_ms": row.enrolled_at_ms,
+            "last_seen_ms": row.last_seen_ms,
+            "snapshot_at_ms": row.snapshot_at_ms,
+        }
 
 
 class _NullLock:

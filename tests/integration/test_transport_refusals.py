@@ -12,24 +12,28 @@ import uuid
 
 import grpc
 import pytest
-
 from palisade.agent import transport
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
+
 from tests.helpers import start_auditor
 
 pytestmark = pytest.mark.integration
 
 
 def _snapshot_message(instance_id: str, payload_instance: str | None = None, pad: int = 0):
-    snap = facts_pb2.Snapshot(snapshot_id=uuid.uuid4().hex, instance_id=instance_id,
-                              collected_at_ms=int(time.time() * 1000),
-                              host=facts_pb2.HostInfo(hostname="test-host", os_family="linux"))
+    snap = facts_pb2.Snapshot(
+        snapshot_id=uuid.uuid4().hex,
+        instance_id=instance_id,
+        collected_at_ms=int(time.time() * 1000),
+        host=facts_pb2.HostInfo(hostname="test-host", os_family="linux"),
+    )
     if pad:
         snap.errors.append(facts_pb2.CollectorError(collector="pad", message="x" * pad))
-    return agent_pb2.AgentMessage(message_id=uuid.uuid4().hex,
-                                  instance_id=payload_instance or instance_id, snapshot=snap)
+    return agent_pb2.AgentMessage(
+        message_id=uuid.uuid4().hex, instance_id=payload_instance or instance_id, snapshot=snap
+    )
 
 
 def _report(address: str, creds, messages, timeout=10):
@@ -39,8 +43,12 @@ def _report(address: str, creds, messages, timeout=10):
 
 
 def _enrol(auditor, tmp_path, instance_id: str) -> transport.AgentState:
-    return transport.enroll(tmp_path / instance_id, [auditor.grpc], auditor.token(instance_id),
-                            enroll_address=auditor.enroll)
+    return transport.enroll(
+        tmp_path / instance_id,
+        [auditor.grpc],
+        auditor.token(instance_id),
+        enroll_address=auditor.enroll,
+    )
 
 
 def _assert_good_agent_accepted(auditor, tmp_path):
@@ -54,8 +62,9 @@ def _assert_good_agent_accepted(auditor, tmp_path):
 
 @pytest.fixture(scope="module")
 def shared_auditor(tmp_path_factory):
-    proc = start_auditor(tmp_path_factory.mktemp("refusals") / "auditor",
-                         "--max-message-bytes", "65536")
+    proc = start_auditor(
+        tmp_path_factory.mktemp("refusals") / "auditor", "--max-message-bytes", "65536"
+    )
     yield proc
     proc.stop()
 
@@ -84,9 +93,9 @@ def test_certificate_from_another_ca_is_refused(shared_auditor, tmp_path):
     key = tls.new_private_key()
     issued = rogue.issue_client(tls.make_csr(key, "x"), "i-rogue", dt.datetime.now(dt.timezone.utc))
     ca_pem = (shared_auditor.data_dir / "ca" / "ca.crt").read_bytes()
-    creds = grpc.ssl_channel_credentials(root_certificates=ca_pem,
-                                         private_key=tls.private_key_pem(key),
-                                         certificate_chain=issued.pem)
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=ca_pem, private_key=tls.private_key_pem(key), certificate_chain=issued.pem
+    )
     with pytest.raises(grpc.RpcError) as err:
         _report(shared_auditor.grpc, creds, [_snapshot_message("i-rogue")])
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
@@ -95,11 +104,13 @@ def test_certificate_from_another_ca_is_refused(shared_auditor, tmp_path):
 
 def test_reused_token_is_refused(shared_auditor, tmp_path):
     token = shared_auditor.token("i-once")
-    transport.enroll(tmp_path / "a", [shared_auditor.grpc], token,
-                     enroll_address=shared_auditor.enroll)
+    transport.enroll(
+        tmp_path / "a", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
+    )
     with pytest.raises(transport.EnrolmentError, match="InvalidToken.Used"):
-        transport.enroll(tmp_path / "b", [shared_auditor.grpc], token,
-                         enroll_address=shared_auditor.enroll)
+        transport.enroll(
+            tmp_path / "b", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
+        )
     _assert_good_agent_accepted(shared_auditor, tmp_path)
 
 
@@ -107,34 +118,50 @@ def test_expired_token_is_refused(shared_auditor, tmp_path):
     token = shared_auditor.token("i-late", ttl="1s")
     time.sleep(1.2)
     with pytest.raises(transport.EnrolmentError, match="InvalidToken.Expired"):
-        transport.enroll(tmp_path / "late", [shared_auditor.grpc], token,
-                         enroll_address=shared_auditor.enroll)
+        transport.enroll(
+            tmp_path / "late", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
+        )
     _assert_good_agent_accepted(shared_auditor, tmp_path)
 
 
 def test_forged_token_secret_is_refused(shared_auditor, tmp_path):
     token_id, _secret, pin = shared_auditor.token("i-forged").split(".")
     with pytest.raises(transport.EnrolmentError, match="InvalidToken.NotFound"):
-        transport.enroll(tmp_path / "forged", [shared_auditor.grpc], f"{token_id}.guess.{pin}",
-                         enroll_address=shared_auditor.enroll)
+        transport.enroll(
+            tmp_path / "forged",
+            [shared_auditor.grpc],
+            f"{token_id}.guess.{pin}",
+            enroll_address=shared_auditor.enroll,
+        )
 
 
 def test_wrong_ca_pin_is_refused_before_sending_the_token(shared_auditor, tmp_path):
     token_id, secret, _pin = shared_auditor.token("i-pin").split(".")
     with pytest.raises(transport.EnrolmentError, match="does not present the CA"):
-        transport.enroll(tmp_path / "pin", [shared_auditor.grpc], f"{token_id}.{secret}.AAAA",
-                         enroll_address=shared_auditor.enroll)
+        transport.enroll(
+            tmp_path / "pin",
+            [shared_auditor.grpc],
+            f"{token_id}.{secret}.AAAA",
+            enroll_address=shared_auditor.enroll,
+        )
     # the token was not spent: it still enrols
-    transport.enroll(tmp_path / "pin2", [shared_auditor.grpc], f"{token_id}.{secret}.{_pin}",
-                     enroll_address=shared_auditor.enroll)
+    transport.enroll(
+        tmp_path / "pin2",
+        [shared_auditor.grpc],
+        f"{token_id}.{secret}.{_pin}",
+        enroll_address=shared_auditor.enroll,
+    )
 
 
 def test_report_for_another_instance_is_refused(shared_auditor, tmp_path):
     state = _enrol(shared_auditor, tmp_path, "i-honest")
     _enrol(shared_auditor, tmp_path, "i-victim")
     with pytest.raises(grpc.RpcError) as err:
-        _report(shared_auditor.grpc, state.credentials(),
-                [_snapshot_message("i-honest", payload_instance="i-victim")])
+        _report(
+            shared_auditor.grpc,
+            state.credentials(),
+            [_snapshot_message("i-honest", payload_instance="i-victim")],
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "i-victim" in err.value.details()
     assert shared_auditor.cli_json("instance", "show", "i-victim")["snapshot_at_ms"] == 0
@@ -143,8 +170,12 @@ def test_report_for_another_instance_is_refused(shared_auditor, tmp_path):
 
 def test_superseded_certificate_is_refused(shared_auditor, tmp_path):
     old = _enrol(shared_auditor, tmp_path, "i-reenrol")
-    transport.enroll(tmp_path / "new", [shared_auditor.grpc], shared_auditor.token("i-reenrol"),
-                     enroll_address=shared_auditor.enroll)
+    transport.enroll(
+        tmp_path / "new",
+        [shared_auditor.grpc],
+        shared_auditor.token("i-reenrol"),
+        enroll_address=shared_auditor.enroll,
+    )
     with pytest.raises(grpc.RpcError) as err:
         _report(shared_auditor.grpc, old.credentials(), [_snapshot_message("i-reenrol")])
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -172,8 +203,9 @@ def test_garbage_bytes_are_refused(shared_auditor, tmp_path):
                 pass
     # 2. bytes that are not a protobuf message, on an authenticated stream
     state = _enrol(shared_auditor, tmp_path, "i-garbage")
-    with grpc.secure_channel(shared_auditor.grpc, state.credentials(),
-                             options=transport.CHANNEL_OPTIONS) as channel:
+    with grpc.secure_channel(
+        shared_auditor.grpc, state.credentials(), options=transport.CHANNEL_OPTIONS
+    ) as channel:
         raw = channel.stream_stream("/palisade.v1.Ingest/Report")
         with pytest.raises(grpc.RpcError) as err:
             list(raw(iter([b"\xff\xff\xff\xff\x0f garbage"]), timeout=10))
@@ -181,8 +213,11 @@ def test_garbage_bytes_are_refused(shared_auditor, tmp_path):
     assert "not a valid palisade.v1.AgentMessage" in err.value.details()
     # 3. a request that is a protobuf message but not a valid report
     with pytest.raises(grpc.RpcError) as err:
-        _report(shared_auditor.grpc, state.credentials(),
-                [agent_pb2.AgentMessage(message_id="", instance_id="i-garbage")])
+        _report(
+            shared_auditor.grpc,
+            state.credentials(),
+            [agent_pb2.AgentMessage(message_id="", instance_id="i-garbage")],
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     _assert_good_agent_accepted(shared_auditor, tmp_path)
 
@@ -192,11 +227,14 @@ def test_malformed_csr_does_not_spend_the_token(shared_auditor, tmp_path):
     secret_part, pin = transport.parse_token(token)
     ca_pem = transport.fetch_pinned_ca(shared_auditor.enroll, pin)
     creds = grpc.ssl_channel_credentials(root_certificates=ca_pem)
-    with grpc.secure_channel(shared_auditor.enroll, creds,
-                             options=transport.CHANNEL_OPTIONS) as channel:
+    with grpc.secure_channel(
+        shared_auditor.enroll, creds, options=transport.CHANNEL_OPTIONS
+    ) as channel:
         with pytest.raises(grpc.RpcError) as err:
             agent_pb2_grpc.EnrollmentStub(channel).Enroll(
-                agent_pb2.EnrollRequest(token=secret_part, csr_pem=b"not a csr"), timeout=10)
+                agent_pb2.EnrollRequest(token=secret_part, csr_pem=b"not a csr"), timeout=10
+            )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    transport.enroll(tmp_path / "csr", [shared_auditor.grpc], token,
-                     enroll_address=shared_auditor.enroll)
+    transport.enroll(
+        tmp_path / "csr", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
+    )

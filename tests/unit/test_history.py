@@ -7,13 +7,16 @@ from palisade.shared.proto import facts_pb2
 
 
 def _snap(listeners=(), keys=(), boot=100, mode=0o600):
-    s = facts_pb2.Snapshot(host=facts_pb2.HostInfo(hostname="h", boot_time=boot, os_name="Debian",
-                                                   os_version="12"))
+    s = facts_pb2.Snapshot(
+        host=facts_pb2.HostInfo(hostname="h", boot_time=boot, os_name="Debian", os_version="12")
+    )
     for port, name in listeners:
-        s.listeners.add(protocol="tcp", family="ipv4", address="0.0.0.0", port=port,
-                        process_name=name)
-    f = s.authorized_keys.add(user="root", path="/root/.ssh/authorized_keys", owner="root",
-                              mode=mode, exists=True)
+        s.listeners.add(
+            protocol="tcp", family="ipv4", address="0.0.0.0", port=port, process_name=name
+        )
+    f = s.authorized_keys.add(
+        user="root", path="/root/.ssh/authorized_keys", owner="root", mode=mode, exists=True
+    )
     for fp in keys:
         f.keys.add(line_number=1, key_type="ssh-ed25519", fingerprint_sha256=fp)
     return s

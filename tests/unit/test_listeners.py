@@ -5,7 +5,6 @@ import socket
 from collections import namedtuple
 
 import psutil
-
 from palisade.agent.collectors import listeners
 
 Addr = namedtuple("Addr", "ip port")
@@ -14,20 +13,34 @@ Conn = namedtuple("Conn", "fd family type laddr raddr status pid")
 
 def test_listening_tcp_and_bound_udp_are_kept_connected_tcp_is_not():
     conns = [
-        Conn(3, socket.AF_INET, socket.SOCK_STREAM, Addr("0.0.0.0", 22), (), psutil.CONN_LISTEN, None),
+        Conn(
+            3, socket.AF_INET, socket.SOCK_STREAM, Addr("0.0.0.0", 22), (), psutil.CONN_LISTEN, None
+        ),
         Conn(4, socket.AF_INET6, socket.SOCK_DGRAM, Addr("::", 53), (), psutil.CONN_NONE, None),
-        Conn(5, socket.AF_INET, socket.SOCK_STREAM, Addr("10.0.0.1", 22), Addr("1.2.3.4", 5555),
-             psutil.CONN_ESTABLISHED, None),
+        Conn(
+            5,
+            socket.AF_INET,
+            socket.SOCK_STREAM,
+            Addr("10.0.0.1", 22),
+            Addr("1.2.3.4", 5555),
+            psutil.CONN_ESTABLISHED,
+            None,
+        ),
         Conn(6, socket.AF_UNIX, socket.SOCK_STREAM, "/run/x.sock", "", psutil.CONN_LISTEN, None),
     ]
     out = listeners.listeners_from_connections(conns)
     assert [(m.protocol, m.family, m.address, m.port) for m in out] == [
-        ("tcp", "ipv4", "0.0.0.0", 22), ("udp", "ipv6", "::", 53)]
+        ("tcp", "ipv4", "0.0.0.0", 22),
+        ("udp", "ipv6", "::", 53),
+    ]
 
 
 def test_sockets_without_a_pid_say_which_fields_could_not_be_read():
-    conns = [Conn(3, socket.AF_INET, socket.SOCK_STREAM, Addr("0.0.0.0", 22), (),
-                  psutil.CONN_LISTEN, None)]
+    conns = [
+        Conn(
+            3, socket.AF_INET, socket.SOCK_STREAM, Addr("0.0.0.0", 22), (), psutil.CONN_LISTEN, None
+        )
+    ]
     (msg,) = listeners.listeners_from_connections(conns)
     assert msg.pid == 0
     assert list(msg.unreadable) == ["pid", "process_name", "exe", "user"]

@@ -1,19 +1,20 @@
 """The agent's spool: durable, ordered, acknowledged by id, snapshots superseded."""
 
 import pytest
-
 from palisade.agent.spool import Spool, SpoolFull
 from palisade.shared.proto import agent_pb2, facts_pb2
 
 
 def _event(i: int) -> agent_pb2.AgentMessage:
-    return agent_pb2.AgentMessage(message_id=f"ev{i}", instance_id="i-1",
-                                  event=facts_pb2.Event(event_id=f"e{i}"))
+    return agent_pb2.AgentMessage(
+        message_id=f"ev{i}", instance_id="i-1", event=facts_pb2.Event(event_id=f"e{i}")
+    )
 
 
 def _snap(i: int) -> agent_pb2.AgentMessage:
-    return agent_pb2.AgentMessage(message_id=f"sn{i}", instance_id="i-1",
-                                  snapshot=facts_pb2.Snapshot(snapshot_id=f"s{i}"))
+    return agent_pb2.AgentMessage(
+        message_id=f"sn{i}", instance_id="i-1", snapshot=facts_pb2.Snapshot(snapshot_id=f"s{i}")
+    )
 
 
 def test_messages_survive_a_restart_in_order(tmp_path):

@@ -1,0 +1,116 @@
+"""RAM, the pure core: policy language and evaluation, users/groups/policies/roles, request
+signing, instance roles and STS credentials. No I/O and no clock reads: callers pass `now`,
+the request context, the nonce store and the entropy source."""
+
+from .account import (
+    AccessKey,
+    AccessKeyStatus,
+    Attachment,
+    Caller,
+    CustomPolicy,
+    Group,
+    LoginProfile,
+    NewAccessKey,
+    PolicySummary,
+    PolicyVersion,
+    PrincipalKind,
+    RamAccount,
+    Role,
+    User,
+)
+from .arns import instance_arn, key_pair_arn, role_arn, security_group_arn, user_arn
+from .authentication import AuthenticatedRequest, authenticate
+from .errors import PolicyError, RamError
+from .evaluation import (
+    Decision,
+    DecisionReason,
+    NamedPolicy,
+    PolicyType,
+    StatementRef,
+    evaluate,
+)
+from .findings import DualAccessFinding, users_with_password_and_access_keys
+from .instance_roles import InstanceRamRoles, InstanceRef, InstanceRoleChange
+from .policy_language import (
+    MAX_POLICY_DOCUMENT_LENGTH,
+    Effect,
+    PolicyDocument,
+    PolicyKind,
+    Principal,
+    Statement,
+    parse_policy,
+    parse_trust_policy,
+    trusts_service,
+)
+from .request_context import RequestContext
+from .signing import (
+    InMemoryNonceStore,
+    NonceStore,
+    VerifiedRequest,
+    canonical_request,
+    sign,
+    sign_request,
+    verify,
+)
+from .sts import RoleCredentials, SessionClaims, issue_role_credentials, verify_security_token
+from .system_policies import SYSTEM_POLICIES, SystemPolicy
+
+__all__ = [
+    "AccessKey",
+    "AccessKeyStatus",
+    "Attachment",
+    "AuthenticatedRequest",
+    "Caller",
+    "CustomPolicy",
+    "Decision",
+    "DecisionReason",
+    "DualAccessFinding",
+    "Effect",
+    "Group",
+    "InMemoryNonceStore",
+    "InstanceRamRoles",
+    "InstanceRef",
+    "InstanceRoleChange",
+    "LoginProfile",
+    "MAX_POLICY_DOCUMENT_LENGTH",
+    "NamedPolicy",
+    "NewAccessKey",
+    "NonceStore",
+    "PolicyDocument",
+    "PolicyError",
+    "PolicyKind",
+    "PolicySummary",
+    "PolicyType",
+    "PolicyVersion",
+    "Principal",
+    "PrincipalKind",
+    "RamAccount",
+    "RamError",
+    "RequestContext",
+    "Role",
+    "RoleCredentials",
+    "SYSTEM_POLICIES",
+    "SessionClaims",
+    "Statement",
+    "StatementRef",
+    "SystemPolicy",
+    "User",
+    "VerifiedRequest",
+    "authenticate",
+    "instance_arn",
+    "key_pair_arn",
+    "role_arn",
+    "security_group_arn",
+    "user_arn",
+    "canonical_request",
+    "evaluate",
+    "issue_role_credentials",
+    "parse_policy",
+    "parse_trust_policy",
+    "sign",
+    "sign_request",
+    "trusts_service",
+    "users_with_password_and_access_keys",
+    "verify",
+    "verify_security_token",
+]

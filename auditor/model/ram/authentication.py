@@ -1,0 +1,50 @@
+"""Who sent a signed request: a RAM user's AccessKey or a role session's STS credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from .account import Caller, RamAccount
+from .errors import RamError
+from .signing import NonceStore, read_access_key_id, verify
+from .sts import STS_KEY_PREFIX, SessionClaims, derive_sts_secret, verify_security_token
+
+
+@dataclass(frozen=True)
+class AuthenticatedRequest:
+    caller: Caller
+    access_key_id: str
+    session: SessionClaims | None = None  # set for STS credentials
+
+
+def authenticate(
+    account: RamAccount,
+    params: Mapping[str, str],
+    now: datetime,
+    nonces: NonceStore,
+    *,
+    sts_signing_key: bytes,
+    method: str = "GET",
+    path: str = "/",
+    headers: Mapping[str, str] | None = None,
+) -> AuthenticatedRequest:
+    """Verify a request's signature and say who made it; raises RamError otherwise."""
+    access_key_id = read_access_key_id(params)
+    if access_key_id.startswith(STS_KEY_PREFIX):
+        token = params.get("SecurityToken")
+        if not token:
+            raise RamError("MissingSecurityToken", "SecurityToken is mandatory for STS keys")
+        claims = verify_security_token(token, sts_signing_key, now, access_key_id)
+        if claims.account_id != account.account_id:
+            raise RamError(
+                "InvalidSecurityToken.MismatchWithAccount",
+                "The security token was issued for another account",
+            )
+        secret = derive_sts_secret(sts_signing_key, access_key_id)
+        verify(secret, params, now, nonces, method=method, path=path, headers=headers)
+        return AuthenticatedRequest(Caller.role(claims.role_name), access_key_id, claims)
+    user, key = account.find_access_key(access_key_id)
+    verify(key.secret, params, now, nonces, method=method, path=path, headers=headers)
+    return AuthenticatedRequest(Caller.user(user.user_name), access_key_id)

@@ -1,0 +1,152 @@
+"""Instance RAM roles: which role each ECS instance has, and who may give it one.
+
+Rules from the seed (section 4): only VPC instances, one role per instance (granting another
+replaces it), revocable; a RAM user granting a role needs the ECS action *and* `ram:PassRole`
+on that role, since the instance will then act with the role's permissions.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .account import Caller, RamAccount
+from .arns import instance_arn
+from .errors import RamError
+from .request_context import RequestContext
+from .sts import RoleCredentials, issue_role_credentials
+from .tokens import RandomBytes
+
+FORBIDDEN = "Forbidden.RAM"
+
+
+@dataclass(frozen=True)
+class InstanceRef:
+    """What the role rules need to know about an ECS instance."""
+
+    instance_id: str
+    region_id: str
+    network_type: str = "vpc"  # "vpc" or "classic"
+
+    def arn(self, account_id: str) -> str:
+        return instance_arn(self.region_id, account_id, self.instance_id)
+
+
+@dataclass(frozen=True)
+class InstanceRoleChange:
+    instance_id: str
+    role_name: str
+    replaced_role: str | None = None
+
+
+@dataclass
+class InstanceRamRoles:
+    """instance id -> the name of its role."""
+
+    bindings: dict[str, str] = field(default_factory=dict)
+
+    def attach(
+        self,
+        account: RamAccount,
+        caller: Caller,
+        instance: InstanceRef,
+        role_name: str,
+        context: RequestContext,
+    ) -> InstanceRoleChange:
+        """AttachInstanceRamRole: grant `role_name` to `instance`, replacing any other role."""
+        account.require(
+            caller,
+            "ecs:AttachInstanceRamRole",
+            instance.arn(account.account_id),
+            context,
+            FORBIDDEN,
+        )
+        account.require(caller, "ram:PassRole", account.role_arn(role_name), context, FORBIDDEN)
+        role = account.ecs_role(role_name)
+        if instance.network_type.lower() != "vpc":
+            raise RamError(
+                "InvalidInstance.NotVpc",
+                f"{instance.instance_id} is not a VPC instance; only VPC instances can have "
+                "an instance RAM role",
+            )
+        previous = self.bindings.get(instance.instance_id)
+        self.bindings[instance.instance_id] = role.role_name
+        return InstanceRoleChange(
+            instance.instance_id, role.role_name, previous if previous != role_name else None
+        )
+
+    def detach(
+        self,
+        account: RamAccount,
+        caller: Caller,
+        instance: InstanceRef,
+        context: RequestContext,
+        role_name: str | None = None,
+    ) -> InstanceRoleChange:
+        """DetachInstanceRamRole: revoke the instance's role (`role_name`, if given, must be it)."""
+        account.require(
+            caller,
+            "ecs:DetachInstanceRamRole",
+            instance.arn(account.account_id),
+            context,
+            FORBIDDEN,
+        )
+        current = self.bindings.get(instance.instance_id)
+        if current is None or (role_name is not None and role_name != current):
+            raise RamError(
+                "InvalidRamRole.NotAttached",
+                f"the instance {instance.instance_id} does not have the role "
+                f"{role_name or '(any)'}",
+            )
+        del self.bindings[instance.instance_id]
+        return InstanceRoleChange(instance.instance_id, current)
+
+    def role_of(self, instance_id: str) -> str | None:
+        return self.bindings.get(instance_id)
+
+    def describe(
+        self, instance_ids: list[str] | None = None, role_name: str | None = None
+    ) -> list[tuple[str, str]]:
+        """DescribeInstanceRamRole: (instance id, role name) pairs, filtered."""
+        return [
+            (instance_id, role)
+            for instance_id, role in self.bindings.items()
+            if (instance_ids is None or instance_id in instance_ids)
+            and (role_name is None or role == role_name)
+        ]
+
+    def forget_role(self, role_name: str) -> list[str]:
+        """Drop a deleted role from every instance; the instance ids it was on."""
+        gone = [i for i, r in self.bindings.items() if r == role_name]
+        for instance_id in gone:
+            del self.bindings[instance_id]
+        return gone
+
+    def issue_credentials(
+        self,
+        account: RamAccount,
+        instance_id: str,
+        role_name: str,
+        now: datetime,
+        ttl: timedelta | int,
+        *,
+        signing_key: bytes,
+        random_bytes: RandomBytes = secrets.token_bytes,
+    ) -> RoleCredentials:
+        """What the metadata path security-credentials/<role> serves to `instance_id`;
+        refused once the role is revoked or replaced."""
+        if self.bindings.get(instance_id) != role_name:
+            raise RamError(
+                "InvalidRamRole.NotAttached",
+                f"the instance {instance_id} does not have the role {role_name}",
+            )
+        role = account.ecs_role(role_name)
+        return issue_role_credentials(
+            role,
+            now,
+            ttl,
+            signing_key=signing_key,
+            session_name=instance_id,
+            random_bytes=random_bytes,
+        )

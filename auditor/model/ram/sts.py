@@ -1,0 +1,168 @@
+"""Temporary credentials for a role (what STS hands an ECS instance through its metadata).
+
+The SecurityToken is self-contained and HMAC-signed with the auditor's `signing_key`: any
+replica holding the key can check it without a lookup. The session's AccessKeySecret is
+derived from the key id with the same key, so it never has to be stored either.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from .account import Role
+from .errors import RamError
+from .signing import format_timestamp
+from .tokens import BASE62, RandomBytes, random_token
+
+STS_KEY_PREFIX = "STS."
+MIN_DURATION = timedelta(minutes=15)
+MAX_DURATION = timedelta(hours=12)
+_TOKEN_PREFIX = "PAL1"
+
+
+@dataclass(frozen=True)
+class RoleCredentials:
+    access_key_id: str
+    access_key_secret: str
+    security_token: str
+    expiration: datetime
+    last_updated: datetime
+
+    def to_metadata(self) -> dict[str, str]:
+        """The JSON object ECS's metadata service returns for security-credentials/<role>."""
+        return {
+            "AccessKeyId": self.access_key_id,
+            "AccessKeySecret": self.access_key_secret,
+            "Expiration": format_timestamp(self.expiration),
+            "SecurityToken": self.security_token,
+            "LastUpdated": format_timestamp(self.last_updated),
+            "Code": "Success",
+        }
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    """What a verified SecurityToken says: which role, for whom, until when."""
+
+    access_key_id: str
+    account_id: str
+    role_name: str
+    role_arn: str
+    session_name: str  # the instance id for instance roles
+    issued_at: datetime
+    expiration: datetime
+
+
+def _subkey(signing_key: bytes, purpose: bytes) -> bytes:
+    return hmac.new(signing_key, b"palisade-sts/" + purpose, hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def derive_sts_secret(signing_key: bytes, access_key_id: str) -> str:
+    digest = hmac.new(_subkey(signing_key, b"secret"), access_key_id.encode(), hashlib.sha256)
+    return _b64(digest.digest())[:30]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def issue_role_credentials(
+    role: Role,
+    now: datetime,
+    ttl: timedelta | int,
+    *,
+    signing_key: bytes,
+    session_name: str = "",
+    random_bytes: RandomBytes = secrets.token_bytes,
+) -> RoleCredentials:
+    """Credentials for `role`, valid from `now` for `ttl` (15 minutes to 12 hours)."""
+    duration = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise RamError(
+            "InvalidParameter.DurationSeconds",
+            "the credentials' lifetime must be 900 to 43200 seconds",
+        )
+    issued = _as_utc(now).replace(microsecond=0)
+    expiration = issued + duration
+    key_id = STS_KEY_PREFIX + random_token(BASE62, 28, random_bytes)
+    account_id = role.arn.split(":")[3] if role.arn.count(":") >= 4 else ""
+    payload = {
+        "k": key_id,
+        "a": account_id,
+        "r": role.role_name,
+        "arn": role.arn,
+        "s": session_name,
+        "iat": int(issued.timestamp()),
+        "exp": int(expiration.timestamp()),
+    }
+    body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+    mac = hmac.new(_subkey(signing_key, b"token"), body.encode(), hashlib.sha256).digest()
+    return RoleCredentials(
+        access_key_id=key_id,
+        access_key_secret=derive_sts_secret(signing_key, key_id),
+        security_token=f"{_TOKEN_PREFIX}.{body}.{_b64(mac)}",
+        expiration=expiration,
+        last_updated=issued,
+    )
+
+
+def _malformed(why: str) -> RamError:
+    return RamError("InvalidSecurityToken.Malformed", f"The security token is malformed: {why}")
+
+
+def verify_security_token(
+    token: str, signing_key: bytes, now: datetime, access_key_id: str | None = None
+) -> SessionClaims:
+    """The claims of a token this auditor issued, if it is intact, unexpired and (when
+    `access_key_id` is given) issued together with that AccessKeyId."""
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3 or parts[0] != _TOKEN_PREFIX:
+        raise _malformed("not a Palisade STS token")
+    body, mac_text = parts[1], parts[2]
+    try:
+        mac = _unb64(mac_text)
+    except ValueError:
+        raise _malformed("bad signature encoding") from None
+    expected = hmac.new(_subkey(signing_key, b"token"), body.encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, expected):
+        raise _malformed("the signature does not verify")
+    try:
+        payload = json.loads(_unb64(body))
+        claims = SessionClaims(
+            access_key_id=str(payload["k"]),
+            account_id=str(payload["a"]),
+            role_name=str(payload["r"]),
+            role_arn=str(payload["arn"]),
+            session_name=str(payload["s"]),
+            issued_at=datetime.fromtimestamp(int(payload["iat"]), timezone.utc),
+            expiration=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
+        )
+    except (ValueError, KeyError, TypeError, OverflowError):
+        raise _malformed("bad claims") from None
+    if _as_utc(now) >= claims.expiration:
+        raise RamError(
+            "InvalidSecurityToken.Expired",
+            f"The security token expired at {format_timestamp(claims.expiration)}",
+        )
+    if access_key_id is not None and access_key_id != claims.access_key_id:
+        raise RamError(
+            "InvalidSecurityToken.MismatchWithAccessKey",
+            "The security token does not belong to the AccessKeyId",
+        )
+    return claims
