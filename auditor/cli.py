@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from google.protobuf import json_format
+
 from palisade.auditor.service import DataDir, serve
 
 DEFAULT_TOKEN_TTL = "1h"
@@ -142,6 +143,55 @@ def cmd_instance_show(args) -> int:
     return 0
 
 
+def _error(code: str, message: str) -> int:
+    print(json.dumps({"Code": code, "Message": message, "RequestId": ""}, indent=2))
+    return 1
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """`Name=Value` pairs; `Name=@FILE` reads the value from FILE (`@@` for a literal @)."""
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"{item!r} is not Name=Value")
+        if value.startswith("@@"):
+            value = value[1:]
+        elif value.startswith("@"):
+            value = Path(value[1:]).read_text()
+        if name in params:
+            raise ValueError(f"{name} is given twice")
+        params[name] = value
+    return params
+
+
+def cmd_api(args) -> int:
+    from palisade.auditor.api.client import Credentials, call
+
+    d = _data_dir(args)
+    try:
+        params = parse_assignments(args.params)
+    except (ValueError, OSError) as exc:
+        return _error("InvalidParameter", str(exc))
+    endpoint = d.state().get("http")
+    if not endpoint:
+        return _error(
+            "AuditorNotFound",
+            f"no auditor has written {d.state_file}: is "
+            "`palisade serve` running with this --data-dir?",
+        )
+    try:
+        credentials = Credentials.resolve(d.path)
+    except LookupError as exc:
+        return _error("MissingCredentials", str(exc))
+    try:
+        status, body = call(endpoint, credentials, args.action, params)
+    except OSError as exc:
+        return _error("AuditorUnreachable", f"cannot reach the auditor at {endpoint}: {exc}")
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+    return 0 if status == 200 else 1
+
+
 def cmd_up(args) -> int:
     from palisade.auditor.local_stack import up
 
@@ -201,6 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("instance_id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_instance_show)
+    a = sub.add_parser(
+        "api",
+        help="call one ECS-style action, e.g. "
+        "`palisade api DescribeSecurityGroups RegionId=cn-hangzhou`",
+    )
+    a.add_argument("--data-dir", default=argparse.SUPPRESS)
+    a.add_argument("action")
+    a.add_argument("params", nargs="*", metavar="Name=Value")
+    a.set_defaults(func=cmd_api)
+
     u = sub.add_parser("up", help="start an auditor and an agent on this host (make run)")
     u.add_argument("--data-dir", default=argparse.SUPPRESS)
     u.add_argument("--grpc", default="127.0.0.1:50051")
@@ -215,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The data dir holds the CA key, the store (AccessKey secrets) and credentials:
+    # nothing the auditor creates is readable by other users.
+    os.umask(0o077)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -9,9 +9,11 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from palisade.auditor.api.client import CREDENTIALS_FILE
+from palisade.auditor.api.http import HttpApp, start_http
+from palisade.auditor.api.service import ApiService
 from palisade.auditor.ingest import server as ingest
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.auditor.store.store import Store, sqlite_url
@@ -53,24 +55,6 @@ class DataDir:
         tls.write_secret(self.state_file, (json.dumps(state, indent=2) + "\n").encode())
 
 
-class _HealthHandler(BaseHTTPRequestHandler):
-    """The HTTP port: only /healthz until the API and dashboard are mounted here."""
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        if self.path == "/healthz":
-            body, status = b'{"status": "ok"}\n', 200
-        else:
-            body, status = b'{"Code": "NotFound", "Message": "no such page"}\n', 404
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, fmt, *args):
-        log.debug("http: " + fmt, *args)
-
-
 def _split(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
@@ -99,8 +83,31 @@ async def serve(
     servers, grpc_port, enroll_port = await ingest.start_grpc(
         store, ca, key_pem, chain_pem, grpc_address, enroll_address, max_message_bytes
     )
+    api = ApiService(store)
+    admin = api.initialise()
+    if admin is not None:
+        tls.write_secret(
+            d.path / CREDENTIALS_FILE,
+            (
+                json.dumps(
+                    {
+                        "UserName": admin.user_name,
+                        "AccessKeyId": admin.access_key_id,
+                        "AccessKeySecret": admin.access_key_secret,
+                        "ConsolePassword": admin.console_password,
+                    },
+                    indent=2,
+                )
+                + "\n"
+            ).encode(),
+        )
+        log.info(
+            "created the first administrator %r; credentials in %s",
+            admin.user_name,
+            d.path / CREDENTIALS_FILE,
+        )
     http_host, http_port = _split(http_address)
-    httpd = ThreadingHTTPServer((http_host, http_port), _HealthHandler)
+    httpd = start_http(HttpApp(api), http_host, http_port)
     threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
     grpc_host = _split(grpc_address)[0]
     state = {

@@ -81,3 +81,38 @@ events = Table(
     Column("body", LargeBinary, nullable=False),
     Index("ix_events_instance_time", "instance_id", "time_ms"),
 )
+
+# The cloud model (security groups, instances, RAM, key pairs) as one versioned JSON
+# document: every API write replaces it under optimistic concurrency (version + 1).
+cloud_state = Table(
+    "cloud_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
+# Append-only: who changed what, when, before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("source_ip", String(64), nullable=False),
+    Column("action", String(128), nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Index("ix_audit_at", "at_ms"),
+)
+
+# Signature nonces seen within the timestamp window (replay protection across replicas).
+api_nonces = Table(
+    "api_nonces",
+    metadata,
+    Column("nonce", String(128), primary_key=True),
+    Column("expires_at_ms", BigInteger, nullable=False),
+)

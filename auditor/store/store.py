@@ -12,11 +12,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from palisade.auditor.store import history, schema
-from palisade.shared.proto import agent_pb2, facts_pb2
 from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
+from palisade.auditor.store import history, schema
+from palisade.shared.proto import agent_pb2, facts_pb2
 
 TOKEN_BYTES = 24
 
@@ -150,16 +151,21 @@ class Store:
         """Stores one agent message; False when it had been stored before (re-delivery)."""
         with self._writing(), self.engine.begin() as conn:
             try:
-                conn.execute(
-                    insert(schema.received_messages).values(
-                        message_id=message.message_id,
-                        instance_id=message.instance_id,
-                        received_at_ms=now_ms,
+                with conn.begin_nested():  # a savepoint: PostgreSQL aborts the whole
+                    conn.execute(  # transaction on a failed statement otherwise
+                        insert(schema.received_messages).values(
+                            message_id=message.message_id,
+                            instance_id=message.instance_id,
+                            received_at_ms=now_ms,
+                        )
                     )
-                )
             except IntegrityError:
-                conn.rollback()
-                self._touch(message.instance_id, now_ms)
+                i = schema.instances
+                conn.execute(
+                    update(i)
+                    .where(i.c.instance_id == message.instance_id)
+                    .values(last_seen_ms=now_ms)
+                )
                 return False
             kind = message.WhichOneof("payload")
             if kind == "snapshot":
@@ -180,13 +186,6 @@ class Store:
                 update(i).where(i.c.instance_id == message.instance_id).values(last_seen_ms=now_ms)
             )
         return True
-
-    def _touch(self, instance_id: str, now_ms: int) -> None:
-        i = schema.instances
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(i).where(i.c.instance_id == instance_id).values(last_seen_ms=now_ms)
-            )
 
     def _apply_snapshot(
         self, conn, instance_id: str, snap: facts_pb2.Snapshot, now_ms: int

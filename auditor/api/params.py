@@ -1,0 +1,133 @@
+"""Reading ECS-style request parameters, with the ECS API's error codes.
+
+Lists come as `Name.1`, `Name.2`, ... (the RPC style) or as a JSON array in `Name`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from palisade.auditor.api.errors import ApiError
+
+# Parameters that authenticate a request rather than describe the action.
+AUTH_PARAMS = frozenset(
+    {
+        "AccessKeyId",
+        "Signature",
+        "SignatureMethod",
+        "SignatureNonce",
+        "SignatureVersion",
+        "Timestamp",
+        "SecurityToken",
+        "Action",
+        "Version",
+        "Format",
+    }
+)
+MAX_VALUE_LENGTH = 64 * 1024
+
+
+def missing(name: str) -> ApiError:
+    return ApiError(
+        "MissingParameter",
+        f'The input parameter "{name}" that is mandatory for processing this request is not '
+        "supplied.",
+    )
+
+
+def invalid(name: str, why: str) -> ApiError:
+    return ApiError(f"InvalidParameter.{name}", f"The parameter {name} is invalid: {why}")
+
+
+class Params:
+    def __init__(self, raw: Mapping[str, str]):
+        for key, value in raw.items():
+            if len(value) > MAX_VALUE_LENGTH:
+                raise invalid(key, f"longer than {MAX_VALUE_LENGTH} characters")
+        self.raw = dict(raw)
+
+    def str(self, name: str, default: str | None = None, required: bool = False) -> str | None:
+        value = self.raw.get(name)
+        if value is None or value == "":
+            if required:
+                raise missing(name)
+            return default
+        return value
+
+    def req(self, name: str) -> str:
+        value = self.str(name, required=True)
+        assert value is not None
+        return value
+
+    def int(
+        self,
+        name: str,
+        default: int | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        required: bool = False,
+    ) -> int | None:
+        text = self.str(name, required=required)
+        if text is None:
+            return default
+        if not re.fullmatch(r"-?\d{1,18}", text):
+            raise invalid(name, f"{text[:40]!r} is not an integer")
+        value = int(text)
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise invalid(name, f"{value} is outside {minimum}..{maximum}")
+        return value
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        text = self.str(name)
+        if text is None:
+            return default
+        if text.lower() not in ("true", "false"):
+            raise invalid(name, f"{text[:40]!r} is not true or false")
+        return text.lower() == "true"
+
+    def list(self, name: str, max_items: int = 100) -> list[str]:
+        """`Name.1`, `Name.2`, ... in index order, or a JSON array in `Name`."""
+        if name in self.raw:
+            text = self.raw[name]
+            if text.startswith("["):
+                try:
+                    values = json.loads(text)
+                except ValueError:
+                    raise invalid(name, "not a JSON array") from None
+                if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                    raise invalid(name, "must be a JSON array of strings")
+            else:
+                values = [text]
+        else:
+            indexed = []
+            for key, value in self.raw.items():
+                prefix, dot, index = key.rpartition(".")
+                if dot and prefix == name:
+                    if not index.isdigit() or not 1 <= int(index) <= max_items:
+                        raise invalid(key, f"the index must be 1..{max_items}")
+                    indexed.append((int(index), value))
+            values = [v for _, v in sorted(indexed)]
+        if len(values) > max_items:
+            raise invalid(name, f"at most {max_items} values")
+        return values
+
+    def page(self, default_size: int = 10, max_size: int = 100) -> tuple[int, int]:
+        number = self.int("PageNumber", 1, minimum=1, maximum=10**6)
+        size = self.int("PageSize", default_size, minimum=1, maximum=max_size)
+        return number, size  # type: ignore[return-value]
+
+    def unknown(self, known: set[str]) -> list[str]:
+        """Parameters the action does not take (reported, so typos are not silently ignored)."""
+        out = []
+        for key in self.raw:
+            base = key.split(".", 1)[0]
+            if key not in AUTH_PARAMS and base not in known and key not in known:
+                out.append(key)
+        return out
+
+
+def paginate(items: list, number: int, size: int) -> list:
+    start = (number - 1) * size
+    return items[start : start + size]

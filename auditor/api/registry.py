@@ -1,0 +1,118 @@
+"""The ECS-style actions: one registry, one way to declare an action.
+
+An action declares the RAM action it needs (`service:Name`) and the resource
+ARNs it touches; the API layer authorises every one of them before the handler
+runs, so no action can forget its permission check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from palisade.auditor.api.errors import ApiError
+from palisade.auditor.api.params import Params
+
+if TYPE_CHECKING:
+    from palisade.auditor.api.state import CloudState
+    from palisade.auditor.model.ram import Caller
+
+
+@dataclass
+class AuditEntry:
+    """One change, for the append-only audit log: what, before and after."""
+
+    resource: str
+    before: Any = None
+    after: Any = None
+
+
+@dataclass
+class ActionContext:
+    state: CloudState
+    caller: Caller
+    now: datetime
+    request_id: str
+    source_ip: str
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    @property
+    def account_id(self) -> str:
+        return self.state.account_id
+
+    def arn(self, service: str, region: str, resource: str) -> str:
+        return f"acs:{service}:{region or '*'}:{self.account_id}:{resource}"
+
+    def record(self, resource: str, before: Any, after: Any) -> None:
+        self.audit.append(AuditEntry(resource, before, after))
+
+
+Handler = Callable[[ActionContext, Params], dict]
+Resources = Callable[[ActionContext, Params], list[str]]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    service: str
+    handler: Handler
+    resources: Resources
+    writes: bool
+    params: frozenset[str]
+
+    @property
+    def ram_action(self) -> str:
+        return f"{self.service}:{self.name}"
+
+
+ACTIONS: dict[str, ActionSpec] = {}
+
+
+def action(
+    name: str,
+    *,
+    service: str = "ecs",
+    writes: bool,
+    resources: Resources,
+    params: tuple[str, ...] = (),
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        if name in ACTIONS:
+            raise RuntimeError(f"action {name} registered twice")
+        ACTIONS[name] = ActionSpec(name, service, handler, resources, writes, frozenset(params))
+        return handler
+
+    return register
+
+
+def lookup(name: str | None) -> ActionSpec:
+    if not name:
+        raise ApiError("MissingParameter", 'The input parameter "Action" is not supplied.')
+    spec = ACTIONS.get(name)
+    if spec is None:
+        raise ApiError("InvalidAction.NotFound", f"Specified api {name[:64]!r} is not found.", 404)
+    return spec
+
+
+def region_resource(kind: str, id_param: str | None = None, service: str = "ecs") -> Resources:
+    """`acs:ecs:<RegionId>:<account>:<kind>/<id or *>`."""
+
+    def arns(ctx: ActionContext, p: Params) -> list[str]:
+        region = p.str("RegionId") or "*"
+        ident = (p.str(id_param) if id_param else None) or "*"
+        return [ctx.arn(service, region, f"{kind}/{ident}")]
+
+    return arns
+
+
+def listed_resources(kind: str, list_param: str, service: str = "ecs") -> Resources:
+    """One ARN per value of a list parameter (`InstanceIds`, `KeyPairNames`, ...)."""
+
+    def arns(ctx: ActionContext, p: Params) -> list[str]:
+        region = p.str("RegionId") or "*"
+        values = p.list(list_param, max_items=1000) or ["*"]
+        return [ctx.arn(service, region, f"{kind}/{v}") for v in values]
+
+    return arns
