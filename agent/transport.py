@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+
 from palisade.agent.spool import Spool
 from palisade.agent.version import AGENT_VERSION
 from palisade.shared import tls

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import psutil
+
 from palisade.agent.version import AGENT_VERSION
 from palisade.shared.proto import facts_pb2
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import psutil
+
 from palisade.shared.proto import facts_pb2
 
 _FAMILIES = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}

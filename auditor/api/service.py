@@ -110,7 +110,7 @@ class ApiService:
                 f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
             )
         with self.lock:
-            for attempt in range(3):
+            for _attempt in range(3):
                 self._refresh()
                 state = self.state
                 if state is None:

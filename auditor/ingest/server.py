@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import grpc
 from cryptography import x509
+
 from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
 from palisade.auditor.store.store import Store, StoreError
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc

@@ -20,7 +20,7 @@ class DocumentError(ValueError):
     pass
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hints(cls: type) -> dict[str, object]:
     return typing.get_type_hints(cls)
 

@@ -10,8 +10,8 @@ import subprocess
 import uuid
 
 import pytest
-from palisade.shared import sshkeys
 
+from palisade.shared import sshkeys
 from tests.helpers import BIN, require_binary, require_root, wait_for
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from palisade.shared import sshkeys
 
+from palisade.shared import sshkeys
 from tests.helpers import require_binary
 
 pytestmark = pytest.mark.integration

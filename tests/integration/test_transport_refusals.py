@@ -12,11 +12,11 @@ import uuid
 
 import grpc
 import pytest
+
 from palisade.agent import transport
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-
 from tests.helpers import start_auditor
 
 pytestmark = pytest.mark.integration

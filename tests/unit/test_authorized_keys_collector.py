@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from palisade.agent.collectors import authorized_keys, sshd_config
 from palisade.agent.collectors.accounts import Account
 from palisade.shared import sshkeys

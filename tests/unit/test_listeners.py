@@ -5,6 +5,7 @@ import socket
 from collections import namedtuple
 
 import psutil
+
 from palisade.agent.collectors import listeners
 
 Addr = namedtuple("Addr", "ip port")

@@ -1,6 +1,7 @@
 """The agent's spool: durable, ordered, acknowledged by id, snapshots superseded."""
 
 import pytest
+
 from palisade.agent.spool import Spool, SpoolFull
 from palisade.shared.proto import agent_pb2, facts_pb2
 

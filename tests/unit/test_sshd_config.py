@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from palisade.agent.collectors import sshd_config
 from palisade.agent.collectors.sshd_config import ConnectionContext as Ctx
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from palisade.shared import sshkeys
 from palisade.shared.sshkeys import KeyOption, KeyParseError
 

@@ -11,8 +11,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from . import names
 from .account import Caller, RamAccount
 from .arns import instance_arn
+from .documents import DOCUMENT_FORMAT, open_document, unique
 from .errors import RamError
 from .request_context import RequestContext
 from .sts import RoleCredentials, issue_role_credentials
@@ -101,6 +103,35 @@ class InstanceRamRoles:
             )
         del self.bindings[instance.instance_id]
         return InstanceRoleChange(instance.instance_id, current)
+
+    def to_document(self) -> dict:
+        """The bindings as plain JSON data, in the order they were made."""
+        return {
+            "format": DOCUMENT_FORMAT,
+            "Bindings": [
+                {"InstanceId": instance_id, "RoleName": role_name}
+                for instance_id, role_name in self.bindings.items()
+            ],
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict) -> InstanceRamRoles:
+        """The bindings `to_document` wrote; ValueError naming the field if `doc` is not one.
+        Roles are not looked up here: the account is stored apart, and a binding to a role
+        that has gone is already refused when credentials are asked for."""
+        top = open_document(doc, "instance RAM roles")
+        bindings: dict[str, str] = {}
+        instance_ids: list[str] = []
+        for binding in top.objects("Bindings"):
+            instance_id = binding.string("InstanceId")
+            if not instance_id:
+                raise binding.error("InstanceId", "must not be empty")
+            instance_ids.append(instance_id)
+            bindings[instance_id] = binding.name("RoleName", names.ROLE_NAME)
+            binding.done()
+        unique(top, "Bindings", instance_ids, "the instance")
+        top.done()
+        return cls(bindings)
 
     def role_of(self, instance_id: str) -> str | None:
         return self.bindings.get(instance_id)

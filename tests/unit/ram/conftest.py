@@ -2,6 +2,7 @@ import random
 from datetime import datetime, timezone
 
 import pytest
+
 from palisade.auditor.model.ram import RamAccount, RequestContext
 
 NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=timezone.utc)

@@ -4,6 +4,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from palisade.auditor.model.ram import (
     DecisionReason,
     NamedPolicy,

@@ -5,6 +5,7 @@ import random
 from datetime import timedelta
 
 import pytest
+
 from palisade.auditor.model.ram import (
     Caller,
     InMemoryNonceStore,

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from palisade.auditor.model.ram import (
     MAX_POLICY_DOCUMENT_LENGTH,
     Effect,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from palisade.auditor.model.ram import (
     Effect,
     InMemoryNonceStore,

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+
 from palisade.auditor.model.ram import (
     InMemoryNonceStore,
     RamError,
