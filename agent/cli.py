@@ -72,12 +72,6 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_parse_log(args) -> int:
-    from palisade.agent import parse_log
-
-    return parse_log.main(args.rest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="palisade-agent", description="The Palisade host agent.")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -110,13 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--host-root", default="/")
     r.set_defaults(func=cmd_run)
 
-    pl = sub.add_parser("parse-log", help="the login events in a log file", add_help=False)
-    pl.add_argument("rest", nargs=argparse.REMAINDER)
-    pl.set_defaults(func=cmd_parse_log)
+    sub.add_parser("parse-log", help="the login events in a log file (see parse-log --help)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["parse-log"]:  # its own parser: same options as fail2ban-regex style tools
+        from palisade.agent import parse_log
+
+        return parse_log.main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

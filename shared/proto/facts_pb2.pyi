@@ -133,7 +133,7 @@ class Event(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., instance_id: _Optional[str] = ..., time_ms: _Optional[int] = ..., login: _Optional[_Union[LoginEvent, _Mapping]] = ...) -> None: ...
 
 class LoginEvent(_message.Message):
-    __slots__ = ("user", "source_ip", "source_port", "method", "result", "service", "key_fingerprint", "raw")
+    __slots__ = ("user", "source_ip", "source_port", "method", "result", "service", "key_fingerprint", "raw", "repeat", "key_type", "pid", "source_host", "domain", "logon_type", "status", "sub_status", "process")
     USER_FIELD_NUMBER: _ClassVar[int]
     SOURCE_IP_FIELD_NUMBER: _ClassVar[int]
     SOURCE_PORT_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +142,15 @@ class LoginEvent(_message.Message):
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     KEY_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     RAW_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_FIELD_NUMBER: _ClassVar[int]
+    KEY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_HOST_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    LOGON_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SUB_STATUS_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
     user: str
     source_ip: str
     source_port: int
@@ -150,4 +159,13 @@ class LoginEvent(_message.Message):
     service: str
     key_fingerprint: str
     raw: str
-    def __init__(self, user: _Optional[str] = ..., source_ip: _Optional[str] = ..., source_port: _Optional[int] = ..., method: _Optional[str] = ..., result: _Optional[str] = ..., service: _Optional[str] = ..., key_fingerprint: _Optional[str] = ..., raw: _Optional[str] = ...) -> None: ...
+    repeat: int
+    key_type: str
+    pid: int
+    source_host: str
+    domain: str
+    logon_type: int
+    status: str
+    sub_status: str
+    process: str
+    def __init__(self, user: _Optional[str] = ..., source_ip: _Optional[str] = ..., source_port: _Optional[int] = ..., method: _Optional[str] = ..., result: _Optional[str] = ..., service: _Optional[str] = ..., key_fingerprint: _Optional[str] = ..., raw: _Optional[str] = ..., repeat: _Optional[int] = ..., key_type: _Optional[str] = ..., pid: _Optional[int] = ..., source_host: _Optional[str] = ..., domain: _Optional[str] = ..., logon_type: _Optional[int] = ..., status: _Optional[str] = ..., sub_status: _Optional[str] = ..., process: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,98 @@
+"""Login events: who tried to log in, from where, how, and what came of it.
+
+Sources: sshd messages in syslog files (`syslog.py`) and journald (`journal.py`), the binary
+login records wtmp/btmp (`utmp.py`), and the Windows Security log (`windows_security.py`). The
+sshd messages are recognised by a table of patterns (`sshd_patterns.py`), like a fail2ban
+filter; `tailer.py` follows files across rotation and restarts; `log_file.py` reads a whole file
+of any of these formats (`palisade-agent parse-log`).
+
+Every source yields `LoginEvent` (event.py). Its vocabulary:
+
+`result`
+    success            authenticated: "Accepted ...", a wtmp USER_PROCESS record, 4624
+    failure            credentials rejected for an existing (or not-said-to-be-unknown) account:
+                       "Failed ...", a PAM "authentication failure", a btmp record, 4625
+    invalid_user       the account does not exist: "Invalid user ...", "Failed ... for invalid
+                       user ...", 4625 with status 0xC0000064
+    refused            barred by policy whatever the credentials: "ROOT LOGIN REFUSED",
+                       "User X from H not allowed because ...", OpenSSH 9.8+ "drop connection"
+                       (penalty / MaxStartups), 4625 for a locked, disabled or expired account
+    too_many_failures  the connection was cut after too many attempts: "maximum
+                       authentication attempts exceeded", "Disconnecting ...: Too many
+                       authentication failures"
+    partial            one method of several required succeeded: "Partial ..."
+    preauth_close      the peer went away (or timed out) before authenticating: "Connection
+                       closed/reset by ... [preauth]", "Received disconnect ... [preauth]",
+                       "Disconnected from invalid/authenticating user ...", "Timeout before
+                       authentication", "Unable to negotiate", "Did not receive
+                       identification string"
+    disconnect         an authenticated session ended: "Disconnected from user X ...",
+                       "Received disconnect ..." without [preauth]
+
+`method`
+    sshd's own names: password, publickey, keyboard-interactive (logged as
+    keyboard-interactive/pam), hostbased, gssapi-with-mic, gssapi-keyex, none; "pam" when a PAM
+    module reported the failure; Windows: the authentication package in lower case (ntlm,
+    kerberos, negotiate); None when the message does not say.
+
+`service`
+    "sshd" (program names sshd, sshd-session from OpenSSH 9.8, sshd-auth from 10.0), "login"
+    (wtmp/btmp records not from sshd), or the Windows logon type ("rdp", "network",
+    "interactive", ...).
+
+Several messages can describe one attempt (a PAM failure and sshd's "Failed password"; an
+"Invalid user" and the "Connection closed by invalid user" after it); each is its own event,
+and consumers count by `result` knowing that.
+"""
+
+from .collector import LINUX_SOURCES, LoginEventCollector, LoginLogSource
+from .event import CONTRACT_FIELDS, METHODS, RESULTS, LoginEvent, format_time
+from .journal import parse_journal_line, parse_journal_lines
+from .log_file import FORMATS, LogFileResult, LogFormatError, detect_format, read_log_file
+from .sshd import SSHD_PROGRAMS, SshdMessageParser
+from .sshd_patterns import SSHD_PATTERNS, SshdPattern
+from .syslog import SyslogLineParser
+from .tailer import FileIdentity, FileTailer, TailedUnit, TailPosition, TailStateStore
+from .utmp import UTMP_RECORD_SIZE, UtmpRecord, parse_utmp, parse_utmp_records
+from .windows_security import (
+    WindowsParseResult,
+    parse_windows_events_xml,
+    read_windows_security_log,
+)
+from .year_inference import YearResolver
+
+__all__ = [
+    "CONTRACT_FIELDS",
+    "FORMATS",
+    "LINUX_SOURCES",
+    "METHODS",
+    "RESULTS",
+    "SSHD_PATTERNS",
+    "SSHD_PROGRAMS",
+    "UTMP_RECORD_SIZE",
+    "FileIdentity",
+    "FileTailer",
+    "LogFileResult",
+    "LogFormatError",
+    "LoginEvent",
+    "LoginEventCollector",
+    "LoginLogSource",
+    "SshdMessageParser",
+    "SshdPattern",
+    "SyslogLineParser",
+    "TailPosition",
+    "TailStateStore",
+    "TailedUnit",
+    "UtmpRecord",
+    "WindowsParseResult",
+    "YearResolver",
+    "detect_format",
+    "format_time",
+    "parse_journal_line",
+    "parse_journal_lines",
+    "parse_utmp",
+    "parse_utmp_records",
+    "parse_windows_events_xml",
+    "read_log_file",
+    "read_windows_security_log",
+]

@@ -1,0 +1,148 @@
+"""sshd login events from syslog text lines (/var/log/auth.log, /var/log/secure).
+
+Line shapes accepted (an optional "<PRI>" first):
+
+- traditional BSD: `Nov 29 04:10:01 host sshd[123]: msg` (local time, no year: see
+  year_inference.py);
+- ISO-8601 / rsyslog high precision: `2026-11-29T04:10:01.123456+00:00 host sshd[123]: msg`
+  (no offset: local time);
+- RFC 5424 as sent on the wire: `<38>1 2026-11-29T04:10:01Z host sshd 123 - - msg`.
+
+rsyslog's "message repeated N times: [ msg]" gives one event for msg with `repeat` = N.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from .event import LoginEvent
+from .sshd import DEFAULT_SSHD_PARSER, SSHD_PROGRAMS, SshdMessageParser, build_event
+from .year_inference import YearResolver
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_TAIL = r" (?P<host>\S+) (?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d{1,10})\])?: ?(?P<msg>.*)"
+_TRADITIONAL = re.compile(
+    r"(?:<\d{1,3}>)?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
+    r"(?P<hms>\d\d:\d\d:\d\d)(?:\.\d{1,9})?" + _TAIL
+)
+_ISO_STAMP = (
+    r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<time>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?"
+    r"(?P<zone>Z|[+-]\d\d:?\d\d)?"
+)
+_ISO = re.compile(r"(?:<\d{1,3}>)?" + _ISO_STAMP + _TAIL)
+_RFC5424 = re.compile(
+    r"<\d{1,3}>1 " + _ISO_STAMP + r" (?P<host>\S+) (?P<prog>\S+) (?P<pid>\S+) \S+"
+    r" (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?:\ufeff)?(?P<msg>.*))?"
+)
+_REPEATED = re.compile(r"message repeated (?P<count>\d{1,9}) times: \[ ?(?P<msg>.*?)\]?")
+
+
+class SyslogLineParser:
+    """Parses one line at a time; keeps the year state a file needs (see YearResolver)."""
+
+    def __init__(
+        self,
+        *,
+        years: YearResolver | None = None,
+        tz: tzinfo | None = None,
+        sshd: SshdMessageParser = DEFAULT_SSHD_PARSER,
+    ) -> None:
+        """`tz`: the zone of timestamps without an offset (None: this machine's local zone).
+        `years` defaults to "the current year or the one before" relative to now."""
+        self._tz = tz
+        self._years = years or YearResolver(reference=datetime.now(timezone.utc), tz=tz)
+        self._sshd = sshd
+        self._last_stamp: str | None = None
+        self._last_time: datetime | None = None
+
+    def parse(self, line: str) -> LoginEvent | None:
+        """The event a line reports, or None (not sshd, not a login message, malformed)."""
+        if "sshd" not in line:  # cheap reject for the bulk of a busy auth.log
+            return None
+        raw = line.rstrip("\r\n")
+        first = raw[:1]
+        if first.isdigit():
+            match = _ISO.fullmatch(raw)
+        elif first == "<":
+            match = _RFC5424.fullmatch(raw) or _ISO.fullmatch(raw) or _TRADITIONAL.fullmatch(raw)
+        else:
+            match = _TRADITIONAL.fullmatch(raw)
+        if match is None:
+            return None
+        program, message, host, pid_text = match.group("prog", "msg", "host", "pid")
+        if program not in SSHD_PROGRAMS or message is None:
+            return None
+        repeat = 1
+        if message.startswith("message repeated "):
+            repeated = _REPEATED.fullmatch(message)
+            if repeated is not None:
+                repeat = int(repeated["count"])
+                message = repeated["msg"]
+        found = self._sshd.classify(message)
+        if found is None:
+            return None
+        try:
+            time = self._time(match)
+        except (ValueError, OverflowError):
+            return None
+        if time is None:
+            return None
+        pid = int(pid_text) if pid_text and pid_text.isdigit() and len(pid_text) <= 10 else None
+        event = build_event(found, time=time, raw=raw, hostname=host, pid=pid)
+        event.repeat = repeat
+        return event
+
+    def parse_lines(self, lines: Iterable[str]) -> Iterator[LoginEvent]:
+        for line in lines:
+            event = self.parse(line)
+            if event is not None:
+                yield event
+
+    def _time(self, match: re.Match[str]) -> datetime | None:
+        if match.re is _TRADITIONAL:
+            key = match.group(0)[: match.end("hms")]  # "<PRI>Mon dd hh:mm:ss"
+            if key == self._last_stamp:
+                return self._last_time
+            stamp = match.group("mon", "day", "hms")
+            month = _MONTHS.get(stamp[0])
+            if month is None:
+                return None
+            hour, minute, second = (int(part) for part in stamp[2].split(":"))
+            wall = self._years.resolve(month, int(stamp[1]), hour, minute, second)
+            time = self._to_utc(wall)
+        else:
+            key = match["date"] + match["time"] + (match["frac"] or "") + (match["zone"] or "")
+            if key == self._last_stamp:
+                return self._last_time
+            time = self._iso_time(match)
+        self._last_stamp, self._last_time = key, time
+        return time
+
+    def _iso_time(self, match: re.Match[str]) -> datetime:
+        year, month, day = (int(part) for part in match["date"].split("-"))
+        hour, minute, second = (int(part) for part in match["time"].split(":"))
+        micro = int((match["frac"] or "0")[:6].ljust(6, "0"))
+        wall = datetime(year, month, day, hour, minute, second, micro)
+        zone = match["zone"]
+        if zone is None:
+            return self._to_utc(wall)
+        if zone == "Z":
+            return wall.replace(tzinfo=timezone.utc)
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if offset >= timedelta(hours=24):
+            raise ValueError("offset out of range")
+        return wall.replace(tzinfo=timezone(sign * offset)).astimezone(timezone.utc)
+
+    def _to_utc(self, wall: datetime) -> datetime:
+        if self._tz is None:
+            return wall.astimezone(timezone.utc)  # naive: taken as local time
+        return wall.replace(tzinfo=self._tz).astimezone(timezone.utc)
