@@ -68,7 +68,15 @@ def cmd_run(args) -> int:
     except EnrolmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    asyncio.run(run(state, args.interval, args.host_root))
+    asyncio.run(
+        run(
+            state,
+            args.interval,
+            args.host_root,
+            login_logs=args.login_log,
+            event_interval=args.event_interval,
+        )
+    )
     return 0
 
 
@@ -102,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--state-dir", required=True)
     r.add_argument("--interval", type=float, default=30.0, help="seconds between snapshots")
     r.add_argument("--host-root", default="/")
+    r.add_argument(
+        "--login-log",
+        action="append",
+        metavar="PATH",
+        help="follow this log for logins instead of the defaults "
+        "(/var/log/auth.log, secure, wtmp, btmp); repeatable",
+    )
+    r.add_argument(
+        "--event-interval", type=float, default=2.0, help="seconds between reads of the login logs"
+    )
     r.set_defaults(func=cmd_run)
 
     sub.add_parser("parse-log", help="the login events in a log file (see parse-log --help)")

@@ -117,6 +117,7 @@ def cmd_instance_show(args) -> int:
         return 1
     view = _instance_view(store, row)
     view["history"] = store.history(args.instance_id)
+    view["logins"] = store.recent_logins(args.instance_id)
     if args.json:
         print(json.dumps(view, indent=2))
         return 0
@@ -137,6 +138,12 @@ def cmd_instance_show(args) -> int:
                 else (f"{k['key_type']} {k['fingerprint_sha256']} {k.get('comment', '')}")
             )
             print(f"    {f['user']} {f['path']}:{k['line_number']} {what}")
+    print("  recent logins:")
+    for ev in view["logins"][:20]:
+        print(
+            f"    {_fmt_ms(ev['time_ms'])} {ev.get('result', '?'):<12} {ev.get('user', '?')} "
+            f"from {ev.get('source_ip', '?')} ({ev.get('method', '?')})"
+        )
     print("  history:")
     for c in view["history"][:30]:
         print(f"    {_fmt_ms(c['at_ms'])} {c['kind']:<22} {c['subject']}")

@@ -284,6 +284,28 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar() or 0)
 
+    def recent_logins(self, instance_id: str, limit: int = 100) -> list[dict]:
+        """The newest login events of an instance, newest first."""
+        from google.protobuf import json_format
+
+        e = schema.events
+        q = (
+            select(e.c.event_id, e.c.time_ms, e.c.body)
+            .where(e.c.instance_id == instance_id, e.c.kind == "login")
+            .order_by(e.c.time_ms.desc(), e.c.event_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for row in rows:
+            ev = facts_pb2.Event()
+            ev.ParseFromString(row.body)
+            item = json_format.MessageToDict(ev.login, preserving_proto_field_name=True)
+            item["event_id"], item["time_ms"] = row.event_id, row.time_ms
+            out.append(item)
+        return out
+
     @staticmethod
     def _instance_dict(row) -> dict:
         return {
