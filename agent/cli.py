@@ -75,6 +75,11 @@ def cmd_run(args) -> int:
             args.host_root,
             login_logs=args.login_log,
             event_interval=args.event_interval,
+            spool_max_bytes=args.spool_max_mb * 1024 * 1024,
+            metadata_address=None
+            if args.metadata_address.lower() == "none"
+            else args.metadata_address,
+            metadata_require_token=args.metadata_require_token,
         )
     )
     return 0
@@ -116,6 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="follow this log for logins instead of the defaults "
         "(/var/log/auth.log, secure, wtmp, btmp); repeatable",
+    )
+    r.add_argument(
+        "--metadata-address",
+        default="127.0.0.1:51100",
+        help="HOST:PORT to serve the instance's RAM role credentials on "
+        "(/latest/meta-data/ram/security-credentials/); `none` turns it off",
+    )
+    r.add_argument(
+        "--metadata-require-token",
+        action="store_true",
+        help="hardened mode: answer only requests with a token from PUT /latest/api/token",
+    )
+    r.add_argument(
+        "--spool-max-mb",
+        type=int,
+        default=256,
+        help="bound of the on-disk outbox; when full the oldest events are dropped (and counted)",
     )
     r.add_argument(
         "--event-interval", type=float, default=2.0, help="seconds between reads of the login logs"

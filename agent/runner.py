@@ -14,19 +14,51 @@ from palisade.agent.collectors.logins.collector import (
     LoginEventCollector,
     LoginLogSource,
 )
+from palisade.agent.metadata import start_for_agent
 from palisade.agent.snapshot import collect_snapshot
-from palisade.agent.spool import Spool, SpoolFull
+from palisade.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolFull
 from palisade.agent.transport import AgentState, Sender
-from palisade.shared.proto import agent_pb2
+from palisade.shared.proto import agent_pb2, facts_pb2
+from palisade.shared.snapshot_delta import make_delta
 
 log = logging.getLogger("palisade.agent")
 
 
-def snapshot_message(state: AgentState, host_root: str) -> agent_pb2.AgentMessage:
+EVENTS_PER_BATCH = 1000
+
+
+class SnapshotChain:
+    """Sends each snapshot as a delta against the last one the auditor acknowledged (in
+    full when there is none, or when the auditor asks for it)."""
+
+    def __init__(self) -> None:
+        self.acked: facts_pb2.Snapshot | None = None
+        self._pending: dict[str, facts_pb2.Snapshot] = {}
+
+    def message(self, state: AgentState, snap: facts_pb2.Snapshot) -> agent_pb2.AgentMessage:
+        msg = agent_pb2.AgentMessage(message_id=uuid.uuid4().hex, instance_id=state.instance_id)
+        if self.acked is None:
+            msg.snapshot.CopyFrom(snap)
+        else:
+            msg.delta.CopyFrom(make_delta(self.acked, snap))
+        # the spool keeps only the newest snapshot message, so only it can be acked later
+        self._pending = {msg.message_id: snap}
+        return msg
+
+    def on_ack(self, ack: agent_pb2.Ack) -> None:
+        snap = self._pending.pop(ack.message_id, None)
+        if ack.need_full_snapshot:
+            self.acked = None
+        elif snap is not None:
+            self.acked = snap
+
+
+def snapshot_message(
+    state: AgentState, host_root: str, chain: SnapshotChain, spool: Spool
+) -> agent_pb2.AgentMessage:
     snap = collect_snapshot(state.instance_id, host_root)
-    return agent_pb2.AgentMessage(
-        message_id=uuid.uuid4().hex, instance_id=state.instance_id, snapshot=snap
-    )
+    snap.spool_dropped_events = spool.dropped_events
+    return chain.message(state, snap)
 
 
 def login_sources(paths: list[str] | None) -> tuple[LoginLogSource, ...]:
@@ -47,11 +79,16 @@ def spool_login_events(state: AgentState, collector: LoginEventCollector, spool:
     """New login events into the spool, then the read positions: a crash in between re-reads
     the same lines, whose deterministic ids make the auditor keep them once."""
     events = collector.poll(datetime.now(timezone.utc))
-    for event in events:
-        proto = event.to_event_proto(state.instance_id)
+    for start in range(0, len(events), EVENTS_PER_BATCH):
+        batch = facts_pb2.EventBatch(
+            events=[
+                e.to_event_proto(state.instance_id)
+                for e in events[start : start + EVENTS_PER_BATCH]
+            ]
+        )
         spool.put(
             agent_pb2.AgentMessage(
-                message_id=proto.event_id, instance_id=state.instance_id, event=proto
+                message_id=uuid.uuid4().hex, instance_id=state.instance_id, events=batch
             )
         )
     collector.commit()
@@ -89,6 +126,9 @@ async def run(
     stop: asyncio.Event | None = None,
     login_logs: list[str] | None = None,
     event_interval: float = 2.0,
+    spool_max_bytes: int = DEFAULT_MAX_BYTES,
+    metadata_address: str | None = None,
+    metadata_require_token: bool = False,
 ) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,9 +137,12 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
             pass
-    spool = Spool(state.directory / "spool")
-    sender = Sender(state, spool)
+    spool = Spool(state.directory / "spool", max_bytes=spool_max_bytes)
+    chain = SnapshotChain()
+    sender = Sender(state, spool, on_ack=chain.on_ack)
     send_task = asyncio.create_task(sender.run(stop))
+    # the instance's RAM role credentials on the metadata path (agent/metadata.py)
+    metadata = start_for_agent(state, metadata_address, metadata_require_token)
     logins_task = asyncio.create_task(
         _follow_logins(state, spool, sender, login_sources(login_logs), event_interval, stop)
     )
@@ -111,7 +154,7 @@ async def run(
     )
     while not stop.is_set():
         try:
-            message = await asyncio.to_thread(snapshot_message, state, host_root)
+            message = await asyncio.to_thread(snapshot_message, state, host_root, chain, spool)
             spool.put(message)
             sender.wakeup.set()
         except SpoolFull as exc:
@@ -122,3 +165,5 @@ async def run(
             pass
     await logins_task
     await send_task
+    if metadata is not None:
+        await asyncio.to_thread(metadata.stop)

@@ -3,8 +3,10 @@
 Every message is written (tmp, fsync, rename, fsync of the folder) before it is
 sent, and deleted only when the auditor acknowledges its id, so an agent crash,
 an auditor outage or a reboot loses nothing. A newer snapshot supersedes older
-unsent ones (the auditor only needs the latest state); events are never dropped
-for that reason.
+unsent ones (the auditor only needs the latest state). The spool is bounded:
+when full, the oldest event batches are dropped and the number of events dropped
+is kept (and reported in every snapshot), so a long outage costs the oldest
+events, never the agent's disk or the newest facts.
 """
 
 from __future__ import annotations
@@ -20,18 +22,26 @@ from palisade.shared.proto import agent_pb2
 log = logging.getLogger("palisade.agent.spool")
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+SNAPSHOT_KINDS = ("snapshot", "delta")
+EVENT_KINDS = ("events", "event")
 
 
 @dataclass(frozen=True)
 class Entry:
     seq: int
-    kind: str  # "snapshot" | "event"
+    kind: str  # "snapshot" | "delta" | "events" | "event"
+    count: int  # events carried (1 for anything else)
     message_id: str
     path: Path
+    size: int
 
 
 class SpoolFull(Exception):
     pass
+
+
+def _count(message: agent_pb2.AgentMessage) -> int:
+    return len(message.events.events) if message.WhichOneof("payload") == "events" else 1
 
 
 class Spool:
@@ -42,15 +52,24 @@ class Spool:
         self._lock = threading.Lock()
         for leftover in self.dir.glob("*.tmp"):  # a crash between write and rename
             leftover.unlink(missing_ok=True)
+        self._dropped_path = self.dir / "dropped-events"
+        try:
+            self.dropped_events = int(self._dropped_path.read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            self.dropped_events = 0
         self._next_seq = max((e.seq for e in self._scan()), default=0) + 1
 
     def _scan(self) -> list[Entry]:
         out = []
         for path in self.dir.glob("*.pb"):
-            seq, _, rest = path.stem.partition("-")
-            kind, _, message_id = rest.partition("-")
-            if seq.isdigit() and kind and message_id:
-                out.append(Entry(int(seq), kind, message_id, path))
+            parts = path.stem.split("-", 3)
+            if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+                continue
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue
+            out.append(Entry(int(parts[0]), parts[1], int(parts[2]), parts[3], path, size))
         out.sort(key=lambda e: e.seq)
         return out
 
@@ -61,30 +80,51 @@ class Spool:
         finally:
             os.close(fd)
 
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
     def put(self, message: agent_pb2.AgentMessage) -> Entry:
         kind = message.WhichOneof("payload") or "unknown"
         data = message.SerializeToString()
+        if len(data) > self.max_bytes:
+            raise SpoolFull(
+                f"a {kind} message of {len(data)} bytes exceeds the spool's {self.max_bytes} bytes"
+            )
         with self._lock:
             entries = self._scan()
-            if kind == "snapshot":
-                for old in entries:
-                    if old.kind == "snapshot":
-                        old.path.unlink(missing_ok=True)
-                entries = [e for e in entries if e.kind != "snapshot"]
-            used = sum(e.path.stat().st_size for e in entries if e.path.exists())
+            if kind in SNAPSHOT_KINDS:
+                for old in [e for e in entries if e.kind in SNAPSHOT_KINDS]:
+                    old.path.unlink(missing_ok=True)
+                entries = [e for e in entries if e.kind not in SNAPSHOT_KINDS]
+            used = sum(e.size for e in entries)
+            dropped = 0
+            for victim in [e for e in entries if e.kind in EVENT_KINDS]:
+                if used + len(data) <= self.max_bytes:
+                    break
+                victim.path.unlink(missing_ok=True)
+                used -= victim.size
+                dropped += victim.count
             if used + len(data) > self.max_bytes:
-                raise SpoolFull(f"spool {self.dir} holds {used} bytes; limit {self.max_bytes}")
+                raise SpoolFull(f"spool {self.dir} is full ({used} of {self.max_bytes} bytes)")
+            if dropped:
+                self.dropped_events += dropped
+                self._write_atomic(self._dropped_path, f"{self.dropped_events}\n".encode())
+                log.error(
+                    "spool full: dropped the %d oldest events (%d in all)",
+                    dropped,
+                    self.dropped_events,
+                )
             seq = self._next_seq
             self._next_seq += 1
-            path = self.dir / f"{seq:016d}-{kind}-{message.message_id}.pb"
-            tmp = path.with_suffix(".tmp")
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            path = self.dir / f"{seq:016d}-{kind}-{_count(message)}-{message.message_id}.pb"
+            self._write_atomic(path, data)
             self._fsync_dir()
-        return Entry(seq, kind, message.message_id, path)
+        return Entry(seq, kind, _count(message), message.message_id, path, len(data))
 
     def pending(self) -> list[tuple[Entry, agent_pb2.AgentMessage]]:
         out = []

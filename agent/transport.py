@@ -192,8 +192,11 @@ class Backoff:
 class Sender:
     """Streams the spool to the auditor; deletes what is acknowledged; reconnects forever."""
 
-    def __init__(self, state: AgentState, spool: Spool, backoff: Backoff | None = None):
+    def __init__(
+        self, state: AgentState, spool: Spool, backoff: Backoff | None = None, on_ack=None
+    ):
         self.state, self.spool = state, spool
+        self.on_ack = on_ack
         self.backoff = backoff or Backoff()
         self.wakeup = asyncio.Event()
         self.connected = False
@@ -228,6 +231,8 @@ class Sender:
             async def read_acks():
                 async for ack in call:
                     self.spool.ack(ack.message_id)
+                    if self.on_ack is not None:
+                        self.on_ack(ack)
                     in_flight.discard(ack.message_id)
                     self.acked += 1
                     if not self.connected:

@@ -12,11 +12,14 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import grpc
 from cryptography import x509
 
 from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
+from palisade.auditor.ingest.restarts import RestartListener, RestartWatch
+from palisade.auditor.model.ram import RamError, RoleCredentials
 from palisade.auditor.store.store import Store, StoreError
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc
 
@@ -24,6 +27,7 @@ log = logging.getLogger("palisade.ingest")
 
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 MAX_MESSAGE_ID_LEN = 64
+MAX_ROLE_NAME_LEN = 64
 
 
 def now_ms() -> int:
@@ -115,24 +119,30 @@ def peer_identity(context: grpc.aio.ServicerContext) -> PeerIdentity | None:
     return PeerIdentity(names[0].decode(), cert.serial_number)
 
 
+async def authenticated_peer(store: Store, context: grpc.aio.ServicerContext) -> PeerIdentity:
+    """The instance the client certificate names, if that certificate is still its current one
+    (aborts the call otherwise)."""
+    peer = peer_identity(context)
+    if peer is None:  # only reachable through a misconfigured port; TLS requires one
+        await context.abort(
+            grpc.StatusCode.UNAUTHENTICATED,
+            "a client certificate is required: enrol with `palisade-agent enroll`",
+        )
+    current = await asyncio.to_thread(store.current_cert_serial, peer.instance_id)
+    if current is None or current != str(peer.serial):
+        await context.abort(
+            grpc.StatusCode.PERMISSION_DENIED,
+            f"the certificate for {peer.instance_id} has been superseded or revoked; enrol again",
+        )
+    return peer
+
+
 class IngestService(agent_pb2_grpc.IngestServicer):
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, restarts: RestartWatch | None = None):
+        self.store, self.restarts = store, restarts
 
     async def Report(self, request_iterator, context: grpc.aio.ServicerContext):
-        peer = peer_identity(context)
-        if peer is None:  # only reachable through a misconfigured port; TLS requires one
-            await context.abort(
-                grpc.StatusCode.UNAUTHENTICATED,
-                "a client certificate is required: enrol with `palisade-agent enroll`",
-            )
-        current = await asyncio.to_thread(self.store.current_cert_serial, peer.instance_id)
-        if current is None or current != str(peer.serial):
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"the certificate for {peer.instance_id} has been superseded or "
-                "revoked; enrol again",
-            )
+        peer = await authenticated_peer(self.store, context)
         async for message in request_iterator:
             await _refuse_undecodable(message, context)
             if message.instance_id != peer.instance_id:
@@ -153,13 +163,70 @@ class IngestService(agent_pb2_grpc.IngestServicer):
                 await context.abort(
                     grpc.StatusCode.INVALID_ARGUMENT, "a message carries a snapshot or an event"
                 )
+            carries_host = message.WhichOneof("payload") in ("snapshot", "delta")
+            watch = self.restarts if carries_host else None
+            boot_before = await asyncio.to_thread(watch.boot_time, peer.instance_id) if watch else 0
             try:
-                stored = await asyncio.to_thread(self.store.apply, message, now_ms())
+                result = await asyncio.to_thread(self.store.apply, message, now_ms())
             except StoreError as exc:
                 await context.abort(
                     grpc.StatusCode.FAILED_PRECONDITION, f"{exc.code}: {exc.message}"
                 )
-            yield agent_pb2.Ack(message_id=message.message_id, duplicate=not stored)
+            if watch and result.stored:
+                await asyncio.to_thread(watch.after_store, peer.instance_id, boot_before)
+            yield agent_pb2.Ack(
+                message_id=message.message_id,
+                duplicate=not result.stored and not result.need_full_snapshot,
+                need_full_snapshot=result.need_full_snapshot,
+            )
+
+
+class RoleCredentialSource(Protocol):
+    def issue(self, instance_id: str, role_name: str | None = None) -> tuple[str, RoleCredentials]:
+        """(role name, credentials) for the instance's role; RamError when it has none."""
+
+
+class MetadataService(agent_pb2_grpc.MetadataServicer):
+    """STS credentials for the role of the certificate's instance, and of no other."""
+
+    def __init__(self, store: Store, source: RoleCredentialSource):
+        self.store, self.source = store, source
+
+    async def GetRoleCredentials(
+        self, request: agent_pb2.RoleCredentialsRequest, context: grpc.aio.ServicerContext
+    ):
+        await _refuse_undecodable(request, context)
+        peer = await authenticated_peer(self.store, context)
+        if len(request.role_name) > MAX_ROLE_NAME_LEN:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"role_name must be at most {MAX_ROLE_NAME_LEN} characters",
+            )
+        try:
+            role, creds = await asyncio.to_thread(
+                self.source.issue, peer.instance_id, request.role_name or None
+            )
+        except RamError as exc:
+            status = (
+                grpc.StatusCode.NOT_FOUND
+                if exc.code == "InvalidRamRole.NotAttached"
+                else grpc.StatusCode.FAILED_PRECONDITION
+            )
+            await context.abort(status, f"{exc.code}: {exc.message}")
+        log.info(
+            "issued STS credentials of role %s to instance %s until %s",
+            role,
+            peer.instance_id,
+            creds.expiration.isoformat(),
+        )
+        return agent_pb2.RoleCredentialsResponse(
+            role_name=role,
+            access_key_id=creds.access_key_id,
+            access_key_secret=creds.access_key_secret,
+            security_token=creds.security_token,
+            expiration_ms=int(creds.expiration.timestamp() * 1000),
+            last_updated_ms=int(creds.last_updated.timestamp() * 1000),
+        )
 
 
 def _credentials(ca: CertificateAuthority, key_pem: bytes, chain_pem: bytes, mutual: bool):
@@ -189,23 +256,42 @@ async def start_grpc(
     ingest_address: str,
     enroll_address: str,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    role_credentials: RoleCredentialSource | None = None,
+    on_restart: RestartListener | None = None,
 ):
-    """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports."""
+    """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports.
+
+    With `role_credentials`, the mutual-TLS server also answers Metadata.GetRoleCredentials.
+    """
     ingest_server = grpc.aio.server(options=_options(max_message_bytes))
-    ingest_server.add_generic_rpc_handlers(
-        [
+    handlers = [
+        grpc.method_handlers_generic_handler(
+            "palisade.v1.Ingest",
+            {
+                "Report": grpc.stream_stream_rpc_method_handler(
+                    IngestService(
+                        store, RestartWatch(store, on_restart) if on_restart else None
+                    ).Report,
+                    request_deserializer=_lenient(agent_pb2.AgentMessage),
+                    response_serializer=agent_pb2.Ack.SerializeToString,
+                )
+            },
+        )
+    ]
+    if role_credentials is not None:
+        handlers.append(
             grpc.method_handlers_generic_handler(
-                "palisade.v1.Ingest",
+                "palisade.v1.Metadata",
                 {
-                    "Report": grpc.stream_stream_rpc_method_handler(
-                        IngestService(store).Report,
-                        request_deserializer=_lenient(agent_pb2.AgentMessage),
-                        response_serializer=agent_pb2.Ack.SerializeToString,
+                    "GetRoleCredentials": grpc.unary_unary_rpc_method_handler(
+                        MetadataService(store, role_credentials).GetRoleCredentials,
+                        request_deserializer=_lenient(agent_pb2.RoleCredentialsRequest),
+                        response_serializer=agent_pb2.RoleCredentialsResponse.SerializeToString,
                     )
                 },
             )
-        ]
-    )
+        )
+    ingest_server.add_generic_rpc_handlers(handlers)
     ingest_port = ingest_server.add_secure_port(
         ingest_address, _credentials(ca, key_pem, chain_pem, True)
     )

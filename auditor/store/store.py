@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from palisade.auditor.store import history, schema
 from palisade.shared.proto import agent_pb2, facts_pb2
+from palisade.shared.snapshot_delta import apply_delta
 
 TOKEN_BYTES = 24
 
@@ -31,6 +32,16 @@ class StoreError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class ApplyResult:
+    stored: bool  # False: stored before, or refused for want of a full snapshot
+    need_full_snapshot: bool = False
+
+
+class _NeedFullSnapshot(Exception):
+    """A delta whose base is not the stored snapshot: roll back, ask for a full one."""
+
+
 @dataclass
 class TokenGrant:
     instance_id: str
@@ -41,12 +52,21 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{Path(data_dir).resolve() / 'palisade.db'}"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_connect(dbapi_conn, _record) -> None:
+    # pysqlite opens transactions lazily and its SAVEPOINT handling then commits a
+    # released savepoint on its own: a message id could be committed without its
+    # events. Taking transaction control away from the driver (and emitting BEGIN
+    # ourselves, below) makes savepoints and atomicity what SQLAlchemy says they are.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")  # an acknowledged message survives a power cut
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 class Store:
@@ -57,7 +77,8 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
         # SQLite allows one writer; serialising here avoids "database is locked" retries.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         schema.metadata.create_all(self.engine)
@@ -147,45 +168,80 @@ class Store:
 
     # -- ingest ----------------------------------------------------------------------------
 
-    def apply(self, message: agent_pb2.AgentMessage, now_ms: int) -> bool:
-        """Stores one agent message; False when it had been stored before (re-delivery)."""
-        with self._writing(), self.engine.begin() as conn:
-            try:
-                with conn.begin_nested():  # a savepoint: PostgreSQL aborts the whole
-                    conn.execute(  # transaction on a failed statement otherwise
-                        insert(schema.received_messages).values(
-                            message_id=message.message_id,
-                            instance_id=message.instance_id,
-                            received_at_ms=now_ms,
+    def apply(self, message: agent_pb2.AgentMessage, now_ms: int) -> ApplyResult:
+        """Stores one agent message in one transaction (committed when this returns).
+
+        A message stored before (same id) changes nothing but `last_seen`; so does each
+        event of a batch stored before (same event id)."""
+        try:
+            with self._writing(), self.engine.begin() as conn:
+                try:
+                    with conn.begin_nested():  # a savepoint: PostgreSQL aborts the whole
+                        conn.execute(  # transaction on a failed statement otherwise
+                            insert(schema.received_messages).values(
+                                message_id=message.message_id,
+                                instance_id=message.instance_id,
+                                received_at_ms=now_ms,
+                            )
                         )
-                    )
-            except IntegrityError:
+                    duplicate = False
+                except IntegrityError:
+                    duplicate = True
+                if not duplicate:
+                    self._apply_payload(conn, message, now_ms)
                 i = schema.instances
                 conn.execute(
                     update(i)
                     .where(i.c.instance_id == message.instance_id)
                     .values(last_seen_ms=now_ms)
                 )
-                return False
-            kind = message.WhichOneof("payload")
-            if kind == "snapshot":
-                self._apply_snapshot(conn, message.instance_id, message.snapshot, now_ms)
-            elif kind == "event":
-                ev = message.event
-                conn.execute(
-                    insert(schema.events).values(
-                        event_id=ev.event_id or message.message_id,
-                        instance_id=message.instance_id,
-                        time_ms=ev.time_ms or now_ms,
-                        kind=ev.WhichOneof("body") or "unknown",
-                        body=ev.SerializeToString(),
-                    )
-                )
-            i = schema.instances
-            conn.execute(
-                update(i).where(i.c.instance_id == message.instance_id).values(last_seen_ms=now_ms)
-            )
-        return True
+        except _NeedFullSnapshot:
+            return ApplyResult(stored=False, need_full_snapshot=True)
+        return ApplyResult(stored=not duplicate)
+
+    def _apply_payload(self, conn, message: agent_pb2.AgentMessage, now_ms: int) -> None:
+        kind = message.WhichOneof("payload")
+        if kind == "snapshot":
+            self._apply_snapshot(conn, message.instance_id, message.snapshot, now_ms)
+        elif kind == "delta":
+            base = self._stored_snapshot(conn, message.instance_id)
+            if base is None or base.snapshot_id != message.delta.base_snapshot_id:
+                raise _NeedFullSnapshot()
+            try:
+                full = apply_delta(base, message.delta)
+            except ValueError as exc:
+                raise StoreError("InvalidDelta", str(exc)) from None
+            self._apply_snapshot(conn, message.instance_id, full, now_ms)
+        elif kind in ("event", "events"):
+            batch = [message.event] if kind == "event" else list(message.events.events)
+            rows = [
+                {
+                    "event_id": ev.event_id or f"{message.message_id}.{n}",
+                    "instance_id": message.instance_id,
+                    "time_ms": ev.time_ms or now_ms,
+                    "kind": ev.WhichOneof("body") or "unknown",
+                    "body": ev.SerializeToString(),
+                }
+                for n, ev in enumerate(batch)
+            ]
+            if rows:
+                conn.execute(self._insert_ignoring_duplicates(schema.events), rows)
+
+    def _insert_ignoring_duplicates(self, table):
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        return dialect_insert(table).on_conflict_do_nothing()
+
+    def _stored_snapshot(self, conn, instance_id: str) -> facts_pb2.Snapshot | None:
+        i = schema.instances
+        blob = conn.execute(select(i.c.snapshot).where(i.c.instance_id == instance_id)).scalar()
+        if not blob:
+            return None
+        snap = facts_pb2.Snapshot()
+        snap.ParseFromString(blob)
+        return snap
 
     def _apply_snapshot(
         self, conn, instance_id: str, snap: facts_pb2.Snapshot, now_ms: int

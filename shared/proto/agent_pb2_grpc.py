@@ -170,3 +170,84 @@ class Ingest:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class MetadataStub:
+    """Served on the mutual-TLS port next to Ingest: the instance is the client
+    certificate's, so an agent can only ever get its own instance's role.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetRoleCredentials = channel.unary_unary(
+                '/palisade.v1.Metadata/GetRoleCredentials',
+                request_serializer=palisade_dot_v1_dot_agent__pb2.RoleCredentialsRequest.SerializeToString,
+                response_deserializer=palisade_dot_v1_dot_agent__pb2.RoleCredentialsResponse.FromString,
+                _registered_method=True)
+
+
+class MetadataServicer:
+    """Served on the mutual-TLS port next to Ingest: the instance is the client
+    certificate's, so an agent can only ever get its own instance's role.
+    """
+
+    def GetRoleCredentials(self, request, context):
+        """STS credentials for the RAM role attached to the certificate's instance
+        (what the instance metadata path ram/security-credentials/<role> serves).
+        NOT_FOUND when the instance has no role, or another role than the one asked for.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_MetadataServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetRoleCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRoleCredentials,
+                    request_deserializer=palisade_dot_v1_dot_agent__pb2.RoleCredentialsRequest.FromString,
+                    response_serializer=palisade_dot_v1_dot_agent__pb2.RoleCredentialsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'palisade.v1.Metadata', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('palisade.v1.Metadata', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Metadata:
+    """Served on the mutual-TLS port next to Ingest: the instance is the client
+    certificate's, so an agent can only ever get its own instance's role.
+    """
+
+    @staticmethod
+    def GetRoleCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/palisade.v1.Metadata/GetRoleCredentials',
+            palisade_dot_v1_dot_agent__pb2.RoleCredentialsRequest.SerializeToString,
+            palisade_dot_v1_dot_agent__pb2.RoleCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

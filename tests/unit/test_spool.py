@@ -56,10 +56,31 @@ def test_torn_files_are_dropped_and_leftover_tmp_files_removed(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_full_spool_refuses_instead_of_dropping(tmp_path):
-    spool = Spool(tmp_path, max_bytes=200)
-    spool.put(_event(1))
+def _batch(i: int, n: int) -> agent_pb2.AgentMessage:
+    return agent_pb2.AgentMessage(
+        message_id=f"b{i}",
+        instance_id="i-1",
+        events=facts_pb2.EventBatch(
+            events=[facts_pb2.Event(event_id=f"e{i}.{k}") for k in range(n)]
+        ),
+    )
+
+
+def test_full_spool_drops_the_oldest_events_and_counts_them(tmp_path):
+    size = len(_batch(0, 10).SerializeToString())
+    spool = Spool(tmp_path, max_bytes=size * 3 + 10)
+    for i in range(3):
+        spool.put(_batch(i, 10))
+    spool.put(_batch(3, 10))  # no room: b0 goes
+    assert [m.message_id for _, m in spool.pending()] == ["b1", "b2", "b3"]
+    assert spool.dropped_events == 10
+    spool.put(_snap(1))  # a snapshot makes room too
+    assert [m.message_id for _, m in spool.pending()] == ["b2", "b3", "sn1"]
+    assert Spool(tmp_path, max_bytes=size * 3 + 10).dropped_events == 20  # survives restarts
+
+
+def test_a_message_larger_than_the_spool_is_refused(tmp_path):
+    spool = Spool(tmp_path, max_bytes=50)
     with pytest.raises(SpoolFull):
-        for i in range(2, 100):
-            spool.put(_event(i))
-    assert [m.message_id for _, m in spool.pending()][0] == "ev1"
+        spool.put(_batch(0, 100))
+    assert len(spool) == 0

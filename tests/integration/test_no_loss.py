@@ -1,0 +1,179 @@
+"""No loss, no double count: 100,000 login events streamed while the auditor is killed
+with SIGKILL and restarted twice and the agent is killed and restarted once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from palisade.auditor.store.store import Store, sqlite_url
+from palisade.shared.proto import facts_pb2
+from tests.helpers import BIN, wait_for
+
+pytestmark = pytest.mark.integration
+
+TOTAL = int(os.environ.get("PALISADE_NO_LOSS_EVENTS", "100000"))
+CHUNK = 2_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _line(i: int) -> str:
+    ip = f"203.0.{(i // 250) % 250}.{i % 250}"
+    return (
+        f"Nov 29 05:{(i // 60) % 60:02d}:{i % 60:02d} web-01 sshd[{1000 + i % 5000}]: "
+        f"Failed password for root from {ip} port {10000 + i // 62500} ssh2\n"
+    )
+
+
+class Auditor:
+    def __init__(self, data_dir, grpc_port, enroll_port):
+        self.data_dir, self.grpc_port, self.enroll_port = data_dir, grpc_port, enroll_port
+        self.proc = None
+
+    def start(self):
+        (self.data_dir / "auditor.json").unlink(missing_ok=True)
+        log = open(self.data_dir.parent / "auditor.log", "ab")
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "palisade"),
+                "--data-dir",
+                str(self.data_dir),
+                "serve",
+                "--grpc",
+                f"127.0.0.1:{self.grpc_port}",
+                "--enroll",
+                f"127.0.0.1:{self.enroll_port}",
+                "--http",
+                "127.0.0.1:0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: (self.data_dir / "auditor.json").exists(), 30, what="auditor up")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+def _stored_ports(url: str) -> list[tuple[str, int]]:
+    store = Store(url)
+    try:
+        with store.engine.connect() as conn:
+            bodies = [r[0] for r in conn.exec_driver_sql("SELECT body FROM events")]
+    finally:
+        store.close()
+    out = []
+    for body in bodies:
+        ev = facts_pb2.Event()
+        ev.ParseFromString(body)
+        out.append((ev.login.source_ip, ev.login.source_port))
+    return out
+
+
+def test_every_event_is_stored_exactly_once_across_kills(tmp_path):
+    data = tmp_path / "auditor"
+    data.mkdir()
+    auditor = Auditor(data, _free_port(), _free_port())
+    auditor.start()
+    state_dir = tmp_path / "agent"
+    token = subprocess.run(
+        [
+            str(BIN / "palisade"),
+            "--data-dir",
+            str(data),
+            "token",
+            "create",
+            "--instance-id",
+            "i-noloss",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(
+        [
+            str(BIN / "palisade-agent"),
+            "enroll",
+            "--auditor",
+            f"127.0.0.1:{auditor.grpc_port}",
+            "--enroll-address",
+            f"127.0.0.1:{auditor.enroll_port}",
+            "--token",
+            token,
+            "--state-dir",
+            str(state_dir),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    log_path = tmp_path / "auth.log"
+    log_path.write_text("")
+    agent_log = open(tmp_path / "agent.log", "ab")
+
+    def start_agent():
+        return subprocess.Popen(
+            [
+                str(BIN / "palisade-agent"),
+                "run",
+                "--state-dir",
+                str(state_dir),
+                "--interval",
+                "2",
+                "--event-interval",
+                "0.1",
+                "--login-log",
+                str(log_path),
+            ],
+            stdout=agent_log,
+            stderr=subprocess.STDOUT,
+        )
+
+    agent = start_agent()
+    url = sqlite_url(data)
+    try:
+        with open(log_path, "a") as f:
+            for start in range(0, TOTAL, CHUNK):
+                f.write("".join(_line(i) for i in range(start, start + CHUNK)))
+                f.flush()
+                time.sleep(0.05)
+                if start == 20_000 or start == 70_000:
+                    auditor.kill()  # mid-stream, no warning
+                    time.sleep(1.0)
+                    auditor.start()
+                if start == 46_000:
+                    agent.send_signal(signal.SIGKILL)
+                    agent.wait()
+                    agent = start_agent()
+        count = lambda: len(_stored_ports(url))  # noqa: E731
+        wait_for(lambda: count() >= TOTAL, 240, interval=1.0, what=f"{TOTAL} events stored")
+        time.sleep(2)  # anything still in flight would show up as a surplus now
+        stored = _stored_ports(url)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=15)
+        if auditor.proc.poll() is None:
+            auditor.proc.terminate()
+            auditor.proc.wait(timeout=15)
+    expected = sorted(
+        (f"203.0.{(i // 250) % 250}.{i % 250}", 10000 + i // 62500) for i in range(TOTAL)
+    )
+    assert len(stored) == TOTAL
+    assert sorted(stored) == expected
+    assert not os.listdir(state_dir / "spool") or all(
+        not name.endswith(".pb") or "snapshot" in name or "delta" in name
+        for name in os.listdir(state_dir / "spool")
+    )
+    assert json.loads((state_dir / "agent.json").read_text())["instance_id"] == "i-noloss"

@@ -1,0 +1,67 @@
+"""A message id and its payload are committed together or not at all."""
+
+import pytest
+from sqlalchemy import select
+
+from palisade.auditor.store import schema
+from palisade.auditor.store.store import Store
+from palisade.shared.proto import agent_pb2, facts_pb2
+
+
+def _batch(mid: str, ids: list[str]) -> agent_pb2.AgentMessage:
+    return agent_pb2.AgentMessage(
+        message_id=mid,
+        instance_id="i-1",
+        events=facts_pb2.EventBatch(events=[facts_pb2.Event(event_id=e, time_ms=1) for e in ids]),
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    s.record_enrolment("i-1", "h", 1, 0)
+    yield s
+    s.close()
+
+
+def test_failure_after_the_message_id_rolls_back_the_message_id(store, monkeypatch):
+    def boom(*_a, **_k):
+        raise RuntimeError("crash between the id and the payload")
+
+    monkeypatch.setattr(store, "_apply_payload", boom)
+    with pytest.raises(RuntimeError):
+        store.apply(_batch("m1", ["a", "b"]), 10)
+    monkeypatch.undo()
+    with store.engine.connect() as conn:
+        assert conn.execute(select(schema.received_messages)).all() == []
+    # the re-sent message is stored, not mistaken for a duplicate
+    assert store.apply(_batch("m1", ["a", "b"]), 11).stored
+    assert store.event_count("i-1") == 2
+
+
+def test_events_seen_before_are_kept_once_in_a_new_batch(store):
+    assert store.apply(_batch("m1", ["a", "b"]), 10).stored
+    assert store.apply(_batch("m2", ["b", "c"]), 11).stored
+    assert not store.apply(_batch("m2", ["b", "c"]), 12).stored
+    assert store.event_count("i-1") == 3
+
+
+def test_a_delta_on_another_base_asks_for_a_full_snapshot(store):
+    full = agent_pb2.AgentMessage(
+        message_id="s1",
+        instance_id="i-1",
+        snapshot=facts_pb2.Snapshot(snapshot_id="A", collected_at_ms=5),
+    )
+    assert store.apply(full, 10).stored
+    delta = agent_pb2.AgentMessage(
+        message_id="s2",
+        instance_id="i-1",
+        delta=facts_pb2.SnapshotDelta(
+            base_snapshot_id="Z", changed=facts_pb2.Snapshot(snapshot_id="B", collected_at_ms=6)
+        ),
+    )
+    result = store.apply(delta, 11)
+    assert result.need_full_snapshot and not result.stored
+    delta.delta.base_snapshot_id = "A"
+    assert store.apply(delta, 12).stored  # not recorded as received the first time
+    assert store.latest_snapshot("i-1").snapshot_id == "B"
