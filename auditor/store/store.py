@@ -12,9 +12,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, select, update
+from sqlalchemy import create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from palisade.auditor.store import history, schema
 from palisade.shared.proto import agent_pb2, facts_pb2
@@ -169,35 +168,108 @@ class Store:
     # -- ingest ----------------------------------------------------------------------------
 
     def apply(self, message: agent_pb2.AgentMessage, now_ms: int) -> ApplyResult:
-        """Stores one agent message in one transaction (committed when this returns).
+        """Stores one agent message (committed when this returns); see apply_many."""
+        result = self.apply_many([message], now_ms)[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-        A message stored before (same id) changes nothing but `last_seen`; so does each
-        event of a batch stored before (same event id)."""
-        try:
-            with self._writing(), self.engine.begin() as conn:
+    def apply_many(
+        self, messages: list[agent_pb2.AgentMessage], now_ms: int
+    ) -> list[ApplyResult | StoreError]:
+        """Stores several agents' messages in ONE transaction (group commit: one fsync for
+        all), committed when this returns. Each message is all-or-nothing on its own: a
+        message stored before (same id) changes nothing but `last_seen`; a refused one
+        (StoreError, or a delta on another base) leaves no trace; events seen before (same
+        event id) are kept once."""
+        results: list[ApplyResult | StoreError | None] = [None] * len(messages)
+        with self._writing(), self.engine.begin() as conn:
+            fresh = self._claim_message_ids(conn, messages, now_ms)
+            event_rows: list[dict] = []
+            for n, message in enumerate(messages):
+                if n not in fresh:
+                    results[n] = ApplyResult(stored=False)
+                    continue
+                if message.WhichOneof("payload") in ("event", "events"):
+                    event_rows.extend(self._event_rows(message, now_ms))
+                    results[n] = ApplyResult(stored=True)
+                    continue
                 try:
-                    with conn.begin_nested():  # a savepoint: PostgreSQL aborts the whole
-                        conn.execute(  # transaction on a failed statement otherwise
-                            insert(schema.received_messages).values(
-                                message_id=message.message_id,
-                                instance_id=message.instance_id,
-                                received_at_ms=now_ms,
-                            )
-                        )
-                    duplicate = False
-                except IntegrityError:
-                    duplicate = True
-                if not duplicate:
-                    self._apply_payload(conn, message, now_ms)
-                i = schema.instances
+                    with conn.begin_nested():  # a savepoint: this message alone
+                        self._apply_payload(conn, message, now_ms)
+                    results[n] = ApplyResult(stored=True)
+                except _NeedFullSnapshot:
+                    self._release_message_id(conn, message.message_id)
+                    results[n] = ApplyResult(stored=False, need_full_snapshot=True)
+                except StoreError as exc:
+                    self._release_message_id(conn, message.message_id)
+                    results[n] = exc
+            if event_rows:
+                self._insert_events(conn, event_rows)
+            i = schema.instances
+            for instance_id in sorted({m.instance_id for m in messages}):
                 conn.execute(
-                    update(i)
-                    .where(i.c.instance_id == message.instance_id)
-                    .values(last_seen_ms=now_ms)
+                    update(i).where(i.c.instance_id == instance_id).values(last_seen_ms=now_ms)
                 )
-        except _NeedFullSnapshot:
-            return ApplyResult(stored=False, need_full_snapshot=True)
-        return ApplyResult(stored=not duplicate)
+        return results  # type: ignore[return-value]
+
+    def _claim_message_ids(self, conn, messages, now_ms: int) -> set[int]:
+        """Records the ids not stored before; returns the indexes of those messages."""
+        table = schema.received_messages
+        first: dict[str, int] = {}
+        for n, m in enumerate(messages):
+            first.setdefault(m.message_id, n)  # the same id twice in one batch: once
+        inserted = (
+            conn.execute(
+                self._insert_ignoring_duplicates(table).returning(table.c.message_id),
+                [
+                    {
+                        "message_id": mid,
+                        "instance_id": messages[n].instance_id,
+                        "received_at_ms": now_ms,
+                    }
+                    for mid, n in first.items()
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        return {first[mid] for mid in inserted}
+
+    def _release_message_id(self, conn, message_id: str) -> None:
+        t = schema.received_messages
+        conn.execute(delete(t).where(t.c.message_id == message_id))
+
+    @staticmethod
+    def _event_rows(message: agent_pb2.AgentMessage, now_ms: int) -> list[tuple]:
+        kind = message.WhichOneof("payload")
+        batch = [message.event] if kind == "event" else message.events.events
+        iid, mid = message.instance_id, message.message_id
+        return [
+            (
+                ev.event_id or f"{mid}.{n}",
+                iid,
+                ev.time_ms or now_ms,
+                ev.WhichOneof("body") or "unknown",
+                ev.SerializeToString(),
+            )
+            for n, ev in enumerate(batch)
+        ]
+
+    def _insert_events(self, conn, rows: list[tuple]) -> None:
+        """The hot path of ingest: plain DBAPI executemany (SQLAlchemy's per-row parameter
+        processing cost more than SQLite's insert itself)."""
+        if self.is_sqlite:
+            sql = (
+                "INSERT OR IGNORE INTO events (event_id, instance_id, time_ms, kind, body) "
+                "VALUES (?, ?, ?, ?, ?)"
+            )
+        else:
+            sql = (
+                "INSERT INTO events (event_id, instance_id, time_ms, kind, body) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING"
+            )
+        conn.exec_driver_sql(sql, rows)
 
     def _apply_payload(self, conn, message: agent_pb2.AgentMessage, now_ms: int) -> None:
         kind = message.WhichOneof("payload")
@@ -213,19 +285,9 @@ class Store:
                 raise StoreError("InvalidDelta", str(exc)) from None
             self._apply_snapshot(conn, message.instance_id, full, now_ms)
         elif kind in ("event", "events"):
-            batch = [message.event] if kind == "event" else list(message.events.events)
-            rows = [
-                {
-                    "event_id": ev.event_id or f"{message.message_id}.{n}",
-                    "instance_id": message.instance_id,
-                    "time_ms": ev.time_ms or now_ms,
-                    "kind": ev.WhichOneof("body") or "unknown",
-                    "body": ev.SerializeToString(),
-                }
-                for n, ev in enumerate(batch)
-            ]
+            rows = self._event_rows(message, now_ms)
             if rows:
-                conn.execute(self._insert_ignoring_duplicates(schema.events), rows)
+                self._insert_events(conn, rows)
 
     def _insert_ignoring_duplicates(self, table):
         if self.is_sqlite:

@@ -28,7 +28,7 @@ def test_failure_after_the_message_id_rolls_back_the_message_id(store, monkeypat
     def boom(*_a, **_k):
         raise RuntimeError("crash between the id and the payload")
 
-    monkeypatch.setattr(store, "_apply_payload", boom)
+    monkeypatch.setattr(store, "_event_rows", boom)
     with pytest.raises(RuntimeError):
         store.apply(_batch("m1", ["a", "b"]), 10)
     monkeypatch.undo()
@@ -65,3 +65,19 @@ def test_a_delta_on_another_base_asks_for_a_full_snapshot(store):
     delta.delta.base_snapshot_id = "A"
     assert store.apply(delta, 12).stored  # not recorded as received the first time
     assert store.latest_snapshot("i-1").snapshot_id == "B"
+
+
+def test_group_commit_keeps_each_message_on_its_own(store):
+    full = agent_pb2.AgentMessage(message_id="s1", instance_id="i-1",
+                                  snapshot=facts_pb2.Snapshot(snapshot_id="A", collected_at_ms=5))
+    bad_delta = agent_pb2.AgentMessage(
+        message_id="d1", instance_id="i-1",
+        delta=facts_pb2.SnapshotDelta(base_snapshot_id="nope"))
+    results = store.apply_many(
+        [_batch("m1", ["a"]), full, bad_delta, _batch("m1", ["a"]), _batch("m2", ["a", "b"])], 10)
+    assert [getattr(r, "stored", None) for r in results] == [True, True, False, False, True]
+    assert results[2].need_full_snapshot
+    assert store.event_count("i-1") == 2
+    assert store.latest_snapshot("i-1").snapshot_id == "A"
+    # the refused delta left no id behind: it is judged again when re-sent
+    assert store.apply(bad_delta, 11).need_full_snapshot

@@ -1,0 +1,70 @@
+"""Group commit: messages from every agent stream, stored together in one transaction.
+
+Each stream submits its messages and awaits their results; one task drains the
+queue, stores what accumulated while the previous transaction committed, and
+answers each message. Throughput then grows with load instead of being one fsync
+per message, and a message is still acknowledged only after its commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from palisade.auditor.store.store import ApplyResult, Store
+from palisade.shared.proto import agent_pb2
+
+log = logging.getLogger("palisade.ingest.writer")
+
+MAX_MESSAGES_PER_COMMIT = 512
+
+
+class GroupCommitWriter:
+    def __init__(self, store: Store, max_messages: int = MAX_MESSAGES_PER_COMMIT):
+        self.store = store
+        self.max_messages = max_messages
+        self._queue: asyncio.Queue[tuple[agent_pb2.AgentMessage, asyncio.Future]] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="group-commit")
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Like grpc's server.stop, so the auditor stops it with its servers."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def submit(self, message: agent_pb2.AgentMessage) -> ApplyResult:
+        """Resolves once the message is committed (or raises StoreError when refused)."""
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            while len(items) < self.max_messages and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            messages = [m for m, _ in items]
+            try:
+                results = await asyncio.to_thread(
+                    self.store.apply_many, messages, int(time.time() * 1000)
+                )
+            except Exception as exc:  # noqa: BLE001 - the database failed: nothing was stored
+                log.error("storing %d messages failed: %s", len(items), exc)
+                for _, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(items, results, strict=True):
+                if future.done():  # the stream went away meanwhile
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
