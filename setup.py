@@ -16,5 +16,8 @@ for name, folder in MAPPING.items():
 setup(
     packages=packages,
     package_dir=MAPPING,
-    package_data={"palisade.auditor": ["data/*", "checks/policies/*.yaml"], "palisade.shared": ["data/*"]},
+    package_data={
+        "palisade.auditor": ["data/*", "checks/policies/*.yaml", "store/migrations/*.mako"],
+        "palisade.shared": ["data/*"],
+    },
 )

@@ -56,6 +56,7 @@ class AuditorProcess:
     grpc: str
     enroll: str
     http: str
+    database: str | None = None  # a PostgreSQL database made for this auditor, dropped at stop
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -82,10 +83,18 @@ class AuditorProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.database:
+            drop_postgres_database(self.database, os.environ["PALISADE_TEST_DB"])
+            self.database = None
 
 
 def start_auditor(data_dir: Path, *extra: str) -> AuditorProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
+    test_db = os.environ.get("PALISADE_TEST_DB", "")
+    database = None
+    if test_db.startswith("postgresql") and "--db" not in extra:
+        database = create_postgres_database(test_db)
+        extra = (*extra, "--db", database)
     log = open(data_dir / "auditor.log", "ab")
     proc = subprocess.Popen(
         [
@@ -111,4 +120,50 @@ def start_auditor(data_dir: Path, *extra: str) -> AuditorProcess:
     if proc.poll() is not None:
         raise AssertionError("auditor exited: " + (data_dir / "auditor.log").read_text()[-3000:])
     state = json.loads(state_file.read_text())
-    return AuditorProcess(data_dir, proc, state["grpc"], state["enroll"], state["http"])
+    return AuditorProcess(data_dir, proc, state["grpc"], state["enroll"], state["http"], database)
+
+
+# -- databases ---------------------------------------------------------------------------
+# PALISADE_TEST_DB=postgresql://user@host:port/db runs every auditor the tests start on a
+# fresh database of that PostgreSQL server; the storage tests run on both regardless.
+
+PG_SERVER = os.environ.get("PALISADE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def postgres_available(server: str = PG_SERVER) -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(server, connect_timeout=3):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+
+
+def create_postgres_database(server: str = PG_SERVER) -> str:
+    """A new empty database on the server; returns its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"palisade_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = server.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def drop_postgres_database(url: str, server: str = PG_SERVER) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def require_postgres() -> None:
+    if not postgres_available():
+        message = f"PostgreSQL is not reachable at {PG_SERVER} (CI runs one on 127.0.0.1:5432)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
 
-from palisade.auditor.store import history, schema
+from palisade.auditor.store import history, migrate, schema
 from palisade.shared.proto import agent_pb2, facts_pb2
 from palisade.shared.snapshot_delta import apply_delta
 
@@ -80,7 +80,7 @@ class Store:
             event.listen(self.engine, "begin", _sqlite_begin)
         # SQLite allows one writer; serialising here avoids "database is locked" retries.
         self._write_lock = threading.Lock() if self.is_sqlite else None
-        schema.metadata.create_all(self.engine)
+        migrate.upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

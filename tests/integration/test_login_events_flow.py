@@ -37,7 +37,8 @@ def _start_agent(state_dir, log_path, out):
     )
 
 
-def test_login_events_are_stored_once_across_restarts(auditor, tmp_path):
+def test_login_events_are_stored_once_across_restarts(backend_auditor, tmp_path):
+    auditor = backend_auditor
     state_dir = tmp_path / "agent"
     subprocess.run(
         [

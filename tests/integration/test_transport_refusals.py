@@ -17,7 +17,12 @@ from palisade.agent import transport
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.helpers import start_auditor
+from tests.helpers import (
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+    start_auditor,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -60,13 +65,20 @@ def _assert_good_agent_accepted(auditor, tmp_path):
     assert auditor.cli_json("instance", "show", instance_id)["hostname"] == "test-host"
 
 
-@pytest.fixture(scope="module")
-def shared_auditor(tmp_path_factory):
-    proc = start_auditor(
-        tmp_path_factory.mktemp("refusals") / "auditor", "--max-message-bytes", "65536"
-    )
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_auditor(request, tmp_path_factory):
+    """One auditor per backend for the whole module; every refusal leaves it serving."""
+    extra: tuple[str, ...] = ("--max-message-bytes", "65536")
+    url = None
+    if request.param == "postgresql":
+        require_postgres()
+        url = create_postgres_database()
+        extra += ("--db", url)
+    proc = start_auditor(tmp_path_factory.mktemp("refusals") / "auditor", *extra)
     yield proc
     proc.stop()
+    if url:
+        drop_postgres_database(url)
 
 
 def test_good_agent_is_acknowledged_and_redelivery_is_idempotent(shared_auditor, tmp_path):

@@ -17,8 +17,8 @@ def _batch(mid: str, ids: list[str]) -> agent_pb2.AgentMessage:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(db_url):
+    s = Store(db_url)
     s.record_enrolment("i-1", "h", 1, 0)
     yield s
     s.close()
