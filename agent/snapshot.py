@@ -6,7 +6,15 @@ import logging
 import time
 import uuid
 
-from palisade.agent.collectors import authorized_keys, host, listeners
+from palisade.agent.collectors import (
+    authorized_keys,
+    baseline,
+    host,
+    listeners,
+    packages,
+    sshd_facts,
+    traffic,
+)
 from palisade.shared.proto import facts_pb2
 
 log = logging.getLogger("palisade.agent")
@@ -25,6 +33,12 @@ def collect_snapshot(instance_id: str = "", host_root: str = "/") -> facts_pb2.S
             "authorized_keys",
             lambda: snap.authorized_keys.extend(authorized_keys.collect(host_root)),
         ),
+        ("sshd", lambda: snap.sshd.CopyFrom(sshd_facts.collect(host_root))),
+        ("baseline", lambda: snap.baseline.CopyFrom(baseline.collect(host_root))),
+        # the live host's interfaces, whatever the host root (like listeners)
+        ("traffic", lambda: snap.traffic.CopyFrom(traffic.collect())),
+        # cached against the package database: unchanged, it costs a few stat calls
+        ("packages", lambda: snap.packages.extend(packages.collect(host_root))),
     ]
     for name, step in steps:
         try:

@@ -14,6 +14,7 @@ import logging
 import random
 import socket
 import ssl
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,15 +204,20 @@ class Sender:
         self.acked = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        turn = 0
+        # Each instance starts at its own replica (a stable hash of its id), so a fleet
+        # spreads over the auditors instead of all dialling the first one.
+        turn = zlib.crc32(self.state.instance_id.encode()) % len(self.state.auditors)
         while not stop.is_set():
             address = self.state.auditors[turn % len(self.state.auditors)]
             try:
                 await self._stream(address, stop)
             except grpc.aio.AioRpcError as exc:
                 log.warning("auditor %s: %s %s", address, exc.code().name, exc.details())
-            except (OSError, asyncio.TimeoutError) as exc:
-                log.warning("auditor %s: %s", address, exc)
+            except (OSError, asyncio.TimeoutError, asyncio.InvalidStateError) as exc:
+                # InvalidStateError: a write raced the stream's end ("RPC already finished")
+                log.warning("auditor %s: %s", address, exc or type(exc).__name__)
+            except Exception:  # noqa: BLE001 - the sender must outlive any one stream's failure
+                log.exception("auditor %s: unexpected error; reconnecting", address)
             self.connected = False
             turn += 1
             delay = self.backoff.next_delay()

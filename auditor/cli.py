@@ -14,6 +14,7 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
+from palisade.auditor import keypair_cli
 from palisade.auditor.service import DataDir, serve
 
 DEFAULT_TOKEN_TTL = "1h"
@@ -41,13 +42,14 @@ def _instance_view(store, row: dict) -> dict:
     snap = store.latest_snapshot(row["instance_id"])
     view = dict(row)
     if snap is None:
-        view["listeners"], view["authorized_keys"] = [], []
+        view["listeners"], view["authorized_keys"], view["sshd"] = [], [], None
         return view
     as_dict = json_format.MessageToDict(
         snap, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
     view["listeners"] = as_dict.get("listeners", [])
     view["authorized_keys"] = as_dict.get("authorized_keys", [])
+    view["sshd"] = as_dict.get("sshd")
     view["collector_errors"] = as_dict.get("errors", [])
     return view
 
@@ -117,6 +119,7 @@ def cmd_instance_show(args) -> int:
         return 1
     view = _instance_view(store, row)
     view["history"] = store.history(args.instance_id)
+    view["key_pair"] = keypair_cli.instance_key_pair(_data_dir(args), args.instance_id)
     view["logins"] = store.recent_logins(args.instance_id)
     if args.json:
         print(json.dumps(view, indent=2))
@@ -144,6 +147,10 @@ def cmd_instance_show(args) -> int:
             f"    {_fmt_ms(ev['time_ms'])} {ev.get('result', '?'):<12} {ev.get('user', '?')} "
             f"from {ev.get('source_ip', '?')} ({ev.get('method', '?')})"
         )
+    kp = view["key_pair"]
+    for which in ("active", "pending"):
+        if kp[which]:
+            print(f"  key pair ({which}): {kp[which]['name']} {kp[which]['fingerprint']}")
     print("  history:")
     for c in view["history"][:30]:
         print(f"    {_fmt_ms(c['at_ms'])} {c['kind']:<22} {c['subject']}")
@@ -277,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     dn = sub.add_parser("down", help="stop what `palisade up` started")
     dn.add_argument("--data-dir", default=argparse.SUPPRESS)
     dn.set_defaults(func=cmd_down)
+    keypair_cli.add_commands(sub, _data_dir)
     return p
 
 

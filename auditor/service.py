@@ -11,8 +11,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from palisade.auditor.api.actions import keypairs as keypair_actions
 from palisade.auditor.api.client import CREDENTIALS_FILE
 from palisade.auditor.api.http import HttpApp, start_http
+from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.api.service import ApiService
 from palisade.auditor.ingest import server as ingest
 from palisade.auditor.ingest.ca import CertificateAuthority
@@ -80,11 +82,21 @@ async def serve(
     ca = d.ca()
     key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.timezone.utc))
     enroll_address = enroll_address or default_enroll_address(grpc_address)
-    servers, grpc_port, enroll_port = await ingest.start_grpc(
-        store, ca, key_pem, chain_pem, grpc_address, enroll_address, max_message_bytes
-    )
     api = ApiService(store)
     admin = api.initialise()
+    servers, grpc_port, enroll_port = await ingest.start_grpc(
+        store,
+        ca,
+        key_pem,
+        chain_pem,
+        grpc_address,
+        enroll_address,
+        max_message_bytes,
+        role_credentials=InstanceRoleCredentials(api),
+        on_restart=lambda instance_id, boot_time: api.apply_system_change(
+            "InstanceRestarted", keypair_actions.restart_observed(instance_id, boot_time)
+        ),
+    )
     if admin is not None:
         tls.write_secret(
             d.path / CREDENTIALS_FILE,

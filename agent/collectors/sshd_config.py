@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 
 from palisade.agent.collectors import host_root as hr
@@ -156,7 +157,7 @@ class SshdConfig:
     def settings_for(self, ctx: ConnectionContext | None = None) -> SshdSettings:
         """Effective settings for a connection (None: the global ones)."""
         if self.sshd_binary:
-            settings = _query_sshd(self.sshd_binary, self.path, ctx)
+            settings = _cached_query(self.sshd_binary, self.path, tuple(self.directives), ctx)
             if settings is not None:
                 return settings
         return self.evaluate(ctx)
@@ -462,6 +463,35 @@ def parse_sshd_t(output: str) -> dict[str, tuple[str, ...]]:
             key = parts[0].lower()
             values[key] = values.get(key, ()) + tuple(parts[1:])
     return values
+
+
+# `sshd -T` answers per (binary, parsed configuration, connection): one process per account
+# and snapshot would cost tens of milliseconds each. The parsed directives stand for the config
+# files (an edited or newly included file changes them); failures are retried after a while
+# (e.g. /run/sshd created later).
+_SSHD_T_CACHE: dict[tuple, tuple[float, SshdSettings | None]] = {}
+_SSHD_T_CACHE_MAX = 4096
+_SSHD_T_FAILURE_RETRY_S = 60.0
+
+
+def _cached_query(
+    binary: str, path: str, directives: tuple[Directive, ...], ctx: ConnectionContext | None
+) -> SshdSettings | None:
+    try:
+        st = os.stat(binary)
+        binary_id = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        return None
+    key = (binary, binary_id, path, directives, ctx)
+    now = time.monotonic()
+    cached = _SSHD_T_CACHE.get(key)
+    if cached is not None and (cached[1] is not None or now - cached[0] < _SSHD_T_FAILURE_RETRY_S):
+        return cached[1]
+    settings = _query_sshd(binary, path, ctx)
+    if len(_SSHD_T_CACHE) >= _SSHD_T_CACHE_MAX:
+        _SSHD_T_CACHE.clear()
+    _SSHD_T_CACHE[key] = (now, settings)
+    return settings
 
 
 def _query_sshd(binary: str, path: str, ctx: ConnectionContext | None) -> SshdSettings | None:

@@ -27,6 +27,7 @@ AUTH_PARAMS = frozenset(
     }
 )
 MAX_VALUE_LENGTH = 64 * 1024
+_ASCII_INDEX = re.compile(r"[0-9]{1,6}")  # str.isdigit() also takes "²", which int() refuses
 
 
 def missing(name: str) -> ApiError:
@@ -72,7 +73,7 @@ class Params:
         text = self.str(name, required=required)
         if text is None:
             return default
-        if not re.fullmatch(r"-?\d{1,18}", text):
+        if not re.fullmatch(r"-?[0-9]{1,18}", text):  # ASCII only: \d takes any script's digits
             raise invalid(name, f"{text[:40]!r} is not an integer")
         value = int(text)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
@@ -94,7 +95,7 @@ class Params:
             if text.startswith("["):
                 try:
                     values = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deep
                     raise invalid(name, "not a JSON array") from None
                 if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                     raise invalid(name, "must be a JSON array of strings")
@@ -105,7 +106,7 @@ class Params:
             for key, value in self.raw.items():
                 prefix, dot, index = key.rpartition(".")
                 if dot and prefix == name:
-                    if not index.isdigit() or not 1 <= int(index) <= max_items:
+                    if not _ASCII_INDEX.fullmatch(index) or not 1 <= int(index) <= max_items:
                         raise invalid(key, f"the index must be 1..{max_items}")
                     indexed.append((int(index), value))
             values = [v for _, v in sorted(indexed)]

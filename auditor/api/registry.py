@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params
+from palisade.auditor.model.ram import RequestContext
 
 if TYPE_CHECKING:
     from palisade.auditor.api.state import CloudState
@@ -44,6 +45,16 @@ class ActionContext:
 
     def arn(self, service: str, region: str, resource: str) -> str:
         return f"acs:{service}:{region or '*'}:{self.account_id}:{resource}"
+
+    def request_context(self) -> RequestContext:
+        """The condition values of this request, for checks a handler makes itself
+        (e.g. `ram:PassRole` when granting an instance a role)."""
+        return RequestContext(
+            current_time=self.now,
+            source_ip=self.source_ip,
+            secure_transport=False,
+            mfa_present=False,
+        )
 
     def record(self, resource: str, before: Any, after: Any) -> None:
         self.audit.append(AuditEntry(resource, before, after))

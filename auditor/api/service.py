@@ -10,16 +10,17 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
 from palisade.auditor.api.errors import ApiError, http_status
 from palisade.auditor.api.params import Params
-from palisade.auditor.api.registry import ActionContext, lookup
+from palisade.auditor.api.registry import ActionContext, AuditEntry, lookup
 from palisade.auditor.api.state import CloudState, FirstAdministrator
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.ram import Caller, RequestContext, authenticate
+from palisade.auditor.model.ram import Caller, authenticate
 from palisade.auditor.store.state_store import (
     AuditRow,
     DatabaseNonceStore,
@@ -126,9 +127,7 @@ class ApiService:
                     path=path,
                 )
                 ctx = ActionContext(state, who.caller, now, request_id, source_ip)
-                context = RequestContext(
-                    current_time=now, source_ip=source_ip, secure_transport=False, mfa_present=False
-                )
+                context = ctx.request_context()
                 for arn in spec.resources(ctx, params):
                     decision = state.ram.authorize(who.caller, spec.ram_action, arn, context)
                     if not decision.allowed:
@@ -165,6 +164,45 @@ class ApiService:
                     return body
                 except StateConflict:
                     # another replica wrote first: drop our copy, replay on theirs
+                    self.state, self.version = None, 0
+                    continue
+                except Exception:
+                    self.state, self.version = None, 0
+                    raise
+            raise ApiError("Throttling", "the state changed concurrently; try again", 503)
+
+    # -- changes the cloud makes by itself ----------------------------------------------------
+
+    def apply_system_change(
+        self, name: str, change: Callable[[CloudState, datetime], list[AuditEntry]]
+    ) -> bool:
+        """Runs a change nobody requested (e.g. an observed restart activates a pending key
+        pair) with the same persistence as an action: optimistic concurrency, audit rows with
+        actor "system". `change` returns its audit entries; none means nothing changed and
+        nothing is saved. Returns whether something was saved."""
+        with self.lock:
+            for _attempt in range(3):
+                if not self._refresh() or self.state is None:
+                    return False
+                state, now = self.state, self.clock()
+                try:
+                    entries = change(state, now)
+                except Exception:
+                    self.state, self.version = None, 0  # discard any half-applied change
+                    raise
+                if not entries:
+                    return False
+                request_id = str(uuid.uuid4()).upper()
+                at_ms = int(now.timestamp() * 1000)
+                rows = [
+                    AuditRow(at_ms, request_id, "system", "", name, e.resource, e.before, e.after)
+                    for e in entries
+                ]
+                try:
+                    self.version = self.states.save(self.version, state.to_document(), rows, now)
+                    log.info("%s (system): %d change(s)", name, len(rows))
+                    return True
+                except StateConflict:
                     self.state, self.version = None, 0
                     continue
                 except Exception:

@@ -7,11 +7,12 @@ explicit to_document/from_document, so a stored state survives code changes.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from palisade.auditor.model import fleet_document
 from palisade.auditor.model.fleet import CloudModel
+from palisade.auditor.model.keypairs import KeyPairService
 from palisade.auditor.model.ram import InstanceRamRoles, PolicyType, RamAccount
 
 FORMAT = 1
@@ -34,6 +35,7 @@ class CloudState:
     ram: RamAccount
     instance_roles: InstanceRamRoles
     sts_signing_key: bytes
+    keypairs: KeyPairService = field(default_factory=KeyPairService)
 
     @classmethod
     def create(cls, now: datetime) -> tuple[CloudState, FirstAdministrator]:
@@ -61,6 +63,7 @@ class CloudState:
             "cloud": fleet_document.to_document(self.cloud),
             "ram": self.ram.to_document(),
             "instance_roles": self.instance_roles.to_document(),
+            "keypairs": self.keypairs.to_document(),
         }
 
     @classmethod
@@ -73,4 +76,5 @@ class CloudState:
             ram=RamAccount.from_document(doc["ram"]),
             instance_roles=InstanceRamRoles.from_document(doc["instance_roles"]),
             sts_signing_key=bytes.fromhex(doc["sts_signing_key"]),
+            keypairs=KeyPairService.from_document(doc.get("keypairs")),  # absent in old states
         )

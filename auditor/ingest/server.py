@@ -19,14 +19,16 @@ from cryptography import x509
 
 from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
 from palisade.auditor.ingest.restarts import RestartListener, RestartWatch
+from palisade.auditor.ingest.writer import GroupCommitWriter
 from palisade.auditor.model.ram import RamError, RoleCredentials
-from palisade.auditor.store.store import Store, StoreError
+from palisade.auditor.store.store import ApplyResult, Store, StoreError
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger("palisade.ingest")
 
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 MAX_MESSAGE_ID_LEN = 64
+WINDOW = 64  # messages of one stream read ahead of their acknowledgements
 MAX_ROLE_NAME_LEN = 64
 
 
@@ -138,47 +140,100 @@ async def authenticated_peer(store: Store, context: grpc.aio.ServicerContext) ->
 
 
 class IngestService(agent_pb2_grpc.IngestServicer):
-    def __init__(self, store: Store, restarts: RestartWatch | None = None):
-        self.store, self.restarts = store, restarts
+    def __init__(
+        self, store: Store, writer: GroupCommitWriter, restarts: RestartWatch | None = None
+    ):
+        self.store, self.writer, self.restarts = store, writer, restarts
 
     async def Report(self, request_iterator, context: grpc.aio.ServicerContext):
         peer = await authenticated_peer(self.store, context)
-        async for message in request_iterator:
-            await _refuse_undecodable(message, context)
-            if message.instance_id != peer.instance_id:
-                log.warning(
-                    "instance %s sent a report for %r", peer.instance_id, message.instance_id[:128]
+        # Messages are read and submitted ahead of their acknowledgements (up to WINDOW),
+        # so one agent's backlog shares commits instead of waiting one fsync per message;
+        # acknowledgements still go out in order, each after its own commit.
+        pending: asyncio.Queue = asyncio.Queue(maxsize=WINDOW)
+        reader = asyncio.create_task(self._read(peer, request_iterator, pending))
+        try:
+            while True:
+                item = await pending.get()
+                if item is None:
+                    break
+                if isinstance(item, _Refusal):
+                    await context.abort(item.code, item.details)
+                message, result = item
+                try:
+                    stored = await result
+                except StoreError as exc:
+                    await context.abort(
+                        grpc.StatusCode.FAILED_PRECONDITION, f"{exc.code}: {exc.message}"
+                    )
+                yield agent_pb2.Ack(
+                    message_id=message.message_id,
+                    duplicate=not stored.stored and not stored.need_full_snapshot,
+                    need_full_snapshot=stored.need_full_snapshot,
                 )
-                await context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED,
-                    f"this certificate belongs to {peer.instance_id}; it cannot "
-                    f"report for {message.instance_id[:128]!r}",
-                )
-            if not message.message_id or len(message.message_id) > MAX_MESSAGE_ID_LEN:
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"message_id must be 1..{MAX_MESSAGE_ID_LEN} characters",
-                )
-            if message.WhichOneof("payload") is None:
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT, "a message carries a snapshot or an event"
-                )
-            carries_host = message.WhichOneof("payload") in ("snapshot", "delta")
-            watch = self.restarts if carries_host else None
-            boot_before = await asyncio.to_thread(watch.boot_time, peer.instance_id) if watch else 0
-            try:
-                result = await asyncio.to_thread(self.store.apply, message, now_ms())
-            except StoreError as exc:
-                await context.abort(
-                    grpc.StatusCode.FAILED_PRECONDITION, f"{exc.code}: {exc.message}"
-                )
-            if watch and result.stored:
-                await asyncio.to_thread(watch.after_store, peer.instance_id, boot_before)
-            yield agent_pb2.Ack(
-                message_id=message.message_id,
-                duplicate=not result.stored and not result.need_full_snapshot,
-                need_full_snapshot=result.need_full_snapshot,
-            )
+        finally:
+            reader.cancel()
+
+    async def _read(self, peer: PeerIdentity, request_iterator, pending: asyncio.Queue) -> None:
+        try:
+            async for message in request_iterator:
+                refusal = _check_message(peer, message)
+                if refusal is not None:
+                    await pending.put(refusal)
+                    return
+                if message.WhichOneof("payload") in ("snapshot", "delta") and self.restarts:
+                    # snapshots are rare: stored one at a time, so the restart watch sees
+                    # the boot time before and after this very message
+                    result = asyncio.get_running_loop().create_future()
+                    try:
+                        result.set_result(await self._store_snapshot(peer, message))
+                    except StoreError as exc:
+                        result.set_exception(exc)
+                else:
+                    result = asyncio.ensure_future(self.writer.submit(message))
+                await pending.put((message, result))
+        except grpc.aio.AioRpcError:
+            pass  # the stream broke; the handler ends with it
+        await pending.put(None)
+
+    async def _store_snapshot(self, peer: PeerIdentity, message) -> ApplyResult:
+        watch = self.restarts
+        boot_before = await asyncio.to_thread(watch.boot_time, peer.instance_id)
+        result = await self.writer.submit(message)
+        if result.stored:
+            await asyncio.to_thread(watch.after_store, peer.instance_id, boot_before)
+        return result
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    code: grpc.StatusCode
+    details: str
+
+
+def _check_message(peer: PeerIdentity, message) -> _Refusal | None:
+    if isinstance(message, Undecodable):
+        return _Refusal(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"the request bytes are not a valid {message.type_name}",
+        )
+    if message.instance_id != peer.instance_id:
+        log.warning("instance %s sent a report for %r", peer.instance_id, message.instance_id[:128])
+        return _Refusal(
+            grpc.StatusCode.PERMISSION_DENIED,
+            f"this certificate belongs to {peer.instance_id}; it cannot "
+            f"report for {message.instance_id[:128]!r}",
+        )
+    if not message.message_id or len(message.message_id) > MAX_MESSAGE_ID_LEN:
+        return _Refusal(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"message_id must be 1..{MAX_MESSAGE_ID_LEN} characters",
+        )
+    if message.WhichOneof("payload") is None:
+        return _Refusal(
+            grpc.StatusCode.INVALID_ARGUMENT, "a message carries a snapshot or an event"
+        )
+    return None
 
 
 class RoleCredentialSource(Protocol):
@@ -264,13 +319,15 @@ async def start_grpc(
     With `role_credentials`, the mutual-TLS server also answers Metadata.GetRoleCredentials.
     """
     ingest_server = grpc.aio.server(options=_options(max_message_bytes))
+    writer = GroupCommitWriter(store)
+    writer.start()
     handlers = [
         grpc.method_handlers_generic_handler(
             "palisade.v1.Ingest",
             {
                 "Report": grpc.stream_stream_rpc_method_handler(
                     IngestService(
-                        store, RestartWatch(store, on_restart) if on_restart else None
+                        store, writer, RestartWatch(store, on_restart) if on_restart else None
                     ).Report,
                     request_deserializer=_lenient(agent_pb2.AgentMessage),
                     response_serializer=agent_pb2.Ack.SerializeToString,
@@ -317,4 +374,5 @@ async def start_grpc(
         raise OSError(f"cannot listen on {ingest_address} and {enroll_address}")
     await ingest_server.start()
     await enroll_server.start()
-    return [ingest_server, enroll_server], ingest_port, enroll_port
+    # the writer is stopped with the servers (after them: in-flight reports finish first)
+    return [ingest_server, enroll_server, writer], ingest_port, enroll_port

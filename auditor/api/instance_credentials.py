@@ -1,0 +1,43 @@
+"""STS credentials for the RAM role attached to an instance, from the API's current state.
+
+The ingest side asks on behalf of an agent whose identity is its client certificate; this
+object only answers for that one instance, and only while the role is attached to it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from palisade.auditor.api.service import ApiService
+from palisade.auditor.model.ram import RamError, RoleCredentials
+
+DEFAULT_TTL = timedelta(hours=1)
+
+
+class InstanceRoleCredentials:
+    def __init__(self, api: ApiService, ttl: timedelta = DEFAULT_TTL):
+        self.api = api
+        self.ttl = ttl
+
+    def issue(self, instance_id: str, role_name: str | None = None) -> tuple[str, RoleCredentials]:
+        """(role name, credentials) for the role `instance_id` has now; RamError
+        `InvalidRamRole.NotAttached` when it has none, or not `role_name`."""
+        with self.api.lock:  # the API mutates this state under the same lock
+            state = self.api.current()
+            bound = state.instance_roles.role_of(instance_id)
+            instance = state.cloud.instances.get(instance_id)
+            if bound is None or instance is None or (role_name and role_name != bound):
+                raise RamError(
+                    "InvalidRamRole.NotAttached",
+                    f"the instance {instance_id} has no RAM role"
+                    + (f" named {role_name}" if role_name else ""),
+                )
+            credentials = state.instance_roles.issue_credentials(
+                state.ram,
+                instance_id,
+                bound,
+                self.api.clock(),
+                self.ttl,
+                signing_key=state.sts_signing_key,
+            )
+            return bound, credentials

@@ -1,0 +1,99 @@
+"""Shared by the key-pair tests: instances seeded into a running auditor's state, API calls
+through `palisade api`, and the key pair binding as `palisade instance show` reads it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from palisade.auditor.api.state import DEFAULT_REGION, CloudState
+from palisade.auditor.model.cloud import InstanceState
+from palisade.auditor.store.state_store import StateStore
+from palisade.auditor.store.store import Store, sqlite_url
+
+OTHER_REGION = "cn-beijing"
+
+
+def edit_state(auditor, change) -> None:
+    """Changes the auditor's stored state directly (for what no action builds yet, such as
+    instances); the auditor picks the new version up on its next request."""
+    store = Store(sqlite_url(auditor.data_dir))
+    try:
+        states = StateStore(store)
+        version, doc = states.load()
+        state = CloudState.from_document(doc)
+        change(state)
+        states.save(version, state.to_document(), [], datetime.now(timezone.utc))
+    finally:
+        store.close()
+
+
+def read_state(auditor) -> CloudState:
+    store = Store(sqlite_url(auditor.data_dir))
+    try:
+        return CloudState.from_document(StateStore(store).load()[1])
+    finally:
+        store.close()
+
+
+def seed_instances(auditor) -> None:
+    """Linux running i-run1..i-run3, Linux stopped i-stop1..i-stop2, Windows i-win1, and
+    i-far1 in another region."""
+
+    def build(state: CloudState) -> None:
+        cloud, account = state.cloud, state.account_id
+        now = datetime.now(timezone.utc)
+        cloud.add_region(OTHER_REGION)
+        vpc = cloud.create_vpc(account, DEFAULT_REGION, "172.16.0.0/12", vpc_id="vpc-kp")
+        far = cloud.create_vpc(account, OTHER_REGION, "10.0.0.0/8", vpc_id="vpc-far")
+        specs = [
+            ("i-run1", "linux", InstanceState.RUNNING),
+            ("i-run2", "linux", InstanceState.RUNNING),
+            ("i-run3", "linux", InstanceState.RUNNING),
+            ("i-stop1", "linux", InstanceState.STOPPED),
+            ("i-stop2", "linux", InstanceState.STOPPED),
+            ("i-win1", "windows", InstanceState.RUNNING),
+        ]
+        group = None
+        for n, (instance_id, os_family, status) in enumerate(specs):
+            inst = cloud.create_instance(
+                account,
+                DEFAULT_REGION,
+                created_at=now,
+                vpc_id=vpc.vpc_id,
+                private_ips=[f"172.16.0.{10 + n}"],
+                os_family=os_family,
+                instance_id=instance_id,
+                security_group_ids=[group] if group else None,
+            )
+            group = group or inst.primary_nic.security_group_ids[0]
+            inst.state = status
+        cloud.create_instance(
+            account,
+            OTHER_REGION,
+            created_at=now,
+            vpc_id=far.vpc_id,
+            private_ips=["10.0.0.10"],
+            instance_id="i-far1",
+        )
+
+    edit_state(auditor, build)
+
+
+def api(auditor, action: str, **params: str) -> tuple[int, dict]:
+    """`palisade api ACTION Name=Value...`: (exit code, JSON answer)."""
+    done = auditor.cli("api", action, *(f"{k}={v}" for k, v in params.items()), check=False)
+    return done.returncode, json.loads(done.stdout)
+
+
+def ok(auditor, action: str, **params: str) -> dict:
+    rc, body = api(auditor, action, **params)
+    assert rc == 0, body
+    return body
+
+
+def error_code(auditor, action: str, **params: str) -> str:
+    rc, body = api(auditor, action, **params)
+    assert rc == 1, body
+    assert set(body) == {"Code", "Message", "RequestId"}, body
+    return body["Code"]
