@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 from .event import LoginEvent
@@ -21,16 +22,67 @@ _PREFIX_LEN = 3
 _PREFIX_META = set(".^$*+?{}[]\\|()")
 
 
+# The named groups a row may fill, in the order `_Compiled.fields` holds their indices.
+_FIELDS = ("user", "src", "port", "method", "key_type", "fp")
+_NONE = (None,)
+_NAMED_GROUP = re.compile(r"\(\?P([<=])(\w+)")
+
+
+class _Compiled(NamedTuple):
+    """One row inside its prefix group's combined regex: where its groups are."""
+
+    row: SshdPattern
+    # match.groups() + (None,) -> the _FIELDS values (None where the row has no such group)
+    fields: Callable[[tuple[str | None, ...]], tuple[str | None, ...]]
+    names: tuple[tuple[str, int], ...]  # every named group of the row, for classify()
+
+
+class _PrefixGroup(NamedTuple):
+    regex: re.Pattern[str]  # (?:(row1)|(row2)|...): one C-level match per message
+    rows: dict[int, _Compiled]  # the outer group's index -> its row
+
+
+def _combine(rows: list[SshdPattern]) -> _PrefixGroup:
+    """The rows of one prefix as one alternation, in table order.
+
+    fullmatch of `(A)|(B)` finds the first alternative that can match the whole message, with
+    the same captures as fullmatch(A), then fullmatch(B): the table semantics, without a
+    Python-level loop. `lastindex` is the wrapping group of the alternative that matched (it
+    closes last). Group names are made unique per row.
+    """
+    parts: list[str] = []
+    for number, row in enumerate(rows):
+        re.compile(row.regex)  # a bad row fails here with its own regex in the message
+        parts.append("(" + _NAMED_GROUP.sub(rf"(?P\1r{number}_\2", row.regex) + ")")
+    regex = re.compile("|".join(parts))
+    index = regex.groupindex
+    compiled: dict[int, _Compiled] = {}
+    outer = 1
+    for number, row in enumerate(rows):
+        own = re.compile(row.regex)
+        names = tuple((name, index[f"r{number}_{name}"]) for name in own.groupindex)
+        by_name = dict(names)
+        # groups() is 0-based; -1 is the (None,) appended to it
+        fields = itemgetter(*(by_name.get(name, 0) - 1 for name in _FIELDS))
+        compiled[outer] = _Compiled(row, fields, names)
+        outer += own.groups + 1
+    return _PrefixGroup(regex, compiled)
+
+
 class SshdMessageParser:
-    """The compiled table; `parse()` is the hot path (called for every sshd line)."""
+    """The compiled table; `parse()` is the hot path (called for every sshd line).
+
+    Rows are grouped by their first three characters (a dict lookup picks the only rows that
+    can match) and each group is one combined regex (see `_combine`)."""
 
     def __init__(self, patterns: Iterable[SshdPattern] = SSHD_PATTERNS) -> None:
-        self._by_prefix: dict[str, list[tuple[re.Pattern[str], SshdPattern]]] = {}
+        grouped: dict[str, list[SshdPattern]] = {}
         for row in patterns:
             prefix = row.regex[:_PREFIX_LEN]
             if len(prefix) < _PREFIX_LEN or _PREFIX_META & set(prefix):
                 raise ValueError(f"pattern {row.name!r} must start with 3 literal characters")
-            self._by_prefix.setdefault(prefix, []).append((re.compile(row.regex), row))
+            grouped.setdefault(prefix, []).append(row)
+        self._by_prefix = {prefix: _combine(rows) for prefix, rows in grouped.items()}
 
     def parse(
         self,
@@ -42,28 +94,35 @@ class SshdMessageParser:
         pid: int | None = None,
     ) -> LoginEvent | None:
         """The event one sshd message reports, or None."""
-        found = self.classify(message)
+        found = self.match(message)
         if found is None:
             return None
-        return build_event(found, time=time, raw=raw, hostname=hostname, pid=pid)
+        return make_event(found, time, raw, hostname, pid)
 
-    def classify(self, message: str) -> SshdMatch | None:
-        """Which row matches the message, and its groups; no event built yet (so callers can
-        skip timestamp work for the many lines that are not login messages)."""
+    def match(self, message: str) -> tuple[_Compiled, re.Match[str], bool] | None:
+        """The matching row, its match and whether the message carried [preauth]; no event
+        built yet (so callers can skip timestamp work for lines that are not login messages)."""
         preauth = message.endswith(_PREAUTH)
         if preauth:
             message = message[: -len(_PREAUTH)]
         if message.startswith(_LEVEL_PREFIXES):
             message = message[7:]
-        rows = self._by_prefix.get(message[:_PREFIX_LEN])
-        if rows is None:
+        group = self._by_prefix.get(message[:_PREFIX_LEN])
+        if group is None:
             return None
-        message = message.rstrip()
-        for regex, row in rows:
-            match = regex.fullmatch(message)
-            if match is not None:
-                return SshdMatch(row, match.groupdict(), preauth)
-        return None
+        found = group.regex.fullmatch(message.rstrip())
+        if found is None:
+            return None
+        return group.rows[found.lastindex], found, preauth  # type: ignore[index]
+
+    def classify(self, message: str) -> SshdMatch | None:
+        """Which row matches the message, and its named groups."""
+        found = self.match(message)
+        if found is None:
+            return None
+        compiled, match, preauth = found
+        groups = {name: match.group(index) for name, index in compiled.names}
+        return SshdMatch(compiled.row, groups, preauth)
 
 
 class SshdMatch(NamedTuple):
@@ -72,9 +131,50 @@ class SshdMatch(NamedTuple):
     preauth: bool
 
 
+def make_event(
+    found: tuple[_Compiled, re.Match[str], bool],
+    time: datetime,
+    raw: str,
+    hostname: str | None,
+    pid: int | None,
+) -> LoginEvent:
+    """The event of a `SshdMessageParser.match()` result."""
+    compiled, match, preauth = found
+    row = compiled.row
+    user, src, port_text, method, key_type, fp = compiled.fields(match.groups() + _NONE)
+    source_ip = source_host = None
+    if src:
+        source_ip, source_host = split_source(src)
+    port = None
+    if port_text and len(port_text) <= 5:
+        port = int(port_text)
+        if port > 65535:
+            port = None
+    if user is None:
+        user = row.user
+    elif not user:
+        user = None  # "Invalid user  from ..." (empty name): nothing to report
+    return LoginEvent(
+        time,
+        row.result_preauth if preauth and row.result_preauth else row.result,
+        "sshd",
+        raw,
+        user,
+        source_ip,
+        port,
+        method or row.method,
+        key_type,
+        fp,
+        hostname,
+        pid,
+        source_host,
+    )
+
+
 def build_event(
     found: SshdMatch, *, time: datetime, raw: str, hostname: str | None, pid: int | None
 ) -> LoginEvent:
+    """The event of a `classify()` result (the slower, dict-based form)."""
     row, groups, preauth = found
     get = groups.get
     source_ip = source_host = None
@@ -89,7 +189,7 @@ def build_event(
     if user is None:
         user = row.user
     elif not user:
-        user = None  # "Invalid user  from ..." (empty name): nothing to report
+        user = None
     return LoginEvent(
         time,
         row.result_preauth if preauth and row.result_preauth else row.result,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from .event import LoginEvent
-from .sshd import DEFAULT_SSHD_PARSER, SSHD_PROGRAMS, SshdMessageParser, build_event
+from .sshd import DEFAULT_SSHD_PARSER, SSHD_PROGRAMS, SshdMessageParser, make_event
 from .year_inference import YearResolver
 
 _MONTHS = {
@@ -41,6 +41,17 @@ _RFC5424 = re.compile(
     r"<\d{1,3}>1 " + _ISO_STAMP + r" (?P<host>\S+) (?P<prog>\S+) (?P<pid>\S+) \S+"
     r" (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?:\ufeff)?(?P<msg>.*))?"
 )
+# The common case, a traditional line from sshd, in one match: the program alternatives are in
+# the regex (a line from any other program fails inside the C matcher) and the time stamp is
+# one group, the key of the time cache. Equivalent to _TRADITIONAL + the SSHD_PROGRAMS check.
+_PROGRAMS = "|".join(re.escape(p) for p in sorted(SSHD_PROGRAMS, key=len, reverse=True))
+_TRADITIONAL_SSHD = re.compile(
+    r"(?:<\d{1,3}>)?(?P<stamp>(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
+    r"(?P<hms>\d\d:\d\d:\d\d))(?:\.\d{1,9})? (?P<host>\S+) (?P<prog>"
+    + _PROGRAMS
+    + r")(?:\[(?P<pid>\d{1,10})\])?: ?(?P<msg>.*)"
+)
+_DAY_LAST_SECOND = timedelta(hours=23, minutes=59, seconds=59)
 _REPEATED = re.compile(r"message repeated (?P<count>\d{1,9}) times: \[ ?(?P<msg>.*?)\]?")
 
 
@@ -61,6 +72,8 @@ class SyslogLineParser:
         self._sshd = sshd
         self._last_stamp: str | None = None
         self._last_time: datetime | None = None
+        self._day_key: str | None = None
+        self._day_base: datetime | None = None
 
     def parse(self, line: str) -> LoginEvent | None:
         """The event a line reports, or None (not sshd, not a login message, malformed)."""
@@ -73,7 +86,7 @@ class SyslogLineParser:
         elif first == "<":
             match = _RFC5424.fullmatch(raw) or _ISO.fullmatch(raw) or _TRADITIONAL.fullmatch(raw)
         else:
-            match = _TRADITIONAL.fullmatch(raw)
+            return self._parse_traditional(raw)
         if match is None:
             return None
         program, message, host, pid_text = match.group("prog", "msg", "host", "pid")
@@ -85,7 +98,7 @@ class SyslogLineParser:
             if repeated is not None:
                 repeat = int(repeated["count"])
                 message = repeated["msg"]
-        found = self._sshd.classify(message)
+        found = self._sshd.match(message)
         if found is None:
             return None
         try:
@@ -95,9 +108,67 @@ class SyslogLineParser:
         if time is None:
             return None
         pid = int(pid_text) if pid_text and pid_text.isdigit() and len(pid_text) <= 10 else None
-        event = build_event(found, time=time, raw=raw, hostname=host, pid=pid)
+        event = make_event(found, time, raw, host, pid)
         event.repeat = repeat
         return event
+
+    def _parse_traditional(self, raw: str) -> LoginEvent | None:
+        """The hot path: `Mon dd hh:mm:ss host sshd[pid]: msg`, the bulk of an auth.log."""
+        match = _TRADITIONAL_SSHD.fullmatch(raw)
+        if match is None:
+            return None
+        stamp, host, pid_text, message = match.group(1, 5, 7, 8)
+        repeat = 1
+        if message.startswith("message repeated "):
+            repeated = _REPEATED.fullmatch(message)
+            if repeated is not None:
+                repeat = int(repeated["count"])
+                message = repeated["msg"]
+        found = self._sshd.match(message)
+        if found is None:
+            return None
+        if stamp == self._last_stamp:
+            time = self._last_time
+        else:
+            try:
+                time = self._traditional_time(stamp, *match.group(2, 3, 4))
+            except (ValueError, OverflowError):
+                return None
+            if time is None:
+                return None
+            self._last_stamp, self._last_time = stamp, time
+        event = make_event(found, time, raw, host, int(pid_text) if pid_text else None)
+        if repeat != 1:
+            event.repeat = repeat
+        return event
+
+    def _traditional_time(self, stamp: str, mon: str, day: str, hms: str) -> datetime | None:
+        """UTC time of a traditional stamp. In reference mode a day's times are its midnight
+        plus the seconds, cached, unless that day is not uniform (a DST change, the year
+        boundary of the reference) and every stamp takes the full path."""
+        month = _MONTHS.get(mon)
+        if month is None:
+            return None
+        hour, minute, second = int(hms[0:2]), int(hms[3:5]), int(hms[6:8])
+        if not self._years.stateless:
+            return self._to_utc(self._years.resolve(month, int(day), hour, minute, second))
+        if hour > 23 or minute > 59 or second > 59:
+            raise ValueError("time of day out of range")
+        day_key = stamp[:-9]
+        if day_key != self._day_key:
+            self._day_key, self._day_base = day_key, self._uniform_day(month, int(day))
+        if self._day_base is None:
+            return self._to_utc(self._years.resolve(month, int(day), hour, minute, second))
+        return self._day_base + timedelta(seconds=hour * 3600 + minute * 60 + second)
+
+    def _uniform_day(self, month: int, day: int) -> datetime | None:
+        """The UTC time of the day's midnight when the whole day maps to UTC by adding seconds
+        (same year, no offset change); else None. Raises ValueError for an impossible date."""
+        start = self._to_utc(self._years.resolve(month, day, 0, 0, 0))
+        end = self._to_utc(self._years.resolve(month, day, 23, 59, 59))
+        if end - start != _DAY_LAST_SECOND:
+            return None
+        return start
 
     def parse_lines(self, lines: Iterable[str]) -> Iterator[LoginEvent]:
         for line in lines:
@@ -106,11 +177,19 @@ class SyslogLineParser:
                 yield event
 
     def _time(self, match: re.Match[str]) -> datetime | None:
-        if match.re is _TRADITIONAL:
+        if match.re is _TRADITIONAL_SSHD:
+            key = match.group("stamp")  # "Mon dd hh:mm:ss"
+            if key == self._last_stamp:
+                return self._last_time
+            stamp = match.group("mon", "day", "hms")
+        elif match.re is _TRADITIONAL:
             key = match.group(0)[: match.end("hms")]  # "<PRI>Mon dd hh:mm:ss"
             if key == self._last_stamp:
                 return self._last_time
             stamp = match.group("mon", "day", "hms")
+        else:
+            stamp = None
+        if stamp is not None:
             month = _MONTHS.get(stamp[0])
             if month is None:
                 return None

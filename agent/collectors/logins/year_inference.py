@@ -39,6 +39,12 @@ class YearResolver:
             local = reference.astimezone(tz) if tz is not None else reference.astimezone()
             self._reference = local.replace(tzinfo=None)
 
+    @property
+    def stateless(self) -> bool:
+        """True when a line's year depends on its own time stamp only (reference mode), so
+        callers may cache results; the chained mode depends on the lines before."""
+        return self._year is None
+
     def resolve(self, month: int, day: int, hour: int, minute: int, second: int) -> datetime:
         """The naive wall-clock time of the line. Raises ValueError for an impossible date."""
         if self._year is not None:

@@ -1,0 +1,198 @@
+"""Login-log parsing throughput on one core.
+
+Writes a synthetic 200,000-line auth.log (an internet-facing host: sshd brute force and
+logins among cron, sudo, systemd-logind and other daemons' lines), then parses it with
+palisade.agent.collectors.logins, as the agent does when it follows the file, and prints lines
+per second against fail2ban's anchor (fail2ban-regex with its sshd filter on this machine:
+about 13,000 lines/s). Target: >= 200,000 lines/s.
+
+    .venv/bin/python benchmarks/login_parse.py [--lines 200000] [--rounds 5] [--keep FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+from palisade.agent.collectors.logins import SyslogLineParser, read_log_file
+from palisade.agent.collectors.logins.year_inference import YearResolver
+
+FAIL2BAN_LINES_PER_S = 13_000
+TARGET_LINES_PER_S = 200_000
+
+USERS = ["root", "admin", "ubuntu", "test", "oracle", "postgres", "git", "user", "pi", "guest"]
+REAL_USERS = ["deploy", "alice", "bob"]
+FP = "SHA256:9mB5ls0u6YvV5cYx1lJ0bZr0vNn3Vt9xDq3cE2n7gWk"
+
+# (weight, template); {ip} {port} {user} {pid} filled per line. Roughly what a public host's
+# auth.log holds: most lines are sshd, about a third other daemons.
+SSHD = [
+    (14, "Failed password for {user} from {ip} port {port} ssh2"),
+    (10, "Failed password for invalid user {user} from {ip} port {port} ssh2"),
+    (10, "Invalid user {user} from {ip} port {port}"),
+    (
+        8,
+        "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
+        "ruser= rhost={ip}  user={user}",
+    ),
+    (4, "pam_unix(sshd:auth): check pass; user unknown"),
+    (10, "Connection closed by invalid user {user} {ip} port {port} [preauth]"),
+    (8, "Received disconnect from {ip} port {port}:11: Bye Bye [preauth]"),
+    (8, "Disconnected from invalid user {user} {ip} port {port} [preauth]"),
+    (6, "Connection closed by {ip} port {port} [preauth]"),
+    (3, "Connection reset by {ip} port {port} [preauth]"),
+    (2, "Accepted publickey for {real} from {ip} port {port} ssh2: ED25519 " + FP),
+    (1, "Accepted password for {real} from {ip} port {port} ssh2"),
+    (2, "pam_unix(sshd:session): session opened for user {real}(uid=1000) by (uid=0)"),
+    (2, "pam_unix(sshd:session): session closed for user {real}"),
+    (2, "Received disconnect from {ip} port {port}:11: disconnected by user"),
+    (2, "Disconnected from user {real} {ip} port {port}"),
+    (
+        2,
+        "error: maximum authentication attempts exceeded for {user} from {ip} port {port} "
+        "ssh2 [preauth]",
+    ),
+    (
+        2,
+        "Disconnecting authenticating user {user} {ip} port {port}: Too many authentication "
+        "failures [preauth]",
+    ),  # fmt: skip
+    (
+        2,
+        "Unable to negotiate with {ip} port {port}: no matching host key type found. "
+        "Their offer: ssh-rsa,ssh-dss [preauth]",
+    ),  # fmt: skip
+    (2, "Did not receive identification string from {ip} port {port}"),
+    (2, "banner exchange: Connection from {ip} port {port}: invalid format"),
+    (1, "error: kex_exchange_identification: Connection closed by remote host"),
+    (1, "message repeated 3 times: [ Failed password for {user} from {ip} port {port} ssh2]"),
+    (1, "Server listening on 0.0.0.0 port 22."),
+]
+OTHERS = [
+    (14, "CRON", "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)"),
+    (14, "CRON", "pam_unix(cron:session): session closed for user root"),
+    (3, "sudo", "    {real} : TTY=pts/0 ; PWD=/home/{real} ; USER=root ; "
+                "COMMAND=/usr/bin/apt update"),
+    (3, "sudo", "pam_unix(sudo:session): session opened for user root(uid=0) by {real}(uid=1000)"),
+    (3, "sudo", "pam_unix(sudo:session): session closed for user root"),
+    (3, "systemd-logind", "New session 4{pid} of user {real}."),
+    (3, "systemd-logind", "Session 4{pid} logged out. Waiting for processes to exit."),
+    (3, "systemd-logind", "Removed session 4{pid}."),
+    (2, "systemd", "pam_unix(systemd-user:session): session opened for user {real}(uid=1000) "
+                   "by (uid=0)"),
+    (1, "su", "(to postgres) {real} on pts/1"),
+    (1, "polkitd", "Registered Authentication Agent for unix-process:{pid}:1 "
+                   "(system bus name :1.9)"),
+    (1, "dbus-daemon", "[system] Successfully activated service 'org.freedesktop.nm_dispatcher'"),
+]  # fmt: skip
+
+
+def _weighted(rows):
+    return [row for row in rows for _ in range(row[0])]
+
+
+def synthetic_lines(count: int, seed: int = 6) -> list[str]:
+    rng = random.Random(seed)
+    sshd = _weighted(SSHD)
+    others = _weighted(OTHERS)
+    when = datetime(2026, 3, 1, 0, 0, 0)
+    out = []
+    for _ in range(count):
+        when += timedelta(milliseconds=rng.randint(0, 900))  # several lines share a second
+        stamp = when.strftime("%b %e %H:%M:%S")
+        values = {
+            "ip": f"{rng.choice((45, 61, 103, 185, 203))}.{rng.randint(0, 255)}."
+            f"{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            "port": rng.randint(1024, 65535),
+            "user": rng.choice(USERS),
+            "real": rng.choice(REAL_USERS),
+            "pid": rng.randint(1000, 99999),
+        }
+        if rng.random() < 0.7:
+            message = rng.choice(sshd)[1].format(**values)
+            program = "sshd" if rng.random() < 0.8 else "sshd-session"
+            out.append(f"{stamp} web-01 {program}[{values['pid']}]: {message}\n")
+        else:
+            _, program, template = rng.choice(others)
+            pid = "" if program == "sudo" else f"[{values['pid']}]"
+            out.append(f"{stamp} web-01 {program}{pid}: {template.format(**values)}\n")
+    return out
+
+
+def _parse_all(lines: list[str]) -> int:
+    years = YearResolver(reference=datetime(2026, 12, 31, tzinfo=timezone.utc), tz=timezone.utc)
+    parser = SyslogLineParser(years=years, tz=timezone.utc)
+    parse = parser.parse
+    events = 0
+    for line in lines:
+        if parse(line) is not None:
+            events += 1
+    return events
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", help="also write the synthetic log to this file")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    lines = synthetic_lines(args.lines)
+    if args.keep:
+        with open(args.keep, "w") as f:
+            f.writelines(lines)
+    sshd_lines = sum(1 for line in lines if " sshd" in line)
+
+    _parse_all(lines[:20_000])  # warm-up
+    # CPU time of this (single-threaded, pinned) process: on a shared machine the wall clock
+    # also counts time spent waiting for the core. Both are printed.
+    cpu, wall, events = [], [], 0
+    for _ in range(args.rounds):
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
+        events = _parse_all(lines)
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start_wall)
+    best, median = min(cpu), statistics.median(cpu)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "auth.log")
+        with open(path, "w") as f:
+            f.writelines(lines)
+        start = time.process_time()
+        result = read_log_file(path, year=2026, tz=timezone.utc)
+        file_events = result.events
+        file_s = time.process_time() - start
+    kinds = Counter(e.result for e in file_events)
+
+    rate = len(lines) / median
+    print(f"lines                      {len(lines):,} ({sshd_lines:,} from sshd)")
+    print(f"login events               {events:,}  {dict(kinds.most_common())}")
+    print(
+        f"parse, CPU time            median {median * 1000:.0f} ms, best {best * 1000:.0f} ms"
+        f" over {args.rounds} rounds (wall median {statistics.median(wall) * 1000:.0f} ms)"
+    )
+    print(
+        f"lines per second, one core {rate:,.0f}  (best {len(lines) / best:,.0f}; "
+        f"wall clock {len(lines) / statistics.median(wall):,.0f}; target >= {TARGET_LINES_PER_S:,})"
+    )
+    print(
+        f"against fail2ban-regex     {rate / FAIL2BAN_LINES_PER_S:.1f}x "
+        f"(anchor {FAIL2BAN_LINES_PER_S:,} lines/s)"
+    )
+    print(
+        f"whole file (parse-log)     {file_s * 1000:.0f} ms CPU, {len(lines) / file_s:,.0f} lines/s"
+        " (read, decode, parse, keep the events)"
+    )
+    return 0 if rate >= TARGET_LINES_PER_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

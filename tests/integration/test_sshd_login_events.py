@@ -1,0 +1,209 @@
+"""A real OpenSSH server on loopback is attacked with paramiko; the agent, following the
+server's log in syslog format, reports exactly those logins to a real auditor.
+
+sshd runs in the foreground with `-e` (log to stderr, as tests/sshd.py starts it); a relay
+thread adds the header rsyslog would write (`Mon DD HH:MM:SS host sshd[pid]: `) to each line
+and appends it to the auth.log the agent follows.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from palisade.shared import sshkeys
+from tests.helpers import BIN, require_binary, wait_for
+from tests.sshd import SshServer, ssh_server
+
+pytestmark = pytest.mark.integration
+
+paramiko = pytest.importorskip("paramiko")
+
+HOSTNAME = "palisade-sshd-test"
+INVALID_USER = "nosuchuser7"
+ATTEMPT_RESULTS = {"success", "failure", "invalid_user", "refused", "too_many_failures"}
+
+
+class SyslogRelay(threading.Thread):
+    """Copies the complete lines of sshd's stderr log into `target` with a syslog header."""
+
+    def __init__(self, source: Path, target: Path, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.source, self.target, self.pid = source, target, pid
+        self.stop = threading.Event()
+        self.lines: list[str] = []
+
+    def run(self) -> None:
+        offset, pending = 0, b""
+        with open(self.target, "ab") as out:
+            while True:
+                stopping = self.stop.is_set()
+                with open(self.source, "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+                offset += len(data)
+                *complete, pending = (pending + data).split(b"\n")
+                for raw in complete:
+                    line = raw.decode("utf-8", "replace").rstrip("\r")
+                    if not line:
+                        continue
+                    stamp = time.strftime("%b %e %H:%M:%S")  # local time, as rsyslog writes
+                    out.write(f"{stamp} {HOSTNAME} sshd[{self.pid}]: {line}\n".encode())
+                    self.lines.append(line)
+                out.flush()
+                if stopping:
+                    return
+                time.sleep(0.05)
+
+
+def _client(server: SshServer, user: str, **auth) -> None:
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    try:
+        client.connect(
+            server.host,
+            port=server.port,
+            username=user,
+            allow_agent=False,
+            look_for_keys=False,
+            timeout=15,
+            banner_timeout=15,
+            auth_timeout=15,
+            **auth,
+        )
+        _, stdout, _ = client.exec_command("true")
+        stdout.channel.recv_exit_status()
+    finally:
+        client.close()
+
+
+def _enroll(auditor, state_dir: Path, instance_id: str) -> None:
+    subprocess.run(
+        [
+            str(BIN / "palisade-agent"),
+            "enroll",
+            "--auditor",
+            auditor.grpc,
+            "--enroll-address",
+            auditor.enroll,
+            "--token",
+            auditor.token(instance_id),
+            "--state-dir",
+            str(state_dir),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def _key_pair(tmp_path: Path) -> tuple[Path, str]:
+    keygen = require_binary("ssh-keygen")
+    key = tmp_path / "id_ed25519"
+    subprocess.run(
+        [keygen, "-q", "-t", "ed25519", "-N", "", "-C", "attacker@test", "-f", str(key)],
+        check=True,
+        capture_output=True,
+    )
+    return key, (tmp_path / "id_ed25519.pub").read_text()
+
+
+def test_agent_reports_the_attack_on_a_real_sshd(auditor, tmp_path):
+    key_path, public_line = _key_pair(tmp_path)
+    fingerprint = sshkeys.parse_public_key(public_line).fingerprint_sha256
+    keygen_fp = subprocess.run(
+        [require_binary("ssh-keygen"), "-lf", str(key_path) + ".pub"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()[1]
+    assert fingerprint == keygen_fp
+
+    state_dir = tmp_path / "agent"
+    _enroll(auditor, state_dir, "i-sshd-attack")
+    auth_log = tmp_path / "auth.log"
+    auth_log.touch()
+    agent_out = open(tmp_path / "agent.log", "ab")
+    agent = subprocess.Popen(
+        [
+            str(BIN / "palisade-agent"),
+            "run",
+            "--state-dir",
+            str(state_dir),
+            "--interval",
+            "30",
+            "--event-interval",
+            "0.2",
+            "--login-log",
+            str(auth_log),
+        ],
+        stdout=agent_out,
+        stderr=subprocess.STDOUT,
+    )
+    relay = None
+    try:
+        with ssh_server(password_authentication=True) as server:
+            server.authorize(public_line)
+            relay = SyslogRelay(server.log_path, auth_log, server.proc.pid)
+            relay.start()
+            for attempt in range(3):
+                with pytest.raises(paramiko.AuthenticationException):
+                    _client(server, server.user, password=f"wrong-{attempt}")
+            with pytest.raises(paramiko.AuthenticationException):
+                _client(server, INVALID_USER, password="guess")
+            _client(server, server.user, pkey=paramiko.Ed25519Key.from_private_key_file(key_path))
+            user = server.user
+
+            def logged_in() -> bool:
+                return any(line.startswith("Accepted publickey") for line in relay.lines)
+
+            wait_for(logged_in, 15, what="sshd to log the key login")
+            time.sleep(0.5)  # the session's closing lines
+            relay.stop.set()
+            relay.join(10)  # before the server's log goes away
+
+        def attempts() -> list[dict]:
+            logins = auditor.cli_json("instance", "show", "i-sshd-attack")["logins"]
+            return [e for e in logins if e["result"] in ATTEMPT_RESULTS]
+
+        wait_for(lambda: any(e["result"] == "success" for e in attempts()), 30, what="the login")
+        time.sleep(1.0)  # anything else the agent would (wrongly) still send
+        logins = auditor.cli_json("instance", "show", "i-sshd-attack")["logins"]
+    finally:
+        if relay is not None:
+            relay.stop.set()
+        agent.terminate()
+        agent.wait(timeout=15)
+
+    def view(e: dict) -> tuple:
+        return (e.get("user"), e.get("source_ip"), e.get("method"), e["result"])
+
+    found = sorted((view(e) for e in logins if e["result"] in ATTEMPT_RESULTS), key=repr)
+    assert found == sorted(
+        [
+            (user, "127.0.0.1", "password", "failure"),
+            (user, "127.0.0.1", "password", "failure"),
+            (user, "127.0.0.1", "password", "failure"),
+            # sshd says it twice: "Invalid user X from ..." then "Failed password for invalid
+            # user X from ...": two messages, two events (the package docstring's rule)
+            (INVALID_USER, "127.0.0.1", None, "invalid_user"),
+            (INVALID_USER, "127.0.0.1", "password", "invalid_user"),
+            (user, "127.0.0.1", "publickey", "success"),
+        ],
+        key=repr,
+    ), "\n".join(relay.lines)
+    success = next(e for e in logins if e["result"] == "success")
+    assert success["key_fingerprint"] == fingerprint
+    assert success.get("key_type") == "ED25519"
+    assert all(e.get("service") == "sshd" for e in logins)
+    # the rest are the connections' ends, nothing else
+    others = [e for e in logins if e["result"] not in ATTEMPT_RESULTS]
+    assert {e["result"] for e in others} <= {"preauth_close", "disconnect"}
+    assert all(e.get("source_ip", "127.0.0.1") == "127.0.0.1" for e in others)
+    # every port is a real client port, and each attempt came on its own connection
+    ports = [e["source_port"] for e in logins if e["result"] in ("failure", "success")]
+    assert len(set(ports)) == 4 and all(1024 <= p <= 65535 for p in ports)
