@@ -9,7 +9,6 @@ import logging
 import sys
 from pathlib import Path
 
-from google.protobuf import json_format
 
 
 def cmd_collect(args) -> int:
@@ -17,6 +16,8 @@ def cmd_collect(args) -> int:
 
     snap = collect_snapshot(host_root=args.host_root)
     if args.json:
+        from google.protobuf import json_format
+
         print(
             json.dumps(json_format.MessageToDict(snap, preserving_proto_field_name=True), indent=2)
         )

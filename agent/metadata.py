@@ -19,11 +19,11 @@ import json
 import logging
 import re
 import secrets
+import socketserver
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import grpc
@@ -278,33 +278,73 @@ class MetadataEndpoint:
         return Answer(200, self.tokens.issue(int(text)))
 
 
-def _handler(endpoint: MetadataEndpoint) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "palisade-metadata"
-        sys_version = ""
+MAX_REQUEST_BYTES = 16 * 1024
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
-        def _serve(self) -> None:
-            headers = {k.lower(): v for k, v in self.headers.items()}
+
+def _read_request(rfile) -> tuple[str, str, dict[str, str]] | None:
+    """Request line and headers of one HTTP/1.x request (a plain reader: http.server would
+    pull the email package into the agent, megabytes of memory for three paths)."""
+    line = rfile.readline(MAX_REQUEST_BYTES)
+    parts = line.decode("latin-1").split()
+    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+        return None
+    headers: dict[str, str] = {}
+    total = len(line)
+    while True:
+        raw = rfile.readline(MAX_REQUEST_BYTES)
+        total += len(raw)
+        if not raw or raw in (b"\r\n", b"\n") or total > MAX_REQUEST_BYTES or len(headers) > 100:
+            break
+        name, sep, value = raw.decode("latin-1").partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return parts[0].upper(), parts[1], headers
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    endpoint: MetadataEndpoint
+
+    def handle(self) -> None:
+        self.connection.settimeout(10)
+        try:
+            request = _read_request(self.rfile)
+        except OSError:
+            return
+        if request is None:
+            answer, method = Answer(400, "Bad Request"), "GET"
+        else:
+            method, target, headers = request
             try:
-                answer = endpoint.answer(self.command, urlsplit(self.path).path, headers)
+                answer = self.endpoint.answer(method, urlsplit(target).path, headers)
             except Exception:  # noqa: BLE001 - answer 500, keep serving
                 log.exception("metadata request failed")
                 answer = Answer(500, "Internal Server Error")
-            body = answer.body.encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _serve  # noqa: N815
-
-        def log_message(self, fmt, *args):  # the answers hold secrets; log nothing here
+        body = answer.body.encode()
+        head = (
+            f"HTTP/1.1 {answer.status} {_REASONS.get(answer.status, 'Error')}\r\n"
+            f"Server: palisade-metadata\r\nContent-Type: {answer.content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode("latin-1")
+        try:
+            self.wfile.write(head + (b"" if method == "HEAD" else body))
+        except OSError:
             pass
 
-    return Handler
+
+class _Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
 
 
 class MetadataServer:
@@ -312,8 +352,8 @@ class MetadataServer:
 
     def __init__(self, endpoint: MetadataEndpoint, address: str = DEFAULT_ADDRESS):
         host, port = split_address(address)
-        self.httpd = ThreadingHTTPServer((host, port), _handler(endpoint))
-        self.httpd.daemon_threads = True
+        handler = type("Handler", (_Handler,), {"endpoint": endpoint})
+        self.httpd = _Server((host, port), handler)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, name="metadata", daemon=True
         )

@@ -1,8 +1,8 @@
-"""The agent's version, reported in every snapshot."""
+"""The agent's version, reported in every snapshot.
 
-from importlib.metadata import PackageNotFoundError, version
+A constant rather than importlib.metadata: that module pulls in email, csv and zipfile,
+megabytes of resident memory for one string. tests/unit/test_version.py keeps it equal to
+pyproject.toml's version.
+"""
 
-try:
-    AGENT_VERSION = version("palisade")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    AGENT_VERSION = "0.0.0+source"
+AGENT_VERSION = "0.1.0"

@@ -45,21 +45,54 @@ Several messages can describe one attempt (a PAM failure and sshd's "Failed pass
 and consumers count by `result` knowing that.
 """
 
-from .collector import LINUX_SOURCES, LoginEventCollector, LoginLogSource
-from .event import CONTRACT_FIELDS, METHODS, RESULTS, LoginEvent, format_time
-from .journal import parse_journal_line, parse_journal_lines
-from .log_file import FORMATS, LogFileResult, LogFormatError, detect_format, read_log_file
-from .sshd import SSHD_PROGRAMS, SshdMessageParser
-from .sshd_patterns import SSHD_PATTERNS, SshdPattern
-from .syslog import SyslogLineParser
-from .tailer import FileIdentity, FileTailer, TailedUnit, TailPosition, TailStateStore
-from .utmp import UTMP_RECORD_SIZE, UtmpRecord, parse_utmp, parse_utmp_records
-from .windows_security import (
-    WindowsParseResult,
-    parse_windows_events_xml,
-    read_windows_security_log,
-)
-from .year_inference import YearResolver
+# The running agent needs only the collector; the other readers (Windows XML, journald,
+# whole files) load on first use, so their imports cost the agent no memory (PEP 562).
+_EXPORTS = {
+    "CONTRACT_FIELDS": "event",
+    "FORMATS": "log_file",
+    "FileIdentity": "tailer",
+    "FileTailer": "tailer",
+    "LINUX_SOURCES": "collector",
+    "LogFileResult": "log_file",
+    "LogFormatError": "log_file",
+    "LoginEvent": "event",
+    "LoginEventCollector": "collector",
+    "LoginLogSource": "collector",
+    "METHODS": "event",
+    "RESULTS": "event",
+    "SSHD_PATTERNS": "sshd_patterns",
+    "SSHD_PROGRAMS": "sshd",
+    "SshdMessageParser": "sshd",
+    "SshdPattern": "sshd_patterns",
+    "SyslogLineParser": "syslog",
+    "TailPosition": "tailer",
+    "TailStateStore": "tailer",
+    "TailedUnit": "tailer",
+    "UTMP_RECORD_SIZE": "utmp",
+    "UtmpRecord": "utmp",
+    "WindowsParseResult": "windows_security",
+    "YearResolver": "year_inference",
+    "detect_format": "log_file",
+    "format_time": "event",
+    "parse_journal_line": "journal",
+    "parse_journal_lines": "journal",
+    "parse_utmp": "utmp",
+    "parse_utmp_records": "utmp",
+    "parse_windows_events_xml": "windows_security",
+    "read_log_file": "log_file",
+    "read_windows_security_log": "windows_security",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CONTRACT_FIELDS",
