@@ -94,6 +94,18 @@ class AuthorizedKeysFile(_message.Message):
     keys: _containers.RepeatedCompositeFieldContainer[AuthorizedKey]
     def __init__(self, user: _Optional[str] = ..., path: _Optional[str] = ..., exists: _Optional[bool] = ..., owner: _Optional[str] = ..., mode: _Optional[int] = ..., error: _Optional[str] = ..., keys: _Optional[_Iterable[_Union[AuthorizedKey, _Mapping]]] = ...) -> None: ...
 
+class PlaintextAccessKey(_message.Message):
+    __slots__ = ("path", "line", "access_key_id", "user")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    line: int
+    access_key_id: str
+    user: str
+    def __init__(self, path: _Optional[str] = ..., line: _Optional[int] = ..., access_key_id: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
+
 class CollectorError(_message.Message):
     __slots__ = ("collector", "message")
     COLLECTOR_FIELD_NUMBER: _ClassVar[int]
@@ -321,7 +333,7 @@ class SshdFacts(_message.Message):
     def __init__(self, password_authentication: _Optional[bool] = ..., pubkey_authentication: _Optional[bool] = ..., authorized_keys_file: _Optional[_Iterable[str]] = ..., permit_root_login: _Optional[str] = ..., source: _Optional[str] = ..., kbd_interactive_authentication: _Optional[bool] = ..., config_found: _Optional[bool] = ..., errors: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Snapshot(_message.Message):
-    __slots__ = ("snapshot_id", "instance_id", "collected_at_ms", "host", "listeners", "authorized_keys", "errors", "sshd", "baseline", "traffic", "packages", "spool_dropped_events")
+    __slots__ = ("snapshot_id", "instance_id", "collected_at_ms", "host", "listeners", "authorized_keys", "errors", "sshd", "baseline", "traffic", "packages", "spool_dropped_events", "plaintext_access_keys")
     SNAPSHOT_ID_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     COLLECTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +346,7 @@ class Snapshot(_message.Message):
     TRAFFIC_FIELD_NUMBER: _ClassVar[int]
     PACKAGES_FIELD_NUMBER: _ClassVar[int]
     SPOOL_DROPPED_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    PLAINTEXT_ACCESS_KEYS_FIELD_NUMBER: _ClassVar[int]
     snapshot_id: str
     instance_id: str
     collected_at_ms: int
@@ -346,7 +359,8 @@ class Snapshot(_message.Message):
     traffic: Traffic
     packages: _containers.RepeatedCompositeFieldContainer[Package]
     spool_dropped_events: int
-    def __init__(self, snapshot_id: _Optional[str] = ..., instance_id: _Optional[str] = ..., collected_at_ms: _Optional[int] = ..., host: _Optional[_Union[HostInfo, _Mapping]] = ..., listeners: _Optional[_Iterable[_Union[Listener, _Mapping]]] = ..., authorized_keys: _Optional[_Iterable[_Union[AuthorizedKeysFile, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[CollectorError, _Mapping]]] = ..., sshd: _Optional[_Union[SshdFacts, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., traffic: _Optional[_Union[Traffic, _Mapping]] = ..., packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., spool_dropped_events: _Optional[int] = ...) -> None: ...
+    plaintext_access_keys: _containers.RepeatedCompositeFieldContainer[PlaintextAccessKey]
+    def __init__(self, snapshot_id: _Optional[str] = ..., instance_id: _Optional[str] = ..., collected_at_ms: _Optional[int] = ..., host: _Optional[_Union[HostInfo, _Mapping]] = ..., listeners: _Optional[_Iterable[_Union[Listener, _Mapping]]] = ..., authorized_keys: _Optional[_Iterable[_Union[AuthorizedKeysFile, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[CollectorError, _Mapping]]] = ..., sshd: _Optional[_Union[SshdFacts, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., traffic: _Optional[_Union[Traffic, _Mapping]] = ..., packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., spool_dropped_events: _Optional[int] = ..., plaintext_access_keys: _Optional[_Iterable[_Union[PlaintextAccessKey, _Mapping]]] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("event_id", "instance_id", "time_ms", "login")
