@@ -17,7 +17,14 @@ setup(
     packages=packages,
     package_dir=MAPPING,
     package_data={
-        "palisade.auditor": ["data/*", "checks/policies/*.yaml", "store/migrations/*.mako"],
+        "palisade.auditor": [
+            "data/*",
+            "checks/policies/*.yaml",
+            "checks/data/*",
+            "store/migrations/*.mako",
+            "web/templates/*.html",
+            "web/static/*",
+        ],
         "palisade.shared": ["data/*"],
     },
 )

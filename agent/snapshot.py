@@ -7,6 +7,7 @@ import time
 import uuid
 
 from palisade.agent.collectors import (
+    access_keys,
     authorized_keys,
     baseline,
     host,
@@ -38,7 +39,11 @@ def collect_snapshot(instance_id: str = "", host_root: str = "/") -> facts_pb2.S
         # the live host's interfaces, whatever the host root (like listeners)
         ("traffic", lambda: snap.traffic.CopyFrom(traffic.collect())),
         # cached against the package database: unchanged, it costs a few stat calls
-        ("packages", lambda: snap.packages.extend(packages.collect(host_root))),
+        ("packages", lambda: snap.MergeFromString(packages.serialized(host_root))),
+        (
+            "access_keys",
+            lambda: snap.plaintext_access_keys.extend(access_keys.collect(host_root)),
+        ),
     ]
     for name, step in steps:
         try:

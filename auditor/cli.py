@@ -14,7 +14,9 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
-from palisade.auditor import keypair_cli
+from palisade.auditor import alerts_cli, fleet_cli, keypair_cli
+from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
+from palisade.auditor.api.instance_credentials import MAX_TTL, MIN_TTL
 from palisade.auditor.service import DataDir, serve
 
 DEFAULT_TOKEN_TTL = "1h"
@@ -22,6 +24,13 @@ DEFAULT_TOKEN_TTL = "1h"
 
 def _data_dir(args) -> DataDir:
     return DataDir(Path(args.data_dir or os.environ.get("PALISADE_DATA_DIR") or "palisade-data"))
+
+
+def _sts_ttl(text: str) -> int:
+    low, high = int(MIN_TTL.total_seconds()), int(MAX_TTL.total_seconds())
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise argparse.ArgumentTypeError(f"must be {low} to {high} seconds")
+    return int(text)
 
 
 def _duration(text: str) -> int:
@@ -63,6 +72,8 @@ def cmd_serve(args) -> int:
             args.db,
             args.max_message_bytes,
             args.enroll,
+            sts_ttl=dt.timedelta(seconds=args.sts_ttl),
+            check_period_s=args.check_period,
         )
     )
     return 0
@@ -238,6 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
         "postgresql://... for several replicas)",
     )
     s.add_argument("--max-message-bytes", type=int, default=8 * 1024 * 1024)
+    s.add_argument(
+        "--check-period",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how often every instance is re-checked (they are also checked on every report)",
+    )
+    s.add_argument(
+        "--sts-ttl",
+        type=_sts_ttl,
+        default=int(DEFAULT_STS_TTL.total_seconds()),
+        metavar="SECONDS",
+        help="lifetime of the STS credentials instances get for their RAM role "
+        "(default 3600; 15 to 43200)",
+    )
     s.set_defaults(func=cmd_serve)
 
     t = sub.add_parser("token", help="enrolment tokens")
@@ -285,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     dn.add_argument("--data-dir", default=argparse.SUPPRESS)
     dn.set_defaults(func=cmd_down)
     keypair_cli.add_commands(sub, _data_dir)
+    alerts_cli.add_commands(sub, _data_dir)
+    fleet_cli.add_commands(sub, _data_dir)
     return p
 
 

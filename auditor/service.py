@@ -11,14 +11,21 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from palisade.auditor import notify
+from palisade.auditor.alerts.store import AlertService
 from palisade.auditor.api.actions import keypairs as keypair_actions
 from palisade.auditor.api.client import CREDENTIALS_FILE
 from palisade.auditor.api.http import HttpApp, start_http
+from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
 from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.api.service import ApiService
+from palisade.auditor.check_runner import CheckRunner
+from palisade.auditor.checks.base import CheckSettings
 from palisade.auditor.ingest import server as ingest
 from palisade.auditor.ingest.ca import CertificateAuthority
+from palisade.auditor.notify.settings_store import DatabaseSettings
 from palisade.auditor.store.store import Store, sqlite_url
+from palisade.auditor.web.app import PREFIX, Dashboard
 from palisade.shared import tls
 
 log = logging.getLogger("palisade.auditor")
@@ -75,6 +82,9 @@ async def serve(
     db: str | None = None,
     max_message_bytes: int = ingest.DEFAULT_MAX_MESSAGE_BYTES,
     enroll_address: str | None = None,
+    sts_ttl: dt.timedelta = DEFAULT_STS_TTL,
+    check_settings: CheckSettings | None = None,
+    check_period_s: float = 60.0,
 ) -> None:
     d = DataDir(Path(data_dir))
     d.path.mkdir(parents=True, exist_ok=True)
@@ -82,8 +92,20 @@ async def serve(
     ca = d.ca()
     key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.timezone.utc))
     enroll_address = enroll_address or default_enroll_address(grpc_address)
-    api = ApiService(store)
+    alerts = AlertService(store, on_opened=notify.enqueue)
+    api = ApiService(store, services={"alerts": alerts})
     admin = api.initialise()
+    dispatcher = notify.Dispatcher(
+        store, DatabaseSettings(store), notify.default_transports(store)
+    ).start()
+    runner = CheckRunner(
+        store,
+        api,
+        alerts,
+        check_settings or CheckSettings(),
+        after_commit=dispatcher.notify_new,
+        period_s=check_period_s,
+    )
     servers, grpc_port, enroll_port = await ingest.start_grpc(
         store,
         ca,
@@ -92,7 +114,8 @@ async def serve(
         grpc_address,
         enroll_address,
         max_message_bytes,
-        role_credentials=InstanceRoleCredentials(api),
+        role_credentials=InstanceRoleCredentials(api, sts_ttl),
+        on_committed=runner.instances_changed,
         on_restart=lambda instance_id, boot_time: api.apply_system_change(
             "InstanceRestarted", keypair_actions.restart_observed(instance_id, boot_time)
         ),
@@ -119,7 +142,9 @@ async def serve(
             d.path / CREDENTIALS_FILE,
         )
     http_host, http_port = _split(http_address)
-    httpd = start_http(HttpApp(api), http_host, http_port)
+    app = HttpApp(api)
+    app.mount(PREFIX, Dashboard(api, store, alerts=alerts))
+    httpd = start_http(app, http_host, http_port)
     threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
     grpc_host = _split(grpc_address)[0]
     state = {
@@ -142,7 +167,10 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    runner_task = asyncio.create_task(runner.run(stop), name="checks")
     await stop.wait()
+    await runner_task
+    dispatcher.stop()
     log.info("shutting down")
     for server in servers:
         await server.stop(grace=5)

@@ -53,17 +53,30 @@ def _enrol_all(enroll_addr: str, data_dir: Path, db: str | None, n: int, out: Pa
             instance_id = f"i-load{i:05d}"
             token = store.create_token(instance_id, now, 3_600_000)
             key = tls.new_private_key()
-            reply = stub.Enroll(agent_pb2.EnrollRequest(token=token, csr_pem=tls.make_csr(key, "x")),
-                                timeout=30)
-            agents.append({"instance_id": instance_id, "key": tls.private_key_pem(key).decode(),
-                           "cert": reply.certificate_pem.decode()})
+            reply = stub.Enroll(
+                agent_pb2.EnrollRequest(token=token, csr_pem=tls.make_csr(key, "x")), timeout=30
+            )
+            agents.append(
+                {
+                    "instance_id": instance_id,
+                    "key": tls.private_key_pem(key).decode(),
+                    "cert": reply.certificate_pem.decode(),
+                }
+            )
     store.close()
     out.write_text(json.dumps({"ca": ca_pem.decode(), "pin": pin, "agents": agents}))
     return agents
 
 
-def _worker(ingest_addr: str, material: dict, agents: list[dict], seconds: float,
-            period: float, batch: int, queue) -> None:
+def _worker(
+    ingest_addr: str,
+    material: dict,
+    agents: list[dict],
+    seconds: float,
+    period: float,
+    batch: int,
+    queue,
+) -> None:
     from palisade.agent import transport
     from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 
@@ -73,13 +86,16 @@ def _worker(ingest_addr: str, material: dict, agents: list[dict], seconds: float
 
     async def one_agent(agent: dict, start_delay: float) -> None:
         nonlocal sent_events
-        creds = grpc.ssl_channel_credentials(root_certificates=material["ca"].encode(),
-                                             private_key=agent["key"].encode(),
-                                             certificate_chain=agent["cert"].encode())
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=material["ca"].encode(),
+            private_key=agent["key"].encode(),
+            certificate_chain=agent["cert"].encode(),
+        )
         iid = agent["instance_id"]
         await asyncio.sleep(start_delay)
-        async with grpc.aio.secure_channel(ingest_addr, creds,
-                                           options=transport.CHANNEL_OPTIONS) as channel:
+        async with grpc.aio.secure_channel(
+            ingest_addr, creds, options=transport.CHANNEL_OPTIONS
+        ) as channel:
             call = agent_pb2_grpc.IngestStub(channel).Report()
             sent_at: dict[str, float] = {}
 
@@ -90,13 +106,18 @@ def _worker(ingest_addr: str, material: dict, agents: list[dict], seconds: float
                         latencies.append(time.perf_counter() - t)
 
             task = asyncio.create_task(reader())
-            snap = facts_pb2.Snapshot(snapshot_id=uuid.uuid4().hex, instance_id=iid,
-                                      collected_at_ms=int(time.time() * 1000),
-                                      host=facts_pb2.HostInfo(hostname=iid, os_family="linux"))
-            snap.listeners.add(protocol="tcp", family="ipv4", address="0.0.0.0", port=22,
-                               process_name="sshd")
-            msg = agent_pb2.AgentMessage(message_id=uuid.uuid4().hex, instance_id=iid,
-                                         snapshot=snap)
+            snap = facts_pb2.Snapshot(
+                snapshot_id=uuid.uuid4().hex,
+                instance_id=iid,
+                collected_at_ms=int(time.time() * 1000),
+                host=facts_pb2.HostInfo(hostname=iid, os_family="linux"),
+            )
+            snap.listeners.add(
+                protocol="tcp", family="ipv4", address="0.0.0.0", port=22, process_name="sshd"
+            )
+            msg = agent_pb2.AgentMessage(
+                message_id=uuid.uuid4().hex, instance_id=iid, snapshot=snap
+            )
             sent_at[msg.message_id] = time.perf_counter()
             await call.write(msg)
             deadline = time.perf_counter() + seconds
@@ -107,14 +128,26 @@ def _worker(ingest_addr: str, material: dict, agents: list[dict], seconds: float
                 base_ms = int(time.time() * 1000)
                 for _ in range(batch):
                     seq += 1
-                    events.append(facts_pb2.Event(
-                        event_id=f"{iid}-{seq}", instance_id=iid, time_ms=base_ms,
-                        login=facts_pb2.LoginEvent(user="root", source_ip="203.0.113.7",
-                                                   source_port=40000 + seq % 20000,
-                                                   method="password", result="failure",
-                                                   service="sshd")))
-                msg = agent_pb2.AgentMessage(message_id=uuid.uuid4().hex, instance_id=iid,
-                                             events=facts_pb2.EventBatch(events=events))
+                    events.append(
+                        facts_pb2.Event(
+                            event_id=f"{iid}-{seq}",
+                            instance_id=iid,
+                            time_ms=base_ms,
+                            login=facts_pb2.LoginEvent(
+                                user="root",
+                                source_ip="203.0.113.7",
+                                source_port=40000 + seq % 20000,
+                                method="password",
+                                result="failure",
+                                service="sshd",
+                            ),
+                        )
+                    )
+                msg = agent_pb2.AgentMessage(
+                    message_id=uuid.uuid4().hex,
+                    instance_id=iid,
+                    events=facts_pb2.EventBatch(events=events),
+                )
                 sent_at[msg.message_id] = time.perf_counter()
                 await call.write(msg)
                 sent_events += batch
@@ -130,14 +163,21 @@ def _worker(ingest_addr: str, material: dict, agents: list[dict], seconds: float
         n = len(agents)
         results = await asyncio.gather(
             *(one_agent(a, period * i / max(n, 1)) for i, a in enumerate(agents)),
-            return_exceptions=True)
+            return_exceptions=True,
+        )
         for r in results:
             if isinstance(r, BaseException):
                 errors.append(repr(r)[:200])
 
     asyncio.run(main())
-    queue.put({"latencies": latencies, "sent_events": sent_events, "errors": errors[:5],
-               "n_errors": len(errors)})
+    queue.put(
+        {
+            "latencies": latencies,
+            "sent_events": sent_events,
+            "errors": errors[:5],
+            "n_errors": len(errors),
+        }
+    )
 
 
 def _event_count(data_dir: Path, db: str | None) -> int:
@@ -153,11 +193,21 @@ def _event_count(data_dir: Path, db: str | None) -> int:
 def run(args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "auditor"
-        cmd = [str(BIN / "palisade"), "--data-dir", str(data), "serve", "--grpc", "127.0.0.1:0",
-               "--http", "127.0.0.1:0"]
+        cmd = [
+            str(BIN / "palisade"),
+            "--data-dir",
+            str(data),
+            "serve",
+            "--grpc",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ]
         if args.db:
             cmd += ["--db", args.db]
-        auditor = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "log", "w"))
+        auditor = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "log", "w")
+        )
         try:
             for _ in range(300):
                 if (data / "auditor.json").exists():
@@ -172,10 +222,14 @@ def run(args) -> dict:
             period = args.agents * args.batch / args.rate
             proc = psutil.Process(auditor.pid)
             queue = mp.Queue()
-            chunks = [agents[i::args.processes] for i in range(args.processes)]
-            workers = [mp.Process(target=_worker, args=(state["grpc"], material, c, args.seconds,
-                                                        period, args.batch, queue))
-                       for c in chunks]
+            chunks = [agents[i :: args.processes] for i in range(args.processes)]
+            workers = [
+                mp.Process(
+                    target=_worker,
+                    args=(state["grpc"], material, c, args.seconds, period, args.batch, queue),
+                )
+                for c in chunks
+            ]
             before = _event_count(data, args.db)
             start = time.perf_counter()
             for w in workers:
@@ -196,11 +250,19 @@ def run(args) -> dict:
             auditor.wait(timeout=30)
     lat = sorted(x for r in results for x in r["latencies"])
     pct = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))] * 1000 if lat else float("nan")  # noqa: E731
-    return {"agents": args.agents, "enrol_s": enrol_s, "elapsed_s": elapsed,
-            "sent": sum(r["sent_events"] for r in results), "stored": stored,
-            "events_per_s": stored / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "messages": len(lat), "rss_mb": peak / 2**20,
-            "errors": [e for r in results for e in r["errors"]][:5]}
+    return {
+        "agents": args.agents,
+        "enrol_s": enrol_s,
+        "elapsed_s": elapsed,
+        "sent": sum(r["sent_events"] for r in results),
+        "stored": stored,
+        "events_per_s": stored / elapsed,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "messages": len(lat),
+        "rss_mb": peak / 2**20,
+        "errors": [e for r in results for e in r["errors"]][:5],
+    }
 
 
 def main() -> int:
@@ -219,8 +281,10 @@ def main() -> int:
     print(f"offered                    {args.rate:,.0f} events/s in batches of {args.batch}")
     print(f"events sent / stored       {r['sent']:,} / {r['stored']:,} in {r['elapsed_s']:.1f} s")
     print(f"sustained into the store   {r['events_per_s']:,.0f} events/s   (target >= 50,000)")
-    print(f"ack latency                p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
-          f"over {r['messages']:,} messages   (target p99 <= 250 ms)")
+    print(
+        f"ack latency                p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
+        f"over {r['messages']:,} messages   (target p99 <= 250 ms)"
+    )
     print(f"auditor peak RSS           {r['rss_mb']:.0f} MB   (target <= 500 MB)")
     if r["errors"]:
         print("errors:", *r["errors"], sep="\n  ")

@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -163,3 +164,61 @@ def ssh_server(
                     break
                 time.sleep(0.25)
         shutil.rmtree(base, ignore_errors=True)
+
+
+class SyslogRelay(threading.Thread):
+    """Copies the complete lines of sshd's stderr log into `target` with a syslog header."""
+
+    def __init__(
+        self, source: Path, target: Path, pid: int, hostname: str = "palisade-sshd"
+    ) -> None:
+        super().__init__(daemon=True)
+        self.source, self.target, self.pid, self.hostname = source, target, pid, hostname
+        self.stop = threading.Event()
+        self.lines: list[str] = []
+
+    def run(self) -> None:
+        offset, pending = 0, b""
+        with open(self.target, "ab") as out:
+            while True:
+                stopping = self.stop.is_set()
+                with open(self.source, "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+                offset += len(data)
+                *complete, pending = (pending + data).split(b"\n")
+                for raw in complete:
+                    line = raw.decode("utf-8", "replace").rstrip("\r")
+                    if not line:
+                        continue
+                    stamp = time.strftime("%b %e %H:%M:%S")  # local time, as rsyslog writes
+                    out.write(f"{stamp} {self.hostname} sshd[{self.pid}]: {line}\n".encode())
+                    self.lines.append(line)
+                out.flush()
+                if stopping:
+                    return
+                time.sleep(0.05)
+
+
+def ssh_client(server: SshServer, user: str, **auth) -> None:
+    """One paramiko login (raises paramiko.AuthenticationException when refused)."""
+    import paramiko
+
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    try:
+        client.connect(
+            server.host,
+            port=server.port,
+            username=user,
+            allow_agent=False,
+            look_for_keys=False,
+            timeout=15,
+            banner_timeout=15,
+            auth_timeout=15,
+            **auth,
+        )
+        _, stdout, _ = client.exec_command("true")
+        stdout.channel.recv_exit_status()
+    finally:
+        client.close()

@@ -158,6 +158,12 @@ def _read(host_root: str, host_path: str) -> str | None:
         return None
 
 
+def _text(value: str) -> str:
+    """Protobuf strings must be valid UTF-8: a lone surrogate (a byte that was not UTF-8,
+    read with surrogateescape) becomes U+FFFD instead of failing the whole snapshot."""
+    return value.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
 def accounts_message(
     accounts: accounts_collector.Accounts,
     shadow_text: str | None,
@@ -165,17 +171,19 @@ def accounts_message(
     login_defs_text: str | None,
 ) -> facts_pb2.AccountsBaseline:
     msg = facts_pb2.AccountsBaseline(shadow_readable=shadow_text is not None)
-    msg.uid0_accounts.extend(u.name for u in accounts.users if u.uid == 0 and u.name != "root")
+    msg.uid0_accounts.extend(
+        _text(u.name) for u in accounts.users if u.uid == 0 and u.name != "root"
+    )
     shadow = parse_shadow(shadow_text or "")
     empty = {e.user for e in shadow if e.password_state == "empty"}
     # A passwd entry with an empty password field needs no shadow entry to let anyone in.
     empty |= {name for name, pw in parse_passwd_password_fields(passwd_text).items() if pw == ""}
     known = [u.name for u in accounts.users]
     msg.empty_password_accounts.extend(
-        [n for n in known if n in empty] + sorted(empty.difference(known))
+        _text(n) for n in [n for n in known if n in empty] + sorted(empty.difference(known))
     )
     for entry in shadow:
-        aging = facts_pb2.PasswordAging(user=entry.user, password_state=entry.password_state)
+        aging = facts_pb2.PasswordAging(user=_text(entry.user), password_state=entry.password_state)
         for name in (*_SHADOW_AGING, "expire_days"):
             value = getattr(entry, name)
             if value is not None:

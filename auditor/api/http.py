@@ -33,6 +33,7 @@ class Reply:
     body: bytes
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)  # Set-Cookie values
 
     @classmethod
     def json(cls, status: int, data: dict) -> Reply:
@@ -67,6 +68,9 @@ class HttpApp:
         if request.path == "/healthz":
             return Reply.json(200, {"status": "ok"})
         if request.path == "/":
+            if request.method == "GET" and not request.query and self.routes:
+                # a browser at the root: the dashboard, not an API error
+                return Reply(303, b"", "text/plain", {"Location": "/ui/"})
             return self.api_call(request)
         for prefix, route in self.routes:
             if request.path.startswith(prefix):
@@ -138,9 +142,12 @@ def make_handler(app: HttpApp) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
             self.send_header("X-Content-Type-Options", "nosniff")
-            self.send_header("Cache-Control", "no-store")
+            if "Cache-Control" not in reply.headers:
+                self.send_header("Cache-Control", "no-store")
             for key, value in reply.headers.items():
                 self.send_header(key, value)
+            for cookie in reply.cookies:
+                self.send_header("Set-Cookie", cookie)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(reply.body)

@@ -12,10 +12,19 @@ from palisade.auditor.api.service import ApiService
 from palisade.auditor.model.ram import RamError, RoleCredentials
 
 DEFAULT_TTL = timedelta(hours=1)
+# the operator's `palisade serve --sts-ttl`: STS's own floor is 15 minutes, short lifetimes
+# are for tests and demonstrations of expiry
+MIN_TTL = timedelta(seconds=15)
+MAX_TTL = timedelta(hours=12)
 
 
 class InstanceRoleCredentials:
     def __init__(self, api: ApiService, ttl: timedelta = DEFAULT_TTL):
+        if not MIN_TTL <= ttl <= MAX_TTL:
+            raise ValueError(
+                f"the role credentials' lifetime must be {int(MIN_TTL.total_seconds())} to "
+                f"{int(MAX_TTL.total_seconds())} seconds"
+            )
         self.api = api
         self.ttl = ttl
 
@@ -39,5 +48,6 @@ class InstanceRoleCredentials:
                 self.api.clock(),
                 self.ttl,
                 signing_key=state.sts_signing_key,
+                min_ttl=MIN_TTL,
             )
             return bound, credentials

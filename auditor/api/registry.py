@@ -7,7 +7,7 @@ runs, so no action can forget its permission check.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params
 from palisade.auditor.model.ram import RequestContext
+from palisade.auditor.model.ram.request_context import ContextScalar
 
 if TYPE_CHECKING:
     from palisade.auditor.api.state import CloudState
@@ -38,6 +39,14 @@ class ActionContext:
     request_id: str
     source_ip: str
     audit: list[AuditEntry] = field(default_factory=list)
+    # What the auditor gives actions besides the state document, by name (ApiService's
+    # `services` argument; "store" is always there), e.g. "alerts" -> AlertService.
+    services: dict[str, Any] = field(default_factory=dict)
+    # Reads the append-only audit log (`StateStore.audit_log(limit=, resource=)`); the pipeline
+    # sets it, since handlers otherwise see only the state document, not the store.
+    audit_reader: Callable[..., list] | None = None
+    # condition keys of this request besides the four built-in ones (see `condition_values`)
+    condition_values: Mapping[str, ContextScalar] = field(default_factory=dict)
 
     @property
     def account_id(self) -> str:
@@ -54,6 +63,7 @@ class ActionContext:
             source_ip=self.source_ip,
             secure_transport=False,
             mfa_present=False,
+            extra=self.condition_values,
         )
 
     def record(self, resource: str, before: Any, after: Any) -> None:
@@ -96,6 +106,22 @@ def action(
         return handler
 
     return register
+
+
+PAGING_PARAMS = ("PageSize", "MaxItems")
+
+
+def condition_values(spec: ActionSpec, p: Params, access_key_id: str) -> dict[str, ContextScalar]:
+    """The request's own condition keys: `acs:AccessId` (the AccessKey that signed it, so a
+    policy can tell `STS.*` sessions from long-lived keys) and, for a list action, the page
+    size it asks for as the number `<service>:PageSize` / `<service>:MaxItems` (as OSS offers
+    `oss:max-keys`). A malformed size is left out; the handler refuses it."""
+    values: dict[str, ContextScalar] = {"acs:AccessId": access_key_id}
+    for name in PAGING_PARAMS:
+        raw = p.str(name) if name in spec.params else None
+        if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9:
+            values[f"{spec.service}:{name}"] = int(raw)
+    return values
 
 
 def lookup(name: str | None) -> ActionSpec:

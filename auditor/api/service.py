@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
 from palisade.auditor.api.errors import ApiError, http_status
 from palisade.auditor.api.params import Params
-from palisade.auditor.api.registry import ActionContext, AuditEntry, lookup
+from palisade.auditor.api.registry import ActionContext, AuditEntry, condition_values, lookup
 from palisade.auditor.api.state import CloudState, FirstAdministrator
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.ram import Caller, authenticate
+from palisade.auditor.model.ram import AuthenticatedRequest, Caller, authenticate
 from palisade.auditor.store.state_store import (
     AuditRow,
     DatabaseNonceStore,
@@ -43,8 +43,10 @@ class Response:
 
 
 class ApiService:
-    def __init__(self, store: Store, clock=utcnow):
+    def __init__(self, store: Store, clock=utcnow, services: dict | None = None):
         self.store = store
+        # handed to every action as ctx.services (the alert actions reach their store here)
+        self.services = {"store": store, **(services or {})}
         self.states = StateStore(store)
         self.clock = clock
         self.lock = threading.RLock()
@@ -86,10 +88,17 @@ class ApiService:
 
     # -- requests --------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, raw: dict[str, str], source_ip: str) -> Response:
+    def handle(
+        self,
+        method: str,
+        path: str,
+        raw: dict[str, str],
+        source_ip: str,
+        session_caller: Caller | None = None,
+    ) -> Response:
         request_id = str(uuid.uuid4()).upper()
         try:
-            body = self._handle(method, path, raw, source_ip, request_id)
+            body = self._handle(method, path, raw, source_ip, request_id, session_caller)
             body["RequestId"] = request_id
             return Response(200, body)
         except ModelError as exc:
@@ -99,8 +108,19 @@ class ApiService:
                 status, {"Code": exc.code, "Message": exc.message, "RequestId": request_id}
             )
 
+    def handle_as(self, caller: Caller, raw: dict[str, str], source_ip: str) -> Response:
+        """An action for a caller the dashboard authenticated (console password and session):
+        no signature, but the same RAM authorisation, audit and persistence as the API."""
+        return self.handle("POST", "/", raw, source_ip, session_caller=caller)
+
     def _handle(
-        self, method: str, path: str, raw: dict[str, str], source_ip: str, request_id: str
+        self,
+        method: str,
+        path: str,
+        raw: dict[str, str],
+        source_ip: str,
+        request_id: str,
+        session_caller: Caller | None = None,
     ) -> dict:
         spec = lookup(raw.get("Action"))
         params = Params(raw)
@@ -117,16 +137,28 @@ class ApiService:
                 if state is None:
                     raise ApiError("ServiceUnavailable", "the auditor is not initialised", 503)
                 now = self.clock()
-                who = authenticate(
-                    state.ram,
-                    raw,
+                if session_caller is not None:  # the dashboard: authenticated by its session
+                    who = AuthenticatedRequest(session_caller, access_key_id="")
+                else:
+                    who = authenticate(
+                        state.ram,
+                        raw,
+                        now,
+                        DatabaseNonceStore(self.store, now),
+                        sts_signing_key=state.sts_signing_key,
+                        method=method,
+                        path=path,
+                    )
+                ctx = ActionContext(
+                    state,
+                    who.caller,
                     now,
-                    DatabaseNonceStore(self.store, now),
-                    sts_signing_key=state.sts_signing_key,
-                    method=method,
-                    path=path,
+                    request_id,
+                    source_ip,
+                    audit_reader=self.states.audit_log,
+                    condition_values=condition_values(spec, params, who.access_key_id),
+                    services=self.services,
                 )
-                ctx = ActionContext(state, who.caller, now, request_id, source_ip)
                 context = ctx.request_context()
                 for arn in spec.resources(ctx, params):
                     decision = state.ram.authorize(who.caller, spec.ram_action, arn, context)

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -313,13 +314,14 @@ async def start_grpc(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     role_credentials: RoleCredentialSource | None = None,
     on_restart: RestartListener | None = None,
+    on_committed: Callable[[list[str]], None] | None = None,
 ):
     """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports.
 
     With `role_credentials`, the mutual-TLS server also answers Metadata.GetRoleCredentials.
     """
     ingest_server = grpc.aio.server(options=_options(max_message_bytes))
-    writer = GroupCommitWriter(store)
+    writer = GroupCommitWriter(store, on_committed=on_committed)
     writer.start()
     handlers = [
         grpc.method_handlers_generic_handler(

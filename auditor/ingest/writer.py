@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from palisade.auditor.store.store import ApplyResult, Store
 from palisade.shared.proto import agent_pb2
@@ -21,9 +22,17 @@ MAX_MESSAGES_PER_COMMIT = 512
 
 
 class GroupCommitWriter:
-    def __init__(self, store: Store, max_messages: int = MAX_MESSAGES_PER_COMMIT):
+    def __init__(
+        self,
+        store: Store,
+        max_messages: int = MAX_MESSAGES_PER_COMMIT,
+        on_committed: Callable[[list[str]], None] | None = None,
+    ):
         self.store = store
         self.max_messages = max_messages
+        # told the instances whose facts or events changed, after each commit (the checks
+        # run on change); called on the event loop, so it must only schedule work
+        self.on_committed = on_committed
         self._queue: asyncio.Queue[tuple[agent_pb2.AgentMessage, asyncio.Future]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
 
@@ -61,6 +70,19 @@ class GroupCommitWriter:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            if self.on_committed is not None:
+                changed = sorted(
+                    {
+                        m.instance_id
+                        for m, r in zip(messages, results, strict=True)
+                        if isinstance(r, ApplyResult) and r.stored
+                    }
+                )
+                if changed:
+                    try:
+                        self.on_committed(changed)
+                    except Exception:  # noqa: BLE001 - a listener must not stop ingest
+                        log.exception("on_committed listener failed")
             for (_, future), result in zip(items, results, strict=True):
                 if future.done():  # the stream went away meanwhile
                     continue

@@ -255,6 +255,21 @@ class CloudModel:
         self.vpcs[vpc.vpc_id] = vpc
         return vpc
 
+    def delete_vpc(self, vpc_id: str) -> Vpc:
+        """DeleteVpc: refused while instances or security groups are in it."""
+        vpc = self.get_vpc(vpc_id)
+        users = sorted(i.instance_id for i in self.instances.values() if i.vpc_id == vpc_id)
+        users += sorted(g.group_id for g in self.groups.values() if g.vpc_id == vpc_id)
+        if users:
+            raise ModelError(
+                "DependencyViolation",
+                f"VPC {vpc_id} still holds {', '.join(users[:5])}"
+                f"{' ...' if len(users) > 5 else ''}; delete them first.",
+            )
+        del self.vpcs[vpc_id]
+        self._vpc_ips.pop(vpc_id, None)
+        return vpc
+
     # ------------------------------------------------------------ instances
 
     def create_instance(

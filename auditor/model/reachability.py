@@ -4,13 +4,24 @@ network-exposure report). Pure functions of the model."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from palisade.auditor.model import ipv4
-from palisade.auditor.model.cloud import Instance
+from palisade.auditor.model.cloud import Instance, Nic
 from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.rule_sweep import (
+    AddressPieces,
+    MemberClasses,
+    Segment,
+    SweepRule,
+    bits,
+    deciding_rules,
+)
 from palisade.auditor.model.security_group import (
+    FLOW_PROTOCOLS,
     PORTED_PROTOCOLS,
     Direction,
     GroupType,
@@ -27,7 +38,6 @@ from palisade.auditor.model.security_group_engine import (
     CompiledPolicy,
     Decision,
     Flow,
-    ResolvedRule,
     _from_rule,
     member_ip_index,
     resolve_nic_policy,
@@ -266,60 +276,79 @@ class ExposureReport:
 _SAME_GROUP = "same group (InnerAccessPolicy Accept)"
 
 
-class _NetworkIndex:
-    """Member IPs of one private network (a VPC, or a region's classic network), sorted, with
-    an O(1) "which groups have members in [lo, hi]" (a sparse table of group bitmasks)."""
+class _RuleSpec(NamedTuple):
+    """What exposure needs of one rule of a group, resolved for an instance's network type."""
 
-    def __init__(self, pairs: list[tuple[int, tuple[str, ...]]], bit: dict[str, int]) -> None:
-        merged: dict[int, int] = {}
-        for ip, groups in pairs:
-            mask = 0
-            for g in groups:
-                mask |= 1 << bit[g]
-            merged[ip] = merged.get(ip, 0) | mask
-        self.ips = sorted(merged)
-        level = [merged[ip] for ip in self.ips]
-        self.table = [level]
-        width = 1
-        while 2 * width <= len(level):
-            prev = self.table[-1]
-            self.table.append([prev[i] | prev[i + width] for i in range(len(prev) - width)])
-            width *= 2
-        self.span = (self.ips[0], self.ips[-1]) if self.ips else (1, 0)
+    rule: SecurityGroupRule
+    ingress: bool
+    protocols: tuple[IpProtocol, ...]
+    nic_type: NicType | None  # None: any (VPC groups do not distinguish)
+    port_lo: int
+    port_hi: int
+    cidr: ipv4.Interval | None
+    peer_group_id: str | None
+    strength: int
+    accept: bool
+    internet_blocks: tuple[ipv4.Interval, ...]  # the peers that are internet addresses
 
-    def mask_in(self, lo: int, hi: int) -> int:
-        i, j = bisect_left(self.ips, lo), bisect_right(self.ips, hi)
-        if i >= j:
-            return 0
-        k = (j - i).bit_length() - 1
-        row = self.table[k]
-        return row[i] | row[j - (1 << k)]
+
+@dataclass(frozen=True)
+class _GroupRules:
+    """One group's part of any rule set it is in (resolved once per group)."""
+
+    rules: tuple[SecurityGroupRule, ...]
+    specs: tuple[_RuleSpec, ...]
+    report_order: tuple[tuple[int, str], ...]  # (strength, rule id): how entries list rules
+    ingress: tuple[tuple[int, int], ...]  # (strength, position in the group) of ingress rules
+    authorised: int  # bits of the groups its ingress rules authorise
+    cuts: frozenset[int]  # bounds (lo, hi + 1) of its ingress CIDRs
 
 
 class ExposureIndex:
-    """Fleet-wide indexes shared by every instance's exposure (build once per model state)."""
+    """Fleet-wide indexes shared by every instance's exposure (build once per model state),
+    and the per-rule-set work already done."""
 
     def __init__(self, model) -> None:
         self.model = model
         self.member_ips = member_ip_index(model)
         self.group_ids = sorted(model.groups)
         self.bit = {g: n for n, g in enumerate(self.group_ids)}
-        pairs: dict[tuple, list] = {}
+        # private IP -> bits of the groups it is a member IP of (in any network): what group
+        # authorisation matches, as `resolve_rule` resolves it
+        self.tags: dict[int, int] = {}
+        for g, ips in self.member_ips.items():
+            b = 1 << self.bit[g]
+            for ip in ips:
+                self.tags[ip] = self.tags.get(ip, 0) | b
+        self._member_sorted = sorted(self.tags)
+        # private network -> batches of its member IPs: (sorted IPs, tags, labels: bits of the
+        # groups they are members of in this network, the groups to report them under)
+        by_network: dict[tuple, dict[int, int]] = {}
         for inst in model.instances.values():
-            key = self.network_key(inst)
+            labels = by_network.setdefault(self.network_key(inst), {})
             for nic in inst.nics:
+                mask = self.mask_of(nic.security_group_ids)
                 for ip in nic.private_ips:
-                    pairs.setdefault(key, []).append(
-                        (ipv4.parse_ip(ip), tuple(nic.security_group_ids))
-                    )
-        self.networks = {key: _NetworkIndex(p, self.bit) for key, p in pairs.items()}
+                    n = ipv4.parse_ip(ip)
+                    labels[n] = labels.get(n, 0) | mask  # type: ignore[index]
+        self.networks: dict[tuple, list[tuple[list[int], int, int]]] = {}
+        for key, labels in by_network.items():
+            batches: dict[tuple[int, int], list[int]] = {}
+            for ip, mask in labels.items():
+                batches.setdefault((self.tags[ip], mask), []).append(ip)
+            self.networks[key] = [(sorted(ips), t, m) for (t, m), ips in batches.items()]
         # group -> groups its members are also in (for same-group access through multi-membership)
         self.co_groups: dict[str, set[str]] = {g: set() for g in model.groups}
         for inst in model.instances.values():
             for nic in inst.nics:
                 for g in nic.security_group_ids:
                     self.co_groups[g].update(nic.security_group_ids)
-        self._combo_cache: dict[tuple, tuple] = {}
+        self._rule_sets: dict[tuple, _RuleSetExposure] = {}
+        self._group_rules: dict[tuple[str, NetworkType], _GroupRules] = {}
+        self._internet_peers: dict[str, tuple[ipv4.Interval, ...]] = {}
+        self._cidrs: dict[str, ipv4.Interval] = {}
+        self._group_batches: dict[str, list[tuple[list[int], int]]] = {}
+        self._has_members: dict[ipv4.Interval, bool] = {}
 
     @staticmethod
     def network_key(inst: Instance) -> tuple:
@@ -327,136 +356,371 @@ class ExposureIndex:
             return ("vpc", inst.vpc_id)
         return ("classic", inst.region_id)
 
+    def mask_of(self, group_ids) -> int:
+        mask = 0
+        for g in group_ids:
+            mask |= 1 << self.bit[g]
+        return mask
+
     def groups_of(self, mask: int) -> list[str]:
-        out = []
-        while mask:
-            low = mask & -mask
-            out.append(self.group_ids[low.bit_length() - 1])
-            mask ^= low
+        return [self.group_ids[b] for b in bits(mask)]
+
+    def group_rules(self, group_id: str, network: NetworkType) -> _GroupRules:
+        key = (group_id, network)
+        found = self._group_rules.get(key)
+        if found is None:
+            specs = tuple(self._spec(r, network) for r in self.model.groups[group_id].rules)
+            ingress = [s for s in specs if s.ingress]
+            found = self._group_rules[key] = _GroupRules(
+                tuple(s.rule for s in specs),
+                specs,
+                tuple((s.strength, s.rule.rule_id) for s in specs),
+                tuple((s.strength, n) for n, s in enumerate(specs) if s.ingress),
+                self.mask_of({s.peer_group_id for s in ingress if s.peer_group_id in self.bit}),
+                frozenset(b for s in ingress if s.cidr for b in (s.cidr[0], s.cidr[1] + 1)),
+            )
+        return found
+
+    def _spec(self, rule: SecurityGroupRule, network: NetworkType) -> _RuleSpec:
+        cidr = None
+        if rule.peer_cidr is not None:
+            cidr = self._cidrs.get(rule.peer_cidr)
+            if cidr is None:
+                cidr = self._cidrs[rule.peer_cidr] = ipv4.cidr_text_interval(rule.peer_cidr)
+        lo, hi = rule.port_range.interval()
+        return _RuleSpec(
+            rule,
+            rule.direction is Direction.INGRESS,
+            FLOW_PROTOCOLS if rule.ip_protocol is IpProtocol.ALL else (rule.ip_protocol,),
+            rule.nic_type if network is NetworkType.CLASSIC else None,
+            lo,
+            hi,
+            cidr,
+            None if rule.peer_cidr is not None else (rule.peer_group_id or ""),
+            rule.strength,
+            rule.policy is Policy.ACCEPT,
+            (cidr,) if cidr is not None else self.internet_peers(rule.peer_group_id or ""),
+        )
+
+    def has_members(self, block: ipv4.Interval) -> bool:
+        """Does the block hold any group member's private IP?"""
+        found = self._has_members.get(block)
+        if found is None:
+            i = bisect_left(self._member_sorted, block[0])
+            found = i < len(self._member_sorted) and self._member_sorted[i] <= block[1]
+            self._has_members[block] = found
+        return found
+
+    def group_batches(self, group_id: str) -> list[tuple[list[int], int]]:
+        """The group's member IPs (anywhere, each once) as (sorted IPs, tags) batches."""
+        found = self._group_batches.get(group_id)
+        if found is None:
+            batches: dict[int, list[int]] = {}
+            for ip in sorted(set(self.member_ips[group_id])):
+                batches.setdefault(self.tags[ip], []).append(ip)
+            found = self._group_batches[group_id] = [(ips, t) for t, ips in batches.items()]
+        return found
+
+    def internet_peers(self, group_id: str) -> tuple[ipv4.Interval, ...]:
+        """The members' private IPs that are internet addresses (normally none)."""
+        peers = self._internet_peers.get(group_id)
+        if peers is None:
+            ips = ipv4.merge([(ip, ip) for ip in self.member_ips.get(group_id, [])])
+            peers = tuple(ipv4.intersect(ips, ipv4.INTERNET_SPACE))
+            self._internet_peers[group_id] = peers
+        return peers
+
+    def rule_set(self, inst: Instance, nic: Nic) -> _RuleSetExposure:
+        """The shared work for the rule set of `nic` (of `inst`)."""
+        key = (tuple(nic.security_group_ids), inst.network_type, self.network_key(inst))
+        found = self._rule_sets.get(key)
+        if found is None:
+            found = self._rule_sets[key] = _RuleSetExposure(self, inst, key[0])
+        return found
+
+
+def _rule_keys(segments: list[Segment]) -> list[tuple[int, int, frozenset[int]]]:
+    """Sweep segments -> (lo, hi, the deciding accept rules' indices)."""
+    return [(lo, hi, frozenset(k for k, _ in found)) for lo, hi, found in segments]
+
+
+class _RuleSetExposure:
+    """Exposure of one rule set (the groups of a NIC, on one private network), shared by every
+    instance with the same groups: internet entries, each other group's entries, and the
+    entries for the other members of an isolated own group."""
+
+    def __init__(self, index: ExposureIndex, inst: Instance, own: tuple[str, ...]) -> None:
+        self.index = index
+        self.classic = inst.network_type is NetworkType.CLASSIC
+        self.network = ExposureIndex.network_key(inst)
+        self.own = own
+        model = index.model
+        # Indices follow `resolve_nic_policy`: position in the NIC's rule set, egress included
+        # (equal strengths go to the earlier rule).
+        self.rules: list[SecurityGroupRule] = []
+        self.specs: list[_RuleSpec] = []
+        self.report_order: list[tuple[int, str]] = []
+        order: list[int] = []
+        authorised = 0
+        cuts: set[int] = set()
+        for g in self.own:
+            part = index.group_rules(g, inst.network_type)
+            offset = len(self.rules)
+            # decision order: smaller strength first, then the earlier rule
+            order += [strength << 32 | offset + n for strength, n in part.ingress]
+            self.rules += part.rules
+            self.specs += part.specs
+            self.report_order += part.report_order
+            authorised |= part.authorised
+            cuts |= part.cuts
+        order.sort()
+        # Indices of the ingress rules in decision order. (Plain ints, not (index, rule)
+        # pairs: a fleet keeps hundreds of rule sets, and tuples would cost the garbage
+        # collector dearly.)
+        self.ingress = [key & 0xFFFFFFFF for key in order]
+        # tags that some group rule authorises: the only memberships that tell sources apart
+        self.authorised = authorised
+        self.cuts = sorted(cuts)
+        self.own_accept = index.mask_of(g for g in self.own if _inner_accept(model.groups[g]))
+        self.same_group = set().union(
+            *(index.co_groups[g] for g in index.groups_of(self.own_accept))
+        )
+        self._internet: tuple[ExposureEntry, ...] | None = None
+        self._by_group: dict[str, tuple[ExposureEntry, ...]] | None = None
+        self._isolated: dict[str, tuple[MemberClasses, list]] = {}
+        self._isolated_entries: dict[tuple[str, int], tuple[ExposureEntry, ...]] = {}
+        self.reports: dict[tuple, tuple] = {}
+        self._tables_by_nic_type: dict[tuple[NicType | None, bool], list] = {}
+        self._entry_memo: dict[tuple, ExposureEntry] = {}
+
+    def _tables(self, private: bool) -> list[tuple[IpProtocol, list[int]]]:
+        """Indices of the ingress rules per protocol towards the private IP (or the public
+        one), in decision order, for the protocols that have any (as `CompiledPolicy.table`).
+        Private sources are group members: the private tables leave out rules whose peer
+        holds none (they never decide)."""
+        nt = (NicType.INTRANET if private else NicType.INTERNET) if self.classic else None
+        found = self._tables_by_nic_type.get((nt, private))
+        if found is not None:
+            return found
+        index, specs = self.index, self.specs
+        tables: dict[IpProtocol, list[int]] = {p: [] for p in FLOW_PROTOCOLS}
+        for i in self.ingress:
+            s = specs[i]
+            if s.nic_type is not None and s.nic_type is not nt:
+                continue
+            if private and (
+                index.bit.get(s.peer_group_id) is None  # type: ignore[arg-type]
+                if s.cidr is None
+                else not index.has_members(s.cidr)
+            ):
+                continue
+            for p in s.protocols:
+                tables[p].append(i)
+        out = self._tables_by_nic_type[(nt, private)] = [(p, r) for p, r in tables.items() if r]
         return out
 
+    def _sweep_rules(
+        self, private: bool, masks: Callable[[_RuleSpec], int]
+    ) -> list[tuple[IpProtocol, list[SweepRule]]]:
+        """(protocol, rules for the sweep) for each protocol with rules; `masks` gives a
+        rule's source classes. Rules that match no source never decide: left out."""
+        specs = self.specs
+        out = []
+        for p, rules in self._tables(private):
+            swept = []
+            for i in rules:
+                s = specs[i]
+                m = masks(s)
+                if m:
+                    swept.append((s.port_lo, s.port_hi, m, s.accept, i))
+            out.append((p, swept))
+        return out
 
-def _merge_segments(
-    per_segment: list[tuple[int, int, frozenset]],
-    protocol: IpProtocol,
-    rules_by_index: tuple[ResolvedRule, ...] = (),
-) -> list[ExposureEntry]:
-    """Adjacent port segments with the same deciding rules -> entries. Rules are given as
-    rule objects, reason strings, or indices into `rules_by_index`."""
-    out: list[ExposureEntry] = []
-    cur = None
-    for lo, hi, rules in per_segment:
-        if not rules:
-            cur = None
-            continue
-        if cur is not None and cur[2] == rules and cur[1] + 1 == lo:
-            cur = (cur[0], hi, rules)
-            out[-1] = cur  # type: ignore[assignment]
-        else:
-            cur = (lo, hi, rules)
-            out.append(cur)  # type: ignore[arg-type]
-    entries = []
-    for lo, hi, rules in out:  # type: ignore[misc]
-        rules = [rules_by_index[r].rule if isinstance(r, int) else r for r in rules]
-        ported = protocol in PORTED_PROTOCOLS
-        plo, phi = (max(lo, 1), hi) if ported else (-1, -1)
-        rs = tuple(
-            sorted(
-                (r for r in rules if not isinstance(r, str)), key=lambda r: (r.strength, r.rule_id)
+    @staticmethod
+    def _sweep(
+        per_protocol: list[tuple[IpProtocol, list[SweepRule]]], everyone: int
+    ) -> list[tuple[IpProtocol, list[Segment]]]:
+        """`deciding_rules` for each protocol; protocols with the same rules (GRE and ICMPv6
+        usually have only the all-protocol ones) share the sweep."""
+        done: dict[tuple[int, ...], list[Segment]] = {}
+        out = []
+        for protocol, rules in per_protocol:
+            key = tuple(r[4] for r in rules)
+            segs = done.get(key)
+            if segs is None:
+                segs = done[key] = deciding_rules(rules, everyone)
+            out.append((protocol, segs))
+        return out
+
+    @property
+    def internet(self) -> tuple[ExposureEntry, ...]:
+        if self._internet is None:
+            pieces = AddressPieces(
+                ipv4.INTERNET_SPACE,
+                (b for i in self.ingress for b in self.specs[i].internet_blocks),
             )
+            by_blocks: dict[tuple[ipv4.Interval, ...], int] = {}
+
+            def masks(spec: _RuleSpec) -> int:
+                m = by_blocks.get(spec.internet_blocks)
+                if m is None:
+                    m = by_blocks[spec.internet_blocks] = pieces.mask(spec.internet_blocks)
+                return m
+
+            rules = self._sweep_rules(False, masks)
+            out: list[ExposureEntry] = []
+            for protocol, segments in self._sweep(rules, pieces.everyone):
+                out += self._entries(_rule_keys(segments), protocol)
+            self._internet = tuple(out)
+        return self._internet
+
+    def _rule_masks(self, classes: MemberClasses) -> Callable[[_RuleSpec], int]:
+        """A rule -> the classes its peer matches (remembered by peer)."""
+        bit = self.index.bit
+        by_peer: dict[object, int] = {}
+
+        def masks(spec: _RuleSpec) -> int:
+            peer = spec.cidr or spec.peer_group_id
+            m = by_peer.get(peer)
+            if m is None:
+                if spec.cidr is not None:
+                    m = classes.cidr_mask(*spec.cidr)
+                else:
+                    b = bit.get(spec.peer_group_id or "")
+                    m = 0 if b is None else classes.tag_mask(b)
+                by_peer[peer] = m
+            return m
+
+        return masks
+
+    @property
+    def by_group(self) -> dict[str, tuple[ExposureEntry, ...]]:
+        """Entries for the members of each group that is neither the NIC's own nor open to it
+        through same-group access (those are reported whole, see `_report_body`)."""
+        if self._by_group is not None:
+            return self._by_group
+        index = self.index
+        wanted = (
+            ((1 << len(index.group_ids)) - 1)
+            & ~index.mask_of(self.own)
+            & ~index.mask_of(self.same_group)
         )
-        reasons = tuple(sorted(r for r in rules if isinstance(r, str)))
-        entries.append(ExposureEntry(protocol, plo, phi, rs, reasons))
-    return entries
+        self._by_group = {}
+        if not wanted:
+            return self._by_group
+        # Members of the own Accept groups are let in before any rule (inner accept).
+        classes = MemberClasses(
+            self.cuts,
+            (
+                (ips, tags & self.authorised, labels & wanted)
+                for ips, tags, labels in index.networks.get(self.network, [])
+                if labels & wanted and not tags & self.own_accept
+            ),
+        )
+        if not len(classes):
+            return self._by_group
+        # group -> the classes with members of it
+        group_classes: dict[str, int] = {}
+        for c, labels in enumerate(classes.labels):
+            for b in bits(labels):
+                g = index.group_ids[b]
+                group_classes[g] = group_classes.get(g, 0) | 1 << c
+        reaching = list(group_classes.items())
+        memo: dict[tuple, list[tuple[str, frozenset[int]]]] = {}
+        shared: dict[tuple[int, ...], frozenset[int]] = {}
+        rules = self._sweep_rules(True, self._rule_masks(classes))
+        per_group: dict[str, list[ExposureEntry]] = {}
+        for protocol, segments in self._sweep(rules, classes.everyone):
+            segs_by_group: dict[str, list] = {}
+            for lo, hi, found in segments:
+                if not found:
+                    continue
+                reached = memo.get(found)
+                if reached is None:
+                    reached = memo[found] = []
+                    for g, members in reaching:
+                        keys = tuple(k for k, hit in found if hit & members)
+                        if keys:
+                            ks = shared.get(keys)
+                            if ks is None:
+                                ks = shared[keys] = frozenset(keys)
+                            reached.append((g, ks))
+                for g, keys in reached:
+                    segs_by_group.setdefault(g, []).append((lo, hi, keys))
+            for g, segs in segs_by_group.items():
+                per_group.setdefault(g, []).extend(self._entries(segs, protocol))
+        self._by_group = {g: tuple(entries) for g, entries in per_group.items()}
+        return self._by_group
 
+    def _isolated_classes(self, group_id: str) -> tuple[MemberClasses, list]:
+        found = self._isolated.get(group_id)
+        if found is None:
+            classes = MemberClasses(
+                self.cuts,
+                (
+                    (ips, tags & self.authorised, 0)
+                    for ips, tags in self.index.group_batches(group_id)
+                ),
+            )
+            rules = self._sweep_rules(True, self._rule_masks(classes))
+            found = self._isolated[group_id] = (classes, rules)
+        return found
 
-def _walk(ordered: list[ResolvedRule], lo: int, hi: int, space: list[ipv4.Interval]):
-    """Rules covering ports [lo, hi] in decision order, each with the part of `space` it
-    decides (what stronger rules left over), until `space` is used up."""
-    remaining = list(space)
-    for r in ordered:
-        if r.port_lo > lo or r.port_hi < hi:
-            continue
-        if len(r.peers) == 1:
-            # One block (a CIDR rule): cut it out of `remaining` in place.
-            a, b = r.peers[0]
-            i = bisect_left(remaining, (a, -1))
-            if i and remaining[i - 1][1] >= a:
-                i -= 1
-            j = i
-            while j < len(remaining) and remaining[j][0] <= b:
-                j += 1
-            if i == j:
+    def other_members(self, group_id: str, my_ips: set[int]) -> int:
+        """The source classes of the group's members other than `my_ips` (its member IPs
+        anywhere, as the isolated own group's "members"); 0 when there are none."""
+        index = self.index
+        classes, _ = self._isolated_classes(group_id)
+        present = classes.everyone
+        member = 1 << index.bit[group_id]
+        gone: dict[int, int] = {}
+        for ip in my_ips:
+            tags = index.tags.get(ip, 0)
+            if tags & member:
+                c = classes.class_of(ip, tags & self.authorised)
+                assert c is not None
+                gone[c] = gone.get(c, 0) + 1
+                if gone[c] == classes.sizes[c]:  # the class had no one else
+                    present &= ~(1 << c)
+        return present
+
+    def isolated_entries(self, group_id: str, present: int) -> tuple[ExposureEntry, ...]:
+        """Ports the `present` classes of an own group's members reach (see `other_members`)."""
+        key = (group_id, present)
+        entries = self._isolated_entries.get(key)
+        if entries is None:
+            _, rules = self._isolated_classes(group_id)
+            out: list[ExposureEntry] = []
+            for protocol, segments in self._sweep(rules, present):
+                out += self._entries(_rule_keys(segments), protocol)
+            entries = self._isolated_entries[key] = tuple(out)
+        return entries
+
+    def _entries(
+        self, per_segment: list[tuple[int, int, frozenset[int]]], protocol: IpProtocol
+    ) -> list[ExposureEntry]:
+        """Adjacent port segments with the same deciding rules (indices) -> entries, each
+        listing its rules by (strength, rule id). Equal entries are one object."""
+        runs: list[tuple[int, int, frozenset[int]]] = []
+        for lo, hi, rules in per_segment:
+            if not rules:
                 continue
-            hit = [(max(x, a), min(y, b)) for x, y in remaining[i:j]]
-            keep = []
-            if remaining[i][0] < a:
-                keep.append((remaining[i][0], a - 1))
-            if remaining[j - 1][1] > b:
-                keep.append((b + 1, remaining[j - 1][1]))
-            remaining[i:j] = keep
-            yield r, hit
-        else:
-            hit = ipv4.intersect(list(r.peers), remaining)
-            if not hit:
-                continue
-            yield r, hit
-            remaining = ipv4.subtract(remaining, list(r.peers))
-        if not remaining:
-            return
-
-
-def _combo_exposure(index: ExposureIndex, engine: CompiledPolicy, inst: Instance) -> tuple:
-    """Exposure of one rule set (shared by every instance with the same groups): internet
-    entries and per-group entries, before per-instance adjustments."""
-    classic = inst.network_type is NetworkType.CLASSIC
-    net = index.networks.get(ExposureIndex.network_key(inst))
-    inner = ipv4.merge([(ip, ip) for ip in engine.policy.inner_accept])
-    private_space = ipv4.subtract([net.span], inner) if net is not None else []
-    internet: list[ExposureEntry] = []
-    by_group: dict[str, list[ExposureEntry]] = {}
-    for protocol in (
-        IpProtocol.TCP,
-        IpProtocol.UDP,
-        IpProtocol.ICMP,
-        IpProtocol.GRE,
-        IpProtocol.ICMPV6,
-    ):
-        inet_table = engine.table(
-            Direction.INGRESS, protocol, NicType.INTERNET if classic else None
-        )
-        if inet_table is not None:
-            segs = []
-            for lo, hi in zip(inet_table.starts, inet_table.ends, strict=False):
-                rules = frozenset(
-                    r.index
-                    for r, _ in _walk(inet_table.ordered, lo, hi - 1, ipv4.INTERNET_SPACE)
-                    if r.rule.policy is Policy.ACCEPT
-                )
-                segs.append((lo, hi - 1, rules))
-            internet += _merge_segments(segs, protocol, engine.policy.rules)
-        priv_table = engine.table(
-            Direction.INGRESS, protocol, NicType.INTRANET if classic else None
-        )
-        if priv_table is not None and private_space:
-            per_group: dict[str, list] = {}
-            for lo, hi in zip(priv_table.starts, priv_table.ends, strict=False):
-                found: dict[str, set] = {}
-                for r, hit in _walk(priv_table.ordered, lo, hi - 1, private_space):
-                    if r.rule.policy is not Policy.ACCEPT:
-                        continue
-                    mask = 0
-                    for a, b in hit:
-                        mask |= net.mask_in(a, b)  # type: ignore[union-attr]
-                    for g in index.groups_of(mask):
-                        found.setdefault(g, set()).add(r.index)
-                for g, rules in found.items():
-                    per_group.setdefault(g, []).append((lo, hi - 1, frozenset(rules)))
-            for g, segs in per_group.items():
-                by_group.setdefault(g, []).extend(
-                    _merge_segments(segs, protocol, engine.policy.rules)
-                )
-    return tuple(internet), by_group
+            if runs and runs[-1][2] == rules and runs[-1][1] + 1 == lo:
+                runs[-1] = (runs[-1][0], hi, rules)
+            else:
+                runs.append((lo, hi, rules))
+        ported = protocol in PORTED_PROTOCOLS
+        out = []
+        for lo, hi, rules in runs:
+            plo, phi = (max(lo, 1), hi) if ported else (-1, -1)
+            key = (protocol, plo, phi, rules)
+            entry = self._entry_memo.get(key)
+            if entry is None:
+                order = self.report_order.__getitem__
+                listed = tuple(self.rules[i] for i in sorted(rules, key=order))
+                entry = self._entry_memo[key] = ExposureEntry(protocol, plo, phi, listed)
+            out.append(entry)
+        return out
 
 
 def _all_protocols(reason: str) -> tuple[ExposureEntry, ...]:
@@ -468,13 +732,7 @@ def _all_protocols(reason: str) -> tuple[ExposureEntry, ...]:
             (),
             (reason,),
         )
-        for p in (
-            IpProtocol.TCP,
-            IpProtocol.UDP,
-            IpProtocol.ICMP,
-            IpProtocol.GRE,
-            IpProtocol.ICMPV6,
-        )
+        for p in FLOW_PROTOCOLS
     )
 
 
@@ -488,22 +746,24 @@ def exposure(model, instance_id: str, index: ExposureIndex | None = None) -> Exp
     index = index or ExposureIndex(model)
     inst = model.get_instance(instance_id)
     nic = inst.primary_nic
-    combo = (tuple(nic.security_group_ids), inst.network_type, ExposureIndex.network_key(inst))
-    cached = index._combo_cache.get(combo)
-    if cached is None:
-        engine = CompiledPolicy(resolve_nic_policy(model, instance_id, None, index.member_ips))
-        internet, by_group = _combo_exposure(index, engine, inst)
-        cached = index._combo_cache[combo] = (engine, internet, by_group, {})
-    engine, internet, by_group, reports = cached
-    own = nic.security_group_ids
+    rule_set = index.rule_set(inst, nic)
     n_own_ips = len(nic.private_ips)
-    with_others = tuple(g for g in own if len(index.member_ips.get(g, ())) > n_own_ips)
-    isolated = [g for g in with_others if not _inner_accept(model.groups[g])]
-    key = (nic.public_ip is not None, with_others, tuple(nic.private_ips) if isolated else ())
-    body = reports.get(key)
+    with_others = tuple(
+        g for g in nic.security_group_ids if len(index.member_ips.get(g, ())) > n_own_ips
+    )
+    same_group = rule_set.same_group
+    isolated = [g for g in with_others if g not in same_group]
+    if isolated:
+        my_ips = {ipv4.parse_ip(ip) for ip in nic.private_ips}
+        others = tuple(rule_set.other_members(g, my_ips) for g in isolated)  # type: ignore[arg-type]
+    else:
+        others = ()
+    # Instances whose other members fall in the same source classes share one report body.
+    key = (nic.public_ip is not None, with_others, others)
+    body = rule_set.reports.get(key)
     if body is None:
-        body = reports[key] = _report_body(
-            model, index, engine, inst, internet, by_group, with_others
+        body = rule_set.reports[key] = _report_body(
+            model, rule_set, nic, with_others, dict(zip(isolated, others, strict=True))
         )
     return ExposureReport(instance_id, *body)
 
@@ -517,37 +777,27 @@ def _inner_accept(group) -> bool:
 
 def _report_body(
     model,
-    index: ExposureIndex,
-    engine: CompiledPolicy,
-    inst: Instance,
-    internet,
-    by_group,
+    rule_set: _RuleSetExposure,
+    nic: Nic,
     with_others: tuple[str, ...],
+    others: dict[str, int],
 ) -> tuple:
-    nic = inst.primary_nic
     own = set(nic.security_group_ids)
-    groups: dict[str, tuple[ExposureEntry, ...]] = {}
-    same_group: set[str] = set()
-    for gid in own:
-        if _inner_accept(model.groups[gid]):
-            same_group |= index.co_groups.get(gid, set())
-    for gid, entries in by_group.items():
-        if gid not in own:
-            groups[gid] = tuple(entries)
+    same_group = rule_set.same_group
+    groups: dict[str, tuple[ExposureEntry, ...]] = dict(rule_set.by_group)
     for gid in same_group - own:
         groups[gid] = _ALL_SAME_GROUP
-    my_ips = {ipv4.parse_ip(ip) for ip in nic.private_ips}
     for gid in with_others:
         if gid in same_group:
             groups[gid] = _ALL_SAME_GROUP
-        else:
-            others = sorted({ip for ip in index.member_ips[gid] if ip not in my_ips})
-            if others:
-                groups[gid] = _exposure_from_ips(engine, inst, others)
+        elif others[gid]:
+            groups[gid] = rule_set.isolated_entries(gid, others[gid])
     notes = []
+    internet: tuple[ExposureEntry, ...] = ()
     if nic.public_ip is None:
-        internet = ()
         notes.append("no public IP: not reachable from the internet")
+    else:
+        internet = rule_set.internet
     for e in internet:
         if e.protocol in PORTED_PROTOCOLS:
             for p in sorted(model.limits.carrier_blocked_ports):
@@ -555,36 +805,7 @@ def _report_body(
                     notes.append(
                         f"{e.protocol.value} {p} is open to the internet; some carriers block it"
                     )
-    return tuple(internet), dict(sorted(groups.items())), tuple(notes)
-
-
-def _exposure_from_ips(
-    engine: CompiledPolicy, inst: Instance, ips: list[int]
-) -> tuple[ExposureEntry, ...]:
-    """Ports some of `ips` reach (used for the other members of the instance's own groups)."""
-    classic = inst.network_type is NetworkType.CLASSIC
-    space = ipv4.merge([(ip, ip) for ip in ips])
-    out: list[ExposureEntry] = []
-    for protocol in (
-        IpProtocol.TCP,
-        IpProtocol.UDP,
-        IpProtocol.ICMP,
-        IpProtocol.GRE,
-        IpProtocol.ICMPV6,
-    ):
-        table = engine.table(Direction.INGRESS, protocol, NicType.INTRANET if classic else None)
-        if table is None:
-            continue
-        segs = []
-        for lo, hi in zip(table.starts, table.ends, strict=False):
-            rules = frozenset(
-                r.rule
-                for r, _ in _walk(table.ordered, lo, hi - 1, space)
-                if r.rule.policy is Policy.ACCEPT
-            )
-            segs.append((lo, hi - 1, rules))
-        out += _merge_segments(segs, protocol)
-    return tuple(out)
+    return internet, dict(sorted(groups.items())), tuple(notes)
 
 
 def exposure_fleet(model) -> dict[str, ExposureReport]:

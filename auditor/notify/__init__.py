@@ -1,0 +1,28 @@
+"""Notifications, as a pipeline of small stages (like Alertmanager's):
+
+    enqueue (in the alert's transaction; subscriptions route it to channels)
+      -> outbox (durable) -> dispatcher: time window -> hourly cap -> digest
+      -> transport (email / SMS hook / inbox) with retries and backoff
+
+Each stage is a pure module (routing, window, rate_cap, backoff, templates, messages);
+outbox, settings_store, inbox, dispatcher and transports/ do the I/O.
+"""
+
+from palisade.auditor.notify.dispatcher import Dispatcher
+from palisade.auditor.notify.models import NotifyEvent
+from palisade.auditor.notify.outbox import enqueue
+
+__all__ = ["Dispatcher", "NotifyEvent", "enqueue", "default_transports"]
+
+
+def default_transports(store):
+    """The real transports: email (SMTP), the SMS hook (HTTP POST), the inbox (the store)."""
+    from palisade.auditor.notify.transports.email import EmailTransport
+    from palisade.auditor.notify.transports.inbox import InboxTransport
+    from palisade.auditor.notify.transports.sms_hook import SmsHookTransport
+
+    return {
+        "email": EmailTransport(),
+        "sms_hook": SmsHookTransport(),
+        "inbox": InboxTransport(store),
+    }

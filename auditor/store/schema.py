@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -79,7 +80,11 @@ events = Table(
     Column("time_ms", BigInteger, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("body", LargeBinary, nullable=False),
+    # copied out of login events at insert, so the dashboard counts without parsing bodies
+    Column("login_result", String(32), nullable=True),
+    Column("source_ip", String(64), nullable=True),
     Index("ix_events_instance_time", "instance_id", "time_ms"),
+    Index("ix_events_time", "time_ms"),
 )
 
 # The cloud model (security groups, instances, RAM, key pairs) as one versioned JSON
@@ -115,4 +120,173 @@ api_nonces = Table(
     metadata,
     Column("nonce", String(128), primary_key=True),
     Column("expires_at_ms", BigInteger, nullable=False),
+)
+
+# -- alerts (auditor/alerts) --------------------------------------------------------------
+# One row per alert. The dedup key is (account_id, instance_id, check_id, subject);
+# `live_key` holds its SHA-256 while the alert is live (pending, handling, ignored,
+# false_positive) and NULL once it is final (handled, expired): the unique constraint
+# on it means one live alert per key, whatever the replicas do.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("instance_id", String(128), nullable=False),  # "" for fleet-wide findings
+    Column("check_id", String(128), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("live_key", String(64), nullable=True, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("resolution", String(16), nullable=True),  # auto, manual, expired, whitelist
+    Column("severity", String(16), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON
+    Column("event_like", Boolean, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("first_seen_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("resolved_at_ms", BigInteger, nullable=True),
+    Column("notified", Boolean, nullable=False),  # handed to notify when opened
+    Column("silenced_by", Integer, nullable=True),  # the silence that muted its opening
+    Column("history", Text, nullable=False),  # JSON list: status, at_ms, actor, comment
+    Index("ix_alerts_scope", "account_id", "instance_id", "check_id"),
+    Index("ix_alerts_status_severity", "status", "severity"),
+    Index("ix_alerts_last_seen", "last_seen_ms"),
+)
+
+# Time-bounded silences: an alert opened while one matches is stored but not notified.
+# A NULL matcher matches anything; check_id and subject are shell-style patterns.
+alert_silences = Table(
+    "alert_silences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("check_id", String(256), nullable=True),
+    Column("instance_id", String(128), nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("category", String(32), nullable=True),
+    Column("severity", String(16), nullable=True),
+    Column("starts_at_ms", BigInteger, nullable=False),
+    Column("ends_at_ms", BigInteger, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("comment", Text, nullable=False),
+    Index("ix_alert_silences_ends", "ends_at_ms"),
+)
+
+# Whitelist entries: a finding they match raises no alert at all (e.g. a trusted source
+# IP/CIDR for the login checks, a port meant to be open for the exposure checks).
+alert_whitelist = Table(
+    "alert_whitelist",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # ip, port, subject
+    Column("value", String(256), nullable=False),
+    Column("check_id", String(256), nullable=True),
+    Column("instance_id", String(128), nullable=True),
+    Column("category", String(32), nullable=True),
+    Column("expires_at_ms", BigInteger, nullable=True),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("comment", Text, nullable=False),
+)
+
+# -- notifications (auditor/notify) -------------------------------------------------------
+# Settings: channels (config JSON holds secrets, which the API never returns),
+# subscriptions (category + levels -> channels), one time window per account.
+notify_channels = Table(
+    "notify_channels",
+    metadata,
+    Column("channel_id", String(32), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # email, sms_hook, inbox
+    Column("config", Text, nullable=False),  # JSON
+    Column("max_per_hour", Integer, nullable=True),  # NULL: no cap
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Index("ix_notify_channels_account", "account_id"),
+)
+
+notify_subscriptions = Table(
+    "notify_subscriptions",
+    metadata,
+    Column("subscription_id", String(32), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("levels", Text, nullable=False),  # JSON list
+    Column("channel_ids", Text, nullable=False),  # JSON list
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_notify_subscriptions_account", "account_id"),
+)
+
+notify_windows = Table(
+    "notify_windows",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("start", String(5), nullable=False),  # HH:MM local
+    Column("end", String(5), nullable=False),
+    Column("time_zone", String(64), nullable=False),  # IANA
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
+# The durable outbox: one row per (notification, channel), added in the transaction that
+# opens the alert. queued -> sending (leased) -> sent; held (window closed, over the cap)
+# -> one digest per channel; a failed try goes back with a backoff; failed is final.
+notify_outbox = Table(
+    "notify_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("alert_id", String(64), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: the alert's fields
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at_ms", BigInteger, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at_ms", BigInteger, nullable=True),
+    Column("delivery_id", String(48), nullable=True),  # shared by the rows of one digest
+    Column("claimed_at_ms", BigInteger, nullable=True),  # counts against the hourly cap
+    Column("last_error", Text, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("sent_at_ms", BigInteger, nullable=True),
+    Index("ix_notify_outbox_due", "state", "next_attempt_at_ms"),
+    Index("ix_notify_outbox_channel_claimed", "channel_id", "claimed_at_ms"),
+)
+
+# The in-site inbox. user_name "" is the account-wide inbox. delivery_id makes a delivery
+# re-sent after a lease takeover land once.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("user_name", String(128), nullable=False),
+    Column("delivery_id", String(48), nullable=False, unique=True),
+    Column("alert_ids", Text, nullable=False),  # JSON list (a digest has several)
+    Column("level", String(16), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("instance_id", String(128), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("read_at_ms", BigInteger, nullable=True),
+    Index("ix_inbox_account_user_created", "account_id", "user_name", "created_at_ms"),
+)
+
+# Dashboard sessions: only the SHA-256 of the cookie's token is stored.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_sha256", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
 )

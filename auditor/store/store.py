@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, event, insert, select, update
+from sqlalchemy import Integer, create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
 
 from palisade.auditor.store import history, migrate, schema
@@ -245,31 +245,134 @@ class Store:
         kind = message.WhichOneof("payload")
         batch = [message.event] if kind == "event" else message.events.events
         iid, mid = message.instance_id, message.message_id
-        return [
-            (
-                ev.event_id or f"{mid}.{n}",
-                iid,
-                ev.time_ms or now_ms,
-                ev.WhichOneof("body") or "unknown",
-                ev.SerializeToString(),
+        rows = []
+        for n, ev in enumerate(batch):
+            body = ev.WhichOneof("body")
+            login = ev.login if body == "login" else None
+            rows.append(
+                (
+                    ev.event_id or f"{mid}.{n}",
+                    iid,
+                    ev.time_ms or now_ms,
+                    body or "unknown",
+                    ev.SerializeToString(),
+                    login.result[:32] if login is not None else None,
+                    login.source_ip[:64] if login is not None else None,
+                )
             )
-            for n, ev in enumerate(batch)
-        ]
+        return rows
 
     def _insert_events(self, conn, rows: list[tuple]) -> None:
         """The hot path of ingest: plain DBAPI executemany (SQLAlchemy's per-row parameter
         processing cost more than SQLite's insert itself)."""
+        columns = "event_id, instance_id, time_ms, kind, body, login_result, source_ip"
         if self.is_sqlite:
-            sql = (
-                "INSERT OR IGNORE INTO events (event_id, instance_id, time_ms, kind, body) "
-                "VALUES (?, ?, ?, ?, ?)"
-            )
+            sql = f"INSERT OR IGNORE INTO events ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)"
         else:
             sql = (
-                "INSERT INTO events (event_id, instance_id, time_ms, kind, body) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING"
+                f"INSERT INTO events ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (event_id) DO NOTHING"
             )
         conn.exec_driver_sql(sql, rows)
+
+    # -- what the checks read ----------------------------------------------------------------
+
+    def _events(self, q) -> list[facts_pb2.Event]:
+        out = []
+        with self.engine.connect() as conn:
+            for (body,) in conn.execute(q):
+                ev = facts_pb2.Event()
+                ev.ParseFromString(body)
+                out.append(ev)
+        return out
+
+    def recent_events(
+        self, instance_id: str, since_ms: int, limit: int = 20_000
+    ) -> list[facts_pb2.Event]:
+        """An instance's events since `since_ms`, oldest first (the newest `limit`)."""
+        e = schema.events
+        q = (
+            select(e.c.body)
+            .where(e.c.instance_id == instance_id, e.c.time_ms >= since_ms)
+            .order_by(e.c.time_ms.desc(), e.c.event_id)
+            .limit(limit)
+        )
+        return list(reversed(self._events(q)))
+
+    def successful_logins(self, instance_id: str, limit: int = 20_000) -> list[facts_pb2.Event]:
+        """The instance's successful logins (what the learning checks learn from), oldest
+        first."""
+        e = schema.events
+        q = (
+            select(e.c.body)
+            .where(e.c.instance_id == instance_id, e.c.login_result == "success")
+            .order_by(e.c.time_ms)
+            .limit(limit)
+        )
+        return self._events(q)
+
+    def failed_logins_since(self, since_ms: int, limit: int = 100_000) -> dict[str, list]:
+        """Failed logins of every instance since `since_ms` (for the fleet-wide checks)."""
+        e = schema.events
+        q = (
+            select(e.c.instance_id, e.c.body)
+            .where(e.c.time_ms >= since_ms, e.c.login_result.in_(("failure", "invalid_user")))
+            .order_by(e.c.time_ms)
+            .limit(limit)
+        )
+        out: dict[str, list] = {}
+        with self.engine.connect() as conn:
+            for iid, body in conn.execute(q):
+                ev = facts_pb2.Event()
+                ev.ParseFromString(body)
+                out.setdefault(iid, []).append(ev)
+        return out
+
+    # -- what the dashboard counts -----------------------------------------------------------
+
+    def failed_logins_per_hour(self, since_ms: int, until_ms: int) -> list[int]:
+        from sqlalchemy import func
+
+        e = schema.events
+        hour = 3600 * 1000
+        bucket = ((e.c.time_ms - since_ms) / hour).label("bucket")
+        if self.is_sqlite:
+            bucket = func.cast((e.c.time_ms - since_ms) / hour, Integer).label("bucket")
+        else:
+            bucket = func.floor((e.c.time_ms - since_ms) / hour).label("bucket")
+        q = (
+            select(bucket, func.count())
+            .where(
+                e.c.time_ms >= since_ms,
+                e.c.time_ms < until_ms,
+                e.c.login_result.in_(("failure", "invalid_user")),
+            )
+            .group_by(bucket)
+        )
+        buckets = [0] * max(1, -(-(until_ms - since_ms) // hour))
+        with self.engine.connect() as conn:
+            for b, n in conn.execute(q):
+                buckets[min(len(buckets) - 1, max(0, int(b)))] += int(n)
+        return buckets
+
+    def top_failed_sources(self, since_ms: int, limit: int = 10) -> list[tuple[str, int]]:
+        from sqlalchemy import func
+
+        e = schema.events
+        n = func.count().label("n")
+        q = (
+            select(e.c.source_ip, n)
+            .where(
+                e.c.time_ms >= since_ms,
+                e.c.login_result.in_(("failure", "invalid_user")),
+                e.c.source_ip.is_not(None),
+            )
+            .group_by(e.c.source_ip)
+            .order_by(n.desc(), e.c.source_ip)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(r.source_ip, int(r.n)) for r in conn.execute(q)]
 
     def _apply_payload(self, conn, message: agent_pb2.AgentMessage, now_ms: int) -> None:
         kind = message.WhichOneof("payload")
@@ -356,16 +459,23 @@ class Store:
 
     # -- queries ---------------------------------------------------------------------------
 
+    def _summary_columns(self):
+        i = schema.instances
+        # everything but the snapshot itself (tens of KB each: packages, baseline, ...)
+        return [c for c in i.c if c.name != "snapshot"]
+
     def instances(self) -> list[dict]:
         i = schema.instances
         with self.engine.connect() as conn:
-            rows = conn.execute(select(i).order_by(i.c.instance_id)).all()
+            rows = conn.execute(select(*self._summary_columns()).order_by(i.c.instance_id)).all()
         return [self._instance_dict(r) for r in rows]
 
     def instance(self, instance_id: str) -> dict | None:
         i = schema.instances
         with self.engine.connect() as conn:
-            row = conn.execute(select(i).where(i.c.instance_id == instance_id)).first()
+            row = conn.execute(
+                select(*self._summary_columns()).where(i.c.instance_id == instance_id)
+            ).first()
         return self._instance_dict(row) if row else None
 
     def latest_snapshot(self, instance_id: str) -> facts_pb2.Snapshot | None:

@@ -9,7 +9,6 @@ and appends it to the auth.log the agent follows.
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from palisade.shared import sshkeys
 from tests.helpers import BIN, require_binary, wait_for
-from tests.sshd import SshServer, ssh_server
+from tests.sshd import SyslogRelay, ssh_client, ssh_server
 
 pytestmark = pytest.mark.integration
 
@@ -26,59 +25,6 @@ paramiko = pytest.importorskip("paramiko")
 HOSTNAME = "palisade-sshd-test"
 INVALID_USER = "nosuchuser7"
 ATTEMPT_RESULTS = {"success", "failure", "invalid_user", "refused", "too_many_failures"}
-
-
-class SyslogRelay(threading.Thread):
-    """Copies the complete lines of sshd's stderr log into `target` with a syslog header."""
-
-    def __init__(self, source: Path, target: Path, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.source, self.target, self.pid = source, target, pid
-        self.stop = threading.Event()
-        self.lines: list[str] = []
-
-    def run(self) -> None:
-        offset, pending = 0, b""
-        with open(self.target, "ab") as out:
-            while True:
-                stopping = self.stop.is_set()
-                with open(self.source, "rb") as f:
-                    f.seek(offset)
-                    data = f.read()
-                offset += len(data)
-                *complete, pending = (pending + data).split(b"\n")
-                for raw in complete:
-                    line = raw.decode("utf-8", "replace").rstrip("\r")
-                    if not line:
-                        continue
-                    stamp = time.strftime("%b %e %H:%M:%S")  # local time, as rsyslog writes
-                    out.write(f"{stamp} {HOSTNAME} sshd[{self.pid}]: {line}\n".encode())
-                    self.lines.append(line)
-                out.flush()
-                if stopping:
-                    return
-                time.sleep(0.05)
-
-
-def _client(server: SshServer, user: str, **auth) -> None:
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    try:
-        client.connect(
-            server.host,
-            port=server.port,
-            username=user,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=15,
-            banner_timeout=15,
-            auth_timeout=15,
-            **auth,
-        )
-        _, stdout, _ = client.exec_command("true")
-        stdout.channel.recv_exit_status()
-    finally:
-        client.close()
 
 
 def _enroll(auditor, state_dir: Path, instance_id: str) -> None:
@@ -148,14 +94,16 @@ def test_agent_reports_the_attack_on_a_real_sshd(auditor, tmp_path):
     try:
         with ssh_server(password_authentication=True) as server:
             server.authorize(public_line)
-            relay = SyslogRelay(server.log_path, auth_log, server.proc.pid)
+            relay = SyslogRelay(server.log_path, auth_log, server.proc.pid, HOSTNAME)
             relay.start()
             for attempt in range(3):
                 with pytest.raises(paramiko.AuthenticationException):
-                    _client(server, server.user, password=f"wrong-{attempt}")
+                    ssh_client(server, server.user, password=f"wrong-{attempt}")
             with pytest.raises(paramiko.AuthenticationException):
-                _client(server, INVALID_USER, password="guess")
-            _client(server, server.user, pkey=paramiko.Ed25519Key.from_private_key_file(key_path))
+                ssh_client(server, INVALID_USER, password="guess")
+            ssh_client(
+                server, server.user, pkey=paramiko.Ed25519Key.from_private_key_file(key_path)
+            )
             user = server.user
 
             def logged_in() -> bool:

@@ -17,7 +17,7 @@ from .arns import instance_arn
 from .documents import DOCUMENT_FORMAT, open_document, unique
 from .errors import RamError
 from .request_context import RequestContext
-from .sts import RoleCredentials, issue_role_credentials
+from .sts import MIN_DURATION, RoleCredentials, issue_role_credentials
 from .tokens import RandomBytes
 
 FORBIDDEN = "Forbidden.RAM"
@@ -164,6 +164,7 @@ class InstanceRamRoles:
         *,
         signing_key: bytes,
         random_bytes: RandomBytes = secrets.token_bytes,
+        min_ttl: timedelta = MIN_DURATION,
     ) -> RoleCredentials:
         """What the metadata path security-credentials/<role> serves to `instance_id`;
         refused once the role is revoked or replaced."""
@@ -180,4 +181,5 @@ class InstanceRamRoles:
             signing_key=signing_key,
             session_name=instance_id,
             random_bytes=random_bytes,
+            min_duration=min_ttl,
         )

@@ -90,13 +90,16 @@ def issue_role_credentials(
     signing_key: bytes,
     session_name: str = "",
     random_bytes: RandomBytes = secrets.token_bytes,
+    min_duration: timedelta = MIN_DURATION,
 ) -> RoleCredentials:
-    """Credentials for `role`, valid from `now` for `ttl` (15 minutes to 12 hours)."""
+    """Credentials for `role`, valid from `now` for `ttl` (15 minutes to 12 hours; the
+    operator's instance-role setting may allow a shorter `min_duration`)."""
     duration = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
-    if not MIN_DURATION <= duration <= MAX_DURATION:
+    if not min_duration <= duration <= MAX_DURATION:
         raise RamError(
             "InvalidParameter.DurationSeconds",
-            "the credentials' lifetime must be 900 to 43200 seconds",
+            f"the credentials' lifetime must be {int(min_duration.total_seconds())} to "
+            f"{int(MAX_DURATION.total_seconds())} seconds",
         )
     issued = _as_utc(now).replace(microsecond=0)
     expiration = issued + duration

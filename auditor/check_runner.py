@@ -1,0 +1,150 @@
+"""Runs the checks where the facts change: after each ingest commit for the instances it
+touched, and periodically for everything (the fleet-wide checks and conditions that clear
+without new facts, like a brute force that ended).
+
+Findings go to the alert service, which opens, counts and resolves alerts in one
+transaction per scope (serialised across replicas) and queues the notifications of the
+alerts it opens in that same transaction; the dispatcher is then woken to send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from palisade.auditor.alerts.lifecycle import Scope
+from palisade.auditor.alerts.store import AlertService
+from palisade.auditor.api.service import ApiService
+from palisade.auditor.checks.base import (
+    CheckInput,
+    CheckSettings,
+    FleetInput,
+    InstanceHistory,
+    evaluate_fleet,
+    evaluate_instance,
+)
+from palisade.auditor.store.store import Store
+
+log = logging.getLogger("palisade.checks")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CheckRunner:
+    def __init__(
+        self,
+        store: Store,
+        api: ApiService,
+        alerts: AlertService,
+        settings: CheckSettings | None = None,
+        on_opened: Callable | None = None,
+        after_commit: Callable[[], None] | None = None,
+        period_s: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.store, self.api, self.alerts = store, api, alerts
+        self.settings = settings or CheckSettings()
+        self.on_opened = on_opened  # queues notifications inside the alert transaction
+        self.after_commit = after_commit  # wakes the dispatcher
+        self.period_s = period_s
+        self.clock = clock
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def _events_window_ms(self) -> int:
+        s = self.settings
+        return 1000 * max(
+            s.brute_force_window_s, s.brute_force_success_window_s, s.fleet_failure_window_s
+        )
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def instances_changed(self, instance_ids: list[str]) -> None:
+        """Called after an ingest commit (on the event loop or any thread)."""
+        with self._lock:
+            self._dirty.update(instance_ids)
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        next_sweep = self._loop.time()
+        while not stop.is_set():
+            timeout = max(0.0, next_sweep - self._loop.time())
+            waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+            if stop.is_set():
+                break
+            self._wake.clear()
+            sweep = self._loop.time() >= next_sweep
+            with self._lock:
+                dirty, self._dirty = self._dirty, set()
+            try:
+                if sweep:
+                    next_sweep = self._loop.time() + self.period_s
+                    await asyncio.to_thread(self.sweep)
+                elif dirty:
+                    await asyncio.to_thread(self.evaluate_many, sorted(dirty))
+            except Exception:  # noqa: BLE001 - the runner must outlive one bad round
+                log.exception("check round failed")
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def evaluate_many(self, instance_ids: list[str]) -> int:
+        opened = 0
+        for iid in instance_ids:
+            opened += self.evaluate(iid)
+        return opened
+
+    def evaluate(self, instance_id: str) -> int:
+        """Runs every instance check on one instance; returns the alerts opened."""
+        now = self.clock()
+        now_ms = int(now.timestamp() * 1000)
+        state = self.api.current()
+        snapshot = self.store.latest_snapshot(instance_id)
+        events = self.store.recent_events(instance_id, now_ms - self._events_window_ms)
+        agent = self.store.instance(instance_id)
+        history = InstanceHistory.from_events(
+            self.store.successful_logins(instance_id),
+            self.settings,
+            learning_since_ms=agent["enrolled_at_ms"] if agent else None,
+        )
+        run = evaluate_instance(
+            CheckInput(state, instance_id, snapshot, events, now, self.settings, history)
+        )
+        scope = Scope(state.account_id, instance_id, frozenset(run.evaluated))
+        return self._apply(scope, run.findings, now)
+
+    def sweep(self) -> int:
+        """Every known instance, then the fleet-wide checks."""
+        now = self.clock()
+        state = self.api.current()
+        ids = sorted(
+            set(state.cloud.instances) | {i["instance_id"] for i in self.store.instances()}
+        )
+        opened = self.evaluate_many(ids)
+        now_ms = int(now.timestamp() * 1000)
+        failures = self.store.failed_logins_since(
+            now_ms - 1000 * self.settings.fleet_failure_window_s
+        )
+        run = evaluate_fleet(FleetInput(state, now, self.settings, failures))
+        scope = Scope(state.account_id, None, frozenset(run.evaluated))
+        return opened + self._apply(scope, run.findings, now)
+
+    def _apply(self, scope: Scope, findings: list, now: datetime) -> int:
+        events = self.alerts.apply_findings(scope, findings, now, on_opened=self.on_opened)
+        opened = sum(1 for e in events if e.kind == "opened")
+        if opened and self.after_commit is not None:
+            self.after_commit()
+        return opened

@@ -1,0 +1,240 @@
+"""The dispatcher: claims due outbox rows, runs them through the stages, sends, records.
+
+Per channel, in one short transaction holding the channel's lock: window (closed -> held
+until it opens), cap (over -> held until a slot frees), held rows that are due -> one
+digest. Then, outside any transaction, each delivery goes to its transport; success marks
+the rows sent, a failure schedules a retry with backoff (forever: a channel that is down
+loses nothing), a permanent refusal marks them failed. Claimed rows carry a lease: a
+replica killed mid-send leaves them to another once the lease expires.
+
+Any number of dispatchers (threads, replicas) may run against one database.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from sqlalchemy.engine import Connection
+
+from palisade.auditor.notify import backoff, outbox, rate_cap, window
+from palisade.auditor.notify.messages import Delivery
+from palisade.auditor.notify.models import NotificationSettings
+from palisade.auditor.notify.transports import PermanentDeliveryError, Transport
+from palisade.auditor.store.store import Store
+
+log = logging.getLogger("palisade.notify")
+
+
+class SettingsSource(Protocol):
+    def settings(self, account_id: str) -> NotificationSettings: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        settings_source: SettingsSource,
+        transports: Mapping[str, Transport],
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        owner: str | None = None,
+        lease_s: float = 120.0,
+        poll_s: float = 1.0,
+        batch: int = 200,
+        digest_limit: int = 1000,
+        retry_base_s: float = backoff.BASE_S,
+        retry_cap_s: float = backoff.CAP_S,
+        rand: Callable[[], float] = random.random,
+        workers: int = 8,
+    ):
+        self.store = store
+        self.settings = settings_source
+        self.transports = dict(transports)
+        self.clock = clock
+        self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
+        self.lease_ms = int(lease_s * 1000)
+        self.poll_s = poll_s
+        self.batch = batch
+        self.digest_limit = digest_limit
+        self.retry_base_s = retry_base_s
+        self.retry_cap_s = retry_cap_s
+        self.rand = rand
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify-send")
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one round ----------------------------------------------------------------------------
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Sends everything due at `now` (default: the clock); returns how many deliveries
+        were tried."""
+        now = now or self.clock()
+        now_ms = _ms(now)
+        with self._transaction() as conn:
+            reaped = outbox.reap_expired_leases(conn, now_ms)
+        if reaped:
+            log.warning("%d notification(s) left by a stopped dispatcher are due again", reaped)
+        with self.store.engine.connect() as conn:
+            channels = outbox.due_channels(conn, now_ms)
+        deliveries: list[Delivery] = []
+        for account_id, channel_id in channels:
+            with self._transaction() as conn:
+                if outbox.lock_channel(conn, account_id, channel_id):
+                    deliveries += self._plan(conn, account_id, channel_id, now, now_ms)
+        if len(deliveries) == 1:
+            self._deliver(deliveries[0], now)
+        else:
+            for future in [self._pool.submit(self._deliver, d, now) for d in deliveries]:
+                future.result()
+        return len(deliveries)
+
+    def _plan(self, conn, account_id: str, channel_id: str, now: datetime, now_ms: int):
+        """The stages for one channel's due rows; claims what goes now, holds the rest."""
+        rows = outbox.due_rows(conn, account_id, channel_id, now_ms, self.batch + self.digest_limit)
+        if not rows:
+            return []
+        settings = self.settings.settings(account_id)
+        channel = settings.channels.get(channel_id)
+        if channel is None:
+            outbox.fail(conn, [r.id for r in rows], "the channel was deleted")
+            return []
+        if channel.paced and not window.is_open(settings.window, now):
+            opens = window.next_open(settings.window, now)
+            outbox.hold(conn, [r.id for r in rows], _ms(opens))
+            return []
+        held = [r for r in rows if r.state == outbox.HELD][: self.digest_limit]
+        queued = [r for r in rows if r.state == outbox.QUEUED][: self.batch]
+        cap = rate_cap.decide(
+            channel.max_per_hour if channel.paced else None,
+            outbox.recent_deliveries_ms(conn, account_id, channel_id, now_ms),
+            now_ms,
+        )
+        free = len(rows) + 1 if cap.free is None else cap.free
+        claimed: list[Delivery] = []
+        if held:
+            if free > 0:
+                free -= 1
+                delivery_id = outbox.DIGEST_PREFIX + secrets.token_hex(8)
+                claimed.append(self._claim(conn, channel, held, delivery_id, now_ms))
+            else:
+                outbox.hold(conn, [r.id for r in held], cap.next_slot_ms)
+        for row in queued[:free]:
+            claimed.append(self._claim(conn, channel, [row], f"nt-{row.id}", now_ms))
+        outbox.hold(conn, [r.id for r in queued[free:]], cap.next_slot_ms)
+        return claimed
+
+    def _claim(self, conn, channel, rows, delivery_id: str, now_ms: int) -> Delivery:
+        ids = [r.id for r in rows]
+        outbox.claim(conn, ids, delivery_id, self.owner, now_ms, self.lease_ms)
+        return Delivery(
+            delivery_id=delivery_id,
+            channel=channel,
+            events=tuple(r.event for r in rows),
+            outbox_ids=tuple(ids),
+            at_ms=now_ms,
+        )
+
+    def _deliver(self, delivery: Delivery, now: datetime) -> None:
+        ids = list(delivery.outbox_ids)
+        channel = delivery.channel
+        digest = delivery.delivery_id.startswith(outbox.DIGEST_PREFIX)
+        try:
+            transport = self.transports[channel.kind]
+            transport.send(delivery)
+        except PermanentDeliveryError as exc:
+            log.error("%s channel %s refused %s: %s", channel.kind, channel.channel_id,
+                      delivery.delivery_id, exc)  # fmt: skip
+            with self._transaction() as conn:
+                outbox.mark_failed(conn, ids, self.owner, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001  (any other failure: retry later)
+            with self._transaction() as conn:
+                attempts = outbox.attempts(conn, ids)
+                delay = backoff.retry_delay(
+                    attempts, self.retry_base_s, self.retry_cap_s, self.rand
+                )
+                retry_at = now + timedelta(seconds=delay)
+                outbox.mark_retry(conn, ids, self.owner, digest, _ms(retry_at), _describe(exc))
+            log.warning("%s channel %s: try %d of %s failed (%s); next in %.1fs",
+                        channel.kind, channel.channel_id, attempts, delivery.delivery_id,
+                        _describe(exc), delay)  # fmt: skip
+            return
+        with self._transaction() as conn:
+            outbox.mark_sent(conn, ids, _ms(now))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction (serialised in-process on SQLite: one writer)."""
+        with self.store._writing(), self.store.engine.begin() as conn:  # noqa: SLF001
+            yield conn
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def notify_new(self) -> None:
+        """Something was enqueued (and committed): run now instead of at the next poll."""
+        self._wake.set()
+
+    def next_wait_s(self, now: datetime) -> float:
+        with self.store.engine.connect() as conn:
+            due = outbox.next_due_ms(conn)
+        if due is None:
+            return self.poll_s
+        return max(0.0, min(self.poll_s, (due - _ms(now)) / 1000))
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()  # a notify_new from here on wakes the wait below
+            try:
+                self.run_once(self.clock())
+                wait = self.next_wait_s(self.clock())
+            except Exception:  # noqa: BLE001  (the database away for a moment: keep going)
+                log.exception("notification dispatch failed; retrying")
+                wait = self.poll_s
+            self._wake.wait(wait)
+
+    def start(self) -> Dispatcher:
+        """Runs the loop in a daemon thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run_forever, name="notify", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._pool.shutdown(wait=True)
+
+    async def serve(self) -> None:
+        """The loop for an asyncio program: runs in a thread until cancelled."""
+        import asyncio
+
+        self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:500]

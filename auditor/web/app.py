@@ -1,0 +1,294 @@
+"""The dashboard: server-rendered pages on the auditor's HTTP port, under /ui/.
+
+Every page and form is authorised by the same RAM policies as the API: a page
+names the RAM action it shows (e.g. ecs:DescribeSecurityGroupAttribute) and is
+refused without it; a form runs the very API action (ApiService.handle_as), so
+its authorisation, validation, audit and persistence are the API's. Sessions are
+server-side with a CSRF token on every form; templates escape every value.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from palisade.auditor.api.http import Reply, Request, parse_form
+from palisade.auditor.api.service import ApiService
+from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.ram import Caller, RequestContext
+from palisade.auditor.store.store import Store
+from palisade.auditor.web import pages
+from palisade.auditor.web.i18n import LANGUAGES, pick_language, translator
+from palisade.auditor.web.sessions import Session, SessionStore
+
+log = logging.getLogger("palisade.web")
+
+PREFIX = "/ui"
+SESSION_COOKIE = "palisade_session"
+LANG_COOKIE = "palisade_lang"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class Forbidden(Exception):
+    pass
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass
+class Page:
+    """What a page handler gets: the request, who is asking, and helpers."""
+
+    request: Request
+    session: Session
+    caller: Caller
+    params: dict[str, str]
+    form: dict[str, str]
+    lang: str
+    app: Dashboard
+
+    @property
+    def state(self):
+        return self.app.api.current()
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    def can(self, action: str, resource: str) -> bool:
+        state = self.state
+        context = RequestContext(
+            current_time=self.app.api.clock(),
+            source_ip=self.request.client_ip,
+            secure_transport=False,
+            mfa_present=False,
+        )
+        return state.ram.authorize(self.caller, action, resource, context).allowed
+
+    def require(self, action: str, resource: str) -> None:
+        if not self.can(action, resource):
+            raise Forbidden(f"{action} on {resource}")
+
+    def arn(self, service: str, region: str, resource: str) -> str:
+        return f"acs:{service}:{region or '*'}:{self.state.account_id}:{resource}"
+
+    def call(self, action: str, **params: str) -> tuple[bool, dict]:
+        """Runs an API action as this user: (ok, response body)."""
+        raw = {"Action": action, **{k: v for k, v in params.items() if v is not None}}
+        response = self.app.api.handle_as(self.caller, raw, self.request.client_ip)
+        return response.status == 200, response.body
+
+
+class Dashboard:
+    def __init__(
+        self,
+        api: ApiService,
+        store: Store,
+        sessions: SessionStore | None = None,
+        alerts=None,
+        inbox=None,
+    ):
+        self.api = api
+        self.store = store
+        self.alerts = alerts  # the alert service, when the auditor runs checks
+        self.inbox = inbox
+        self.sessions = sessions or SessionStore(store)
+        self.env = Environment(
+            loader=FileSystemLoader(Path(__file__).parent / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["ms"] = pages.format_ms
+        self.env.filters["q"] = lambda v: quote(str(v), safe="")
+
+    # -- data the pages share ----------------------------------------------------------------
+
+    def alert_counts_by_instance(self) -> dict[str, dict[str, int]]:
+        if self.alerts is None:
+            return {}
+        return self.alerts.open_counts_by_instance()
+
+    def alert_counts_by_level(self) -> dict[str, int]:
+        if self.alerts is None:
+            return {}
+        return self.alerts.counts().open_by_level
+
+    def alerts_for(self, instance_id: str) -> list:
+        if self.alerts is None:
+            return []
+        from palisade.auditor.alerts.store import AlertFilter
+
+        return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
+
+    def baseline_results(self, instance_id: str) -> list:
+        return [a for a in self.alerts_for(instance_id) if getattr(a, "category", "") == "baseline"]
+
+    def login_activity(self, now_ms: int) -> dict:
+        """Failed logins per hour over the last 24 h, as an inline SVG bar chart."""
+        hours = self.store.failed_logins_per_hour(now_ms - 24 * 3600 * 1000, now_ms)
+        peak = max(hours) if hours and max(hours) else 1
+        bars = []
+        for n, count in enumerate(hours):
+            h = round(80 * count / peak)
+            bars.append(
+                f'<rect x="{n * 20 + 2}" y="{90 - h}" width="16" height="{h}">'
+                f"<title>{count}</title></rect>"
+            )
+        svg = (
+            f'<svg class="chart" viewBox="0 0 {len(hours) * 20} 95" width="100%" '
+            f'height="120" role="img" aria-label="failed logins per hour">{"".join(bars)}'
+            "</svg>"
+        )
+        return {"svg": svg, "total": sum(hours)}
+
+    def top_failed_sources(self, now_ms: int) -> list[tuple[str, int]]:
+        return self.store.top_failed_sources(now_ms - 24 * 3600 * 1000, 10)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def render(
+        self, name: str, page: Page | None, lang: str, http_status: int = 200, **context
+    ) -> Reply:
+        t = translator(lang)
+        html = self.env.get_template(name).render(
+            t=t,
+            lang=lang,
+            languages=LANGUAGES,
+            page=page,
+            prefix=PREFIX,
+            user=page.session.user_name if page else None,
+            csrf=page.session.csrf_token if page else "",
+            **context,
+        )
+        return Reply(http_status, html.encode(), "text/html; charset=utf-8", dict(SECURITY_HEADERS))
+
+    @staticmethod
+    def redirect(location: str, cookies: list[str] | None = None) -> Reply:
+        headers = {"Location": location, **SECURITY_HEADERS}
+        reply = Reply(303, b"", "text/plain", headers)
+        reply.cookies = cookies or []
+        return reply
+
+    @staticmethod
+    def _cookies(request: Request) -> dict[str, str]:
+        jar = SimpleCookie()
+        try:
+            jar.load(request.headers.get("cookie", ""))
+        except CookieError:
+            return {}
+        return {k: m.value for k, m in jar.items()}
+
+    @staticmethod
+    def _cookie(name: str, value: str, max_age: int | None = None) -> str:
+        # Secure: browsers keep it on http://localhost too (a secure context); behind TLS it
+        # never travels in clear. HttpOnly: no script reads it. SameSite=Strict: no CSRF ride.
+        parts = [f"{name}={value}", "Path=/ui", "HttpOnly", "Secure", "SameSite=Strict"]
+        if max_age is not None:
+            parts.append(f"Max-Age={max_age}")
+        return "; ".join(parts)
+
+    def __call__(self, request: Request) -> Reply:
+        cookies = self._cookies(request)
+        lang = pick_language(cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+        path = request.path[len(PREFIX) :] or "/"
+        try:
+            params = parse_form(request.query)
+            form = parse_form(request.body.decode("utf-8")) if request.method == "POST" else {}
+        except (ValueError, UnicodeDecodeError):
+            return self.render("error.html", None, lang, 400, message="Malformed request.")
+        if path == "/static/palisade.css":
+            css = (Path(__file__).parent / "static" / "palisade.css").read_bytes()
+            return Reply(200, css, "text/css; charset=utf-8", {"Cache-Control": "max-age=3600"})
+        if path == "/lang":
+            choice = params.get("set", "en")
+            choice = choice if choice in LANGUAGES else "en"
+            back = params.get("back", PREFIX + "/")
+            if not back.startswith(PREFIX + "/") or "//" in back or "\\" in back:
+                back = PREFIX + "/"  # never an open redirect
+            return self.redirect(back, [self._cookie(LANG_COOKIE, choice, 365 * 86400)])
+        if path == "/login":
+            return self.login(request, form, lang)
+        now_ms = int(time.time() * 1000)
+        token = cookies.get(SESSION_COOKIE)
+        session = self.sessions.get(token, now_ms)
+        if session is None:
+            return self.redirect(f"{PREFIX}/login?{urlencode({'next': request.path})}")
+        if request.method == "POST" and not self.sessions.csrf_ok(session, form.get("csrf")):
+            return self.render(
+                "error.html",
+                None,
+                lang,
+                403,
+                message="The form expired; reload the page and try again.",
+            )
+        if path == "/logout" and request.method == "POST":
+            self.sessions.end(token)
+            return self.redirect(f"{PREFIX}/login", [self._cookie(SESSION_COOKIE, "", 0)])
+        page = Page(request, session, Caller.user(session.user_name), params, form, lang, self)
+        handler, args = pages.route(request.method, path)
+        if handler is None:
+            return self.render("error.html", page, lang, 404, message="No such page.")
+        try:
+            return handler(page, *args)
+        except Forbidden as exc:
+            return self.render(
+                "error.html",
+                page,
+                lang,
+                403,
+                message="You are not allowed to do this.",
+                detail=str(exc),
+            )
+        except NotFound as exc:
+            return self.render("error.html", page, lang, 404, message=str(exc))
+        except ModelError as exc:
+            return self.render("error.html", page, lang, 400, message=exc.message)
+
+    def login(self, request: Request, form: dict[str, str], lang: str) -> Reply:
+        next_url = parse_form(request.query).get("next", PREFIX + "/")
+        if not next_url.startswith(PREFIX + "/") or "//" in next_url or "\\" in next_url:
+            next_url = PREFIX + "/"
+        if request.method != "POST":
+            return self.render("login.html", None, lang, next_url=next_url, error=None)
+        user = form.get("user", "")[:64]
+        password = form.get("password", "")[:256]
+        ip = request.client_ip
+        if self.sessions.throttled(user, ip):
+            return self.render(
+                "login.html",
+                None,
+                lang,
+                429,
+                next_url=next_url,
+                error="Too many failed attempts; wait 15 minutes.",
+            )
+        state = self.api.current()
+        if not user or not state.ram.check_console_password(user, password):
+            self.sessions.failed(user, ip)
+            log.warning("dashboard login failed for %r from %s", user, ip)
+            return self.render(
+                "login.html",
+                None,
+                lang,
+                401,
+                next_url=next_url,
+                error="The user name or password is wrong.",
+            )
+        self.sessions.succeeded(user, ip)
+        token, _ = self.sessions.create(user, int(time.time() * 1000))
+        log.info("dashboard login: %s from %s", user, ip)
+        return self.redirect(next_url, [self._cookie(SESSION_COOKIE, token)])

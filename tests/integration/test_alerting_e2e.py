@@ -1,0 +1,197 @@
+"""Issue 7, end to end with real parts: a real sshd on loopback is brute-forced with
+paramiko; within 5 s a real SMTP server (aiosmtpd) receives exactly one email for it, a
+real HTTP receiver gets the SMS hook, and the inbox has the message. Repeating the attack
+raises the alert's count, not a second email."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from palisade.auditor import cli
+from tests.helpers import BIN, wait_for
+from tests.sshd import SyslogRelay, free_port, ssh_client, ssh_server
+
+pytestmark = pytest.mark.integration
+paramiko = pytest.importorskip("paramiko")
+
+HOOK_SECRET = "hook-secret-42"
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages: list[tuple[float, str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append((time.monotonic(), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+    def brute_force(self) -> list[str]:
+        return [m for _, m in self.messages if "Brute-force login attempts" in m]
+
+
+class HookReceiver(BaseHTTPRequestHandler):
+    received: list[tuple[dict, dict]] = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        HookReceiver.received.append(
+            ({k.lower(): v for k, v in self.headers.items()}, json.loads(body))
+        )
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def api(auditor, action: str, *assignments: str) -> dict:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = cli.main(["--data-dir", str(auditor.data_dir), "api", action, *assignments])
+    body = json.loads(out.getvalue())
+    assert rc == 0, body
+    return body
+
+
+@pytest.fixture
+def receivers():
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    HookReceiver.received = []
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), HookReceiver)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    yield mailbox, smtp.port, hook.server_address[1]
+    hook.shutdown()
+    smtp.stop()
+
+
+def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, receivers, tmp_path):
+    mailbox, smtp_port, hook_port = receivers
+    mail = api(
+        auditor,
+        "CreateNotificationChannel",
+        "Kind=email",
+        "Name=soc",
+        "SmtpHost=127.0.0.1",
+        f"SmtpPort={smtp_port}",
+        "Security=none",
+        "From=palisade@example.com",
+        "To=soc@example.com",
+    )["ChannelId"]
+    hook = api(
+        auditor,
+        "CreateNotificationChannel",
+        "Kind=sms_hook",
+        "Name=sms",
+        f"Url=http://127.0.0.1:{hook_port}/hook",
+        "SecretHeaderName=X-Token",
+        f"SecretHeaderValue={HOOK_SECRET}",
+    )["ChannelId"]
+    api(
+        auditor,
+        "CreateSubscription",
+        "Category=alerts",
+        "Levels=serious,suspicious",
+        f"ChannelIds={mail},{hook}",
+    )
+
+    state_dir = tmp_path / "agent"
+    subprocess.run(
+        [
+            str(BIN / "palisade-agent"),
+            "enroll",
+            "--auditor",
+            auditor.grpc,
+            "--enroll-address",
+            auditor.enroll,
+            "--token",
+            auditor.token("i-victim"),
+            "--state-dir",
+            str(state_dir),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    auth_log = tmp_path / "auth.log"
+    auth_log.touch()
+    agent = subprocess.Popen(
+        [
+            str(BIN / "palisade-agent"),
+            "run",
+            "--state-dir",
+            str(state_dir),
+            "--interval",
+            "30",
+            "--event-interval",
+            "0.2",
+            "--login-log",
+            str(auth_log),
+            "--metadata-address",
+            "none",
+        ],
+        stdout=open(tmp_path / "agent.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+    relay = None
+    try:
+        with ssh_server(
+            password_authentication=True, extra_config="MaxAuthTries 10\nMaxStartups 100\n"
+        ) as server:
+            relay = SyslogRelay(server.log_path, auth_log, server.proc.pid)
+            relay.start()
+
+            def attack(n: int) -> float:
+                for attempt in range(n):
+                    with pytest.raises(paramiko.AuthenticationException):
+                        ssh_client(server, server.user, password=f"wrong-{attempt}")
+                wait_for(
+                    lambda: sum("Failed password" in line for line in relay.lines) >= n,
+                    10,
+                    what="sshd to log the failures",
+                )
+                return time.monotonic()
+
+            done = attack(8)
+            wait_for(lambda: mailbox.brute_force(), 15, what="the brute-force email")
+            received_at = min(t for t, m in mailbox.messages if "Brute-force" in m)
+            assert received_at - done <= 5.0, f"email after {received_at - done:.1f} s"
+            wait_for(lambda: HookReceiver.received, 10, what="the SMS hook")
+            inbox = api(auditor, "DescribeInbox")
+            assert any("Brute-force" in json.dumps(m) for m in inbox["Messages"]["Message"])
+            alerts = api(auditor, "DescribeAlerts", "CheckId=login.brute_force")["Alerts"]["Alert"]
+            assert len(alerts) == 1 and alerts[0]["InstanceId"] == "i-victim"
+            first_count = alerts[0]["Count"]
+
+            relay.lines.clear()
+            attack(8)  # the same source again
+
+            def counted() -> bool:
+                body = api(auditor, "DescribeAlerts", "CheckId=login.brute_force")
+                return body["Alerts"]["Alert"][0]["Count"] > first_count
+
+            wait_for(counted, 15, what="the alert's count to rise")
+            time.sleep(3)  # a second email, if any, would have arrived by now
+            relay.stop.set()
+            relay.join(10)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=15)
+    assert len(mailbox.brute_force()) == 1
+    assert len(api(auditor, "DescribeAlerts", "CheckId=login.brute_force")["Alerts"]["Alert"]) == 1
+    headers, body = HookReceiver.received[0]
+    assert headers["x-token"] == HOOK_SECRET
+    assert "i-victim" in json.dumps(body)
+    assert len([1 for _, b in HookReceiver.received if "Brute" in json.dumps(b)]) == 1
+    assert os.path.exists(auth_log)

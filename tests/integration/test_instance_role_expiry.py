@@ -1,0 +1,159 @@
+"""An instance's role credentials over time, with a real auditor (`--sts-ttl 15`) and a real
+agent serving the metadata endpoint: refreshed at half-life, gone from the endpoint at the
+first refresh after the role is detached, and refused by the API once they expire."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from palisade.auditor.api.client import Credentials, call
+from palisade.auditor.api.state import DEFAULT_REGION
+from tests.helpers import BIN, start_auditor, wait_for
+from tests.integration.test_ram_api import ECS_TRUST, enroll, free_port, http_get
+
+pytestmark = pytest.mark.integration
+
+TTL = 15  # seconds, the shortest `palisade serve --sts-ttl` takes
+ROLE = "ExpiringReader"
+
+
+def admin_call(auditor, action: str, **params: str) -> dict:
+    status, body = call(auditor.http, Credentials.resolve(auditor.data_dir), action, params)
+    assert status == 200, body
+    return body
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def session(metadata: dict) -> Credentials:
+    return Credentials(
+        metadata["AccessKeyId"], metadata["AccessKeySecret"], metadata["SecurityToken"]
+    )
+
+
+@pytest.fixture
+def auditor(tmp_path):
+    proc = start_auditor(tmp_path / "auditor", "--sts-ttl", str(TTL))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def metadata_url(auditor, tmp_path):
+    vpc = admin_call(auditor, "CreateVpc", RegionId=DEFAULT_REGION, CidrBlock="10.7.0.0/16")
+    admin_call(
+        auditor,
+        "RunInstances",
+        RegionId=DEFAULT_REGION,
+        VpcId=vpc["VpcId"],
+        PrivateIpAddress="10.7.0.10",
+        InstanceId="i-expiry",
+    )
+    state = enroll(auditor, "i-expiry", tmp_path / "agent")
+    port = free_port()
+    log = open(tmp_path / "agent.log", "ab")
+    proc = subprocess.Popen(
+        [
+            str(BIN / "palisade-agent"),
+            "run",
+            "--state-dir",
+            str(state.directory),
+            "--interval",
+            "30",
+            "--metadata-address",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}/latest/meta-data"
+    wait_for(lambda: http_get(f"{base}/instance-id")[0] == 200, 30, what="metadata endpoint")
+    yield f"{base}/ram/security-credentials/{ROLE}"
+    proc.terminate()
+    proc.wait(timeout=15)
+    log.close()
+    assert "SecurityToken" not in (tmp_path / "agent.log").read_text()
+
+
+def fetch(url: str) -> dict:
+    status, text = http_get(url)
+    assert status == 200, (status, text)
+    return json.loads(text)
+
+
+def test_role_credentials_refresh_at_half_life_and_end_after_the_role_is_detached(
+    auditor, metadata_url
+):
+    admin_call(auditor, "CreateRole", RoleName=ROLE, AssumeRolePolicyDocument=ECS_TRUST)
+    admin_call(
+        auditor,
+        "CreatePolicy",
+        PolicyName="regions-only",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "ecs:DescribeRegions", "Resource": "*"}
+                ],
+            }
+        ),
+    )
+    admin_call(
+        auditor, "AttachPolicyToRole", PolicyType="Custom", PolicyName="regions-only", RoleName=ROLE
+    )
+    admin_call(
+        auditor,
+        "AttachInstanceRamRole",
+        RegionId=DEFAULT_REGION,
+        InstanceIds='["i-expiry"]',
+        RamRoleName=ROLE,
+    )
+
+    first = fetch(metadata_url)
+    issued, expires = parse_time(first["LastUpdated"]), parse_time(first["Expiration"])
+    assert expires - issued == timedelta(seconds=TTL)  # the auditor's --sts-ttl
+    assert call(auditor.http, session(first), "DescribeRegions", {})[0] == 200
+    status, body = call(auditor.http, session(first), "ListUsers", {})
+    assert (status, body["Code"]) == (403, "Forbidden.RAM")
+
+    # the same credentials until half their lifetime, new ones after it
+    half_life = issued + timedelta(seconds=TTL / 2)
+    while True:
+        now = datetime.now(timezone.utc)
+        current = fetch(metadata_url)
+        if current["AccessKeyId"] != first["AccessKeyId"]:
+            break
+        assert now < half_life + timedelta(seconds=2), "not refreshed at half-life"
+        time.sleep(0.25)
+    assert now >= half_life - timedelta(seconds=1)  # issue times are whole seconds
+    second = current
+    assert parse_time(second["Expiration"]) > expires
+    assert call(auditor.http, session(second), "DescribeRegions", {})[0] == 200
+
+    # detached: the agent's next refresh fails and the endpoint answers 404
+    admin_call(
+        auditor, "DetachInstanceRamRole", RegionId=DEFAULT_REGION, InstanceIds='["i-expiry"]'
+    )
+    second_half_life = parse_time(second["LastUpdated"]) + timedelta(seconds=TTL / 2)
+    wait_for(lambda: http_get(metadata_url)[0] == 404, TTL, what="404 after the detach")
+    assert datetime.now(timezone.utc) < second_half_life + timedelta(seconds=3)
+    assert http_get(metadata_url.rsplit("/", 1)[0] + "/")[0] == 404  # no role listed either
+
+    # credentials already handed out live until they expire, as on ECS, and not a moment longer
+    def refused_once_expired(metadata: dict) -> None:
+        expiration = parse_time(metadata["Expiration"])
+        if datetime.now(timezone.utc) < expiration - timedelta(seconds=1):
+            assert call(auditor.http, session(metadata), "DescribeRegions", {})[0] == 200
+        time.sleep(max(0.0, (expiration - datetime.now(timezone.utc)).total_seconds()) + 0.5)
+        status, body = call(auditor.http, session(metadata), "DescribeRegions", {})
+        assert (status, body["Code"]) == (400, "InvalidSecurityToken.Expired"), body
+
+    refused_once_expired(first)
+    refused_once_expired(second)
