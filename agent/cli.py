@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 
-
 def cmd_collect(args) -> int:
     from palisade.agent.snapshot import collect_snapshot
 

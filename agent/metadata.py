@@ -23,7 +23,7 @@ import socketserver
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import grpc
@@ -45,11 +45,11 @@ _ROLE_NAME = re.compile(r"[A-Za-z0-9.-]{1,64}")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -175,8 +175,8 @@ class GrpcRoleFetcher:
                 access_key_id=reply.access_key_id,
                 access_key_secret=reply.access_key_secret,
                 security_token=reply.security_token,
-                expiration=datetime.fromtimestamp(reply.expiration_ms / 1000, timezone.utc),
-                last_updated=datetime.fromtimestamp(reply.last_updated_ms / 1000, timezone.utc),
+                expiration=datetime.fromtimestamp(reply.expiration_ms / 1000, UTC),
+                last_updated=datetime.fromtimestamp(reply.last_updated_ms / 1000, UTC),
             )
         raise AuditorUnavailable("; ".join(failures) or "no auditor configured")
 

@@ -8,7 +8,7 @@ import signal
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.agent.collectors.logins.collector import (
     LINUX_SOURCES,
@@ -92,7 +92,7 @@ def login_sources(paths: list[str] | None) -> tuple[LoginLogSource, ...]:
 def spool_login_events(state: AgentState, collector: LoginEventCollector, spool: Spool) -> int:
     """New login events into the spool, then the read positions: a crash in between re-reads
     the same lines, whose deterministic ids make the auditor keep them once."""
-    events = collector.poll(datetime.now(timezone.utc))
+    events = collector.poll(datetime.now(UTC))
     for start in range(0, len(events), EVENTS_PER_BATCH):
         batch = facts_pb2.EventBatch(
             events=[
@@ -127,7 +127,7 @@ async def _follow_logins(
                 log.error("%s; login events wait in the logs until the auditor catches up", exc)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         collector.close()
@@ -179,7 +179,7 @@ async def run(
             log.error("%s; not collecting until the auditor catches up", exc)
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
     await logins_task
     await send_task

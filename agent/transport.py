@@ -213,7 +213,7 @@ class Sender:
                 await self._stream(address, stop)
             except grpc.aio.AioRpcError as exc:
                 log.warning("auditor %s: %s %s", address, exc.code().name, exc.details())
-            except (OSError, asyncio.TimeoutError, asyncio.InvalidStateError) as exc:
+            except (TimeoutError, OSError, asyncio.InvalidStateError) as exc:
                 # InvalidStateError: a write raced the stream's end ("RPC already finished")
                 log.warning("auditor %s: %s", address, exc or type(exc).__name__)
             except Exception:  # noqa: BLE001 - the sender must outlive any one stream's failure
@@ -223,7 +223,7 @@ class Sender:
             delay = self.backoff.next_delay()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _stream(self, address: str, stop: asyncio.Event) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.auditor.alerts.lifecycle import Scope
 from palisade.auditor.alerts.store import AlertService
@@ -32,7 +32,7 @@ log = logging.getLogger("palisade.checks")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class CheckRunner:

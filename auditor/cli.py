@@ -44,7 +44,7 @@ def _duration(text: str) -> int:
 def _fmt_ms(ms: int) -> str:
     if not ms:
         return "never"
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _instance_view(store, row: dict) -> dict:

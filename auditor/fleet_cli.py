@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from palisade.auditor.fleet_apply import ApiCallError, ApplyResult, apply_fleet, local_api
@@ -99,7 +99,7 @@ def run_apply(d: DataDir, spec: FleetSpec, as_json: bool, dry_run: bool) -> int:
     if state is None:
         return _fail("AuditorNotFound", f"no auditor state in {d.path}: run `palisade serve`")
     try:
-        planned = apply_fleet(spec, local_api(state, datetime.now(timezone.utc)), state.account_id)
+        planned = apply_fleet(spec, local_api(state, datetime.now(UTC)), state.account_id)
     except ApiCallError as err:
         return _fail(
             err.code, f"{err.action}: {err.message} (nothing was changed)", Action=err.action

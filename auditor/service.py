@@ -90,7 +90,7 @@ async def serve(
     d.path.mkdir(parents=True, exist_ok=True)
     store = d.store(db)
     ca = d.ca()
-    key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.timezone.utc))
+    key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.UTC))
     enroll_address = enroll_address or default_enroll_address(grpc_address)
     alerts = AlertService(store, on_opened=notify.enqueue)
     api = ApiService(store, services={"alerts": alerts})

@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from palisade.auditor.api.http import Request
@@ -27,7 +27,7 @@ from palisade.auditor.store.store import Store
 from palisade.auditor.web.app import SESSION_COOKIE, Dashboard
 from palisade.shared.proto import agent_pb2, facts_pb2
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def build(url: str, n_instances: int, n_events: int) -> tuple[Store, ApiService, str]:
@@ -39,44 +39,71 @@ def build(url: str, n_instances: int, n_events: int) -> tuple[Store, ApiService,
     vpc = cloud.create_vpc(acct, region, "10.0.0.0/8")
     groups = []
     for g in range(20):
-        group = cloud.create_security_group(acct, region, now=NOW, name=f"group-{g}",
-                                            vpc_id=vpc.vpc_id)
+        group = cloud.create_security_group(
+            acct, region, now=NOW, name=f"group-{g}", vpc_id=vpc.vpc_id
+        )
         for r in range(20):
-            cloud.authorize(group.group_id, RuleRequest(
-                ip_protocol="tcp", port_range=f"{1000 + r}/{1000 + r}",
-                peer_cidr=f"{(g * 7 + r) % 200 + 1}.0.0.0/8", priority=r % 100 + 1), NOW)
+            cloud.authorize(
+                group.group_id,
+                RuleRequest(
+                    ip_protocol="tcp",
+                    port_range=f"{1000 + r}/{1000 + r}",
+                    peer_cidr=f"{(g * 7 + r) % 200 + 1}.0.0.0/8",
+                    priority=r % 100 + 1,
+                ),
+                NOW,
+            )
         groups.append(group.group_id)
     for i in range(n_instances):
         cloud.create_instance(
-            acct, region, created_at=NOW, vpc_id=vpc.vpc_id,
+            acct,
+            region,
+            created_at=NOW,
+            vpc_id=vpc.vpc_id,
             private_ips=[str(ipaddress.IPv4Address(0x0A000101 + i))],
             public_ip=str(ipaddress.IPv4Address(0x2F000101 + i)),
-            security_group_ids=random.Random(i).sample(groups, 2), instance_id=f"i-{i:06d}",
-            name=f"web-{i}")
+            security_group_ids=random.Random(i).sample(groups, 2),
+            instance_id=f"i-{i:06d}",
+            name=f"web-{i}",
+        )
     api.version = api.states.save(api.version, state.to_document(), [], NOW)
     now_ms = int(NOW.timestamp() * 1000)
     for i in range(n_instances):
         iid = f"i-{i:06d}"
         store.record_enrolment(iid, f"host-{i}", i + 1, now_ms)
-        snap = facts_pb2.Snapshot(snapshot_id=f"s{i}", instance_id=iid, collected_at_ms=now_ms,
-                                  host=facts_pb2.HostInfo(hostname=f"host-{i}", os_family="linux",
-                                                          os_name="Debian", os_version="12"))
+        snap = facts_pb2.Snapshot(
+            snapshot_id=f"s{i}",
+            instance_id=iid,
+            collected_at_ms=now_ms,
+            host=facts_pb2.HostInfo(
+                hostname=f"host-{i}", os_family="linux", os_name="Debian", os_version="12"
+            ),
+        )
         for port in (22, 80, 5432):
-            snap.listeners.add(protocol="tcp", family="ipv4", address="0.0.0.0", port=port,
-                               process_name="svc")
-        store.apply(agent_pb2.AgentMessage(message_id=f"m{i}", instance_id=iid, snapshot=snap),
-                    now_ms)
+            snap.listeners.add(
+                protocol="tcp", family="ipv4", address="0.0.0.0", port=port, process_name="svc"
+            )
+        store.apply(
+            agent_pb2.AgentMessage(message_id=f"m{i}", instance_id=iid, snapshot=snap), now_ms
+        )
     rng = random.Random(7)
     batch = []
     span = 30 * 86400 * 1000
     for k in range(n_events):
         iid = f"i-{rng.randrange(n_instances):06d}"
         result = "failure" if rng.random() < 0.8 else "success"
-        ev = facts_pb2.Event(event_id=f"e{k}", instance_id=iid,
-                             time_ms=now_ms - rng.randrange(span),
-                             login=facts_pb2.LoginEvent(user="root", result=result,
-                                                        source_ip=f"203.0.{rng.randrange(256)}.{rng.randrange(256)}",
-                                                        method="password", service="sshd"))
+        ev = facts_pb2.Event(
+            event_id=f"e{k}",
+            instance_id=iid,
+            time_ms=now_ms - rng.randrange(span),
+            login=facts_pb2.LoginEvent(
+                user="root",
+                result=result,
+                source_ip=f"203.0.{rng.randrange(256)}.{rng.randrange(256)}",
+                method="password",
+                service="sshd",
+            ),
+        )
         batch.append(agent_pb2.AgentMessage(message_id=f"b{k}", instance_id=iid, event=ev))
         if len(batch) == 5000:
             store.apply_many(batch, now_ms)
@@ -97,8 +124,10 @@ def main() -> int:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         t0 = time.perf_counter()
         store, api, user = build(url, args.instances, args.events)
-        print(f"built {args.instances:,} instances and {args.events:,} login events "
-              f"in {time.perf_counter() - t0:.0f} s")
+        print(
+            f"built {args.instances:,} instances and {args.events:,} login events "
+            f"in {time.perf_counter() - t0:.0f} s"
+        )
         dash = Dashboard(api, store)
         token, _ = dash.sessions.create(user, int(time.time() * 1000))
         group = sorted(api.current().cloud.groups)[1]
@@ -111,7 +140,7 @@ def main() -> int:
             "security groups": "/ui/security-groups",
             "security group": f"/ui/security-groups/{group}",
             "security group (explain)": f"/ui/security-groups/{group}?instance=i-000042"
-                                        "&from=internet&proto=tcp&port=1005",
+            "&from=internet&proto=tcp&port=1005",
             "key pairs": "/ui/key-pairs",
         }
         print(f"{'page':<28} {'median':>9} {'worst':>9}   (target < 300 ms)")
@@ -120,8 +149,14 @@ def main() -> int:
             path_only, _, query = path.partition("?")
             times = []
             for _ in range(args.rounds):
-                req = Request("GET", path_only, query, {"cookie": f"{SESSION_COOKIE}={token}"},
-                              b"", "127.0.0.1")
+                req = Request(
+                    "GET",
+                    path_only,
+                    query,
+                    {"cookie": f"{SESSION_COOKIE}={token}"},
+                    b"",
+                    "127.0.0.1",
+                )
                 t = time.perf_counter()
                 reply = dash(req)
                 times.append((time.perf_counter() - t) * 1000)

@@ -18,8 +18,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -156,7 +154,7 @@ def _worker(
             await call.done_writing()
             try:
                 await asyncio.wait_for(task, timeout=30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 errors.append(f"{iid}: {len(sent_at)} messages never acknowledged")
 
     async def main() -> None:

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from palisade.agent.collectors.logins import SyslogLineParser, read_log_file
 from palisade.agent.collectors.logins.year_inference import YearResolver
@@ -127,8 +127,8 @@ def synthetic_lines(count: int, seed: int = 6) -> list[str]:
 
 
 def _parse_all(lines: list[str]) -> int:
-    years = YearResolver(reference=datetime(2026, 12, 31, tzinfo=timezone.utc), tz=timezone.utc)
-    parser = SyslogLineParser(years=years, tz=timezone.utc)
+    years = YearResolver(reference=datetime(2026, 12, 31, tzinfo=UTC), tz=UTC)
+    parser = SyslogLineParser(years=years, tz=UTC)
     parse = parser.parse
     events = 0
     for line in lines:
@@ -167,7 +167,7 @@ def main() -> int:
         with open(path, "w") as f:
             f.writelines(lines)
         start = time.process_time()
-        result = read_log_file(path, year=2026, tz=timezone.utc)
+        result = read_log_file(path, year=2026, tz=UTC)
         file_events = result.events
         file_s = time.process_time() - start
     kinds = Counter(e.result for e in file_events)

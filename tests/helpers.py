@@ -167,3 +167,12 @@ def require_postgres() -> None:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+def enroll_agent(auditor: AuditorProcess, state_dir: Path, instance_id: str) -> None:
+    """`palisade-agent enroll` for one instance, with a fresh token."""
+    subprocess.run(
+        [str(BIN / "palisade-agent"), "enroll", "--auditor", auditor.grpc, "--enroll-address",
+         auditor.enroll, "--token", auditor.token(instance_id), "--state-dir", str(state_dir)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip

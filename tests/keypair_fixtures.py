@@ -4,7 +4,7 @@ through `palisade api`, and the key pair binding as `palisade instance show` rea
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.auditor.api.state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.cloud import InstanceState
@@ -23,7 +23,7 @@ def edit_state(auditor, change) -> None:
         version, doc = states.load()
         state = CloudState.from_document(doc)
         change(state)
-        states.save(version, state.to_document(), [], datetime.now(timezone.utc))
+        states.save(version, state.to_document(), [], datetime.now(UTC))
     finally:
         store.close()
 
@@ -42,7 +42,7 @@ def seed_instances(auditor) -> None:
 
     def build(state: CloudState) -> None:
         cloud, account = state.cloud, state.account_id
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         cloud.add_region(OTHER_REGION)
         vpc = cloud.create_vpc(account, DEFAULT_REGION, "172.16.0.0/12", vpc_id="vpc-kp")
         far = cloud.create_vpc(account, OTHER_REGION, "10.0.0.0/8", vpc_id="vpc-far")

@@ -261,7 +261,7 @@ async def _tcp(src: str, dst: str, port: int, sport: int, timeout: float) -> str
         return "open"  # reset after the handshake: the listener closed first
     except ConnectionRefusedError:
         return "refused"
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         return "timeout"
     except PermissionError:
         return "denied"
@@ -280,7 +280,7 @@ async def _udp(src: str, dst: str, port: int, sport: int, timeout: float) -> str
         return "echo" if data == payload else f"error: unexpected answer {data[:40]!r}"
     except ConnectionRefusedError:
         return "refused"
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         return "timeout"
     except PermissionError:
         return "denied"
@@ -317,7 +317,7 @@ async def _icmp(src: str, dst: str, ident: int, timeout: float) -> str:
             kind, _, _, got_ident = struct.unpack("!BBHH", data[ihl : ihl + 6])
             if kind == 0 and got_ident == ident and socket.inet_ntoa(data[12:16]) == dst:
                 return "reply"
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         return "timeout"
     except PermissionError:
         return "denied"

@@ -92,7 +92,8 @@ def ssh_server(
     user = f"pk{uuid.uuid4().hex[:10]}"
     password = secrets.token_urlsafe(12)
     home = base / "home" / user
-    home.parent.mkdir(mode=0o755)
+    home.parent.mkdir()
+    os.chmod(home.parent, 0o755)  # explicit: the test process's umask may be 077
     proc = None
     created = False
     try:

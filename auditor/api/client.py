@@ -8,7 +8,7 @@ import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -55,7 +55,7 @@ def call(
         unsigned,
         credentials.access_key_id,
         credentials.access_key_secret,
-        datetime.now(timezone.utc),
+        datetime.now(UTC),
         secrets.token_hex(16),
         method="POST",
         path="/",

@@ -70,6 +70,11 @@ class ActionContext:
         self.audit.append(AuditEntry(resource, before, after))
 
 
+def describe_caller(caller: Caller) -> str:
+    """The caller as the audit log and error messages name it."""
+    return "account owner" if caller.kind == "root" else f"{caller.kind}/{caller.name}"
+
+
 Handler = Callable[[ActionContext, Params], dict]
 Resources = Callable[[ActionContext, Params], list[str]]
 

@@ -12,12 +12,18 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
 from palisade.auditor.api.errors import ApiError, http_status
 from palisade.auditor.api.params import Params
-from palisade.auditor.api.registry import ActionContext, AuditEntry, condition_values, lookup
+from palisade.auditor.api.registry import (
+    ActionContext,
+    AuditEntry,
+    condition_values,
+    describe_caller,
+    lookup,
+)
 from palisade.auditor.api.state import CloudState, FirstAdministrator
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import AuthenticatedRequest, Caller, authenticate
@@ -33,7 +39,7 @@ log = logging.getLogger("palisade.api")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -243,5 +249,4 @@ class ApiService:
             raise ApiError("Throttling", "the state changed concurrently; try again", 503)
 
 
-def _describe(caller: Caller) -> str:
-    return "account owner" if caller.kind == "root" else f"{caller.kind}/{caller.name}"
+_describe = describe_caller

@@ -59,7 +59,7 @@ class CertificateAuthority:
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
             return cls(key, cert)
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         key = tls.new_private_key()
         name = x509.Name(
             [

@@ -87,7 +87,7 @@ class EnrollmentService(agent_pb2_grpc.EnrollmentServicer):
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{exc.code}: {exc.message}")
         try:
             issued = self.ca.issue_client(
-                request.csr_pem, grant.instance_id, dt.datetime.now(dt.timezone.utc)
+                request.csr_pem, grant.instance_id, dt.datetime.now(dt.UTC)
             )
         except EnrolmentRefused as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"InvalidCsr: {exc}")

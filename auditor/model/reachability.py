@@ -301,7 +301,9 @@ class _GroupRules:
     report_order: tuple[tuple[int, str], ...]  # (strength, rule id): how entries list rules
     ingress: tuple[tuple[int, int], ...]  # (strength, position in the group) of ingress rules
     authorised: int  # bits of the groups its ingress rules authorise
-    cuts: frozenset[int]  # bounds (lo, hi + 1) of its ingress CIDRs
+    # bounds (lo, hi + 1) of its ingress CIDRs that hold group members: the only CIDRs that
+    # tell members apart (the private tables leave the others out)
+    cuts: frozenset[int]
 
 
 class ExposureIndex:
@@ -377,7 +379,12 @@ class ExposureIndex:
                 tuple((s.strength, s.rule.rule_id) for s in specs),
                 tuple((s.strength, n) for n, s in enumerate(specs) if s.ingress),
                 self.mask_of({s.peer_group_id for s in ingress if s.peer_group_id in self.bit}),
-                frozenset(b for s in ingress if s.cidr for b in (s.cidr[0], s.cidr[1] + 1)),
+                frozenset(
+                    b
+                    for s in ingress
+                    if s.cidr and self.has_members(s.cidr)
+                    for b in (s.cidr[0], s.cidr[1] + 1)
+                ),
             )
         return found
 

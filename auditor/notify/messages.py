@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from palisade.auditor.notify.models import LEVEL_RANK, Channel, NotifyEvent
@@ -34,7 +34,7 @@ class Delivery:
 def _iso(ms: int) -> str:
     if not ms:
         return ""
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _one_line(event: NotifyEvent) -> str:

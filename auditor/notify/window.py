@@ -7,7 +7,7 @@ move the window with the clock on the wall, as a person expects.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from palisade.auditor.notify.models import NotificationWindow
@@ -55,7 +55,7 @@ def next_open(window: NotificationWindow, now: datetime) -> datetime:
     for offset in range(3):
         local = datetime.combine(day + timedelta(days=offset), start, tzinfo=tz)
         # a start inside a DST gap does not exist: zoneinfo maps it past the gap
-        at = local.astimezone(timezone.utc)
+        at = local.astimezone(UTC)
         if at > now:
             return at
     raise AssertionError("a daily window opens within two days")  # pragma: no cover

@@ -35,7 +35,7 @@ def route(method: str, path: str) -> tuple[Handler | None, tuple]:
 def format_ms(ms: int | None) -> str:
     if not ms:
         return "—"
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _page_number(p) -> int:

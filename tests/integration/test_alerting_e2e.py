@@ -5,8 +5,6 @@ raises the alert's count, not a second email."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -17,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from palisade.auditor import cli
-from tests.helpers import BIN, wait_for
+from tests.api_cli import ok
+from tests.helpers import BIN, enroll_agent, wait_for
 from tests.sshd import SyslogRelay, free_port, ssh_client, ssh_server
 
 pytestmark = pytest.mark.integration
@@ -55,12 +53,7 @@ class HookReceiver(BaseHTTPRequestHandler):
 
 
 def api(auditor, action: str, *assignments: str) -> dict:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        rc = cli.main(["--data-dir", str(auditor.data_dir), "api", action, *assignments])
-    body = json.loads(out.getvalue())
-    assert rc == 0, body
-    return body
+    return ok(auditor, action, *assignments)
 
 
 @pytest.fixture
@@ -107,23 +100,7 @@ def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, rece
     )
 
     state_dir = tmp_path / "agent"
-    subprocess.run(
-        [
-            str(BIN / "palisade-agent"),
-            "enroll",
-            "--auditor",
-            auditor.grpc,
-            "--enroll-address",
-            auditor.enroll,
-            "--token",
-            auditor.token("i-victim"),
-            "--state-dir",
-            str(state_dir),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    enroll_agent(auditor, state_dir, "i-victim")
     auth_log = tmp_path / "auth.log"
     auth_log.touch()
     agent = subprocess.Popen(

@@ -12,7 +12,7 @@ import contextlib
 import io
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -87,7 +87,7 @@ def cli(auditor, *args: str, env: dict | None = None, subprocess: bool = False):
 
 
 def test_alerts_findings_and_handling_through_the_cli(auditor):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     opened = auditor.alerts.apply_findings(SCOPE, [brute("203.0.113.7"), REDIS], now)
     ids = {e.alert.check_id: e.alert.id for e in opened}
 
@@ -165,7 +165,7 @@ def test_silences_and_whitelist_through_the_cli(auditor):
     (ev,) = auditor.alerts.apply_findings(
         Scope(ACCOUNT, "i-db", frozenset({"login.brute_force"})),
         [Finding("login.brute_force", "i-db", "198.51.100.4", details={"source_ip": "1"})],
-        datetime.now(timezone.utc),
+        datetime.now(UTC),
     )
     assert ev.kind == "opened" and not ev.notify and ev.alert.silenced_by == silence["SilenceId"]
     assert cli(auditor, "silence", "delete", str(silence["SilenceId"]))[0] == 0
@@ -181,7 +181,7 @@ def test_silences_and_whitelist_through_the_cli(auditor):
             Finding("login.brute_force", "i-db", "192.0.2.50", details={"source_ip": "192.0.2.50"}),
             Finding("login.brute_force", "i-db", "198.51.100.4", details={"source_ip": "1"}),
         ],
-        datetime.now(timezone.utc),
+        datetime.now(UTC),
     )
     assert [e.kind for e in events] == ["count"]  # the office's source raised nothing
     rc, entries = cli(auditor, "whitelist", "list", "--json")

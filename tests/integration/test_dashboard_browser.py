@@ -21,7 +21,7 @@ import pytest
 from palisade.agent import transport
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.api_cli import ok
-from tests.helpers import BIN, IN_CI, require_binary, wait_for
+from tests.helpers import BIN, IN_CI, enroll_agent, require_binary, wait_for
 from tests.sshd import SyslogRelay, ssh_client, ssh_server
 
 pytestmark = pytest.mark.integration
@@ -78,26 +78,6 @@ def _admin_password(auditor) -> str:
     import json
 
     return json.loads((auditor.data_dir / "credentials.json").read_text())["ConsolePassword"]
-
-
-def _enrol(auditor, state_dir: Path, instance_id: str) -> None:
-    subprocess.run(
-        [
-            str(BIN / "palisade-agent"),
-            "enroll",
-            "--auditor",
-            auditor.grpc,
-            "--enroll-address",
-            auditor.enroll,
-            "--token",
-            auditor.token(instance_id),
-            "--state-dir",
-            str(state_dir),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
 
 
 def _report_hostile(auditor, tmp_path: Path) -> None:
@@ -176,7 +156,7 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
     listener.listen()
     port = listener.getsockname()[1]
     state_dir = tmp_path / "agent"
-    _enrol(auditor, state_dir, "i-web")
+    enroll_agent(auditor, state_dir, "i-web")
     auth_log = tmp_path / "auth.log"
     auth_log.touch()
     agent = subprocess.Popen(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,7 +29,7 @@ def admin_call(auditor, action: str, **params: str) -> dict:
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def session(metadata: dict) -> Credentials:
@@ -126,7 +126,7 @@ def test_role_credentials_refresh_at_half_life_and_end_after_the_role_is_detache
     # the same credentials until half their lifetime, new ones after it
     half_life = issued + timedelta(seconds=TTL / 2)
     while True:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         current = fetch(metadata_url)
         if current["AccessKeyId"] != first["AccessKeyId"]:
             break
@@ -143,15 +143,15 @@ def test_role_credentials_refresh_at_half_life_and_end_after_the_role_is_detache
     )
     second_half_life = parse_time(second["LastUpdated"]) + timedelta(seconds=TTL / 2)
     wait_for(lambda: http_get(metadata_url)[0] == 404, TTL, what="404 after the detach")
-    assert datetime.now(timezone.utc) < second_half_life + timedelta(seconds=3)
+    assert datetime.now(UTC) < second_half_life + timedelta(seconds=3)
     assert http_get(metadata_url.rsplit("/", 1)[0] + "/")[0] == 404  # no role listed either
 
     # credentials already handed out live until they expire, as on ECS, and not a moment longer
     def refused_once_expired(metadata: dict) -> None:
         expiration = parse_time(metadata["Expiration"])
-        if datetime.now(timezone.utc) < expiration - timedelta(seconds=1):
+        if datetime.now(UTC) < expiration - timedelta(seconds=1):
             assert call(auditor.http, session(metadata), "DescribeRegions", {})[0] == 200
-        time.sleep(max(0.0, (expiration - datetime.now(timezone.utc)).total_seconds()) + 0.5)
+        time.sleep(max(0.0, (expiration - datetime.now(UTC)).total_seconds()) + 0.5)
         status, body = call(auditor.http, session(metadata), "DescribeRegions", {})
         assert (status, body["Code"]) == (400, "InvalidSecurityToken.Expired"), body
 

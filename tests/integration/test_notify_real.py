@@ -82,9 +82,7 @@ class Smtp:
         self.kwargs: dict = {}
         if tls:
             ca = CertificateAuthority.load_or_create(tmp_path / "ca")
-            key_pem, chain_pem = ca.server_identity(
-                tmp_path / "ca", dt.datetime.now(dt.timezone.utc)
-            )
+            key_pem, chain_pem = ca.server_identity(tmp_path / "ca", dt.datetime.now(dt.UTC))
             (tmp_path / "smtp.key").write_bytes(key_pem)
             (tmp_path / "smtp.crt").write_bytes(chain_pem)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -188,7 +186,7 @@ def alert(n: int, title: str = "Brute force") -> NotifyEvent:
 def enqueue(store: Store, *events: NotifyEvent) -> None:
     with store._writing(), store.engine.begin() as conn:  # noqa: SLF001
         for e in events:
-            outbox.enqueue(conn, e, dt.datetime.now(dt.timezone.utc))
+            outbox.enqueue(conn, e, dt.datetime.now(dt.UTC))
 
 
 def dispatcher(store: Store, **kw) -> Dispatcher:

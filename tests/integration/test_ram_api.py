@@ -17,7 +17,7 @@ import socket
 import subprocess
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -479,7 +479,7 @@ def signed(auditor, when: datetime | None = None, secret: str | None = None, **p
         {"Action": "ListUsers", "Version": "2014-05-26", "Format": "JSON", **params},
         admin.access_key_id,
         secret or admin.access_key_secret,
-        when or datetime.now(timezone.utc),
+        when or datetime.now(UTC),
         secrets.token_hex(16),
         method="POST",
         path="/",
@@ -492,7 +492,7 @@ def test_signature_refusals(auditor):
     status, body = post(auditor, request)  # the same request again: same nonce
     assert (status, body["Code"]) == (400, "SignatureNonceUsed")
 
-    stale = signed(auditor, when=datetime.now(timezone.utc) - timedelta(hours=1))
+    stale = signed(auditor, when=datetime.now(UTC) - timedelta(hours=1))
     assert post(auditor, stale)[1]["Code"] == "InvalidTimeStamp.Expired"
 
     tampered = signed(auditor)
@@ -526,7 +526,7 @@ def add_vpc_instances(auditor, *instance_ids: str) -> None:
     states = StateStore(Store(sqlite_url(auditor.data_dir)))
     version, document = states.load()
     state = CloudState.from_document(document)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     vpc = state.cloud.create_vpc(state.account_id, DEFAULT_REGION, "192.168.0.0/16")
     group = None
     for n, instance_id in enumerate(instance_ids):
@@ -647,10 +647,8 @@ def test_instance_gets_role_credentials_from_its_agent_and_is_held_to_the_role(
         "Code",
     }
     assert metadata["AccessKeyId"].startswith("STS.") and metadata["Code"] == "Success"
-    expiration = datetime.strptime(metadata["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=timezone.utc
-    )
-    assert expiration - datetime.now(timezone.utc) > timedelta(minutes=30)
+    expiration = datetime.strptime(metadata["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert expiration - datetime.now(UTC) > timedelta(minutes=30)
     # the seed's spelling of the path works too
     assert http_get(f"{base}/Ram/security-credentials/InstanceReader")[0] == 200
 

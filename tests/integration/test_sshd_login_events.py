@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from palisade.shared import sshkeys
-from tests.helpers import BIN, require_binary, wait_for
+from tests.helpers import BIN, enroll_agent, require_binary, wait_for
 from tests.sshd import SyslogRelay, ssh_client, ssh_server
 
 pytestmark = pytest.mark.integration
@@ -25,26 +25,6 @@ paramiko = pytest.importorskip("paramiko")
 HOSTNAME = "palisade-sshd-test"
 INVALID_USER = "nosuchuser7"
 ATTEMPT_RESULTS = {"success", "failure", "invalid_user", "refused", "too_many_failures"}
-
-
-def _enroll(auditor, state_dir: Path, instance_id: str) -> None:
-    subprocess.run(
-        [
-            str(BIN / "palisade-agent"),
-            "enroll",
-            "--auditor",
-            auditor.grpc,
-            "--enroll-address",
-            auditor.enroll,
-            "--token",
-            auditor.token(instance_id),
-            "--state-dir",
-            str(state_dir),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
 
 
 def _key_pair(tmp_path: Path) -> tuple[Path, str]:
@@ -70,7 +50,7 @@ def test_agent_reports_the_attack_on_a_real_sshd(auditor, tmp_path):
     assert fingerprint == keygen_fp
 
     state_dir = tmp_path / "agent"
-    _enroll(auditor, state_dir, "i-sshd-attack")
+    enroll_agent(auditor, state_dir, "i-sshd-attack")
     auth_log = tmp_path / "auth.log"
     auth_log.touch()
     agent_out = open(tmp_path / "agent.log", "ab")

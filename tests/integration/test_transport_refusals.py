@@ -103,7 +103,7 @@ def test_no_client_certificate_is_refused(shared_auditor, tmp_path):
 def test_certificate_from_another_ca_is_refused(shared_auditor, tmp_path):
     rogue = CertificateAuthority.load_or_create(tmp_path / "rogue-ca")
     key = tls.new_private_key()
-    issued = rogue.issue_client(tls.make_csr(key, "x"), "i-rogue", dt.datetime.now(dt.timezone.utc))
+    issued = rogue.issue_client(tls.make_csr(key, "x"), "i-rogue", dt.datetime.now(dt.UTC))
     ca_pem = (shared_auditor.data_dir / "ca" / "ca.crt").read_bytes()
     creds = grpc.ssl_channel_credentials(
         root_certificates=ca_pem, private_key=tls.private_key_pem(key), certificate_chain=issued.pem

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from palisade.agent.metadata import (
     RoleCredentials,
 )
 
-T0 = datetime(2019, 9, 18, 8, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 PATH = "/latest/meta-data/ram/security-credentials/"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +24,7 @@ from palisade.auditor.alerts.lifecycle import (
 )
 from palisade.auditor.model.errors import ModelError
 
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 ACCOUNT = "1234567890"
 SCOPE = Scope(ACCOUNT, "i-1", frozenset({"login.brute_force", "exposure.port"}))
 EVENT_CHECKS = frozenset({"login.brute_force"})  # CheckMeta.kind "event"
@@ -334,18 +334,32 @@ def test_any_sequence_of_rounds_keeps_the_lifecycle_invariants(rounds, event_che
 def _burst(last_ms: int):
     from palisade.auditor.checks.base import Finding
 
-    return Finding("login.brute_force", "i-1", "203.0.113.7", "suspicious", "login",
-                   "Brute-force login attempts", "8 failures", {"last_ms": last_ms})
+    return Finding(
+        "login.brute_force",
+        "i-1",
+        "203.0.113.7",
+        "suspicious",
+        "login",
+        "Brute-force login attempts",
+        "8 failures",
+        {"last_ms": last_ms},
+    )
 
 
 def _round(existing, findings, closed=()):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from palisade.auditor.alerts.lifecycle import Scope, reconcile
 
     scope = Scope("acct", "i-1", frozenset({"login.brute_force"}))
-    return reconcile(existing, findings, scope, datetime(2026, 11, 29, tzinfo=timezone.utc),
-                     event_checks=frozenset({"login.brute_force"}), closed=list(closed))
+    return reconcile(
+        existing,
+        findings,
+        scope,
+        datetime(2026, 11, 29, tzinfo=UTC),
+        event_checks=frozenset({"login.brute_force"}),
+        closed=list(closed),
+    )
 
 
 def test_the_same_burst_evaluated_again_is_not_a_repeat():

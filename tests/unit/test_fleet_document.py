@@ -1,7 +1,7 @@
 """The cloud model survives a trip through its JSON document unchanged."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from palisade.auditor.model.document import DocumentError
 from palisade.auditor.model.fleet import CloudModel
 from palisade.auditor.model.security_group import RuleRequest
 
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def _populated() -> CloudModel:

@@ -68,13 +68,17 @@ def test_a_delta_on_another_base_asks_for_a_full_snapshot(store):
 
 
 def test_group_commit_keeps_each_message_on_its_own(store):
-    full = agent_pb2.AgentMessage(message_id="s1", instance_id="i-1",
-                                  snapshot=facts_pb2.Snapshot(snapshot_id="A", collected_at_ms=5))
+    full = agent_pb2.AgentMessage(
+        message_id="s1",
+        instance_id="i-1",
+        snapshot=facts_pb2.Snapshot(snapshot_id="A", collected_at_ms=5),
+    )
     bad_delta = agent_pb2.AgentMessage(
-        message_id="d1", instance_id="i-1",
-        delta=facts_pb2.SnapshotDelta(base_snapshot_id="nope"))
+        message_id="d1", instance_id="i-1", delta=facts_pb2.SnapshotDelta(base_snapshot_id="nope")
+    )
     results = store.apply_many(
-        [_batch("m1", ["a"]), full, bad_delta, _batch("m1", ["a"]), _batch("m2", ["a", "b"])], 10)
+        [_batch("m1", ["a"]), full, bad_delta, _batch("m1", ["a"]), _batch("m2", ["a", "b"])], 10
+    )
     assert [getattr(r, "stored", None) for r in results] == [True, True, False, False, True]
     assert results[2].need_full_snapshot
     assert store.event_count("i-1") == 2

@@ -94,6 +94,7 @@ def __getattr__(name: str):
     globals()[name] = value
     return value
 
+
 __all__ = [
     "CONTRACT_FIELDS",
     "FORMATS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.shared.proto import facts_pb2
 
@@ -147,7 +147,7 @@ class LoginEvent:
 
 def format_time(when: datetime) -> str:
     """ISO-8601 in UTC with a `Z`; microseconds only when there are any."""
-    text = when.astimezone(timezone.utc).isoformat()
+    text = when.astimezone(UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import BinaryIO
 
 from .event import LoginEvent
@@ -72,7 +72,7 @@ def read_log_file(
         raise IsADirectoryError(f"{path} is a directory")
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
-        mtime = datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, timezone.utc)
+        mtime = datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, UTC)
         if format == "auto":
             format = detect_format(head, path)
         elif format not in FORMATS:

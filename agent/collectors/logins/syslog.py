@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from .event import LoginEvent
 from .sshd import DEFAULT_SSHD_PARSER, SSHD_PROGRAMS, SshdMessageParser, make_event
@@ -68,7 +68,7 @@ class SyslogLineParser:
         """`tz`: the zone of timestamps without an offset (None: this machine's local zone).
         `years` defaults to "the current year or the one before" relative to now."""
         self._tz = tz
-        self._years = years or YearResolver(reference=datetime.now(timezone.utc), tz=tz)
+        self._years = years or YearResolver(reference=datetime.now(UTC), tz=tz)
         self._sshd = sshd
         self._last_stamp: str | None = None
         self._last_time: datetime | None = None
@@ -213,15 +213,15 @@ class SyslogLineParser:
         if zone is None:
             return self._to_utc(wall)
         if zone == "Z":
-            return wall.replace(tzinfo=timezone.utc)
+            return wall.replace(tzinfo=UTC)
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         if offset >= timedelta(hours=24):
             raise ValueError("offset out of range")
-        return wall.replace(tzinfo=timezone(sign * offset)).astimezone(timezone.utc)
+        return wall.replace(tzinfo=timezone(sign * offset)).astimezone(UTC)
 
     def _to_utc(self, wall: datetime) -> datetime:
         if self._tz is None:
-            return wall.astimezone(timezone.utc)  # naive: taken as local time
-        return wall.replace(tzinfo=self._tz).astimezone(timezone.utc)
+            return wall.astimezone(UTC)  # naive: taken as local time
+        return wall.replace(tzinfo=self._tz).astimezone(UTC)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .event import FAILURE, INVALID_USER, REFUSED, SUCCESS, LoginEvent
 from .source_address import split_source
@@ -254,7 +254,7 @@ def _system_time(text: str | None) -> datetime | None:
     fields = [int(part) for part in match.groups()[:6]]
     micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
     try:
-        return datetime(*fields, micro, tzinfo=timezone.utc)
+        return datetime(*fields, micro, tzinfo=UTC)
     except ValueError:
         return None
 

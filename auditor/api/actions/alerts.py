@@ -15,7 +15,7 @@ AlertService over "store".
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from palisade.auditor.alerts.lifecycle import (
     ANY_ACCOUNT,
@@ -29,25 +29,13 @@ from palisade.auditor.alerts.lifecycle import (
     to_ms,
 )
 from palisade.auditor.alerts.store import AlertFilter, AlertService, AuditInfo
+from palisade.auditor.api.actions.sas_common import SERVICE, actor, arn, iso, resource
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid, paginate
 from palisade.auditor.api.registry import ActionContext, action
 
-SERVICE = "sas"
 MAX_COMMENT = 1024
 _FILTERS = ("Status", "Levels", "CheckId", "InstanceId", "Category", "PageNumber", "PageSize")
-
-
-def _arn(ctx: ActionContext, resource: str) -> str:
-    return ctx.arn(SERVICE, "*", resource)
-
-
-def _resource(kind: str, id_param: str | None = None):
-    def arns(ctx: ActionContext, p: Params) -> list[str]:
-        ident = (p.str(id_param) if id_param else None) or "*"
-        return [_arn(ctx, f"{kind}/{ident}")]
-
-    return arns
 
 
 def alert_service(ctx: ActionContext) -> AlertService:
@@ -60,19 +48,14 @@ def alert_service(ctx: ActionContext) -> AlertService:
     return AlertService(store)
 
 
-def _actor(ctx: ActionContext) -> str:
-    caller = ctx.caller
-    return "account owner" if caller.kind == "root" else f"{caller.kind}/{caller.name}"
-
-
 def _audit(ctx: ActionContext, name: str) -> AuditInfo:
     return AuditInfo(
         ctx.request_id,
-        _actor(ctx),
+        actor(ctx),
         ctx.source_ip,
         name,
         to_ms(ctx.now),
-        resource_prefix=_arn(ctx, ""),
+        resource_prefix=arn(ctx, ""),
     )
 
 
@@ -110,7 +93,7 @@ def _time_param(p: Params, name: str) -> datetime | None:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
         raise invalid(name, f"{text[:40]!r} is not a time like 2026-12-01T08:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 _DURATION = re.compile(r"([1-9][0-9]{0,6})([smhd])")
@@ -156,12 +139,6 @@ def _model_accounts(ctx: ActionContext) -> set[str]:
 # -- views ----------------------------------------------------------------------------------------
 
 
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def alert_view(alert: Alert, history: bool = True) -> dict:
     view = {
         "AlertId": alert.id,
@@ -180,15 +157,15 @@ def alert_view(alert: Alert, history: bool = True) -> dict:
         "EventLike": alert.event_like,
         "Notified": alert.notified,
         "SilencedBy": alert.silenced_by,
-        "FirstSeen": _iso(alert.first_seen_ms),
-        "LastSeen": _iso(alert.last_seen_ms),
-        "ResolvedTime": _iso(alert.resolved_at_ms),
+        "FirstSeen": iso(alert.first_seen_ms),
+        "LastSeen": iso(alert.last_seen_ms),
+        "ResolvedTime": iso(alert.resolved_at_ms),
     }
     if history:
         view["History"] = [
             {
                 "Status": h.status,
-                "Time": _iso(h.at_ms),
+                "Time": iso(h.at_ms),
                 "Actor": h.actor,
                 "Comment": h.comment,
                 "Resolution": h.resolution,
@@ -211,8 +188,8 @@ def finding_view(alert: Alert) -> dict:
         "AlertId": alert.id,
         "AlertStatus": alert.status,
         "Count": alert.count,
-        "FirstSeen": _iso(alert.first_seen_ms),
-        "LastSeen": _iso(alert.last_seen_ms),
+        "FirstSeen": iso(alert.first_seen_ms),
+        "LastSeen": iso(alert.last_seen_ms),
     }
 
 
@@ -225,10 +202,10 @@ def silence_view(s: Silence) -> dict:
         "Subject": s.subject,
         "Category": s.category,
         "Level": s.severity,
-        "StartTime": _iso(s.starts_at_ms),
-        "EndTime": _iso(s.ends_at_ms),
+        "StartTime": iso(s.starts_at_ms),
+        "EndTime": iso(s.ends_at_ms),
         "CreatedBy": s.created_by,
-        "CreationTime": _iso(s.created_at_ms),
+        "CreationTime": iso(s.created_at_ms),
         "Comment": s.comment,
     }
 
@@ -242,9 +219,9 @@ def whitelist_view(w: WhitelistEntry) -> dict:
         "CheckId": w.check_id,
         "InstanceId": w.instance_id,
         "Category": w.category,
-        "EndTime": _iso(w.expires_at_ms),
+        "EndTime": iso(w.expires_at_ms),
         "CreatedBy": w.created_by,
-        "CreationTime": _iso(w.created_at_ms),
+        "CreationTime": iso(w.created_at_ms),
         "Comment": w.comment,
     }
 
@@ -263,7 +240,7 @@ def _filter(p: Params, statuses: tuple[str, ...] = STATUSES) -> AlertFilter:
 
 
 @action(
-    "DescribeAlerts", service=SERVICE, writes=False, resources=_resource("alert"), params=_FILTERS
+    "DescribeAlerts", service=SERVICE, writes=False, resources=resource("alert"), params=_FILTERS
 )
 def describe_alerts(ctx: ActionContext, p: Params) -> dict:
     number, size = p.page(default_size=20, max_size=100)
@@ -280,7 +257,7 @@ def describe_alerts(ctx: ActionContext, p: Params) -> dict:
     "DescribeAlert",
     service=SERVICE,
     writes=False,
-    resources=_resource("alert", "AlertId"),
+    resources=resource("alert", "AlertId"),
     params=("AlertId",),
 )
 def describe_alert(ctx: ActionContext, p: Params) -> dict:
@@ -295,7 +272,7 @@ def describe_alert(ctx: ActionContext, p: Params) -> dict:
     "HandleAlert",
     service=SERVICE,
     writes=False,  # the alert store, not the state document (see the module docstring)
-    resources=_resource("alert", "AlertId"),
+    resources=resource("alert", "AlertId"),
     params=("AlertId", "Status", "Comment"),
 )
 def handle_alert(ctx: ActionContext, p: Params) -> dict:
@@ -304,7 +281,7 @@ def handle_alert(ctx: ActionContext, p: Params) -> dict:
     if status not in USER_STATUSES:
         raise invalid("Status", f"{status[:32]!r} is not one of {', '.join(USER_STATUSES)}")
     alert = alert_service(ctx).set_status(
-        alert_id, status, _actor(ctx), _comment(p, False), ctx.now, _audit(ctx, "HandleAlert")
+        alert_id, status, actor(ctx), _comment(p, False), ctx.now, _audit(ctx, "HandleAlert")
     )
     return {"Alert": alert_view(alert)}
 
@@ -313,7 +290,7 @@ def handle_alert(ctx: ActionContext, p: Params) -> dict:
     "DescribeFindings",
     service=SERVICE,
     writes=False,
-    resources=_resource("alert"),
+    resources=resource("alert"),
     params=_FILTERS,
 )
 def describe_findings(ctx: ActionContext, p: Params) -> dict:
@@ -333,7 +310,7 @@ def describe_findings(ctx: ActionContext, p: Params) -> dict:
     "DescribeAlertSummary",
     service=SERVICE,
     writes=False,
-    resources=_resource("alert"),
+    resources=resource("alert"),
     params=(),
 )
 def describe_alert_summary(ctx: ActionContext, p: Params) -> dict:
@@ -352,7 +329,7 @@ def describe_alert_summary(ctx: ActionContext, p: Params) -> dict:
     "CreateSilence",
     service=SERVICE,
     writes=False,
-    resources=_resource("silence"),
+    resources=resource("silence"),
     params=(
         "AccountId",
         "CheckId",
@@ -380,7 +357,7 @@ def create_silence(ctx: ActionContext, p: Params) -> dict:
         account_id=_account(ctx, p),
         starts_at_ms=to_ms(start),
         ends_at_ms=to_ms(end),
-        created_by=_actor(ctx),
+        created_by=actor(ctx),
         comment=_comment(p, True),
         created_at_ms=to_ms(ctx.now),
         check_id=p.str("CheckId"),
@@ -397,7 +374,7 @@ def create_silence(ctx: ActionContext, p: Params) -> dict:
     "DescribeSilences",
     service=SERVICE,
     writes=False,
-    resources=_resource("silence"),
+    resources=resource("silence"),
     params=("Active", "PageNumber", "PageSize"),
 )
 def describe_silences(ctx: ActionContext, p: Params) -> dict:
@@ -415,7 +392,7 @@ def describe_silences(ctx: ActionContext, p: Params) -> dict:
     "DeleteSilence",
     service=SERVICE,
     writes=False,
-    resources=_resource("silence", "SilenceId"),
+    resources=resource("silence", "SilenceId"),
     params=("SilenceId",),
 )
 def delete_silence(ctx: ActionContext, p: Params) -> dict:
@@ -430,7 +407,7 @@ def delete_silence(ctx: ActionContext, p: Params) -> dict:
     "CreateWhitelistEntry",
     service=SERVICE,
     writes=False,
-    resources=_resource("whitelist"),
+    resources=resource("whitelist"),
     params=(
         "AccountId",
         "Kind",
@@ -455,7 +432,7 @@ def create_whitelist_entry(ctx: ActionContext, p: Params) -> dict:
         account_id=_account(ctx, p),
         kind=kind,
         value=p.req("Value"),
-        created_by=_actor(ctx),
+        created_by=actor(ctx),
         comment=_comment(p, True),
         created_at_ms=to_ms(ctx.now),
         check_id=p.str("CheckId"),
@@ -471,7 +448,7 @@ def create_whitelist_entry(ctx: ActionContext, p: Params) -> dict:
     "DescribeWhitelist",
     service=SERVICE,
     writes=False,
-    resources=_resource("whitelist"),
+    resources=resource("whitelist"),
     params=("Active", "PageNumber", "PageSize"),
 )
 def describe_whitelist(ctx: ActionContext, p: Params) -> dict:
@@ -491,7 +468,7 @@ def describe_whitelist(ctx: ActionContext, p: Params) -> dict:
     "DeleteWhitelistEntry",
     service=SERVICE,
     writes=False,
-    resources=_resource("whitelist", "WhitelistEntryId"),
+    resources=resource("whitelist", "WhitelistEntryId"),
     params=("WhitelistEntryId",),
 )
 def delete_whitelist_entry(ctx: ActionContext, p: Params) -> dict:

@@ -11,7 +11,7 @@ of resources loaded from the real cloud (`palisade import-ecs`).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.auditor.api.actions.ecs_common import (
     all_or_nothing,
@@ -212,7 +212,7 @@ def _creation_time(ctx: ActionContext, p: Params) -> datetime:
         return ctx.now
     for fmt in ("%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%SZ"):
         try:
-            moment = datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
         if moment > ctx.now:

@@ -9,7 +9,7 @@ ingest through `ApiService.apply_system_change`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.auditor.api.params import Params, paginate
 from palisade.auditor.api.registry import ActionContext, AuditEntry, action
@@ -255,5 +255,5 @@ def restart_observed(
     instance_id: str, boot_time_s: int
 ) -> Callable[[CloudState, datetime], list[AuditEntry]]:
     """The change `ApiService.apply_system_change` runs when the ingest sees a new boot time."""
-    boot_time = datetime.fromtimestamp(boot_time_s, timezone.utc)
+    boot_time = datetime.fromtimestamp(boot_time_s, UTC)
     return lambda state, _now: activate_after_restart(state, instance_id, boot_time)

@@ -19,13 +19,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
+from palisade.auditor.api.actions.sas_common import SERVICE, actor, arn, iso, resource
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext, action
@@ -44,7 +44,6 @@ from palisade.auditor.notify.models import (
 from palisade.auditor.store import schema
 from palisade.auditor.store.store import Store
 
-SERVICE = "sas"
 MAX_CAP = 100_000
 
 _EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}")
@@ -82,23 +81,6 @@ def _now_ms(ctx: ActionContext) -> int:
     return int(ctx.now.timestamp() * 1000)
 
 
-def _arn(ctx: ActionContext, resource: str) -> str:
-    return ctx.arn(SERVICE, "*", resource)
-
-
-def _resource(kind: str, id_param: str | None = None):
-    def arns(ctx: ActionContext, p: Params) -> list[str]:
-        ident = (p.str(id_param) if id_param else None) or "*"
-        return [_arn(ctx, f"{kind}/{ident}")]
-
-    return arns
-
-
-def _actor(ctx: ActionContext) -> str:
-    caller = ctx.caller
-    return "account owner" if caller.kind == "root" else f"{caller.kind}/{caller.name}"
-
-
 def _audit(
     conn: Connection, ctx: ActionContext, action_name: str, resource: str, before, after
 ) -> None:
@@ -106,20 +88,14 @@ def _audit(
         insert(schema.audit_log).values(
             at_ms=_now_ms(ctx),
             request_id=ctx.request_id,
-            actor=_actor(ctx),
+            actor=actor(ctx),
             source_ip=ctx.source_ip,
             action=action_name,
-            resource=_arn(ctx, resource),
+            resource=arn(ctx, resource),
             before=None if before is None else json.dumps(before, sort_keys=True),
             after=None if after is None else json.dumps(after, sort_keys=True),
         )
     )
-
-
-def _iso(ms: int | None) -> str:
-    if not ms:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _inbox_user(ctx: ActionContext) -> str:
@@ -138,7 +114,7 @@ def _channel_view(channel: Channel) -> dict:
         "Kind": channel.kind,
         "MaxPerHour": channel.max_per_hour or 0,
         "Config": {_pascal(k): v for k, v in config.items()},
-        "CreationTime": _iso(channel.created_at_ms),
+        "CreationTime": iso(channel.created_at_ms),
     }
 
 
@@ -272,7 +248,7 @@ def _get_channel(conn: Connection, ctx: ActionContext, channel_id: str) -> Chann
     "CreateNotificationChannel",
     service=SERVICE,
     writes=False,  # its own tables, its own audit row (see the module docstring)
-    resources=_resource("notification-channel"),
+    resources=resource("notification-channel"),
     params=("Kind",) + _CHANNEL_PARAMS,
 )
 def create_notification_channel(ctx: ActionContext, p: Params) -> dict:
@@ -315,7 +291,7 @@ def create_notification_channel(ctx: ActionContext, p: Params) -> dict:
     "DescribeNotificationChannels",
     service=SERVICE,
     writes=False,
-    resources=_resource("notification-channel"),
+    resources=resource("notification-channel"),
     params=("ChannelIds", "PageNumber", "PageSize"),
 )
 def describe_notification_channels(ctx: ActionContext, p: Params) -> dict:
@@ -338,7 +314,7 @@ def describe_notification_channels(ctx: ActionContext, p: Params) -> dict:
     "ModifyNotificationChannel",
     service=SERVICE,
     writes=False,
-    resources=_resource("notification-channel", "ChannelId"),
+    resources=resource("notification-channel", "ChannelId"),
     params=("ChannelId",) + _CHANNEL_PARAMS,
 )
 def modify_notification_channel(ctx: ActionContext, p: Params) -> dict:
@@ -374,7 +350,7 @@ def modify_notification_channel(ctx: ActionContext, p: Params) -> dict:
     "DeleteNotificationChannel",
     service=SERVICE,
     writes=False,
-    resources=_resource("notification-channel", "ChannelId"),
+    resources=resource("notification-channel", "ChannelId"),
     params=("ChannelId",),
 )
 def delete_notification_channel(ctx: ActionContext, p: Params) -> dict:
@@ -408,7 +384,7 @@ def delete_notification_channel(ctx: ActionContext, p: Params) -> dict:
     "ModifyNotificationCap",
     service=SERVICE,
     writes=False,
-    resources=_resource("notification-channel", "ChannelId"),
+    resources=resource("notification-channel", "ChannelId"),
     params=("ChannelId", "MaxPerHour"),
 )
 def modify_notification_cap(ctx: ActionContext, p: Params) -> dict:
@@ -442,7 +418,7 @@ def _subscription_view(sub: Subscription) -> dict:
         "Category": sub.category,
         "Levels": [lv for lv in LEVELS if lv in sub.levels],
         "ChannelIds": list(sub.channel_ids),
-        "CreationTime": _iso(sub.created_at_ms),
+        "CreationTime": iso(sub.created_at_ms),
     }
 
 
@@ -455,7 +431,7 @@ def _values(p: Params, name: str) -> list[str]:
     "CreateSubscription",
     service=SERVICE,
     writes=False,
-    resources=_resource("subscription"),
+    resources=resource("subscription"),
     params=("Category", "Levels", "ChannelIds"),
 )
 def create_subscription(ctx: ActionContext, p: Params) -> dict:
@@ -496,7 +472,7 @@ def create_subscription(ctx: ActionContext, p: Params) -> dict:
     "DescribeSubscriptions",
     service=SERVICE,
     writes=False,
-    resources=_resource("subscription"),
+    resources=resource("subscription"),
     params=("Category", "PageNumber", "PageSize"),
 )
 def describe_subscriptions(ctx: ActionContext, p: Params) -> dict:
@@ -519,7 +495,7 @@ def describe_subscriptions(ctx: ActionContext, p: Params) -> dict:
     "DeleteSubscription",
     service=SERVICE,
     writes=False,
-    resources=_resource("subscription", "SubscriptionId"),
+    resources=resource("subscription", "SubscriptionId"),
     params=("SubscriptionId",),
 )
 def delete_subscription(ctx: ActionContext, p: Params) -> dict:
@@ -562,7 +538,7 @@ def _window_view(win: NotificationWindow) -> dict:
     "ModifyNotificationWindow",
     service=SERVICE,
     writes=False,
-    resources=_resource("notification-window"),
+    resources=resource("notification-window"),
     params=("Start", "End", "TimeZone"),
 )
 def modify_notification_window(ctx: ActionContext, p: Params) -> dict:
@@ -592,7 +568,7 @@ def modify_notification_window(ctx: ActionContext, p: Params) -> dict:
     "DescribeNotificationWindow",
     service=SERVICE,
     writes=False,
-    resources=_resource("notification-window"),
+    resources=resource("notification-window"),
 )
 def describe_notification_window(ctx: ActionContext, p: Params) -> dict:
     with _reading(ctx) as conn:
@@ -607,7 +583,7 @@ def describe_notification_window(ctx: ActionContext, p: Params) -> dict:
     "DescribeInbox",
     service=SERVICE,
     writes=False,
-    resources=_resource("inbox"),
+    resources=resource("inbox"),
     params=("Unread", "PageNumber", "PageSize"),
 )
 def describe_inbox(ctx: ActionContext, p: Params) -> dict:
@@ -630,7 +606,7 @@ def describe_inbox(ctx: ActionContext, p: Params) -> dict:
                     "AlertIds": list(m.alert_ids),
                     "Scope": "user" if m.user_name else "account",
                     "Read": m.read,
-                    "CreationTime": _iso(m.created_at_ms),
+                    "CreationTime": iso(m.created_at_ms),
                 }
                 for m in page
             ]
@@ -646,7 +622,7 @@ def describe_inbox(ctx: ActionContext, p: Params) -> dict:
     "MarkInboxRead",
     service=SERVICE,
     writes=False,
-    resources=_resource("inbox"),
+    resources=resource("inbox"),
     params=("MessageIds", "All"),
 )
 def mark_inbox_read(ctx: ActionContext, p: Params) -> dict:
@@ -671,7 +647,7 @@ def mark_inbox_read(ctx: ActionContext, p: Params) -> dict:
     "DescribeOutbox",
     service=SERVICE,
     writes=False,
-    resources=_resource("outbox"),
+    resources=resource("outbox"),
     params=("State", "PageNumber", "PageSize"),
 )
 def describe_outbox(ctx: ActionContext, p: Params) -> dict:
@@ -694,10 +670,10 @@ def describe_outbox(ctx: ActionContext, p: Params) -> dict:
                 "Level": payload.get("level", ""),
                 "Title": payload.get("title", ""),
                 "InstanceId": payload.get("instance_id", ""),
-                "NextAttemptTime": _iso(r["next_attempt_at_ms"]),
+                "NextAttemptTime": iso(r["next_attempt_at_ms"]),
                 "LastError": r["last_error"] or "",
-                "CreationTime": _iso(r["created_at_ms"]),
-                "SentTime": _iso(r["sent_at_ms"]),
+                "CreationTime": iso(r["created_at_ms"]),
+                "SentTime": iso(r["sent_at_ms"]),
             }
         )
     return {

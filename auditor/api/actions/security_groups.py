@@ -9,7 +9,7 @@ Every change records the group's `DescribeSecurityGroupAttribute` document befor
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.auditor.api.actions.ecs_common import (
     arn,
@@ -601,4 +601,4 @@ def describe_security_group_audit(ctx: ActionContext, p: Params) -> dict:
 
 
 def ecs_time_ms(at_ms: int) -> str:
-    return datetime.fromtimestamp(at_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -11,7 +11,7 @@ import enum
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from .request_context import ContextScalar, RequestContext
@@ -100,7 +100,7 @@ def parse_iso_datetime(text: str) -> datetime:
         raise ValueError(f"not an ISO 8601 date-time: {text!r}")
     year, month, day, hour, minute, second, fraction, offset = m.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
-    tz = timezone.utc
+    tz = UTC
     if offset and offset not in ("Z", "z"):
         digits = offset[1:].replace(":", "")
         hours, minutes = int(digits[:2]), int(digits[2:])
@@ -192,7 +192,7 @@ def _context_value(kind: ValueKind, value: ContextScalar) -> ConditionValue | Ip
 
 def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 

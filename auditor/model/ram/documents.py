@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from .errors import RamError
@@ -25,8 +25,8 @@ V = TypeVar("V")
 def datetime_text(moment: datetime) -> str:
     """ISO-8601 in UTC with a `Z`; a naive datetime is taken to be UTC already."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _type_name(value: object) -> str:
@@ -93,7 +93,7 @@ class DocumentReader:
         if moment.tzinfo is None:
             raise self.error(key, f"{text!r} has no UTC offset")
         try:
-            return moment.astimezone(timezone.utc)
+            return moment.astimezone(UTC)
         except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00
             raise self.error(key, f"{text!r} is out of range in UTC") from None
 

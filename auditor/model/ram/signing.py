@@ -18,7 +18,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote
 
@@ -106,7 +106,7 @@ def sign(secret: str, string_to_sign: str) -> str:
 def format_timestamp(moment: datetime) -> str:
     """`2019-09-18T08:00:00Z`, the form requests, STS and the metadata service use."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -114,7 +114,7 @@ def parse_timestamp(text: str) -> datetime:
     m = _TIMESTAMP_RE.fullmatch(text)
     if m is None:
         raise ValueError(f"not a UTC timestamp YYYY-MM-DDThh:mm:ssZ: {text!r}")
-    return datetime(*(int(g) for g in m.groups()), tzinfo=timezone.utc)
+    return datetime(*(int(g) for g in m.groups()), tzinfo=UTC)
 
 
 def sign_request(
@@ -195,7 +195,7 @@ def verify(
         timestamp = parse_timestamp(params["Timestamp"])
     except ValueError as exc:
         raise RamError("InvalidTimeStamp.Format", str(exc)) from None
-    now_utc = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+    now_utc = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     if abs(now_utc - timestamp) > TIMESTAMP_WINDOW:
         raise RamError(
             "InvalidTimeStamp.Expired",

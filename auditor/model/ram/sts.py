@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .account import Role
 from .errors import RamError
@@ -78,8 +78,8 @@ def derive_sts_secret(signing_key: bytes, access_key_id: str) -> str:
 
 def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def issue_role_credentials(
@@ -153,8 +153,8 @@ def verify_security_token(
             role_name=str(payload["r"]),
             role_arn=str(payload["arn"]),
             session_name=str(payload["s"]),
-            issued_at=datetime.fromtimestamp(int(payload["iat"]), timezone.utc),
-            expiration=datetime.fromtimestamp(int(payload["exp"]), timezone.utc),
+            issued_at=datetime.fromtimestamp(int(payload["iat"]), UTC),
+            expiration=datetime.fromtimestamp(int(payload["exp"]), UTC),
         )
     except (ValueError, KeyError, TypeError, OverflowError):
         raise _malformed("bad claims") from None

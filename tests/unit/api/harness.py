@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from palisade.auditor.api.service import ApiService, Response
@@ -11,7 +11,7 @@ from palisade.auditor.model.ram import sign_request
 from palisade.auditor.store.state_store import StateStore
 from palisade.auditor.store.store import Store, sqlite_url
 
-START = datetime(2019, 9, 18, 8, 0, 0, tzinfo=timezone.utc)
+START = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 
 
 class ApiHarness:

@@ -6,7 +6,7 @@ stored (the state version and the group's rules are unchanged); never a crash.""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -147,7 +147,7 @@ JSON = st.recursive(
 @given(document=JSON)
 def test_arbitrary_json_as_ecs_responses_or_fleet_files(document):
     """A clear SpecError, or a fleet whose dry run fails only with an action's error code."""
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
     for reader in (lambda d: parse_ecs([d]), parse_fleet):
         try:
             spec = reader(document)

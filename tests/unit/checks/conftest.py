@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -14,7 +14,7 @@ from palisade.auditor.model.security_group import RuleRequest
 from palisade.shared import sshkeys
 from palisade.shared.proto import facts_pb2
 
-NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 REGION = DEFAULT_REGION
 

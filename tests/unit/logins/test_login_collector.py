@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from palisade.agent.collectors.logins import LoginEventCollector, LoginLogSource
 
 from .utmp_writer import LOGIN_PROCESS, USER_PROCESS, utmp_record
 
-NOW = datetime(2027, 1, 2, 12, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 2, 12, tzinfo=UTC)
 
 
 def _sources(folder: Path) -> tuple[LoginLogSource, ...]:
@@ -31,7 +31,7 @@ def test_collects_all_sources_and_resumes_after_restart(tmp_path: Path) -> None:
     )
     (tmp_path / "wtmp").write_bytes(utmp_record(type=USER_PROCESS, user="alice"))
     (tmp_path / "btmp").write_bytes(utmp_record(type=LOGIN_PROCESS, line="ssh:notty", user="x"))
-    collector = LoginEventCollector(state, _sources(tmp_path), tz=timezone.utc)
+    collector = LoginEventCollector(state, _sources(tmp_path), tz=UTC)
     events = collector.poll(NOW)
     assert [(e.result, e.user, e.service) for e in events] == [
         ("failure", "root", "sshd"),
@@ -47,7 +47,7 @@ def test_collects_all_sources_and_resumes_after_restart(tmp_path: Path) -> None:
         log.write("Jan  2 11:30:00 h sshd[4]: Invalid user bob from 192.0.2.3 port 3\n")
     os.rename(tmp_path / "wtmp", tmp_path / "wtmp.1")
     (tmp_path / "wtmp").write_bytes(utmp_record(type=USER_PROCESS, user="carol"))
-    again = LoginEventCollector(state, _sources(tmp_path), tz=timezone.utc)
+    again = LoginEventCollector(state, _sources(tmp_path), tz=UTC)
     assert [(e.result, e.user) for e in again.poll(NOW)] == [
         ("invalid_user", "bob"),
         ("success", "carol"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from palisade.agent.collectors.logins import CONTRACT_FIELDS, LoginEvent
 from palisade.shared.proto import facts_pb2
 
-WHEN = datetime(2026, 11, 29, 4, 10, 1, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 29, 4, 10, 1, tzinfo=UTC)
 
 
 def _event(**changes: object) -> LoginEvent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +23,7 @@ from palisade.agent.collectors.logins import (
 from .utmp_writer import utmp_record
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-NOW = datetime(2026, 11, 29, 4, 10, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 4, 10, 1, tzinfo=UTC)
 
 # Fragments of real messages, so the generator reaches past the first regex often.
 WORDS = st.sampled_from(
@@ -119,7 +119,7 @@ def _serialisable(event: LoginEvent | None) -> None:
 @SETTINGS
 @given(st.text(max_size=300))
 def test_syslog_parser_takes_any_text(line: str) -> None:
-    parser = SyslogLineParser(years=YearResolver(reference=NOW), tz=timezone.utc)
+    parser = SyslogLineParser(years=YearResolver(reference=NOW), tz=UTC)
     _serialisable(parser.parse(line))
 
 
@@ -127,7 +127,7 @@ def test_syslog_parser_takes_any_text(line: str) -> None:
 @given(HEADERS, MESSAGES, st.integers(min_value=1, max_value=9999))
 def test_syslog_parser_takes_sshd_shaped_garbage(header: str, message: str, year: int) -> None:
     for years in (YearResolver(reference=NOW), YearResolver(year=year)):
-        parser = SyslogLineParser(years=years, tz=timezone.utc)
+        parser = SyslogLineParser(years=years, tz=UTC)
         _serialisable(parser.parse(header + message))
         _serialisable(parser.parse(header + message + "\n"))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
@@ -39,10 +39,8 @@ def _parse_line(options: dict, sample: Sample):  # type: ignore[no-untyped-def]
         if options.get("format") == "journal-json":
             results = {s.line_number: parse_journal_line(s.text) for s in samples}
         else:
-            years = (
-                YearResolver(year=options["year"], tz=timezone.utc) if "year" in options else None
-            )
-            parser = SyslogLineParser(years=years, tz=timezone.utc)
+            years = YearResolver(year=options["year"], tz=UTC) if "year" in options else None
+            parser = SyslogLineParser(years=years, tz=UTC)
             results = {s.line_number: parser.parse(s.text) for s in samples}
         _RESULTS[sample.file] = results
     return _RESULTS[sample.file][sample.line_number]

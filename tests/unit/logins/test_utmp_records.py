@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from palisade.agent.collectors.logins import UTMP_RECORD_SIZE, parse_utmp, parse_utmp_records
 from palisade.agent.collectors.logins.utmp import is_btmp_path
@@ -42,7 +42,7 @@ def test_records_round_trip_every_field() -> None:
         "203.0.113.5",
     )
     assert record.session == 77 and record.offset == 384
-    assert record.time == datetime(2026, 11, 29, 4, 10, 1, 250_000, tzinfo=timezone.utc)
+    assert record.time == datetime(2026, 11, 29, 4, 10, 1, 250_000, tzinfo=UTC)
     assert record.address == "203.0.113.5"
 
 
@@ -67,7 +67,7 @@ def test_wtmp_user_process_records_are_successful_logins() -> None:
         ("carol", "success", "login", "laptop.example.net", 1234),
     ]
     assert events[3].source_host == "laptop.example.net" and events[3].source_ip is None
-    assert events[0].time == datetime(2026, 11, 29, 4, 10, 1, tzinfo=timezone.utc)
+    assert events[0].time == datetime(2026, 11, 29, 4, 10, 1, tzinfo=UTC)
 
 
 def test_btmp_records_are_failures_and_ssh_notty_means_sshd() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,23 +12,23 @@ from palisade.agent.collectors.logins import SyslogLineParser, YearResolver, rea
 
 
 def _utc(*fields: int) -> datetime:
-    return datetime(*fields, tzinfo=timezone.utc)
+    return datetime(*fields, tzinfo=UTC)
 
 
 def test_line_gets_the_reference_year_when_not_in_the_future() -> None:
-    years = YearResolver(reference=_utc(2026, 11, 29, 12), tz=timezone.utc)
+    years = YearResolver(reference=_utc(2026, 11, 29, 12), tz=UTC)
     assert years.resolve(11, 29, 4, 10, 1) == datetime(2026, 11, 29, 4, 10, 1)
     assert years.resolve(1, 2, 0, 0, 0) == datetime(2026, 1, 2)
 
 
 def test_december_line_read_in_january_is_last_year() -> None:
-    years = YearResolver(reference=_utc(2027, 1, 3, 8), tz=timezone.utc)
+    years = YearResolver(reference=_utc(2027, 1, 3, 8), tz=UTC)
     assert years.resolve(12, 31, 23, 59, 59) == datetime(2026, 12, 31, 23, 59, 59)
     assert years.resolve(1, 2, 10, 0, 0) == datetime(2027, 1, 2, 10)
 
 
 def test_a_day_of_slack_for_clock_skew() -> None:
-    years = YearResolver(reference=_utc(2026, 11, 29, 12), tz=timezone.utc)
+    years = YearResolver(reference=_utc(2026, 11, 29, 12), tz=UTC)
     assert years.resolve(11, 30, 6, 0, 0).year == 2026
     assert years.resolve(12, 1, 0, 0, 0).year == 2025
 
@@ -43,7 +43,7 @@ def test_reference_is_taken_in_the_log_zone() -> None:
 
 
 def test_given_year_rolls_over_when_the_month_goes_back() -> None:
-    years = YearResolver(year=2025, tz=timezone.utc)
+    years = YearResolver(year=2025, tz=UTC)
     got = [
         years.resolve(12, 31, 23, 59, 58),
         years.resolve(12, 31, 23, 59, 59),
@@ -58,9 +58,9 @@ def test_given_year_rolls_over_when_the_month_goes_back() -> None:
 
 
 def test_february_29_goes_to_a_leap_year() -> None:
-    years = YearResolver(reference=_utc(2027, 3, 1), tz=timezone.utc)
+    years = YearResolver(reference=_utc(2027, 3, 1), tz=UTC)
     assert years.resolve(2, 29, 0, 0, 0) == datetime(2024, 2, 29)
-    assert YearResolver(year=2028, tz=timezone.utc).resolve(2, 29, 1, 0, 0).year == 2028
+    assert YearResolver(year=2028, tz=UTC).resolve(2, 29, 1, 0, 0).year == 2028
 
 
 def test_impossible_date_raises_value_error() -> None:
@@ -84,7 +84,7 @@ def test_file_spanning_new_year_uses_its_mtime(tmp_path: Path) -> None:
     log.write_text(_ROLLOVER)
     mtime = _utc(2027, 1, 1, 0, 5).timestamp()
     os.utime(log, (mtime, mtime))
-    result = read_log_file(str(log), tz=timezone.utc)
+    result = read_log_file(str(log), tz=UTC)
     assert [e.to_json_dict()["time"] for e in result.events] == [
         "2026-12-31T23:59:58Z",
         "2027-01-01T00:00:03Z",
@@ -94,7 +94,7 @@ def test_file_spanning_new_year_uses_its_mtime(tmp_path: Path) -> None:
 def test_file_read_with_an_explicit_first_year(tmp_path: Path) -> None:
     log = tmp_path / "auth.log"
     log.write_text(_ROLLOVER)
-    result = read_log_file(str(log), year=2019, tz=timezone.utc)
+    result = read_log_file(str(log), year=2019, tz=UTC)
     assert [e.time.year for e in result.events] == [2019, 2020]
 
 

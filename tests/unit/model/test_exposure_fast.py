@@ -19,6 +19,7 @@ from palisade.auditor.model.reachability import (
     exposure,
     exposure_fleet,
 )
+from palisade.auditor.model.rule_sweep import deciding_rules
 from palisade.auditor.model.security_group import (
     FLOW_PROTOCOLS,
     PORTED_PROTOCOLS,
@@ -344,3 +345,35 @@ def test_random_fleets_exercise_every_path():
         "same-group",
         "own-isolated",
     }
+
+
+# ------------------------------------------------------------------ the sweep on its own
+
+_sweep_rule = st.tuples(
+    st.sampled_from([0, 1, 2, 3, 5, 8, 65535]),
+    st.sampled_from([0, 1, 2, 4, 7, 65534, 65535]),
+    st.integers(min_value=0, max_value=15),  # classes matched (4 classes)
+    st.booleans(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_sweep_rule, max_size=8), st.integers(min_value=1, max_value=15))
+def test_deciding_rules_equals_deciding_each_class_on_each_port(raw, everyone):
+    ordered = [(lo, hi, m, accept, key) for key, (lo, hi, m, accept) in enumerate(raw) if lo <= hi]
+    ranges = deciding_rules(ordered, everyone)
+    assert ranges[0][0] == 0 and ranges[-1][1] == 65535
+    assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    for port in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 65534, 65535]:
+        expected: dict[int, int] = {}
+        for c in range(4):
+            if not everyone >> c & 1:
+                continue
+            for lo, hi, m, accept, key in ordered:  # the first covering rule decides
+                if lo <= port <= hi and m >> c & 1:
+                    if accept:
+                        expected[key] = expected.get(key, 0) | 1 << c
+                    break
+        (found,) = [f for lo, hi, f in ranges if lo <= port <= hi]
+        assert dict(found) == expected
+        assert [k for k, _ in found] == sorted(expected)

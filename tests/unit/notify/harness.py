@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -24,7 +24,7 @@ from palisade.auditor.store import schema
 from palisade.auditor.store.store import Store
 
 ACCOUNT = "1000000000000001"
-T0 = datetime(2026, 3, 1, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai
+T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 _ids = itertools.count(1)
 
 

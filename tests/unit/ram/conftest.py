@@ -1,11 +1,11 @@
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from palisade.auditor.model.ram import RamAccount, RequestContext
 
-NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 ACCOUNT_ID = "1234567890123456"
 
 

@@ -1,7 +1,7 @@
 """Evaluation: Deny beats Allow, NotAction, wildcards, every condition operator."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from palisade.auditor.model.ram import (
     parse_policy,
 )
 
-NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 SG = "acs:ecs:cn-hangzhou:123:securitygroup/sg-1"
 INSTANCE = "acs:ecs:cn-hangzhou:123:instance/i-1"
 CTX = RequestContext(current_time=NOW, source_ip="42.120.74.10", secure_transport=True)

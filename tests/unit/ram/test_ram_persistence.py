@@ -4,7 +4,7 @@ import copy
 import functools
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from unittest import mock
 
 import pytest
@@ -26,7 +26,7 @@ from palisade.auditor.model.ram import (
     sign_request,
 )
 
-NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 ACCOUNT_ID = "1234567890123456"
 STS_KEY = b"sts-signing-key-for-persistence-tests"
 PASSWORD = "Correct-Horse-9"
@@ -176,7 +176,7 @@ def test_dates_are_iso_8601_in_utc():
     assert doc["Groups"][0]["CreateDate"] == "2019-09-18T08:00:00Z"
     back = RamAccount.from_document(doc)
     assert back.get_user("alice").create_date == account.get_user("alice").create_date
-    assert back.get_user("alice").create_date.tzinfo == timezone.utc
+    assert back.get_user("alice").create_date.tzinfo == UTC
 
 
 def test_enums_are_stored_by_value_and_policy_text_verbatim():

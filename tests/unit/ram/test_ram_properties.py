@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +25,7 @@ from palisade.auditor.model.ram import (
 from palisade.auditor.model.ram.evaluation import statement_applies
 from palisade.auditor.model.ram.wildcard import wildcard_match
 
-NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 
 FIELDS = [
     "Version",
@@ -207,7 +207,7 @@ REQUEST_RESOURCES = st.one_of(
 )
 CONTEXTS = st.builds(
     RequestContext,
-    current_time=st.one_of(st.none(), st.datetimes(timezones=st.just(timezone.utc))),
+    current_time=st.one_of(st.none(), st.datetimes(timezones=st.just(UTC))),
     source_ip=st.one_of(st.none(), st.text(max_size=20), st.ip_addresses().map(str)),
     secure_transport=st.one_of(st.none(), st.booleans()),
     mfa_present=st.one_of(st.none(), st.booleans()),
