@@ -70,3 +70,53 @@ def test_real_sockets_of_this_process_are_reported_with_the_process(tmp_path):
     finally:
         for s in (tcp4, tcp6, udp):
             s.close()
+
+
+def test_the_proc_reader_agrees_with_psutil_on_this_host():
+    """The Linux fast path (/proc/net, decoding only listening lines) reports exactly what
+    psutil's full parse does, sockets of every family and protocol included."""
+    import sys
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the /proc reader is Linux-only")
+    opened = []
+    for family, kind, addr in (
+        (socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0"),
+        (socket.AF_INET6, socket.SOCK_STREAM, "::"),
+        (socket.AF_INET, socket.SOCK_DGRAM, "127.0.0.1"),
+        (socket.AF_INET6, socket.SOCK_DGRAM, "::1"),
+    ):
+        s = socket.socket(family, kind)
+        s.bind((addr, 0))
+        if kind == socket.SOCK_STREAM:
+            s.listen()
+        opened.append(s)
+    client = socket.create_connection(("127.0.0.1", opened[0].getsockname()[1]))
+    opened.append(client)
+    try:
+
+        def key(m):
+            return (
+                m.protocol,
+                m.family,
+                m.address,
+                m.port,
+                m.pid,
+                m.process_name,
+                m.exe,
+                m.user,
+                tuple(m.unreadable),
+            )
+
+        fast = sorted(map(key, listeners.collect()))
+        slow = sorted(
+            map(key, listeners.listeners_from_connections(psutil.net_connections(kind="inet")))
+        )
+        assert fast == slow
+        ports = {m[3] for m in fast}
+        assert all(s.getsockname()[1] in ports for s in opened[:4])
+    finally:
+        for s in opened:
+            s.close()
