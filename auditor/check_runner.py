@@ -46,6 +46,7 @@ class CheckRunner:
         after_commit: Callable[[], None] | None = None,
         period_s: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
+        min_interval_s: float = 0.25,
     ):
         self.store, self.api, self.alerts = store, api, alerts
         self.settings = settings or CheckSettings()
@@ -54,6 +55,11 @@ class CheckRunner:
         self.period_s = period_s
         self.clock = clock
         self._dirty: set[str] = set()
+        # an instance reporting constantly is re-checked at most this often: the checks read
+        # its recent events, and ingest must not wait behind them
+        self.min_interval_s = min_interval_s
+        self.max_events = 5000  # the newest; plenty for every login check's thresholds
+        self._last_run: dict[str, float] = {}
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -88,16 +94,27 @@ class CheckRunner:
                 break
             self._wake.clear()
             sweep = self._loop.time() >= next_sweep
+            now = self._loop.time()
             with self._lock:
-                dirty, self._dirty = self._dirty, set()
+                due = {
+                    i
+                    for i in self._dirty
+                    if now - self._last_run.get(i, -1e9) >= self.min_interval_s
+                }
+                self._dirty -= due
+                waiting = bool(self._dirty)
+            for iid in due:
+                self._last_run[iid] = now
             try:
                 if sweep:
                     next_sweep = self._loop.time() + self.period_s
                     await asyncio.to_thread(self.sweep)
-                elif dirty:
-                    await asyncio.to_thread(self.evaluate_many, sorted(dirty))
+                elif due:
+                    await asyncio.to_thread(self.evaluate_many, sorted(due))
             except Exception:  # noqa: BLE001 - the runner must outlive one bad round
                 log.exception("check round failed")
+            if waiting:  # instances checked too recently: come back for them shortly
+                self._loop.call_later(self.min_interval_s, self._wake.set)
 
     # -- evaluation ---------------------------------------------------------------------------
 
@@ -113,7 +130,9 @@ class CheckRunner:
         now_ms = int(now.timestamp() * 1000)
         state = self.api.current()
         snapshot = self.store.latest_snapshot(instance_id)
-        events = self.store.recent_events(instance_id, now_ms - self._events_window_ms)
+        events = self.store.recent_events(
+            instance_id, now_ms - self._events_window_ms, limit=self.max_events
+        )
         agent = self.store.instance(instance_id)
         history = InstanceHistory.from_events(
             self.store.successful_logins(instance_id),

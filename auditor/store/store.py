@@ -206,11 +206,12 @@ class Store:
                     results[n] = exc
             if event_rows:
                 self._insert_events(conn, event_rows)
-            i = schema.instances
-            for instance_id in sorted({m.instance_id for m in messages}):
-                conn.execute(
-                    update(i).where(i.c.instance_id == instance_id).values(last_seen_ms=now_ms)
-                )
+            seen = sorted({m.instance_id for m in messages})
+            mark = "?" if self.is_sqlite else "%s"
+            conn.exec_driver_sql(  # one executemany: a commit may touch hundreds of agents
+                f"UPDATE instances SET last_seen_ms = {mark} WHERE instance_id = {mark}",
+                [(now_ms, iid) for iid in seen],
+            )
         return results  # type: ignore[return-value]
 
     def _claim_message_ids(self, conn, messages, now_ms: int) -> set[int]:

@@ -137,8 +137,14 @@ def test_a_replica_killed_mid_stream_loses_nothing(replicas, tmp_path):
                         facts_pb2.Event(
                             event_id=f"{iid}-{r}-{k}",
                             instance_id=iid,
-                            time_ms=1,
-                            login=facts_pb2.LoginEvent(result="failure"),
+                            time_ms=int(time.time() * 1000),
+                            # one attacker per instance: a brute force on each of them
+                            login=facts_pb2.LoginEvent(
+                                result="failure",
+                                user="root",
+                                method="password",
+                                source_ip=f"198.51.{int(iid[-4:]) // 250}.{int(iid[-4:]) % 250}",
+                            ),
                         )
                         for k in range(EVENTS_PER_ROUND)
                     ]
@@ -172,3 +178,31 @@ def test_a_replica_killed_mid_stream_loses_nothing(replicas, tmp_path):
     finally:
         store.close()
     assert total == distinct == AGENTS * ROUNDS * EVENTS_PER_ROUND
+
+    # each brute force is one alert, notified once (the built-in inbox channel), although
+    # three replicas evaluated the instances and one of them died in the middle
+    def brute_force_rows():
+        s = Store(url)
+        try:
+            with s.engine.connect() as conn:
+                alerts = conn.exec_driver_sql(
+                    "SELECT instance_id, count(*) FROM alerts "
+                    "WHERE check_id = 'login.brute_force' GROUP BY instance_id"
+                ).all()
+                inbox = conn.exec_driver_sql(
+                    "SELECT instance_id, count(*) FROM inbox WHERE title LIKE '%%Brute-force%%' "
+                    "GROUP BY instance_id"
+                ).all()
+            return dict(alerts), dict(inbox)
+        finally:
+            s.close()
+
+    wait_for(
+        lambda: all(len(x) == AGENTS for x in brute_force_rows()),
+        120,
+        what="an alert and a notification for every instance",
+    )
+    time.sleep(3)  # a second alert or message would show up now
+    alerts, inbox = brute_force_rows()
+    assert set(alerts.values()) == {1} and len(alerts) == AGENTS
+    assert set(inbox.values()) == {1} and len(inbox) == AGENTS
