@@ -55,10 +55,11 @@ class CheckRunner:
         self.period_s = period_s
         self.clock = clock
         self._dirty: set[str] = set()
+        self._stopping = False
         # an instance reporting constantly is re-checked at most this often: the checks read
         # its recent events, and ingest must not wait behind them
         self.min_interval_s = min_interval_s
-        self.max_events = 5000  # the newest; plenty for every login check's thresholds
+        self.max_events = 300  # the newest: far more than any login check's threshold
         self._last_run: dict[str, float] = {}
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
@@ -72,6 +73,10 @@ class CheckRunner:
         )
 
     # -- scheduling ---------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ends the current round early (between instances) so that shutdown is prompt."""
+        self._stopping = True
 
     def instances_changed(self, instance_ids: list[str]) -> None:
         """Called after an ingest commit (on the event loop or any thread)."""
@@ -91,6 +96,7 @@ class CheckRunner:
             for w in waiters:
                 w.cancel()
             if stop.is_set():
+                self._stopping = True
                 break
             self._wake.clear()
             sweep = self._loop.time() >= next_sweep
@@ -121,6 +127,8 @@ class CheckRunner:
     def evaluate_many(self, instance_ids: list[str]) -> int:
         opened = 0
         for iid in instance_ids:
+            if self._stopping:  # shutting down: the next start re-checks everything anyway
+                break
             opened += self.evaluate(iid)
         return opened
 
@@ -130,9 +138,17 @@ class CheckRunner:
         now_ms = int(now.timestamp() * 1000)
         state = self.api.current()
         snapshot = self.store.latest_snapshot(instance_id)
+        # The brute-force window is short; only a success needs the long look back (was it
+        # preceded by failures from its source?). Reading the short window first keeps a busy
+        # instance's check cheap, so other instances' alerts do not queue behind it.
+        short_ms = 1000 * max(self.settings.brute_force_window_s, 300)
         events = self.store.recent_events(
-            instance_id, now_ms - self._events_window_ms, limit=self.max_events
+            instance_id, now_ms - min(short_ms, self._events_window_ms), limit=self.max_events
         )
+        if any(e.login.result == "success" for e in events if e.HasField("login")):
+            events = self.store.recent_events(
+                instance_id, now_ms - self._events_window_ms, limit=self.max_events
+            )
         agent = self.store.instance(instance_id)
         history = InstanceHistory.from_events(
             self.store.successful_logins(instance_id),

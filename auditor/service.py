@@ -169,6 +169,7 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     runner_task = asyncio.create_task(runner.run(stop), name="checks")
     await stop.wait()
+    runner.request_stop()
     await runner_task
     dispatcher.stop()
     log.info("shutting down")

@@ -245,7 +245,11 @@ def run(args) -> dict:
             stored = _event_count(data, args.db) - before
         finally:
             auditor.terminate()
-            auditor.wait(timeout=30)
+            try:
+                auditor.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                auditor.kill()
+                auditor.wait()
     lat = sorted(x for r in results for x in r["latencies"])
     pct = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))] * 1000 if lat else float("nan")  # noqa: E731
     return {

@@ -124,6 +124,8 @@ class AlertService:
         transaction; if it raises, nothing of the round is committed."""
         hook = on_opened or self.on_opened
         now_ms = to_ms(now)
+        if not findings and not self._has_live_alerts(scope):
+            return []  # nothing to open, count or resolve: no write transaction at all
         for attempt in range(_ATTEMPTS):
             try:
                 with self.store._writing(), self.engine.begin() as conn:  # noqa: SLF001
@@ -189,6 +191,18 @@ class AlertService:
             # busy_timeout) before the transaction reads: another process writing between
             # our read and our write would otherwise fail us with SQLITE_BUSY.
             conn.exec_driver_sql("UPDATE alerts SET id = id WHERE id = -1")
+
+    def _has_live_alerts(self, scope: Scope) -> bool:
+        """A cheap read: most rounds of a healthy instance find nothing and have nothing to
+        resolve, and must not take the database's write lock for that."""
+        a = schema.alerts
+        q = select(a.c.id).where(a.c.account_id == scope.account_id, a.c.live_key.is_not(None))
+        if scope.instance_id is not None:
+            q = q.where(a.c.instance_id == scope.instance_id)
+        else:
+            q = q.where(a.c.check_id.in_(sorted(scope.checks)))
+        with self.engine.connect() as conn:
+            return conn.execute(q.limit(1)).first() is not None
 
     def _live_alerts_of(self, conn: Connection, scope: Scope, findings: list) -> list[Alert]:
         a = schema.alerts

@@ -465,6 +465,12 @@ class Store:
         # everything but the snapshot itself (tens of KB each: packages, baseline, ...)
         return [c for c in i.c if c.name != "snapshot"]
 
+    def last_seen_by_instance(self) -> dict[str, int]:
+        """instance id -> when its agent last reported (the dashboard's shields)."""
+        i = schema.instances
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(i.c.instance_id, i.c.last_seen_ms)).all())
+
     def instances(self) -> list[dict]:
         i = schema.instances
         with self.engine.connect() as conn:
@@ -535,20 +541,15 @@ class Store:
             out.append(item)
         return out
 
-    @staticmethod
-    def _instance_dict(row) -> dict:
-        return {
-            "instance_id": row.instance_id,
-            "hostname": row.hostname,
-            "os_family": row.os_family,
-            "os_name": row.os_name,
-            "os_version": row.os_version,
-            "agent_version": row.agent_version,
-            "boot_time": row.boot_time,
-            "enrolled_at_ms": row.enrolled_at_ms,
-            "last_seen_ms": row.last_seen_ms,
-            "snapshot_at_ms": row.snapshot_at_ms,
-        }
+    _INSTANCE_FIELDS = (
+        "instance_id", "hostname", "os_family", "os_name", "os_version", "agent_version",
+        "boot_time", "enrolled_at_ms", "last_seen_ms", "snapshot_at_ms",
+    )  # fmt: skip
+
+    @classmethod
+    def _instance_dict(cls, row) -> dict:
+        mapping = row._mapping  # by-name attribute access on a Row costs ~9 us a field
+        return {name: mapping[name] for name in cls._INSTANCE_FIELDS}
 
 
 class _NullLock:

@@ -93,16 +93,20 @@ def instance_rows(p, agents: dict[str, dict], now_ms: int) -> list[dict]:
 def overview(p):
     p.require("ecs:DescribeInstances", p.arn("ecs", "*", "instance/*"))
     now_ms = int(p.app.api.clock().timestamp() * 1000)
-    rows = instance_rows(p, {a["instance_id"]: a for a in p.store.instances()}, now_ms)
+    seen = p.store.last_seen_by_instance()
+    alerts = p.app.alert_counts_by_instance()
     by_state: dict[str, int] = {}
-    for r in rows:
-        by_state[r["shield"]] = by_state.get(r["shield"], 0) + 1
+    ids = set(p.state.cloud.instances) | set(seen)
+    for iid in ids:
+        agent = {"last_seen_ms": seen[iid]} if iid in seen else None
+        state = shield(agent, alerts.get(iid, {}), now_ms)
+        by_state[state] = by_state.get(state, 0) + 1
     return p.app.render(
         "overview.html",
         p,
         p.lang,
         by_state=by_state,
-        total=len(rows),
+        total=len(ids),
         alerts_by_level=p.app.alert_counts_by_level(),
         activity=p.app.login_activity(now_ms),
         top_sources=p.app.top_failed_sources(now_ms),
