@@ -142,6 +142,10 @@ def main() -> int:
             "security group (explain)": f"/ui/security-groups/{group}?instance=i-000042"
             "&from=internet&proto=tcp&port=1005",
             "key pairs": "/ui/key-pairs",
+            "alerts": "/ui/alerts",
+            "alerts (serious, pending)": "/ui/alerts?level=serious&status=pending",
+            "notifications": "/ui/notifications",
+            "inbox": "/ui/inbox",
         }
         print(f"{'page':<28} {'median':>9} {'worst':>9}   (target < 300 ms)")
         worst_all = 0.0
