@@ -135,8 +135,9 @@ def up(data_dir: Path, grpc: str, http: str, interval: float = 10.0) -> int:
     )
     print(f"""
 Palisade is running (data in {d.path}):
-  auditor  gRPC {state["grpc"]}  enrolment {state["enroll"]}  HTTP http://{state["http"]}/healthz
-  agent    {instance_id}, reporting every {interval:g}s
+  auditor    gRPC {state["grpc"]}  enrolment {state["enroll"]}
+  agent      {instance_id}, reporting every {interval:g}s
+  dashboard  http://{state["http"]}/ui/  (user admin; ConsolePassword in {d.path}/credentials.json)
 
 Try:
   .venv/bin/palisade --data-dir {d.path} instances

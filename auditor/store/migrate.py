@@ -6,6 +6,7 @@ them migrate while the others wait; SQLite's own write lock does the same there.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -38,6 +39,10 @@ def current(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> None:
     """Brings the database to the newest schema (creating it when empty)."""
+    # Alembic narrates every start at INFO ("Context impl SQLiteImpl.", ...), which every
+    # CLI command would print; the revisions applied are logged below instead.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    before = current(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
@@ -47,3 +52,6 @@ def upgrade(engine: Engine) -> None:
             # made by an auditor from before migrations existed: it has the first schema
             command.stamp(cfg, FIRST_REVISION)
         command.upgrade(cfg, "head")
+    after = current(engine)
+    if after != before:
+        logging.getLogger("palisade.store").info("schema migrated from %s to %s", before, after)
