@@ -376,6 +376,17 @@ class AlertService:
                 )
         return after
 
+    def opened_since(self, since_ms: int) -> list[int]:
+        """first_seen_ms of every alert opened since then (the dashboard's chart)."""
+        a = schema.alerts
+        with self.engine.connect() as conn:
+            return [
+                r[0]
+                for r in conn.execute(
+                    select(a.c.first_seen_ms).where(a.c.first_seen_ms >= since_ms)
+                )
+            ]
+
     def open_counts_by_instance(self) -> dict[str, dict[str, int]]:
         """instance id -> {level: open alerts} (the dashboard's shields)."""
         a = schema.alerts

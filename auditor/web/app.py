@@ -92,6 +92,23 @@ class Page:
         return response.status == 200, response.body
 
 
+def _bar_chart(values: list[int], label: str) -> dict:
+    """An inline SVG bar chart (no script: the CSP allows none), with its total."""
+    peak = max(values) if values and max(values) else 1
+    bars = []
+    for n, count in enumerate(values):
+        h = round(80 * count / peak)
+        bars.append(
+            f'<rect x="{n * 20 + 2}" y="{90 - h}" width="16" height="{h}"><title>{count}</title>'
+            "</rect>"
+        )
+    svg = (
+        f'<svg class="chart" viewBox="0 0 {len(values) * 20} 95" width="100%" height="120" '
+        f'role="img" aria-label="{label}">{"".join(bars)}</svg>'
+    )
+    return {"svg": svg, "total": sum(values)}
+
+
 class Dashboard:
     def __init__(
         self,
@@ -134,26 +151,37 @@ class Dashboard:
 
         return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
 
+    def exposures_by_service(self) -> list[tuple[str, int]]:
+        """Open exposure alerts per service (`tcp/6379` -> Redis), most first."""
+        if self.alerts is None:
+            return []
+        from palisade.auditor.alerts.store import AlertFilter
+        from palisade.shared import ports
+
+        counts: dict[str, int] = {}
+        for alert in self.alerts.open_findings(AlertFilter(category="exposure")):
+            proto, _, port = alert.subject.partition("/")
+            known = ports.lookup(proto, int(port)) if port.isdigit() else None
+            name = f"{known.service} ({alert.subject})" if known else alert.subject
+            counts[name] = counts.get(name, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+
+    def alerts_per_hour(self, now_ms: int) -> dict:
+        """Alerts opened per hour over the last 24 h, as an inline SVG bar chart."""
+        hours = [0] * 24
+        if self.alerts is not None:
+            since = now_ms - 24 * 3600 * 1000
+            for first_seen in self.alerts.opened_since(since):
+                hours[min(23, max(0, (first_seen - since) // 3_600_000))] += 1
+        return _bar_chart(hours, "alerts opened per hour")
+
     def baseline_results(self, instance_id: str) -> list:
         return [a for a in self.alerts_for(instance_id) if getattr(a, "category", "") == "baseline"]
 
     def login_activity(self, now_ms: int) -> dict:
         """Failed logins per hour over the last 24 h, as an inline SVG bar chart."""
         hours = self.store.failed_logins_per_hour(now_ms - 24 * 3600 * 1000, now_ms)
-        peak = max(hours) if hours and max(hours) else 1
-        bars = []
-        for n, count in enumerate(hours):
-            h = round(80 * count / peak)
-            bars.append(
-                f'<rect x="{n * 20 + 2}" y="{90 - h}" width="16" height="{h}">'
-                f"<title>{count}</title></rect>"
-            )
-        svg = (
-            f'<svg class="chart" viewBox="0 0 {len(hours) * 20} 95" width="100%" '
-            f'height="120" role="img" aria-label="failed logins per hour">{"".join(bars)}'
-            "</svg>"
-        )
-        return {"svg": svg, "total": sum(hours)}
+        return _bar_chart(hours, "failed logins per hour")
 
     def top_failed_sources(self, now_ms: int) -> list[tuple[str, int]]:
         return self.store.top_failed_sources(now_ms - 24 * 3600 * 1000, 10)

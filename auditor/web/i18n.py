@@ -96,6 +96,12 @@ _ZH = {
     "Check": "检查项",
     "Count": "次数",
     "Last seen": "最近发生",
+    "Failed logins, last 24 h": "最近24小时登录失败",
+    "Alerts opened, last 24 h": "最近24小时新增告警",
+    "Exposures by service": "按服务统计的暴露",
+    "Top attacking sources": "攻击来源排行",
+    "Service": "服务",
+    "Silence": "静默",
 }
 
 CATALOGUES = {"en": {}, "zh": _ZH}

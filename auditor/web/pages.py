@@ -109,6 +109,8 @@ def overview(p):
         total=len(ids),
         alerts_by_level=p.app.alert_counts_by_level(),
         activity=p.app.login_activity(now_ms),
+        alert_activity=p.app.alerts_per_hour(now_ms),
+        exposures=p.app.exposures_by_service(),
         top_sources=p.app.top_failed_sources(now_ms),
     )
 
@@ -278,7 +280,21 @@ def security_group(p, group_id: str):
     explain = None
     if p.params.get("instance"):
         explain = _explain(p, cloud)
-    members = [iid for iid, _nic in cloud.members(group_id)]
+    members = [inst.instance_id for inst, _nic in cloud.members(group_id)]
+    preview = None
+    target = p.params.get("restore_from", "")[:128]
+    if target:
+        mode = "partial" if p.params.get("mode") == "partial" else "full"
+        ok, body = p.call(
+            "RestoreSecurityGroup",
+            RegionId=group.region_id,
+            SecurityGroupId=group_id,
+            TargetSecurityGroupId=target,
+            Mode=mode,
+            DryRun="true",
+        )
+        preview = {"ok": ok, "body": body, "target": target, "mode": mode}
+    others = sorted(g for g in cloud.groups if g != group_id)
     return p.app.render(
         "security_group.html",
         p,
@@ -288,6 +304,10 @@ def security_group(p, group_id: str):
         members=members,
         explain=explain,
         message=p.params.get("message", ""),
+        preview=preview,
+        others=others,
+        can_restore=p.can("ecs:RestoreSecurityGroup", arn),
+        can_clone=p.can("ecs:CloneSecurityGroup", arn),
         can_modify=p.can("ecs:AuthorizeSecurityGroup", arn),
         can_revoke=p.can("ecs:RevokeSecurityGroup", arn),
     )
@@ -364,6 +384,71 @@ def delete_rule(p, group_id: str, rule_id: str):
     )
     message = "Rule deleted." if ok else f"{body.get('Code')}: {body.get('Message')}"
     return p.app.redirect(f"/ui/security-groups/{group_id}?message=" + _q(message))
+
+
+def _group_or_404(p, group_id: str):
+    group = p.state.cloud.groups.get(group_id)
+    if group is None:
+        from palisade.auditor.web.app import NotFound
+
+        raise NotFound(f"No security group {group_id}.")
+    return group
+
+
+@page("POST", "/security-groups/([A-Za-z0-9._-]{1,128})/restore")
+def restore_group(p, group_id: str):
+    group = _group_or_404(p, group_id)
+    mode = "partial" if p.form.get("mode") == "partial" else "full"
+    ok, body = p.call(
+        "RestoreSecurityGroup",
+        RegionId=group.region_id,
+        SecurityGroupId=group_id,
+        TargetSecurityGroupId=p.form.get("target", ""),
+        Mode=mode,
+    )
+    message = "Restored." if ok else f"{body.get('Code')}: {body.get('Message')}"
+    return p.app.redirect(f"/ui/security-groups/{group_id}?message=" + _q(message))
+
+
+@page("POST", "/security-groups/([A-Za-z0-9._-]{1,128})/clone")
+def clone_group(p, group_id: str):
+    group = _group_or_404(p, group_id)
+    ok, body = p.call(
+        "CloneSecurityGroup",
+        RegionId=group.region_id,
+        SecurityGroupId=group_id,
+        DestinationRegionId=p.form.get("region") or None,
+        SecurityGroupName=p.form.get("name") or None,
+    )
+    if ok:
+        return p.app.redirect(
+            f"/ui/security-groups/{body.get('SecurityGroupId')}?message=" + _q("Cloned.")
+        )
+    message = f"{body.get('Code')}: {body.get('Message')}"
+    return p.app.redirect(f"/ui/security-groups/{group_id}?message=" + _q(message))
+
+
+@page("GET", "/security-groups/([A-Za-z0-9._-]{1,128})/export")
+def export_group(p, group_id: str):
+    import json
+
+    from palisade.auditor.api.http import Reply
+
+    group = _group_or_404(p, group_id)
+    ok, body = p.call(
+        "ExportSecurityGroupRules", RegionId=group.region_id, SecurityGroupId=group_id
+    )
+    if not ok:
+        from palisade.auditor.model.errors import ModelError
+
+        raise ModelError(body.get("Code", "Error"), body.get("Message", ""))
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", body["FileName"])
+    return Reply(
+        200,
+        json.dumps(body["Document"], indent=2, ensure_ascii=False).encode(),
+        "application/json; charset=utf-8",
+        {"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _q(text: str) -> str:
@@ -468,6 +553,29 @@ def alert_status(p, alert_id: str):
         back = "/ui/alerts"
     sep = "&" if "?" in back else "?"
     return p.app.redirect(f"{back}{sep}message={_q(message)}")
+
+
+@page("POST", "/alerts/([0-9]{1,18})/silence")
+def alert_silence(p, alert_id: str):
+    """Silences this alert's condition (check, instance, subject) for a while."""
+    found, body = p.call("DescribeAlert", AlertId=alert_id)
+    if not found:
+        message = f"{body.get('Code')}: {body.get('Message')}"
+    else:
+        alert = body["Alert"]
+        duration = p.form.get("duration", "24h")
+        ok, result = p.call(
+            "CreateSilence",
+            CheckId=alert["CheckId"],
+            InstanceId=alert.get("InstanceId") or None,
+            Subject=alert.get("Subject") or None,
+            Duration=duration if duration in ("1h", "24h", "7d") else "24h",
+            Comment=p.form.get("comment") or f"silenced from the dashboard (alert {alert_id})",
+        )
+        message = (
+            f"Silenced for {duration}." if ok else f"{result.get('Code')}: {result.get('Message')}"
+        )
+    return p.app.redirect("/ui/alerts?message=" + _q(message))
 
 
 @page("GET", "/notifications")

@@ -236,6 +236,48 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
         text = exposure_of_port()
         assert "reachable from the internet" in text and "not reachable" not in text
         shot(admin, "instance-exposed")
+
+        # restore with the green/red preview, then export
+        other = ok(
+            auditor,
+            "CreateSecurityGroup",
+            R,
+            f"VpcId={vpc}",
+            "SecurityGroupName=db",
+            "Description=database tier",
+        )["SecurityGroupId"]
+        ok(
+            auditor,
+            "AuthorizeSecurityGroup",
+            R,
+            f"SecurityGroupId={other}",
+            "IpProtocol=tcp",
+            "PortRange=5432/5432",
+            "SourceCidrIp=172.16.0.0/16",
+        )
+        admin.goto(f"http://{auditor.http}/ui/security-groups/{group}")
+        admin.select_option("#restore-preview select[name=restore_from]", other)
+        admin.click("#restore-preview button")
+        admin.wait_for_selector("#restore-result")
+        assert "5432/5432" in admin.inner_text("#restore-result li.added")
+        assert f"{port}/{port}" in admin.inner_text("#restore-result li.removed")
+        shot(admin, "restore-preview")
+        admin.click("#restore-apply")
+        admin.wait_for_selector("#message")
+        assert "Restored" in admin.inner_text("#message")
+        assert "5432/5432" in admin.inner_text("#rules")
+        assert f"{port}/{port}" not in admin.inner_text("#rules")
+        admin.select_option("#explain select[name=instance]", "i-web")
+        admin.fill("#explain input[name=port]", "22")
+        admin.click("#explain button")
+        admin.wait_for_selector("#explain-result")
+        assert "dropped" in admin.inner_text("#explain-result")
+        exported = admin.request.get(f"http://{auditor.http}/ui/security-groups/{group}/export")
+        assert (
+            exported.ok
+            and f"ecs_cn-hangzhou_{group}.json" in exported.headers["content-disposition"]
+        )
+        assert "5432/5432" in exported.text()
         for name, path in (
             ("instances", "/ui/instances"),
             ("groups", "/ui/security-groups"),
@@ -246,6 +288,14 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
         ):
             admin.goto(f"http://{auditor.http}{path}")
             shot(admin, name)
+        admin.goto(f"http://{auditor.http}/ui/")
+        assert admin.locator("#exposures").count() == 1
+        # silence a pending alert from the alerts page
+        admin.goto(f"http://{auditor.http}/ui/alerts?status=pending")
+        if admin.locator("button.silence").count():
+            admin.locator("button.silence").first.click()
+            admin.wait_for_selector("#message")
+            assert "Silenced" in admin.inner_text("#message")
         # hostile text is text: visible as written, never markup
         admin.goto(f"http://{auditor.http}/ui/instances/i-hostile")
         assert HOSTILE in admin.inner_text("#listeners")
