@@ -207,6 +207,7 @@ def instance(p, instance_id: str):
         history=p.store.history(instance_id, 50) if agent else [],
         baseline=p.app.baseline_results(instance_id),
         traffic=_traffic(snapshot),
+        ddos=_ddos_threshold(inst),
         alerts=p.app.alerts_for(instance_id),
         message=p.params.get("message", ""),
     )
@@ -226,6 +227,29 @@ def _exposure_of(cloud, instance_id: str, lis) -> tuple[bool | None, str]:
     )
     rule = deciding.ingress.reason if deciding else result.reason
     return result.reachable, rule
+
+
+def _ddos_threshold(inst) -> dict | None:
+    """The instance type's scrubbing threshold (the seed's table) and the black-hole line."""
+    if inst is None:
+        return None
+    from palisade.auditor.checks.base import CheckSettings
+
+    settings = CheckSettings()
+    threshold = settings.ddos_thresholds.get(inst.instance_type)
+    if threshold is None:
+        return {
+            "type": inst.instance_type,
+            "known": False,
+            "black_hole_mbps": settings.ddos_black_hole_bps / 1e6,
+        }
+    return {
+        "type": inst.instance_type,
+        "known": True,
+        "mbps": threshold.bps / 1e6,
+        "pps": threshold.pps,
+        "black_hole_mbps": settings.ddos_black_hole_bps / 1e6,
+    }
 
 
 def _traffic(snapshot) -> list[dict]:
@@ -426,6 +450,32 @@ def clone_group(p, group_id: str):
         )
     message = f"{body.get('Code')}: {body.get('Message')}"
     return p.app.redirect(f"/ui/security-groups/{group_id}?message=" + _q(message))
+
+
+@page("POST", "/security-groups/([A-Za-z0-9._-]{1,128})/import")
+def import_rules(p, group_id: str):
+    """An exported rule set: previewed rule by rule (added, exists, failed with the reason),
+    imported only when asked to after the preview."""
+    group = _group_or_404(p, group_id)
+    document = p.form.get("document", "")
+    apply = p.form.get("apply") == "1"
+    ok, body = p.call(
+        "ImportSecurityGroupRules",
+        RegionId=group.region_id,
+        SecurityGroupId=group_id,
+        Document=document,
+        DryRun=None if apply else "true",
+    )
+    if apply:
+        message = (
+            f"Imported {body.get('AddedCount', 0)} rules."
+            if ok
+            else f"{body.get('Code')}: {body.get('Message')}"
+        )
+        return p.app.redirect(f"/ui/security-groups/{group_id}?message=" + _q(message))
+    return p.app.render(
+        "import_preview.html", p, p.lang, group=group, ok=ok, body=body, document=document
+    )
 
 
 @page("GET", "/security-groups/([A-Za-z0-9._-]{1,128})/export")

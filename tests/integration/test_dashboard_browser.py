@@ -235,6 +235,7 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
         assert "Rule added" in admin.inner_text("#message")
         text = exposure_of_port()
         assert "reachable from the internet" in text and "not reachable" not in text
+        assert "scrubbing threshold" in admin.inner_text("#ddos")
         shot(admin, "instance-exposed")
 
         # restore with the green/red preview, then export
@@ -278,6 +279,24 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
             and f"ecs_cn-hangzhou_{group}.json" in exported.headers["content-disposition"]
         )
         assert "5432/5432" in exported.text()
+        # import it into a new group: a per-rule preview, then the import
+        empty = ok(
+            auditor,
+            "CreateSecurityGroup",
+            R,
+            f"VpcId={vpc}",
+            "SecurityGroupName=copy",
+            "Description=copy of db",
+        )["SecurityGroupId"]
+        admin.goto(f"http://{auditor.http}/ui/security-groups/{empty}")
+        admin.fill("#import textarea[name=document]", exported.text())
+        admin.click("#import button")
+        admin.wait_for_selector("#import-results")
+        assert "added" in admin.inner_text("#import-results")
+        shot(admin, "import-preview")
+        admin.click("#import-apply")
+        admin.wait_for_selector("#message")
+        assert "5432/5432" in admin.inner_text("#rules")
         for name, path in (
             ("instances", "/ui/instances"),
             ("groups", "/ui/security-groups"),
