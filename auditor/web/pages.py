@@ -330,6 +330,7 @@ def security_group(p, group_id: str):
         message=p.params.get("message", ""),
         preview=preview,
         others=others,
+        editing=group.rule(p.params.get("edit", "")) if p.params.get("edit") else None,
         can_restore=p.can("ecs:RestoreSecurityGroup", arn),
         can_clone=p.can("ecs:CloneSecurityGroup", arn),
         can_modify=p.can("ecs:AuthorizeSecurityGroup", arn),
@@ -372,6 +373,23 @@ def add_rule(p, group_id: str):
     f = p.form
     egress = f.get("direction") == "egress"
     peer_key = "DestCidrIp" if egress else "SourceCidrIp"
+    rule_id = f.get("rule_id", "")
+    if rule_id:  # the edit form: modify that rule in place
+        action = "ModifySecurityGroupEgressRule" if egress else "ModifySecurityGroupRule"
+        ok, body = p.call(
+            action,
+            RegionId=group.region_id,
+            SecurityGroupId=group_id,
+            SecurityGroupRuleId=rule_id,
+            IpProtocol=f.get("protocol", ""),
+            PortRange=f.get("port_range", ""),
+            Policy=f.get("policy", "accept"),
+            Priority=f.get("priority", "1"),
+            Description=f.get("description") or None,
+            **{peer_key: f.get("cidr", "")},
+        )
+        message = "Rule modified." if ok else f"{body.get('Code')}: {body.get('Message')}"
+        return p.app.redirect(f"/ui/security-groups/{group_id}?message=" + _q(message))
     ok, body = p.call(
         "AuthorizeSecurityGroupEgress" if egress else "AuthorizeSecurityGroup",
         RegionId=group.region_id,

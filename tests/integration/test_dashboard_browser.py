@@ -235,6 +235,16 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
         assert "Rule added" in admin.inner_text("#message")
         text = exposure_of_port()
         assert "reachable from the internet" in text and "not reachable" not in text
+        # modify that rule: narrow it to one address, and the exposure stays (a /32 is still
+        # internet) but the rule shows the new source
+        admin.goto(f"http://{auditor.http}/ui/security-groups/{group}")
+        admin.locator("#rules a.edit-rule").first.click()
+        admin.fill("#add-rule input[name=cidr]", "198.51.100.7/32")
+        admin.click("#add-rule button[type=submit]")
+        admin.wait_for_selector("#message")
+        assert "Rule modified" in admin.inner_text("#message")
+        assert "198.51.100.7/32" in admin.inner_text("#rules")
+        assert "reachable from the internet" in exposure_of_port()  # the instance page again
         assert "scrubbing threshold" in admin.inner_text("#ddos")
         shot(admin, "instance-exposed")
 
