@@ -356,6 +356,29 @@ class Store:
                 buckets[min(len(buckets) - 1, max(0, int(b)))] += int(n)
         return buckets
 
+    def instance_logins_per_hour(
+        self, instance_id: str, since_ms: int, until_ms: int
+    ) -> tuple[list[int], list[int]]:
+        """(failed, successful) logins of one instance per hour (the instance page's timeline)."""
+        e = schema.events
+        hour = 3600 * 1000
+        failed = [0] * max(1, -(-(until_ms - since_ms) // hour))
+        succeeded = list(failed)
+        q = select(e.c.time_ms, e.c.login_result).where(
+            e.c.instance_id == instance_id,
+            e.c.time_ms >= since_ms,
+            e.c.time_ms < until_ms,
+            e.c.login_result.is_not(None),
+        )
+        with self.engine.connect() as conn:
+            for t, result in conn.execute(q):
+                n = min(len(failed) - 1, (t - since_ms) // hour)
+                if result == "success":
+                    succeeded[n] += 1
+                elif result in ("failure", "invalid_user"):
+                    failed[n] += 1
+        return failed, succeeded
+
     def top_failed_sources(self, since_ms: int, limit: int = 10) -> list[tuple[str, int]]:
         from sqlalchemy import func
 

@@ -151,6 +151,28 @@ class Dashboard:
 
         return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
 
+    def login_timeline(self, instance_id: str, now_ms: int) -> str:
+        """An instance's failed (above) and successful (below) logins per hour, 24 h."""
+        since = now_ms - 24 * 3600 * 1000
+        failed, succeeded = self.store.instance_logins_per_hour(instance_id, since, now_ms)
+        peak = max(max(failed), max(succeeded), 1)
+        parts = []
+        for n, (f, ok) in enumerate(zip(failed, succeeded, strict=True)):
+            hf, hs = round(45 * f / peak), round(45 * ok / peak)
+            parts.append(
+                f'<rect class="failed" x="{n * 20 + 2}" y="{48 - hf}" width="16" '
+                f'height="{hf}"><title>{f} failed</title></rect>'
+            )
+            parts.append(
+                f'<rect class="succeeded" x="{n * 20 + 2}" y="50" width="16" '
+                f'height="{hs}"><title>{ok} succeeded</title></rect>'
+            )
+        return (
+            f'<svg class="timeline" viewBox="0 0 {len(failed) * 20} 98" width="100%" '
+            f'height="100" role="img" aria-label="logins per hour, 24 h">{"".join(parts)}'
+            "</svg>"
+        )
+
     def exposures_by_service(self) -> list[tuple[str, int]]:
         """Open exposure alerts per service (`tcp/6379` -> Redis), most first."""
         if self.alerts is None:

@@ -208,6 +208,9 @@ def instance(p, instance_id: str):
         baseline=p.app.baseline_results(instance_id),
         traffic=_traffic(snapshot),
         ddos=_ddos_threshold(inst),
+        timeline=p.app.login_timeline(instance_id, int(p.app.api.clock().timestamp() * 1000))
+        if agent
+        else "",
         alerts=p.app.alerts_for(instance_id),
         message=p.params.get("message", ""),
     )

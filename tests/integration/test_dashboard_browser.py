@@ -205,6 +205,7 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
         admin.click("#alerts a[href='/ui/instances/i-web']")
         admin.wait_for_selector("#instance-id")
         assert admin.inner_text("#instance-id") == "i-web"
+        assert admin.locator("#login-timeline rect.failed").count() == 24
         shot(admin, "instance")
         row = admin.locator("#alerts tr", has_text="Brute-force login attempts")
         row.locator("button.handle").click()
