@@ -85,6 +85,8 @@ events = Table(
     Column("source_ip", String(64), nullable=True),
     Index("ix_events_instance_time", "instance_id", "time_ms"),
     Index("ix_events_time", "time_ms"),
+    # covers the dashboard's 24-hour counts (failed logins per hour, top sources)
+    Index("ix_events_login_time", "login_result", "time_ms", "source_ip"),
 )
 
 # The cloud model (security groups, instances, RAM, key pairs) as one versioned JSON
