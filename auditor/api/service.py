@@ -171,7 +171,8 @@ class ApiService:
                     if not decision.allowed:
                         raise ApiError(
                             "Forbidden.RAM",
-                            f"{_describe(who.caller)} is not authorised: {decision.message()}",
+                            f"{describe_caller(who.caller)} is not authorised: "
+                            f"{decision.message()}",
                             403,
                         )
                 try:
@@ -187,7 +188,7 @@ class ApiService:
                     AuditRow(
                         int(now.timestamp() * 1000),
                         request_id,
-                        _describe(who.caller),
+                        describe_caller(who.caller),
                         source_ip,
                         spec.name,
                         e.resource,
@@ -198,7 +199,7 @@ class ApiService:
                 ]
                 try:
                     self.version = self.states.save(self.version, state.to_document(), rows, now)
-                    log.info("%s by %s from %s", spec.name, _describe(who.caller), source_ip)
+                    log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
                     return body
                 except StateConflict:
                     # another replica wrote first: drop our copy, replay on theirs
@@ -247,6 +248,3 @@ class ApiService:
                     self.state, self.version = None, 0
                     raise
             raise ApiError("Throttling", "the state changed concurrently; try again", 503)
-
-
-_describe = describe_caller

@@ -9,17 +9,15 @@ own VPC or region so that the tests do not see each other's resources.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import json
 import os
 
 import pytest
 
-from palisade.auditor import cli
 from palisade.auditor.store.state_store import StateStore
 from palisade.auditor.store.store import Store, sqlite_url
+from tests.api_cli import api, ok, run
 from tests.helpers import start_auditor
 
 pytestmark = pytest.mark.integration
@@ -33,28 +31,6 @@ def auditor(tmp_path_factory):
     proc = start_auditor(tmp_path_factory.mktemp("sg") / "auditor")
     yield proc
     proc.stop()
-
-
-def run(auditor, *args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    umask = os.umask(0o022)
-    try:
-        with contextlib.redirect_stdout(out):
-            rc = cli.main(["--data-dir", str(auditor.data_dir), *args])
-    finally:
-        os.umask(umask)
-    return rc, out.getvalue()
-
-
-def api(auditor, action: str, *assignments: str) -> tuple[int, dict]:
-    rc, text = run(auditor, "api", action, *assignments)
-    return rc, json.loads(text)
-
-
-def ok(auditor, action: str, *assignments: str) -> dict:
-    rc, body = api(auditor, action, *assignments)
-    assert rc == 0, body
-    return body
 
 
 def refused(auditor, action: str, *assignments: str) -> str:
