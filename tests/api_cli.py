@@ -6,14 +6,34 @@ import contextlib
 import io
 import json
 import os
+from collections.abc import Sequence
 
 from palisade.auditor import cli
 
+# What `palisade` signs requests with; none of them set: the account owner.
+CREDENTIAL_VARS = (
+    "PALISADE_ACCESS_KEY_ID",
+    "PALISADE_ACCESS_KEY_SECRET",
+    "PALISADE_SECURITY_TOKEN",
+)
 
-def run(auditor, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+
+def credentials_env(creds: Sequence[str] | None) -> dict[str, str]:
+    """`(AccessKeyId, AccessKeySecret[, SecurityToken])` as the variables `palisade` reads."""
+    return dict(zip(CREDENTIAL_VARS, creds or (), strict=False))
+
+
+def run(
+    auditor, *args: str, env: dict[str, str] | None = None, clear_credentials: bool = False
+) -> tuple[int, str]:
+    """`palisade ARGS` with `env` set for the call; `clear_credentials`: the credential
+    variables of this process are unset for the call, so only those in `env` count."""
     out = io.StringIO()
     umask = os.umask(0o022)
-    saved = {k: os.environ.get(k) for k in (env or {})}
+    cleared = CREDENTIAL_VARS if clear_credentials else ()
+    saved = {k: os.environ.get(k) for k in (*cleared, *(env or {}))}
+    for k in cleared:
+        os.environ.pop(k, None)
     os.environ.update(env or {})
     try:
         with contextlib.redirect_stdout(out):
@@ -28,12 +48,26 @@ def run(auditor, *args: str, env: dict[str, str] | None = None) -> tuple[int, st
     return rc, out.getvalue()
 
 
-def api(auditor, action: str, *assignments: str, env: dict[str, str] | None = None):
-    rc, text = run(auditor, "api", action, *assignments, env=env)
+def api(
+    auditor,
+    action: str,
+    *assignments: str,
+    env: dict[str, str] | None = None,
+    clear_credentials: bool = False,
+):
+    rc, text = run(
+        auditor, "api", action, *assignments, env=env, clear_credentials=clear_credentials
+    )
     return rc, json.loads(text)
 
 
-def ok(auditor, action: str, *assignments: str, env: dict[str, str] | None = None) -> dict:
-    rc, body = api(auditor, action, *assignments, env=env)
+def ok(
+    auditor,
+    action: str,
+    *assignments: str,
+    env: dict[str, str] | None = None,
+    clear_credentials: bool = False,
+) -> dict:
+    rc, body = api(auditor, action, *assignments, env=env, clear_credentials=clear_credentials)
     assert rc == 0, body
     return body

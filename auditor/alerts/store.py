@@ -17,8 +17,9 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -46,6 +47,7 @@ from palisade.auditor.store.store import Store
 OnOpened = Callable[[Connection, AlertEvent], None]
 _LOCK_CLASS = 0x414C5254  # "ALRT": the advisory-lock namespace of alert scopes
 _ATTEMPTS = 3
+R = TypeVar("R", Silence, WhitelistEntry)  # a user-made rule: a silence or a whitelist entry
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,8 @@ class AlertService:
                         findings,
                         scope,
                         now,
-                        self._silences(conn, scope.account_id, now_ms),
-                        self._whitelist(conn, scope.account_id, now_ms),
+                        self._rules_in_force(conn, _SILENCES, scope.account_id, now_ms),
+                        self._rules_in_force(conn, _WHITELIST, scope.account_id, now_ms),
                         self.settings,
                         self.event_checks,
                         closed,
@@ -418,7 +420,7 @@ class AlertService:
                 out.by_status[status] = int(n)
         return out
 
-    # -- silences --------------------------------------------------------------------------
+    # -- silences and whitelist entries: user-made rules, one table each -------------------
 
     def create_silence(self, silence: Silence, audit: AuditInfo | None = None) -> Silence:
         if (
@@ -432,115 +434,80 @@ class AlertService:
             )
         if silence.ends_at_ms <= silence.starts_at_ms:
             raise ModelError("InvalidParameter.EndTime", "a silence must end after it starts")
-        s = schema.alert_silences
-        with self.store._writing(), self.engine.begin() as conn:  # noqa: SLF001
-            new_id = conn.execute(
-                insert(s).values(**_silence_row(silence)).returning(s.c.id)
-            ).scalar_one()
-            saved = _silence(
-                conn.execute(select(s).where(s.c.id == new_id)).one()  # as stored
-            )
-            if audit is not None:
-                _audit(conn, audit, f"silence/{new_id}", None, _silence_view(saved))
-        return saved
+        return self._create_rule(_SILENCES, silence, audit)
 
     def silences(
         self, account_id: str | None = None, active_at: datetime | None = None
     ) -> list[Silence]:
         """Every silence (newest first), or only those active at `active_at`."""
-        s = schema.alert_silences
-        q = select(s)
-        if account_id is not None:
-            q = q.where(s.c.account_id == account_id)
-        if active_at is not None:
-            at = to_ms(active_at)
-            q = q.where(s.c.starts_at_ms <= at, s.c.ends_at_ms > at)
-        with self.engine.connect() as conn:
-            return [_silence(r) for r in conn.execute(q.order_by(s.c.id.desc())).all()]
+        return self._list_rules(_SILENCES, account_id, active_at)
 
     def delete_silence(self, silence_id: int, audit: AuditInfo | None = None) -> Silence:
-        s = schema.alert_silences
-        with self.store._writing(), self.engine.begin() as conn:  # noqa: SLF001
-            row = conn.execute(select(s).where(s.c.id == silence_id)).first()
-            if row is None:
-                raise ModelError(
-                    "InvalidSilenceId.NotFound", f"silence {silence_id} does not exist"
-                )
-            conn.execute(delete(s).where(s.c.id == silence_id))
-            gone = _silence(row)
-            if audit is not None:
-                _audit(conn, audit, f"silence/{silence_id}", _silence_view(gone), None)
-        return gone
-
-    def _silences(self, conn: Connection, account_id: str, now_ms: int) -> list[Silence]:
-        s = schema.alert_silences
-        rows = conn.execute(
-            select(s)
-            .where(
-                s.c.account_id.in_((account_id, ANY_ACCOUNT)),
-                s.c.starts_at_ms <= now_ms,
-                s.c.ends_at_ms > now_ms,
-            )
-            .order_by(s.c.id)
-        ).all()
-        return [_silence(r) for r in rows]
-
-    # -- whitelist -------------------------------------------------------------------------
+        return self._delete_rule(_SILENCES, silence_id, audit)
 
     def add_whitelist_entry(
         self, entry: WhitelistEntry, audit: AuditInfo | None = None
     ) -> WhitelistEntry:
         entry = replace(entry, value=validate_whitelist_value(entry.kind, entry.value))
-        w = schema.alert_whitelist
-        with self.store._writing(), self.engine.begin() as conn:  # noqa: SLF001
-            new_id = conn.execute(
-                insert(w).values(**_whitelist_row(entry)).returning(w.c.id)
-            ).scalar_one()
-            saved = _whitelist_entry(conn.execute(select(w).where(w.c.id == new_id)).one())
-            if audit is not None:
-                _audit(conn, audit, f"whitelist/{new_id}", None, _whitelist_view(saved))
-        return saved
+        return self._create_rule(_WHITELIST, entry, audit)
 
     def whitelist(
         self, account_id: str | None = None, active_at: datetime | None = None
     ) -> list[WhitelistEntry]:
-        w = schema.alert_whitelist
-        q = select(w)
-        if account_id is not None:
-            q = q.where(w.c.account_id == account_id)
-        if active_at is not None:
-            at = to_ms(active_at)
-            q = q.where(or_(w.c.expires_at_ms.is_(None), w.c.expires_at_ms > at))
-        with self.engine.connect() as conn:
-            return [_whitelist_entry(r) for r in conn.execute(q.order_by(w.c.id.desc())).all()]
+        return self._list_rules(_WHITELIST, account_id, active_at)
 
     def delete_whitelist_entry(
         self, entry_id: int, audit: AuditInfo | None = None
     ) -> WhitelistEntry:
-        w = schema.alert_whitelist
+        return self._delete_rule(_WHITELIST, entry_id, audit)
+
+    def _create_rule(self, rules: _Rules[R], rule: R, audit: AuditInfo | None) -> R:
+        t = rules.table
         with self.store._writing(), self.engine.begin() as conn:  # noqa: SLF001
-            row = conn.execute(select(w).where(w.c.id == entry_id)).first()
-            if row is None:
-                raise ModelError(
-                    "InvalidWhitelistId.NotFound", f"whitelist entry {entry_id} does not exist"
-                )
-            conn.execute(delete(w).where(w.c.id == entry_id))
-            gone = _whitelist_entry(row)
+            new_id = conn.execute(
+                insert(t).values(**rules.to_row(rule)).returning(t.c.id)
+            ).scalar_one()
+            # read back: the rule as stored
+            saved = rules.from_row(conn.execute(select(t).where(t.c.id == new_id)).one())
             if audit is not None:
-                _audit(conn, audit, f"whitelist/{entry_id}", _whitelist_view(gone), None)
+                _audit(conn, audit, f"{rules.resource}/{new_id}", None, rules.view(saved))
+        return saved
+
+    def _list_rules(
+        self, rules: _Rules[R], account_id: str | None, active_at: datetime | None
+    ) -> list[R]:
+        t = rules.table
+        q = select(t)
+        if account_id is not None:
+            q = q.where(t.c.account_id == account_id)
+        if active_at is not None:
+            q = q.where(*rules.active(t, to_ms(active_at)))
+        with self.engine.connect() as conn:
+            return [rules.from_row(r) for r in conn.execute(q.order_by(t.c.id.desc())).all()]
+
+    def _delete_rule(self, rules: _Rules[R], rule_id: int, audit: AuditInfo | None) -> R:
+        t = rules.table
+        with self.store._writing(), self.engine.begin() as conn:  # noqa: SLF001
+            row = conn.execute(select(t).where(t.c.id == rule_id)).first()
+            if row is None:
+                raise ModelError(rules.missing_code, f"{rules.noun} {rule_id} does not exist")
+            conn.execute(delete(t).where(t.c.id == rule_id))
+            gone = rules.from_row(row)
+            if audit is not None:
+                _audit(conn, audit, f"{rules.resource}/{rule_id}", rules.view(gone), None)
         return gone
 
-    def _whitelist(self, conn: Connection, account_id: str, now_ms: int) -> list[WhitelistEntry]:
-        w = schema.alert_whitelist
+    def _rules_in_force(
+        self, conn: Connection, rules: _Rules[R], account_id: str, now_ms: int
+    ) -> list[R]:
+        """The rules a round of `account_id` obeys: its own and every account's, in force now."""
+        t = rules.table
         rows = conn.execute(
-            select(w)
-            .where(
-                w.c.account_id.in_((account_id, ANY_ACCOUNT)),
-                or_(w.c.expires_at_ms.is_(None), w.c.expires_at_ms > now_ms),
-            )
-            .order_by(w.c.id)
+            select(t)
+            .where(t.c.account_id.in_((account_id, ANY_ACCOUNT)), *rules.active(t, now_ms))
+            .order_by(t.c.id)
         ).all()
-        return [_whitelist_entry(r) for r in rows]
+        return [rules.from_row(r) for r in rows]
 
 
 # -- rows <-> objects ------------------------------------------------------------------------
@@ -610,10 +577,6 @@ def _silence(row) -> Silence:
     )
 
 
-def _silence_view(s: Silence) -> dict:
-    return {"id": s.id, **_silence_row(s)}
-
-
 def _whitelist_row(w: WhitelistEntry) -> dict:
     return {
         "account_id": w.account_id,
@@ -645,8 +608,42 @@ def _whitelist_entry(row) -> WhitelistEntry:
     )
 
 
-def _whitelist_view(w: WhitelistEntry) -> dict:
-    return {"id": w.id, **_whitelist_row(w)}
+@dataclass(frozen=True)
+class _Rules(Generic[R]):
+    """A table of user-made rules (silences, whitelist entries): how a rule is stored and read
+    back, what the audit log calls it, how a missing one is refused, and when one is in force."""
+
+    table: Table
+    to_row: Callable[[R], dict]
+    from_row: Callable[[Any], R]
+    resource: str  # the audit log's resource: "<resource>/<id>"
+    missing_code: str  # the error of a missing id
+    noun: str  # "<noun> <id> does not exist"
+    active: Callable[[Table, int], tuple]  # the conditions of being in force at a time (ms)
+
+    def view(self, rule: R) -> dict:
+        """The rule as the audit log records it."""
+        return {"id": rule.id, **self.to_row(rule)}
+
+
+_SILENCES: _Rules[Silence] = _Rules(
+    schema.alert_silences,
+    _silence_row,
+    _silence,
+    "silence",
+    "InvalidSilenceId.NotFound",
+    "silence",
+    lambda t, at: (t.c.starts_at_ms <= at, t.c.ends_at_ms > at),
+)
+_WHITELIST: _Rules[WhitelistEntry] = _Rules(
+    schema.alert_whitelist,
+    _whitelist_row,
+    _whitelist_entry,
+    "whitelist",
+    "InvalidWhitelistId.NotFound",
+    "whitelist entry",
+    lambda t, at: (or_(t.c.expires_at_ms.is_(None), t.c.expires_at_ms > at),),
+)
 
 
 def _audit(conn: Connection, audit: AuditInfo, resource: str, before, after) -> None:

@@ -8,19 +8,16 @@ database (as the auditor's check runner does) and reads them back through the AP
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 from datetime import UTC, datetime
 
 import pytest
 
-from palisade.auditor import cli as palisade_cli
 from palisade.auditor.alerts.lifecycle import Scope
 from palisade.auditor.alerts.store import AlertService
 from palisade.auditor.store.state_store import StateStore
 from palisade.auditor.store.store import Store
+from tests.api_cli import run
 from tests.helpers import start_auditor
 from tests.unit.test_alert_lifecycle import Finding
 
@@ -63,26 +60,14 @@ def auditor(tmp_path_factory):
 
 def cli(auditor, *args: str, env: dict | None = None, subprocess: bool = False):
     """`palisade ARGS`: (exit code, parsed JSON or the text). In-process (`cli.main`, so each
-    call does not pay the interpreter start) unless `subprocess`."""
+    call does not pay the interpreter start, with no credentials but those in `env`) unless
+    `subprocess`."""
     if subprocess:
         done = auditor.cli(*args, check=False)
-        rc, out = done.returncode, done.stdout.strip()
+        rc, out = done.returncode, done.stdout
     else:
-        names = ("PALISADE_ACCESS_KEY_ID", "PALISADE_ACCESS_KEY_SECRET", "PALISADE_SECURITY_TOKEN")
-        saved = {n: os.environ.pop(n, None) for n in names}
-        os.environ.update(env or {})
-        umask = os.umask(0o022)
-        buffer = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(buffer):
-                rc = palisade_cli.main(["--data-dir", str(auditor.data_dir), *args])
-        finally:
-            os.umask(umask)
-            for n in names:
-                os.environ.pop(n, None)
-                if saved[n] is not None:
-                    os.environ[n] = saved[n]
-        out = buffer.getvalue().strip()
+        rc, out = run(auditor, *args, env=env, clear_credentials=True)
+    out = out.strip()
     return rc, (json.loads(out) if out.startswith(("{", "[")) else out)
 
 

@@ -8,10 +8,7 @@ except where the test is about the installed command itself.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import secrets
 import socket
 import subprocess
@@ -25,12 +22,13 @@ import pytest
 
 from palisade.agent.metadata import GrpcRoleFetcher, NoRole
 from palisade.agent.transport import AgentState
-from palisade.auditor import cli
 from palisade.auditor.api.client import Credentials
 from palisade.auditor.api.state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.ram import sign_request
 from palisade.auditor.store.state_store import StateStore
 from palisade.auditor.store.store import Store, sqlite_url
+from tests import api_cli
+from tests.api_cli import credentials_env
 from tests.helpers import BIN, start_auditor, wait_for
 
 pytestmark = pytest.mark.integration
@@ -67,33 +65,17 @@ def auditor(tmp_path_factory):
 
 
 def api(auditor, action: str, *assignments: str, creds=None) -> tuple[int, dict]:
-    """`palisade api ACTION Name=Value...`: (exit code, JSON printed)."""
-    env = {}
-    if creds is not None:
-        env = {"PALISADE_ACCESS_KEY_ID": creds[0], "PALISADE_ACCESS_KEY_SECRET": creds[1]}
-        if len(creds) > 2:
-            env["PALISADE_SECURITY_TOKEN"] = creds[2]
-    names = ("PALISADE_ACCESS_KEY_ID", "PALISADE_ACCESS_KEY_SECRET", "PALISADE_SECURITY_TOKEN")
-    saved = {n: os.environ.pop(n, None) for n in names}
-    os.environ.update(env)
-    umask = os.umask(0o022)
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            rc = cli.main(["--data-dir", str(auditor.data_dir), "api", action, *assignments])
-    finally:
-        os.umask(umask)
-        for n in names:
-            os.environ.pop(n, None)
-            if saved[n] is not None:
-                os.environ[n] = saved[n]
-    return rc, json.loads(out.getvalue())
+    """`palisade api ACTION Name=Value...`: (exit code, JSON printed), signed with `creds`
+    (AccessKeyId, AccessKeySecret[, SecurityToken]) or, without them, as the account owner."""
+    return api_cli.api(
+        auditor, action, *assignments, env=credentials_env(creds), clear_credentials=True
+    )
 
 
 def ok(auditor, action: str, *assignments: str, creds=None) -> dict:
-    rc, body = api(auditor, action, *assignments, creds=creds)
-    assert rc == 0, body
-    return body
+    return api_cli.ok(
+        auditor, action, *assignments, env=credentials_env(creds), clear_credentials=True
+    )
 
 
 def refused(auditor, action: str, *assignments: str, creds=None) -> tuple[str, str]:
