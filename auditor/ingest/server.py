@@ -22,7 +22,7 @@ from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
 from palisade.auditor.ingest.restarts import RestartListener, RestartWatch
 from palisade.auditor.ingest.writer import GroupCommitWriter
 from palisade.auditor.model.ram import RamError, RoleCredentials
-from palisade.auditor.store.store import ApplyResult, Store, StoreError
+from palisade.auditor.store.store import Store, StoreError
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger("palisade.ingest")
@@ -167,6 +167,10 @@ class IngestService(agent_pb2_grpc.IngestServicer):
                     await context.abort(
                         grpc.StatusCode.FAILED_PRECONDITION, f"{exc.code}: {exc.message}"
                     )
+                if stored.restarted_at_boot_time and self.restarts is not None:
+                    await asyncio.to_thread(
+                        self.restarts.restarted, peer.instance_id, stored.restarted_at_boot_time
+                    )
                 yield agent_pb2.Ack(
                     message_id=message.message_id,
                     duplicate=not stored.stored and not stored.need_full_snapshot,
@@ -182,28 +186,11 @@ class IngestService(agent_pb2_grpc.IngestServicer):
                 if refusal is not None:
                     await pending.put(refusal)
                     return
-                if message.WhichOneof("payload") in ("snapshot", "delta") and self.restarts:
-                    # snapshots are rare: stored one at a time, so the restart watch sees
-                    # the boot time before and after this very message
-                    result = asyncio.get_running_loop().create_future()
-                    try:
-                        result.set_result(await self._store_snapshot(peer, message))
-                    except StoreError as exc:
-                        result.set_exception(exc)
-                else:
-                    result = asyncio.ensure_future(self.writer.submit(message))
+                result = self.writer.enqueue(message)
                 await pending.put((message, result))
         except grpc.aio.AioRpcError:
             pass  # the stream broke; the handler ends with it
         await pending.put(None)
-
-    async def _store_snapshot(self, peer: PeerIdentity, message) -> ApplyResult:
-        watch = self.restarts
-        boot_before = await asyncio.to_thread(watch.boot_time, peer.instance_id)
-        result = await self.writer.submit(message)
-        if result.stored:
-            await asyncio.to_thread(watch.after_store, peer.instance_id, boot_before)
-        return result
 
 
 @dataclass(frozen=True)
@@ -329,7 +316,7 @@ async def start_grpc(
             {
                 "Report": grpc.stream_stream_rpc_method_handler(
                     IngestService(
-                        store, writer, RestartWatch(store, on_restart) if on_restart else None
+                        store, writer, RestartWatch(on_restart) if on_restart else None
                     ).Report,
                     request_deserializer=_lenient(agent_pb2.AgentMessage),
                     response_serializer=agent_pb2.Ack.SerializeToString,

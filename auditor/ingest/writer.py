@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from palisade.auditor.store.store import ApplyResult, Store
 from palisade.shared.proto import agent_pb2
@@ -35,6 +36,9 @@ class GroupCommitWriter:
         self.on_committed = on_committed
         self._queue: asyncio.Queue[tuple[agent_pb2.AgentMessage, asyncio.Future]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        # its own thread: a commit never waits in the shared executor's queue behind checks
+        # or other lookups
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-commit")
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
@@ -47,12 +51,17 @@ class GroupCommitWriter:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        self._thread.shutdown(wait=True)
+
+    def enqueue(self, message: agent_pb2.AgentMessage) -> asyncio.Future:
+        """A future that resolves once the message is committed (or raises StoreError when
+        refused)."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((message, future))
+        return future
 
     async def submit(self, message: agent_pb2.AgentMessage) -> ApplyResult:
-        """Resolves once the message is committed (or raises StoreError when refused)."""
-        future = asyncio.get_running_loop().create_future()
-        await self._queue.put((message, future))
-        return await future
+        return await self.enqueue(message)
 
     async def _run(self) -> None:
         while True:
@@ -61,8 +70,8 @@ class GroupCommitWriter:
                 items.append(self._queue.get_nowait())
             messages = [m for m, _ in items]
             try:
-                results = await asyncio.to_thread(
-                    self.store.apply_many, messages, int(time.time() * 1000)
+                results = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, self.store.apply_many, messages, int(time.time() * 1000)
                 )
             except Exception as exc:  # noqa: BLE001 - the database failed: nothing was stored
                 log.error("storing %d messages failed: %s", len(items), exc)

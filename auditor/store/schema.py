@@ -72,21 +72,44 @@ received_messages = Table(
     Column("received_at_ms", BigInteger, nullable=False),
 )
 
-events = Table(
-    "events",
+# Host events (auditor/store/events.py says why they are kept this way): one row per agent
+# message with its new events as one serialized EventBatch ...
+event_batches = Table(
+    "event_batches",
     metadata,
-    Column("event_id", String(128), primary_key=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("instance_id", String(128), nullable=False),
-    Column("time_ms", BigInteger, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("body", LargeBinary, nullable=False),
-    # copied out of login events at insert, so the dashboard counts without parsing bodies
-    Column("login_result", String(32), nullable=True),
-    Column("source_ip", String(64), nullable=True),
-    Index("ix_events_instance_time", "instance_id", "time_ms"),
-    # covers the dashboard's 24-hour counts (failed logins per hour, top sources) and the
-    # fleet-wide failure scan; it replaced a plain time index: every index costs ingest
-    Index("ix_events_login_time", "login_result", "time_ms", "source_ip"),
+    Column("first_ms", BigInteger, nullable=False),  # the batch's oldest event
+    Column("last_ms", BigInteger, nullable=False),  # and its newest
+    Column("count", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),  # failed logins in it
+    Column("successes", Integer, nullable=False),  # successful logins in it
+    Column("body", LargeBinary, nullable=False),  # facts.EventBatch
+    Index("ix_event_batches_instance_last", "instance_id", "last_ms"),
+    Index("ix_event_batches_last", "last_ms"),
+)
+
+# ... a key per event ever stored, its time then BLAKE2b-96 of (instance id, event id) ...
+event_keys = Table(
+    "event_keys",
+    metadata,
+    Column("key", LargeBinary(20), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# ... and logins counted per clock hour, instance, result and source: the dashboard's charts.
+login_counts = Table(
+    "login_counts",
+    metadata,
+    Column("hour_ms", BigInteger, primary_key=True),
+    Column("instance_id", String(128), primary_key=True),
+    Column("result", String(32), primary_key=True),
+    Column("source_ip", String(64), primary_key=True),  # "" when the event has none
+    Column("n", BigInteger, nullable=False),
+    Index("ix_login_counts_instance_hour", "instance_id", "hour_ms"),
+    sqlite_with_rowid=False,
 )
 
 # The cloud model (security groups, instances, RAM, key pairs) as one versioned JSON

@@ -12,10 +12,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Integer, create_engine, delete, event, insert, select, update
+from sqlalchemy import create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine
 
-from palisade.auditor.store import history, migrate, schema
+from palisade.auditor.store import events, history, migrate, schema
 from palisade.shared.proto import agent_pb2, facts_pb2
 from palisade.shared.snapshot_delta import apply_delta
 
@@ -35,6 +35,9 @@ class StoreError(Exception):
 class ApplyResult:
     stored: bool  # False: stored before, or refused for want of a full snapshot
     need_full_snapshot: bool = False
+    # a snapshot whose boot time differs from the one stored before: the instance restarted
+    # (unix seconds; 0 otherwise)
+    restarted_at_boot_time: int = 0
 
 
 class _NeedFullSnapshot(Exception):
@@ -80,6 +83,7 @@ class Store:
             event.listen(self.engine, "begin", _sqlite_begin)
         # SQLite allows one writer; serialising here avoids "database is locked" retries.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._events = events.EventWriter(self.is_sqlite)
         migrate.upgrade(self.engine)
 
     def close(self) -> None:
@@ -182,36 +186,41 @@ class Store:
         message stored before (same id) changes nothing but `last_seen`; a refused one
         (StoreError, or a delta on another base) leaves no trace; events seen before (same
         event id) are kept once."""
+        if not messages:
+            return []
         results: list[ApplyResult | StoreError | None] = [None] * len(messages)
         with self._writing(), self.engine.begin() as conn:
             fresh = self._claim_message_ids(conn, messages, now_ms)
-            event_rows: list[dict] = []
+            with_events: list[agent_pb2.AgentMessage] = []
             for n, message in enumerate(messages):
                 if n not in fresh:
                     results[n] = ApplyResult(stored=False)
                     continue
                 if message.WhichOneof("payload") in ("event", "events"):
-                    event_rows.extend(self._event_rows(message, now_ms))
+                    with_events.append(message)
                     results[n] = ApplyResult(stored=True)
                     continue
                 try:
                     with conn.begin_nested():  # a savepoint: this message alone
-                        self._apply_payload(conn, message, now_ms)
-                    results[n] = ApplyResult(stored=True)
+                        restarted = self._apply_payload(conn, message, now_ms)
+                    results[n] = ApplyResult(stored=True, restarted_at_boot_time=restarted)
                 except _NeedFullSnapshot:
                     self._release_message_id(conn, message.message_id)
                     results[n] = ApplyResult(stored=False, need_full_snapshot=True)
                 except StoreError as exc:
                     self._release_message_id(conn, message.message_id)
                     results[n] = exc
-            if event_rows:
-                self._insert_events(conn, event_rows)
+            if with_events:
+                self._events.write(conn, with_events, now_ms)
             seen = sorted({m.instance_id for m in messages})
             mark = "?" if self.is_sqlite else "%s"
-            conn.exec_driver_sql(  # one executemany: a commit may touch hundreds of agents
-                f"UPDATE instances SET last_seen_ms = {mark} WHERE instance_id = {mark}",
-                [(now_ms, iid) for iid in seen],
-            )
+            for at in range(0, len(seen), 500):  # few statements: see events.EventWriter
+                chunk = seen[at : at + 500]
+                conn.exec_driver_sql(
+                    f"UPDATE instances SET last_seen_ms = {mark} "
+                    f"WHERE instance_id IN ({', '.join([mark] * len(chunk))})",
+                    (now_ms, *chunk),
+                )
         return results  # type: ignore[return-value]
 
     def _claim_message_ids(self, conn, messages, now_ms: int) -> set[int]:
@@ -241,180 +250,121 @@ class Store:
         t = schema.received_messages
         conn.execute(delete(t).where(t.c.message_id == message_id))
 
-    @staticmethod
-    def _event_rows(message: agent_pb2.AgentMessage, now_ms: int) -> list[tuple]:
-        kind = message.WhichOneof("payload")
-        batch = [message.event] if kind == "event" else message.events.events
-        iid, mid = message.instance_id, message.message_id
-        rows = []
-        for n, ev in enumerate(batch):
-            body = ev.WhichOneof("body")
-            login = ev.login if body == "login" else None
-            rows.append(
-                (
-                    ev.event_id or f"{mid}.{n}",
-                    iid,
-                    ev.time_ms or now_ms,
-                    body or "unknown",
-                    ev.SerializeToString(),
-                    login.result[:32] if login is not None else None,
-                    login.source_ip[:64] if login is not None else None,
-                )
-            )
-        return rows
-
-    def _insert_events(self, conn, rows: list[tuple]) -> None:
-        """The hot path of ingest: plain DBAPI executemany (SQLAlchemy's per-row parameter
-        processing cost more than SQLite's insert itself)."""
-        columns = "event_id, instance_id, time_ms, kind, body, login_result, source_ip"
-        if self.is_sqlite:
-            sql = f"INSERT OR IGNORE INTO events ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        else:
-            sql = (
-                f"INSERT INTO events ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (event_id) DO NOTHING"
-            )
-        conn.exec_driver_sql(sql, rows)
-
     # -- what the checks read ----------------------------------------------------------------
-
-    def _events(self, q) -> list[facts_pb2.Event]:
-        out = []
-        with self.engine.connect() as conn:
-            for (body,) in conn.execute(q):
-                ev = facts_pb2.Event()
-                ev.ParseFromString(body)
-                out.append(ev)
-        return out
 
     def recent_events(
         self, instance_id: str, since_ms: int, limit: int = 20_000
     ) -> list[facts_pb2.Event]:
         """An instance's events since `since_ms`, oldest first (the newest `limit`)."""
-        e = schema.events
-        q = (
-            select(e.c.body)
-            .where(e.c.instance_id == instance_id, e.c.time_ms >= since_ms)
-            .order_by(e.c.time_ms.desc(), e.c.event_id)
-            .limit(limit)
-        )
-        return list(reversed(self._events(q)))
+        with self.engine.connect() as conn:
+            return list(reversed(events.newest(conn, instance_id, since_ms, limit)))
 
     def successful_logins(self, instance_id: str, limit: int = 20_000) -> list[facts_pb2.Event]:
         """The instance's successful logins (what the learning checks learn from), oldest
         first."""
-        e = schema.events
-        q = (
-            select(e.c.body)
-            .where(e.c.instance_id == instance_id, e.c.login_result == "success")
-            .order_by(e.c.time_ms)
-            .limit(limit)
-        )
-        return self._events(q)
+        b = schema.event_batches
+        with self.engine.connect() as conn:
+            found = events.oldest(
+                conn,
+                (b.c.instance_id == instance_id, b.c.successes > 0),
+                limit,
+                events.is_successful_login,
+            )
+        return [ev for _, ev in found]
 
     def failed_logins_since(self, since_ms: int, limit: int = 100_000) -> dict[str, list]:
         """Failed logins of every instance since `since_ms` (for the fleet-wide checks)."""
-        e = schema.events
-        q = (
-            select(e.c.instance_id, e.c.body)
-            .where(e.c.time_ms >= since_ms, e.c.login_result.in_(("failure", "invalid_user")))
-            .order_by(e.c.time_ms)
-            .limit(limit)
-        )
+        b = schema.event_batches
         out: dict[str, list] = {}
         with self.engine.connect() as conn:
-            for iid, body in conn.execute(q):
-                ev = facts_pb2.Event()
-                ev.ParseFromString(body)
-                out.setdefault(iid, []).append(ev)
+            found = events.oldest(
+                conn,
+                (b.c.last_ms >= since_ms, b.c.failures > 0),
+                limit,
+                events.is_failed_login,
+                since_ms,
+            )
+        for iid, ev in found:
+            out.setdefault(iid, []).append(ev)
         return out
+
+    def iter_events(self, instance_id: str | None = None):
+        """Every stored event as (instance id, event), in the order stored (tools, tests)."""
+        with self.engine.connect() as conn:
+            yield from events.all_events(conn, instance_id)
 
     # -- what the dashboard counts -----------------------------------------------------------
 
+    def _login_counts(self, since_ms: int, until_ms: int, instance_id: str | None = None):
+        c = schema.login_counts
+        hours = events.hour_buckets(since_ms, until_ms)
+        q = select(c.c.hour_ms, c.c.result, c.c.n).where(
+            c.c.hour_ms >= hours[0], c.c.hour_ms <= hours[-1]
+        )
+        if instance_id is not None:
+            q = q.where(c.c.instance_id == instance_id)
+        with self.engine.connect() as conn:
+            return events.per_hour(conn.execute(q), since_ms, until_ms)
+
     def failed_logins_per_hour(self, since_ms: int, until_ms: int) -> list[int]:
+        """Failed logins per clock hour, from the hour holding `since_ms` to the one holding
+        `until_ms - 1`."""
         from sqlalchemy import func
 
-        e = schema.events
-        hour = 3600 * 1000
-        bucket = ((e.c.time_ms - since_ms) / hour).label("bucket")
-        if self.is_sqlite:
-            bucket = func.cast((e.c.time_ms - since_ms) / hour, Integer).label("bucket")
-        else:
-            bucket = func.floor((e.c.time_ms - since_ms) / hour).label("bucket")
+        c = schema.login_counts
+        hours = events.hour_buckets(since_ms, until_ms)
         q = (
-            select(bucket, func.count())
+            select(c.c.hour_ms, c.c.result, func.sum(c.c.n))
             .where(
-                e.c.time_ms >= since_ms,
-                e.c.time_ms < until_ms,
-                e.c.login_result.in_(("failure", "invalid_user")),
+                c.c.hour_ms >= hours[0],
+                c.c.hour_ms <= hours[-1],
+                c.c.result.in_(events.FAILED),
             )
-            .group_by(bucket)
+            .group_by(c.c.hour_ms, c.c.result)
         )
-        buckets = [0] * max(1, -(-(until_ms - since_ms) // hour))
         with self.engine.connect() as conn:
-            for b, n in conn.execute(q):
-                buckets[min(len(buckets) - 1, max(0, int(b)))] += int(n)
-        return buckets
+            return events.per_hour(conn.execute(q), since_ms, until_ms)[0]
 
     def instance_logins_per_hour(
         self, instance_id: str, since_ms: int, until_ms: int
     ) -> tuple[list[int], list[int]]:
-        """(failed, successful) logins of one instance per hour (the instance page's timeline)."""
-        e = schema.events
-        hour = 3600 * 1000
-        failed = [0] * max(1, -(-(until_ms - since_ms) // hour))
-        succeeded = list(failed)
-        q = select(e.c.time_ms, e.c.login_result).where(
-            e.c.instance_id == instance_id,
-            e.c.time_ms >= since_ms,
-            e.c.time_ms < until_ms,
-            e.c.login_result.is_not(None),
-        )
-        with self.engine.connect() as conn:
-            for t, result in conn.execute(q):
-                n = min(len(failed) - 1, (t - since_ms) // hour)
-                if result == "success":
-                    succeeded[n] += 1
-                elif result in ("failure", "invalid_user"):
-                    failed[n] += 1
-        return failed, succeeded
+        """(failed, successful) logins of one instance per clock hour (the instance page's
+        timeline), hours as in failed_logins_per_hour."""
+        return self._login_counts(since_ms, until_ms, instance_id)
 
     def top_failed_sources(self, since_ms: int, limit: int = 10) -> list[tuple[str, int]]:
+        """The sources of the most failed logins from the clock hour holding `since_ms` on."""
         from sqlalchemy import func
 
-        e = schema.events
-        n = func.count().label("n")
+        c = schema.login_counts
+        n = func.sum(c.c.n).label("n")
         q = (
-            select(e.c.source_ip, n)
+            select(c.c.source_ip, n)
             .where(
-                e.c.time_ms >= since_ms,
-                e.c.login_result.in_(("failure", "invalid_user")),
-                e.c.source_ip.is_not(None),
+                c.c.hour_ms >= events.hour_of(since_ms),
+                c.c.result.in_(events.FAILED),
+                c.c.source_ip != "",
             )
-            .group_by(e.c.source_ip)
-            .order_by(n.desc(), e.c.source_ip)
+            .group_by(c.c.source_ip)
+            .order_by(n.desc(), c.c.source_ip)
             .limit(limit)
         )
         with self.engine.connect() as conn:
             return [(r.source_ip, int(r.n)) for r in conn.execute(q)]
 
-    def _apply_payload(self, conn, message: agent_pb2.AgentMessage, now_ms: int) -> None:
+    def _apply_payload(self, conn, message: agent_pb2.AgentMessage, now_ms: int) -> int:
+        """Stores a snapshot or delta; returns the new boot time if the instance restarted."""
         kind = message.WhichOneof("payload")
         if kind == "snapshot":
-            self._apply_snapshot(conn, message.instance_id, message.snapshot, now_ms)
-        elif kind == "delta":
-            base = self._stored_snapshot(conn, message.instance_id)
-            if base is None or base.snapshot_id != message.delta.base_snapshot_id:
-                raise _NeedFullSnapshot()
-            try:
-                full = apply_delta(base, message.delta)
-            except ValueError as exc:
-                raise StoreError("InvalidDelta", str(exc)) from None
-            self._apply_snapshot(conn, message.instance_id, full, now_ms)
-        elif kind in ("event", "events"):
-            rows = self._event_rows(message, now_ms)
-            if rows:
-                self._insert_events(conn, rows)
+            return self._apply_snapshot(conn, message.instance_id, message.snapshot, now_ms)
+        base = self._stored_snapshot(conn, message.instance_id)
+        if base is None or base.snapshot_id != message.delta.base_snapshot_id:
+            raise _NeedFullSnapshot()
+        try:
+            full = apply_delta(base, message.delta)
+        except ValueError as exc:
+            raise StoreError("InvalidDelta", str(exc)) from None
+        return self._apply_snapshot(conn, message.instance_id, full, now_ms)
 
     def _insert_ignoring_duplicates(self, table):
         if self.is_sqlite:
@@ -432,19 +382,19 @@ class Store:
         snap.ParseFromString(blob)
         return snap
 
-    def _apply_snapshot(
-        self, conn, instance_id: str, snap: facts_pb2.Snapshot, now_ms: int
-    ) -> None:
+    def _apply_snapshot(self, conn, instance_id: str, snap: facts_pb2.Snapshot, now_ms: int) -> int:
         i = schema.instances
         row = conn.execute(
-            select(i.c.snapshot, i.c.snapshot_at_ms).where(i.c.instance_id == instance_id)
+            select(i.c.snapshot, i.c.snapshot_at_ms, i.c.boot_time).where(
+                i.c.instance_id == instance_id
+            )
         ).first()
         if row is None:
             raise StoreError(
                 "InvalidInstanceId.NotFound", f"instance {instance_id} is not enrolled"
             )
         if snap.collected_at_ms and snap.collected_at_ms < row.snapshot_at_ms:
-            return  # an older snapshot arriving late changes nothing
+            return 0  # an older snapshot arriving late changes nothing
         old = None
         if row.snapshot:
             old = facts_pb2.Snapshot()
@@ -480,6 +430,8 @@ class Store:
                 boot_time=h.boot_time,
             )
         )
+        before = int(row.boot_time or 0)
+        return h.boot_time if before and h.boot_time and h.boot_time != before else 0
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -533,34 +485,19 @@ class Store:
         ]
 
     def event_count(self, instance_id: str | None = None) -> int:
-        from sqlalchemy import func
-
-        e = schema.events
-        q = select(func.count()).select_from(e)
-        if instance_id:
-            q = q.where(e.c.instance_id == instance_id)
         with self.engine.connect() as conn:
-            return int(conn.execute(q).scalar() or 0)
+            return events.count(conn, instance_id)
 
     def recent_logins(self, instance_id: str, limit: int = 100) -> list[dict]:
         """The newest login events of an instance, newest first."""
         from google.protobuf import json_format
 
-        e = schema.events
-        q = (
-            select(e.c.event_id, e.c.time_ms, e.c.body)
-            .where(e.c.instance_id == instance_id, e.c.kind == "login")
-            .order_by(e.c.time_ms.desc(), e.c.event_id)
-            .limit(limit)
-        )
         with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
+            found = events.newest(conn, instance_id, 0, limit, events.is_login)
         out = []
-        for row in rows:
-            ev = facts_pb2.Event()
-            ev.ParseFromString(row.body)
+        for ev in found:
             item = json_format.MessageToDict(ev.login, preserving_proto_field_name=True)
-            item["event_id"], item["time_ms"] = row.event_id, row.time_ms
+            item["event_id"], item["time_ms"] = ev.event_id, ev.time_ms
             out.append(item)
         return out
 

@@ -153,8 +153,9 @@ class Dashboard:
 
     def login_timeline(self, instance_id: str, now_ms: int) -> str:
         """An instance's failed (above) and successful (below) logins per hour, 24 h."""
-        since = now_ms - 24 * 3600 * 1000
-        failed, succeeded = self.store.instance_logins_per_hour(instance_id, since, now_ms)
+        failed, succeeded = self.store.instance_logins_per_hour(
+            instance_id, _day_start(now_ms), now_ms
+        )
         peak = max(max(failed), max(succeeded), 1)
         parts = []
         for n, (f, ok) in enumerate(zip(failed, succeeded, strict=True)):
@@ -202,11 +203,11 @@ class Dashboard:
 
     def login_activity(self, now_ms: int) -> dict:
         """Failed logins per hour over the last 24 h, as an inline SVG bar chart."""
-        hours = self.store.failed_logins_per_hour(now_ms - 24 * 3600 * 1000, now_ms)
+        hours = self.store.failed_logins_per_hour(_day_start(now_ms), now_ms)
         return _bar_chart(hours, "failed logins per hour")
 
     def top_failed_sources(self, now_ms: int) -> list[tuple[str, int]]:
-        return self.store.top_failed_sources(now_ms - 24 * 3600 * 1000, 10)
+        return self.store.top_failed_sources(_day_start(now_ms), 10)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -342,3 +343,9 @@ class Dashboard:
         token, _ = self.sessions.create(user, int(time.time() * 1000))
         log.info("dashboard login: %s from %s", user, ip)
         return self.redirect(next_url, [self._cookie(SESSION_COOKIE, token)])
+
+
+def _day_start(now_ms: int) -> int:
+    """The start of the clock hour 23 hours before the current one: login charts show the
+    last 24 clock hours, the current one last (logins are counted per clock hour)."""
+    return now_ms - now_ms % 3_600_000 - 23 * 3_600_000

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from palisade.auditor.store.store import Store, sqlite_url
-from palisade.shared.proto import facts_pb2
 from tests.helpers import BIN, wait_for
 
 pytestmark = pytest.mark.integration
@@ -70,16 +69,9 @@ class Auditor:
 def _stored_ports(url: str) -> list[tuple[str, int]]:
     store = Store(url)
     try:
-        with store.engine.connect() as conn:
-            bodies = [r[0] for r in conn.exec_driver_sql("SELECT body FROM events")]
+        return [(ev.login.source_ip, ev.login.source_port) for _, ev in store.iter_events()]
     finally:
         store.close()
-    out = []
-    for body in bodies:
-        ev = facts_pb2.Event()
-        ev.ParseFromString(body)
-        out.append((ev.login.source_ip, ev.login.source_port))
-    return out
 
 
 def test_every_event_is_stored_exactly_once_across_kills(tmp_path):

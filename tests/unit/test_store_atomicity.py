@@ -28,7 +28,7 @@ def test_failure_after_the_message_id_rolls_back_the_message_id(store, monkeypat
     def boom(*_a, **_k):
         raise RuntimeError("crash between the id and the payload")
 
-    monkeypatch.setattr(store, "_event_rows", boom)
+    monkeypatch.setattr(store._events, "write", boom)  # noqa: SLF001
     with pytest.raises(RuntimeError):
         store.apply(_batch("m1", ["a", "b"]), 10)
     monkeypatch.undo()
