@@ -47,6 +47,7 @@ class CheckRunner:
         period_s: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
         min_interval_s: float = 0.25,
+        duty: float = 0.5,
     ):
         self.store, self.api, self.alerts = store, api, alerts
         self.settings = settings or CheckSettings()
@@ -59,6 +60,11 @@ class CheckRunner:
         # an instance reporting constantly is re-checked at most this often: the checks read
         # its recent events, and ingest must not wait behind them
         self.min_interval_s = min_interval_s
+        # under a flood every instance is always due: after a round of instance checks that
+        # took longer than min_interval_s the runner rests (1/duty - 1) times as long as the
+        # round took, so ingest keeps most of the process (the GIL) and an instance is still
+        # re-checked every few seconds; short rounds (a few busy instances) never wait
+        self.duty = duty
         self.max_events = 300  # the newest: far more than any login check's threshold
         self._last_run: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -111,12 +117,17 @@ class CheckRunner:
                 waiting = bool(self._dirty)
             for iid in due:
                 self._last_run[iid] = now
+            started = self._loop.time()
             try:
                 if sweep:
                     next_sweep = self._loop.time() + self.period_s
                     await asyncio.to_thread(self.sweep)
                 elif due:
                     await asyncio.to_thread(self.evaluate_many, sorted(due))
+                    took = self._loop.time() - started
+                    if took > self.min_interval_s:  # a flood, not a few busy instances
+                        rest = took * (1 / self.duty - 1)
+                        await asyncio.wait([asyncio.create_task(stop.wait())], timeout=rest)
             except Exception:  # noqa: BLE001 - the runner must outlive one bad round
                 log.exception("check round failed")
             if waiting:  # instances checked too recently: come back for them shortly
