@@ -207,3 +207,12 @@ def test_events_stored_one_row_each_are_moved_into_batches(db_url):
         assert store.event_count("i-1") == 2500
     finally:
         store.close()
+
+
+def test_the_ingest_path_keys_events_as_event_key_says():
+    from palisade.auditor.store.events import _incoming, event_key  # noqa: PLC2701
+
+    msg = batch("m", "i-1", [login("e1", T0), facts_pb2.Event(time_ms=T0 + 1)])
+    assert _incoming(msg).keys == [event_key("i-1", "e1", T0), event_key("i-1", "m.1", T0 + 1)]
+    assert len(event_key("i-1", "e1", T0)) == 20
+    assert event_key("i-1", "e1", T0) != event_key("i-2", "e1", T0)
