@@ -124,45 +124,84 @@ class AlertService:
         events: "opened" (notify those with `notify`), "count", "resolved". `on_opened`
         (default: the service's) is called for every notified opening inside the
         transaction; if it raises, nothing of the round is committed."""
+        return self.apply_rounds([(scope, findings)], now, on_opened)
+
+    def apply_rounds(
+        self,
+        rounds: list[tuple[Scope, list]],
+        now: datetime,
+        on_opened: OnOpened | None = None,
+    ) -> list[AlertEvent]:
+        """Several scopes' rounds (as apply_findings) in ONE transaction: under a fleet-wide
+        attack every instance has findings each round, and a transaction per instance queued
+        each of them behind ingest's commits for the write lock."""
         hook = on_opened or self.on_opened
         now_ms = to_ms(now)
-        if not findings and not self._has_live_alerts(scope):
-            return []  # nothing to open, count or resolve: no write transaction at all
+        # nothing to open, count or resolve: no write transaction for that scope at all
+        rounds = [(s, f) for s, f in rounds if f or self._has_live_alerts(s)]
+        if not rounds:
+            return []
+        # scope locks in one order across replicas (no deadlock between two batches)
+        rounds.sort(key=lambda r: scope_lock_id(r[0]))
         for attempt in range(_ATTEMPTS):
             try:
                 with self.store._writing(), self.engine.begin() as conn:  # noqa: SLF001
-                    self._lock_scope(conn, scope)
-                    existing = self._live_alerts_of(conn, scope, findings)
-                    closed = self._recently_closed(conn, scope, now_ms)
-                    changes = reconcile(
-                        existing,
-                        findings,
-                        scope,
-                        now,
-                        self._rules_in_force(conn, _SILENCES, scope.account_id, now_ms),
-                        self._rules_in_force(conn, _WHITELIST, scope.account_id, now_ms),
-                        self.settings,
-                        self.event_checks,
-                        closed,
-                    )
-                    for alert in changes.new:
-                        alert.id = self._insert(conn, alert)
-                    for alert in changes.updated:
-                        self._update_seen(conn, alert)
-                    for alert in changes.resolved:
-                        self._update_status(conn, alert)
-                    events = changes.events()
-                    if hook is not None:
-                        for ev in events:
-                            if ev.kind == "opened" and ev.notify:
-                                hook(conn, ev)
+                    events: list[AlertEvent] = []
+                    rules: dict[str, tuple] = {}
+                    for scope, findings in rounds:
+                        self._lock_scope(conn, scope)
+                        if scope.account_id not in rules:
+                            rules[scope.account_id] = (
+                                self._rules_in_force(conn, _SILENCES, scope.account_id, now_ms),
+                                self._rules_in_force(conn, _WHITELIST, scope.account_id, now_ms),
+                            )
+                        events += self._apply_round(
+                            conn, scope, findings, now, now_ms, rules[scope.account_id], hook
+                        )
                     return events
             except IntegrityError:
                 # an overlapping scope (a fleet round and an instance round) opened the same
-                # key first: run the round again on what it committed
+                # key first: run the rounds again on what it committed
                 if attempt == _ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+    def _apply_round(
+        self,
+        conn: Connection,
+        scope: Scope,
+        findings: list,
+        now: datetime,
+        now_ms: int,
+        rules: tuple,
+        hook: OnOpened | None,
+    ) -> list[AlertEvent]:
+        existing = self._live_alerts_of(conn, scope, findings)
+        closed = self._recently_closed(conn, scope, now_ms)
+        silences, whitelist = rules
+        changes = reconcile(
+            existing,
+            findings,
+            scope,
+            now,
+            silences,
+            whitelist,
+            self.settings,
+            self.event_checks,
+            closed,
+        )
+        for alert in changes.new:
+            alert.id = self._insert(conn, alert)
+        for alert in changes.updated:
+            self._update_seen(conn, alert)
+        for alert in changes.resolved:
+            self._update_status(conn, alert)
+        events = changes.events()
+        if hook is not None:
+            for ev in events:
+                if ev.kind == "opened" and ev.notify:
+                    hook(conn, ev)
+        return events
 
     def expire_stale(self, now: datetime) -> list[AlertEvent]:
         """Expires every open alert not seen for the expiry period (run it periodically:

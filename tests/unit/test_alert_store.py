@@ -274,3 +274,32 @@ def test_an_opened_event_carries_what_notify_reads(alerts):
     assert (ev.level, ev.category, ev.count, ev.details["port"]) == ("serious", "exposure", 1, 6379)
     (count,) = alerts.apply_findings(SCOPE, [port()], T0 + timedelta(minutes=1))
     assert as_notify_event(count) is None  # a count going up sends nothing
+
+
+def test_rounds_of_many_instances_commit_together_or_not_at_all(alerts):
+    """apply_rounds: the check runner applies many instances' findings in one transaction;
+    each scope is reconciled as apply_findings would, and a failing hook keeps none."""
+    from dataclasses import replace as dc_replace
+
+    scopes = [dc_replace(SCOPE, instance_id=f"i-{n}") for n in range(5)]
+
+    def attack(scope):
+        return dc_replace(brute(), instance_id=scope.instance_id)
+
+    def failing(_conn, _ev):
+        raise RuntimeError("outbox down")
+
+    with pytest.raises(RuntimeError):
+        alerts.apply_rounds([(s, [attack(s)]) for s in scopes], T0, on_opened=failing)
+    assert alerts.list_alerts()[0] == 0
+    events = alerts.apply_rounds([(s, [attack(s)]) for s in scopes], T0)
+    assert sorted((e.kind, e.alert.instance_id) for e in events) == [
+        ("opened", f"i-{n}") for n in range(5)
+    ]
+    # the next round: counts where the attack goes on, resolves nothing of an event check
+    later = T0 + timedelta(minutes=1)
+    events = alerts.apply_rounds([(s, [attack(s)]) for s in scopes[:3]] + [(scopes[3], [])], later)
+    assert sorted((e.kind, e.alert.instance_id) for e in events) == [
+        ("count", f"i-{n}") for n in range(3)
+    ]
+    assert alerts.apply_rounds([(scopes[4], [])], later) == []
