@@ -60,9 +60,6 @@ class GroupCommitWriter:
         self._queue.put_nowait((message, future))
         return future
 
-    async def submit(self, message: agent_pb2.AgentMessage) -> ApplyResult:
-        return await self.enqueue(message)
-
     async def _run(self) -> None:
         while True:
             items = [await self._queue.get()]

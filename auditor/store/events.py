@@ -73,8 +73,9 @@ def _incoming(message: agent_pb2.AgentMessage) -> _Incoming:
         events = message.events.events
     times = [ev.time_ms for ev in events]
     ids = [ev.event_id for ev in events]
-    complete = all(ids) and all(times)
-    if not all(ids):
+    have_ids = all(ids)
+    complete = have_ids and all(times)
+    if not have_ids:
         mid = message.message_id
         ids = [eid or f"{mid}.{n}" for n, eid in enumerate(ids)]
     blake, pack = hashlib.blake2b, _TIME.pack
@@ -241,6 +242,10 @@ def _order_key(ev: facts_pb2.Event):
     return (-ev.time_ms, ev.event_id)
 
 
+def _pair_order_key(pair: tuple[str, facts_pb2.Event]):
+    return (pair[1].time_ms, pair[1].event_id)
+
+
 def newest(
     conn,
     instance_id: str,
@@ -284,10 +289,10 @@ def oldest(conn, where, limit: int, keep: Callable[[facts_pb2.Event], bool], sin
             break  # every later batch is newer than the oldest `limit` found
         out.extend((iid, ev) for ev in _parse(body) if ev.time_ms >= since_ms and keep(ev))
         if len(out) >= limit:
-            out.sort(key=lambda p: (p[1].time_ms, p[1].event_id))
+            out.sort(key=_pair_order_key)
             del out[limit:]
             ceiling = out[-1][1].time_ms
-    out.sort(key=lambda p: (p[1].time_ms, p[1].event_id))
+    out.sort(key=_pair_order_key)
     return out[:limit]
 
 

@@ -296,10 +296,15 @@ class Store:
     # -- what the dashboard counts -----------------------------------------------------------
 
     def _login_counts(self, since_ms: int, until_ms: int, instance_id: str | None = None):
+        """(failed, successful) logins per clock hour, of one instance or of the fleet."""
+        from sqlalchemy import func
+
         c = schema.login_counts
         hours = events.hour_buckets(since_ms, until_ms)
-        q = select(c.c.hour_ms, c.c.result, c.c.n).where(
-            c.c.hour_ms >= hours[0], c.c.hour_ms <= hours[-1]
+        q = (
+            select(c.c.hour_ms, c.c.result, func.sum(c.c.n))
+            .where(c.c.hour_ms >= hours[0], c.c.hour_ms <= hours[-1])
+            .group_by(c.c.hour_ms, c.c.result)
         )
         if instance_id is not None:
             q = q.where(c.c.instance_id == instance_id)
@@ -309,21 +314,7 @@ class Store:
     def failed_logins_per_hour(self, since_ms: int, until_ms: int) -> list[int]:
         """Failed logins per clock hour, from the hour holding `since_ms` to the one holding
         `until_ms - 1`."""
-        from sqlalchemy import func
-
-        c = schema.login_counts
-        hours = events.hour_buckets(since_ms, until_ms)
-        q = (
-            select(c.c.hour_ms, c.c.result, func.sum(c.c.n))
-            .where(
-                c.c.hour_ms >= hours[0],
-                c.c.hour_ms <= hours[-1],
-                c.c.result.in_(events.FAILED),
-            )
-            .group_by(c.c.hour_ms, c.c.result)
-        )
-        with self.engine.connect() as conn:
-            return events.per_hour(conn.execute(q), since_ms, until_ms)[0]
+        return self._login_counts(since_ms, until_ms)[0]
 
     def instance_logins_per_hour(
         self, instance_id: str, since_ms: int, until_ms: int

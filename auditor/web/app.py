@@ -22,6 +22,7 @@ from palisade.auditor.api.http import Reply, Request, parse_form
 from palisade.auditor.api.service import ApiService
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import Caller, RequestContext
+from palisade.auditor.store.events import HOUR_MS, hour_of
 from palisade.auditor.store.store import Store
 from palisade.auditor.web import pages
 from palisade.auditor.web.i18n import LANGUAGES, pick_language, translator
@@ -348,4 +349,4 @@ class Dashboard:
 def _day_start(now_ms: int) -> int:
     """The start of the clock hour 23 hours before the current one: login charts show the
     last 24 clock hours, the current one last (logins are counted per clock hour)."""
-    return now_ms - now_ms % 3_600_000 - 23 * 3_600_000
+    return hour_of(now_ms) - 23 * HOUR_MS
