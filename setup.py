@@ -18,13 +18,11 @@ setup(
     package_dir=MAPPING,
     package_data={
         "palisade.auditor": [
-            "data/*",
-            "checks/policies/*.yaml",
-            "checks/data/*",
+            "checks/baseline/policies/*.yaml",
+            "checks/ddos/data/*.csv",
             "store/migrations/*.mako",
             "web/templates/*.html",
             "web/static/*",
         ],
-        "palisade.shared": ["data/*"],
     },
 )

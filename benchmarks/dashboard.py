@@ -21,17 +21,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from palisade.auditor.api.http import Request
-from palisade.auditor.api.service import ApiService
-from palisade.auditor.model.security_group import RuleRequest
-from palisade.auditor.store.store import Store
+from palisade.auditor.api.pipeline import ApiService
+from palisade.auditor.model.network.security_group import RuleRequest
+from palisade.auditor.store.database import Database
 from palisade.auditor.web.app import SESSION_COOKIE, Dashboard
 from palisade.shared.proto import agent_pb2, facts_pb2
 
 NOW = datetime.now(UTC)
 
 
-def build(url: str, n_instances: int, n_events: int) -> tuple[Store, ApiService, str]:
-    store = Store(url)
+def build(url: str, n_instances: int, n_events: int) -> tuple[Database, ApiService, str]:
+    store = Database(url)
     api = ApiService(store)
     admin = api.initialise()
     state = api.current()

@@ -167,7 +167,7 @@ def _self_check(batch: int) -> None:
 def _enrol_all(enroll_addr: str, data_dir: Path, db: str | None, n: int, out: Path) -> list[dict]:
     """Tokens through the store, certificates through the real Enroll RPC."""
     from palisade.agent import transport
-    from palisade.auditor.service import DataDir
+    from palisade.auditor.server.serve import DataDir
     from palisade.shared import tls
     from palisade.shared.proto import agent_pb2, agent_pb2_grpc
 
@@ -338,7 +338,7 @@ def _cpu_seconds(proc: psutil.Process) -> float:
 
 
 def _event_count(data_dir: Path, db: str | None) -> int:
-    from palisade.auditor.service import DataDir
+    from palisade.auditor.server.serve import DataDir
 
     store = DataDir(data_dir).store(db)
     try:

@@ -19,16 +19,21 @@ import random
 import time
 from datetime import datetime
 
-from palisade.auditor.model import ipv4
-from palisade.auditor.model.fleet import CloudModel
+from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.limits import Limits
-from palisade.auditor.model.reachability import ExposureIndex, exposure
-from palisade.auditor.model.security_group import Direction, IpProtocol, NicType, RuleRequest
-from palisade.auditor.model.security_group_engine import (
+from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network.engine import (
     CompiledPolicy,
     Flow,
     naive_decide,
     resolve_nic_policy,
+)
+from palisade.auditor.model.network.reachability import ExposureIndex, exposure
+from palisade.auditor.model.network.security_group import (
+    Direction,
+    IpProtocol,
+    NicType,
+    RuleRequest,
 )
 
 NOW = datetime(2024, 1, 1)

@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Sequence
 
-from palisade.auditor import cli
+from palisade.auditor.cli import main as cli
 
 # What `palisade` signs requests with; none of them set: the account owner.
 CREDENTIAL_VARS = (

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from palisade.auditor.api.state import DEFAULT_REGION, CloudState
-from palisade.auditor.model.cloud import InstanceState
-from palisade.auditor.store.state_store import StateStore
-from palisade.auditor.store.store import Store, sqlite_url
+from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
+from palisade.auditor.model.fleet.resources import InstanceState
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+from palisade.auditor.store.database import Database, sqlite_url
 
 OTHER_REGION = "cn-beijing"
 
@@ -17,9 +17,9 @@ OTHER_REGION = "cn-beijing"
 def edit_state(auditor, change) -> None:
     """Changes the auditor's stored state directly (for what no action builds yet, such as
     instances); the auditor picks the new version up on its next request."""
-    store = Store(sqlite_url(auditor.data_dir))
+    store = Database(sqlite_url(auditor.data_dir))
     try:
-        states = StateStore(store)
+        states = CloudStateRepository(store)
         version, doc = states.load()
         state = CloudState.from_document(doc)
         change(state)
@@ -29,9 +29,9 @@ def edit_state(auditor, change) -> None:
 
 
 def read_state(auditor) -> CloudState:
-    store = Store(sqlite_url(auditor.data_dir))
+    store = Database(sqlite_url(auditor.data_dir))
     try:
-        return CloudState.from_document(StateStore(store).load()[1])
+        return CloudState.from_document(CloudStateRepository(store).load()[1])
     finally:
         store.close()
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from palisade.auditor.api.service import ApiService
+from palisade.auditor.api.pipeline import ApiService
 
 log = logging.getLogger("palisade.http")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from palisade.auditor.api.service import ApiService
+from palisade.auditor.api.pipeline import ApiService
 from palisade.auditor.model.ram import RamError, RoleCredentials
 
 DEFAULT_TTL = timedelta(hours=1)

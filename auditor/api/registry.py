@@ -18,7 +18,7 @@ from palisade.auditor.model.ram import RequestContext
 from palisade.auditor.model.ram.request_context import ContextScalar
 
 if TYPE_CHECKING:
-    from palisade.auditor.api.state import CloudState
+    from palisade.auditor.model.cloud_state import CloudState
     from palisade.auditor.model.ram import Caller
 
 

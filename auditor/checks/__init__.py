@@ -2,16 +2,6 @@
 per check family, each check a pure function with its metadata). Importing this package
 registers every check; run them with `run_instance_checks` / `run_fleet_checks`."""
 
-from palisade.auditor.checks import (  # noqa: F401  (registration on import)
-    baseline,
-    ddos,
-    exposure,
-    keypairs,
-    logins,
-    ram,
-    secrets,
-    vulnerabilities,
-)
 from palisade.auditor.checks.base import (
     CHECK_ERROR,
     FLEET_CHECKS,
@@ -31,6 +21,14 @@ from palisade.auditor.checks.base import (
     run_fleet_checks,
     run_instance_checks,
 )
+from palisade.auditor.checks.baseline import check as baseline  # noqa: F401  (registration on import)
+from palisade.auditor.checks.ddos import check as ddos  # noqa: F401  (registration on import)
+from palisade.auditor.checks.exposure import check as exposure  # noqa: F401  (registration on import)
+from palisade.auditor.checks.keypairs import check as keypairs  # noqa: F401  (registration on import)
+from palisade.auditor.checks.logins import check as logins  # noqa: F401  (registration on import)
+from palisade.auditor.checks.ram import check as ram  # noqa: F401  (registration on import)
+from palisade.auditor.checks.secrets import check as secrets  # noqa: F401  (registration on import)
+from palisade.auditor.checks.vulnerabilities import check as vulnerabilities  # noqa: F401  (registration on import)
 
 __all__ = [
     "CHECK_ERROR",

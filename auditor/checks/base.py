@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Literal
 from palisade.shared.proto import facts_pb2
 
 if TYPE_CHECKING:
-    from palisade.auditor.api.state import CloudState
-    from palisade.auditor.checks.baseline_engine import Policy
-    from palisade.auditor.checks.ddos_thresholds import DdosThreshold
-    from palisade.auditor.checks.osv import AdvisoryDatabase
-    from palisade.auditor.model.cloud import Instance
-    from palisade.auditor.model.reachability import ExposureIndex
+    from palisade.auditor.checks.baseline.engine import BaselinePolicy
+    from palisade.auditor.checks.ddos.thresholds import DdosThreshold
+    from palisade.auditor.checks.vulnerabilities.osv import AdvisoryDatabase
+    from palisade.auditor.model.cloud_state import CloudState
+    from palisade.auditor.model.fleet.resources import Instance
+    from palisade.auditor.model.network.reachability import ExposureIndex
 
 log = logging.getLogger(__name__)
 
@@ -159,13 +159,13 @@ class InstanceHistory:
 
 
 def _default_ddos_thresholds() -> dict[str, DdosThreshold]:
-    from palisade.auditor.checks.ddos_thresholds import load_default_thresholds
+    from palisade.auditor.checks.ddos.thresholds import load_default_thresholds
 
     return load_default_thresholds()
 
 
-def _default_policies() -> list[Policy]:
-    from palisade.auditor.checks.baseline_engine import load_default_policies
+def _default_policies() -> list[BaselinePolicy]:
+    from palisade.auditor.checks.baseline.engine import load_default_policies
 
     return load_default_policies()
 
@@ -207,7 +207,7 @@ class CheckSettings:
         "wg",
     )
     # baseline
-    baseline_policies: list[Policy] = field(default_factory=_default_policies)
+    baseline_policies: list[BaselinePolicy] = field(default_factory=_default_policies)
     # vulnerabilities (None: no feed loaded, the check is not evaluated)
     advisories: AdvisoryDatabase | None = None
 

@@ -22,7 +22,7 @@ from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
 from palisade.auditor.ingest.restarts import RestartListener, RestartWatch
 from palisade.auditor.ingest.writer import GroupCommitWriter
 from palisade.auditor.model.ram import RamError, RoleCredentials
-from palisade.auditor.store.store import Store, StoreError
+from palisade.auditor.store.database import Database, StoreError
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger("palisade.ingest")
@@ -67,7 +67,7 @@ async def _refuse_undecodable(request, context) -> None:
 
 
 class EnrollmentService(agent_pb2_grpc.EnrollmentServicer):
-    def __init__(self, store: Store, ca: CertificateAuthority):
+    def __init__(self, store: Database, ca: CertificateAuthority):
         self.store, self.ca = store, ca
 
     async def Enroll(self, request: agent_pb2.EnrollRequest, context: grpc.aio.ServicerContext):
@@ -122,7 +122,7 @@ def peer_identity(context: grpc.aio.ServicerContext) -> PeerIdentity | None:
     return PeerIdentity(names[0].decode(), cert.serial_number)
 
 
-async def authenticated_peer(store: Store, context: grpc.aio.ServicerContext) -> PeerIdentity:
+async def authenticated_peer(store: Database, context: grpc.aio.ServicerContext) -> PeerIdentity:
     """The instance the client certificate names, if that certificate is still its current one
     (aborts the call otherwise)."""
     peer = peer_identity(context)
@@ -142,7 +142,7 @@ async def authenticated_peer(store: Store, context: grpc.aio.ServicerContext) ->
 
 class IngestService(agent_pb2_grpc.IngestServicer):
     def __init__(
-        self, store: Store, writer: GroupCommitWriter, restarts: RestartWatch | None = None
+        self, store: Database, writer: GroupCommitWriter, restarts: RestartWatch | None = None
     ):
         self.store, self.writer, self.restarts = store, writer, restarts
 
@@ -232,7 +232,7 @@ class RoleCredentialSource(Protocol):
 class MetadataService(agent_pb2_grpc.MetadataServicer):
     """STS credentials for the role of the certificate's instance, and of no other."""
 
-    def __init__(self, store: Store, source: RoleCredentialSource):
+    def __init__(self, store: Database, source: RoleCredentialSource):
         self.store, self.source = store, source
 
     async def GetRoleCredentials(
@@ -292,7 +292,7 @@ def _options(max_message_bytes: int) -> list[tuple[str, int]]:
 
 
 async def start_grpc(
-    store: Store,
+    store: Database,
     ca: CertificateAuthority,
     key_pem: bytes,
     chain_pem: bytes,

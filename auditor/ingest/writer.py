@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from palisade.auditor.store.store import ApplyResult, Store
+from palisade.auditor.store.database import ApplyResult, Database
 from palisade.shared.proto import agent_pb2
 
 log = logging.getLogger("palisade.ingest.writer")
@@ -25,7 +25,7 @@ MAX_MESSAGES_PER_COMMIT = 512
 class GroupCommitWriter:
     def __init__(
         self,
-        store: Store,
+        store: Database,
         max_messages: int = MAX_MESSAGES_PER_COMMIT,
         on_committed: Callable[[list[str]], None] | None = None,
     ):

@@ -28,7 +28,7 @@ from palisade.auditor.notify import backoff, outbox, rate_cap, window
 from palisade.auditor.notify.messages import Delivery
 from palisade.auditor.notify.models import NotificationSettings
 from palisade.auditor.notify.transports import PermanentDeliveryError, Transport
-from palisade.auditor.store.store import Store
+from palisade.auditor.store.database import Database
 
 log = logging.getLogger("palisade.notify")
 
@@ -48,7 +48,7 @@ def _ms(moment: datetime) -> int:
 class Dispatcher:
     def __init__(
         self,
-        store: Store,
+        store: Database,
         settings_source: SettingsSource,
         transports: Mapping[str, Transport],
         clock: Callable[[], datetime] = utcnow,
@@ -182,7 +182,7 @@ class Dispatcher:
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         """A write transaction (serialised in-process on SQLite: one writer)."""
-        with self.store._writing(), self.store.engine.begin() as conn:  # noqa: SLF001
+        with self.store.write_transaction() as conn:
             yield conn
 
     # -- the loop -----------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from palisade.auditor.notify import routing, settings_store
+from palisade.auditor.notify import routing
+from palisade.auditor.notify import settings_repository as settings_store
 from palisade.auditor.notify.models import NotifyEvent
 from palisade.auditor.store import schema
 

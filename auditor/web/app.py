@@ -19,14 +19,14 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from palisade.auditor.api.http import Reply, Request, parse_form
-from palisade.auditor.api.service import ApiService
+from palisade.auditor.api.pipeline import ApiService
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import Caller, RequestContext
+from palisade.auditor.store.database import Database
 from palisade.auditor.store.events import HOUR_MS, hour_of
-from palisade.auditor.store.store import Store
 from palisade.auditor.web import pages
 from palisade.auditor.web.i18n import LANGUAGES, pick_language, translator
-from palisade.auditor.web.sessions import Session, SessionStore
+from palisade.auditor.web.sessions import DashboardSessions, Session
 
 log = logging.getLogger("palisade.web")
 
@@ -66,7 +66,7 @@ class Page:
         return self.app.api.current()
 
     @property
-    def store(self) -> Store:
+    def store(self) -> Database:
         return self.app.store
 
     def can(self, action: str, resource: str) -> bool:
@@ -114,8 +114,8 @@ class Dashboard:
     def __init__(
         self,
         api: ApiService,
-        store: Store,
-        sessions: SessionStore | None = None,
+        store: Database,
+        sessions: DashboardSessions | None = None,
         alerts=None,
         inbox=None,
     ):
@@ -123,7 +123,7 @@ class Dashboard:
         self.store = store
         self.alerts = alerts  # the alert service, when the auditor runs checks
         self.inbox = inbox
-        self.sessions = sessions or SessionStore(store)
+        self.sessions = sessions or DashboardSessions(store)
         self.env = Environment(
             loader=FileSystemLoader(Path(__file__).parent / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -148,7 +148,7 @@ class Dashboard:
     def alerts_for(self, instance_id: str) -> list:
         if self.alerts is None:
             return []
-        from palisade.auditor.alerts.store import AlertFilter
+        from palisade.auditor.alerts.repository import AlertFilter
 
         return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
 
@@ -179,7 +179,7 @@ class Dashboard:
         """Open exposure alerts per service (`tcp/6379` -> Redis), most first."""
         if self.alerts is None:
             return []
-        from palisade.auditor.alerts.store import AlertFilter
+        from palisade.auditor.alerts.repository import AlertFilter
         from palisade.shared import ports
 
         counts: dict[str, int] = {}

@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from palisade.auditor.model.reachability import reachable
-from palisade.auditor.model.security_group import Direction
+from palisade.auditor.model.network.reachability import reachable
+from palisade.auditor.model.network.security_group import Direction
 
 PAGE_SIZE = 50
 STALE_AFTER_MS = 5 * 60 * 1000  # an agent silent this long shows grey

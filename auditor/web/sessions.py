@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 
 from palisade.auditor.store import schema
-from palisade.auditor.store.store import Store
+from palisade.auditor.store.database import Database
 
 SESSION_TTL_MS = 8 * 3600 * 1000
 IDLE_TTL_MS = 60 * 60 * 1000
@@ -36,8 +36,8 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class SessionStore:
-    def __init__(self, store: Store):
+class DashboardSessions:
+    def __init__(self, store: Database):
         self.store = store
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
@@ -46,7 +46,7 @@ class SessionStore:
         token = secrets.token_urlsafe(32)
         session = Session(user_name, secrets.token_urlsafe(32), now_ms + SESSION_TTL_MS)
         t = schema.web_sessions
-        with self.store._writing(), self.store.engine.begin() as conn:  # noqa: SLF001
+        with self.store.write_transaction() as conn:
             conn.execute(delete(t).where(t.c.expires_at_ms <= now_ms))
             conn.execute(
                 insert(t).values(
@@ -70,7 +70,7 @@ class SessionStore:
         if row is None or row.expires_at_ms <= now_ms or row.last_seen_ms + IDLE_TTL_MS <= now_ms:
             return None
         if now_ms - row.last_seen_ms > 60_000:  # refresh the idle clock now and then
-            with self.store._writing(), self.store.engine.begin() as conn:  # noqa: SLF001
+            with self.store.write_transaction() as conn:
                 conn.execute(
                     update(t).where(t.c.session_sha256 == digest).values(last_seen_ms=now_ms)
                 )
@@ -80,7 +80,7 @@ class SessionStore:
         if not token:
             return
         t = schema.web_sessions
-        with self.store._writing(), self.store.engine.begin() as conn:  # noqa: SLF001
+        with self.store.write_transaction() as conn:
             conn.execute(delete(t).where(t.c.session_sha256 == _digest(token)))
 
     @staticmethod

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import pytest
 
 from palisade.auditor.alerts.lifecycle import Scope
-from palisade.auditor.alerts.store import AlertService
-from palisade.auditor.store.state_store import StateStore
-from palisade.auditor.store.store import Store
+from palisade.auditor.alerts.repository import AlertRepository
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+from palisade.auditor.store.database import Database
 from tests.api_cli import run
 from tests.helpers import start_auditor
 from tests.unit.test_alert_lifecycle import Finding
@@ -51,8 +51,8 @@ REDIS = Finding(
 @pytest.fixture(scope="module")
 def auditor(tmp_path_factory):
     proc = start_auditor(tmp_path_factory.mktemp("alerts") / "auditor")
-    store = Store(json.loads((proc.data_dir / "auditor.json").read_text())["db"])
-    proc.alerts = AlertService(store)  # the auditor's database, as its check runner sees it
+    store = Database(json.loads((proc.data_dir / "auditor.json").read_text())["db"])
+    proc.alerts = AlertRepository(store)  # the auditor's database, as its check runner sees it
     yield proc
     store.close()
     proc.stop()
@@ -117,7 +117,7 @@ def test_alerts_findings_and_handling_through_the_cli(auditor):
     rc, findings = cli(auditor, "findings", "--json")
     assert [f["Subject"] for f in findings if f["CheckId"] in ids] == ["203.0.113.7"]
     # the change is in the audit log, with who made it
-    rows = StateStore(auditor.alerts.store).audit_log(limit=20)
+    rows = CloudStateRepository(auditor.alerts.store).audit_log(limit=20)
     row = next(r for r in rows if r.action == "HandleAlert")
     assert row.actor == "user/admin" and row.resource.endswith(f"alert/{ids['exposure.port']}")
 

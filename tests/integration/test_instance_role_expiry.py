@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from palisade.auditor.api.client import Credentials, call
-from palisade.auditor.api.state import DEFAULT_REGION
+from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from tests.helpers import BIN, start_auditor, wait_for
 from tests.integration.test_ram_api import ECS_TRUST, enroll, free_port, http_get
 

@@ -73,8 +73,8 @@ def _name(prefix: str = "kp") -> str:
 
 
 def _binding(auditor, instance_id: str) -> dict:
-    from palisade.auditor.keypair_cli import instance_key_pair
-    from palisade.auditor.service import DataDir
+    from palisade.auditor.cli.keypairs import instance_key_pair
+    from palisade.auditor.server.serve import DataDir
 
     return instance_key_pair(DataDir(auditor.data_dir), instance_id)
 
@@ -373,14 +373,14 @@ def test_delete_is_all_or_nothing_and_takes_at_most_100_names(kp):
 
 
 def test_every_change_is_in_the_audit_log(kp):
-    from palisade.auditor.store.state_store import StateStore
-    from palisade.auditor.store.store import Store, sqlite_url
+    from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+    from palisade.auditor.store.database import Database, sqlite_url
 
     name = _name()
     ok(kp, "CreateKeyPair", KeyPairName=name, **R)
-    store = Store(sqlite_url(kp.data_dir))
+    store = Database(sqlite_url(kp.data_dir))
     try:
-        rows = StateStore(store).audit_log(limit=500)
+        rows = CloudStateRepository(store).audit_log(limit=500)
     finally:
         store.close()
     (row,) = [r for r in rows if r.resource.endswith(f":keypair/{name}")]
@@ -461,12 +461,12 @@ def test_a_pending_change_takes_effect_when_the_agent_reports_a_restart(kp, tmp_
     assert view["sshd"]["password_authentication"] is False
     assert view["sshd"]["authorized_keys_file"] == [".ssh/authorized_keys"]
     assert view["authorized_keys"][0]["path"] == "/root/.ssh/a"
-    from palisade.auditor.store.state_store import StateStore
-    from palisade.auditor.store.store import Store, sqlite_url
+    from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+    from palisade.auditor.store.database import Database, sqlite_url
 
-    store = Store(sqlite_url(kp.data_dir))
+    store = Database(sqlite_url(kp.data_dir))
     try:
-        rows = StateStore(store).audit_log(limit=50, resource=None)
+        rows = CloudStateRepository(store).audit_log(limit=50, resource=None)
     finally:
         store.close()
     system = [r for r in rows if r.actor == "system"]

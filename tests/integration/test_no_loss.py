@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from palisade.auditor.store.store import Store, sqlite_url
+from palisade.auditor.store.database import Database, sqlite_url
 from tests.helpers import BIN, wait_for
 
 pytestmark = pytest.mark.integration
@@ -67,7 +67,7 @@ class Auditor:
 
 
 def _stored_ports(url: str) -> list[tuple[str, int]]:
-    store = Store(url)
+    store = Database(url)
     try:
         return [(ev.login.source_ip, ev.login.source_port) for _, ev in store.iter_events()]
     finally:

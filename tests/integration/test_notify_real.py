@@ -18,7 +18,8 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import func, select
 
 from palisade.auditor.ingest.ca import CertificateAuthority
-from palisade.auditor.notify import default_transports, outbox, settings_store
+from palisade.auditor.notify import default_transports, outbox
+from palisade.auditor.notify import settings_repository as settings_store
 from palisade.auditor.notify.dispatcher import Dispatcher
 from palisade.auditor.notify.models import (
     Channel,
@@ -27,9 +28,9 @@ from palisade.auditor.notify.models import (
     SmsHookConfig,
     Subscription,
 )
-from palisade.auditor.notify.settings_store import DatabaseSettings
+from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.store import schema
-from palisade.auditor.store.store import Store
+from palisade.auditor.store.database import Database
 from tests.helpers import (
     create_postgres_database,
     drop_postgres_database,
@@ -151,7 +152,7 @@ class HookReceiver:
         self.server.server_close()
 
 
-def configure(store: Store, channels: list[Channel]) -> None:
+def configure(store: Database, channels: list[Channel]) -> None:
     with store.engine.begin() as conn:
         for c in channels:
             settings_store.add_channel(conn, c, 0)
@@ -183,27 +184,27 @@ def alert(n: int, title: str = "Brute force") -> NotifyEvent:
     )
 
 
-def enqueue(store: Store, *events: NotifyEvent) -> None:
-    with store._writing(), store.engine.begin() as conn:  # noqa: SLF001
+def enqueue(store: Database, *events: NotifyEvent) -> None:
+    with store.write_transaction() as conn:
         for e in events:
             outbox.enqueue(conn, e, dt.datetime.now(dt.UTC))
 
 
-def dispatcher(store: Store, **kw) -> Dispatcher:
+def dispatcher(store: Database, **kw) -> Dispatcher:
     kw.setdefault("retry_base_s", 0.05)
     kw.setdefault("retry_cap_s", 0.3)
     kw.setdefault("poll_s", 0.2)
-    return Dispatcher(store, DatabaseSettings(store, ttl_s=0), default_transports(store), **kw)
+    return Dispatcher(store, NotificationSettingsCache(store, ttl_s=0), default_transports(store), **kw)
 
 
-def inbox_count(store: Store) -> int:
+def inbox_count(store: Database) -> int:
     with store.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(schema.inbox)).scalar()
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store(f"sqlite:///{tmp_path / 'notify.db'}")
+    s = Database(f"sqlite:///{tmp_path / 'notify.db'}")
     yield s
     s.close()
 
@@ -316,7 +317,7 @@ def test_two_dispatchers_on_one_postgresql_send_each_message_once(tmp_path):
     require_postgres()
     url = create_postgres_database()
     smtp = Smtp(tmp_path, tls=False).start()
-    a_store, b_store = Store(url), Store(url)
+    a_store, b_store = Database(url), Database(url)
     try:
         configure(a_store, [Channel("nc-mail", ACCOUNT, "mail", "email", smtp.config())])
         a = dispatcher(a_store, owner="replica-a").start()

@@ -23,10 +23,10 @@ import pytest
 from palisade.agent.metadata import GrpcRoleFetcher, NoRole
 from palisade.agent.transport import AgentState
 from palisade.auditor.api.client import Credentials
-from palisade.auditor.api.state import DEFAULT_REGION, CloudState
+from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.ram import sign_request
-from palisade.auditor.store.state_store import StateStore
-from palisade.auditor.store.store import Store, sqlite_url
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+from palisade.auditor.store.database import Database, sqlite_url
 from tests import api_cli
 from tests.api_cli import credentials_env
 from tests.helpers import BIN, start_auditor, wait_for
@@ -308,7 +308,7 @@ def test_every_ram_action_through_palisade_api(auditor, tmp_path):
     assert refused(auditor, "GetUser", "UserName=alice")[0] == "EntityNotExist.User"
 
     # the audit log has every change, never a secret or a password
-    rows = StateStore(Store(sqlite_url(auditor.data_dir))).audit_log(limit=10_000)
+    rows = CloudStateRepository(Database(sqlite_url(auditor.data_dir))).audit_log(limit=10_000)
     text = json.dumps([(r.action, r.resource, r.before, r.after) for r in rows])
     assert key["AccessKeyId"] in text and "CreateAccessKey" in text
     assert key["AccessKeySecret"] not in text and PASSWORD not in text
@@ -505,7 +505,7 @@ def free_port() -> int:
 def add_vpc_instances(auditor, *instance_ids: str) -> None:
     """Put VPC instances in the auditor's stored state (no RunInstances action yet); the
     auditor picks the new state version up at its next request."""
-    states = StateStore(Store(sqlite_url(auditor.data_dir)))
+    states = CloudStateRepository(Database(sqlite_url(auditor.data_dir)))
     version, document = states.load()
     state = CloudState.from_document(document)
     now = datetime.now(UTC)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 
 from palisade.auditor.api.client import Credentials, call
-from palisade.auditor.api.state import DEFAULT_REGION
+from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from tests.helpers import start_auditor
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ import pytest
 
 from palisade.agent import transport
 from palisade.agent.spool import Spool
-from palisade.auditor.store.store import Store
+from palisade.auditor.store.database import Database
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.helpers import (
@@ -85,7 +85,7 @@ def replicas(tmp_path):
 
 
 def _enrol(url: str, data_dir, enroll_address: str, n: int, state_root) -> list:
-    store = Store(url)
+    store = Database(url)
     ca_pem = (data_dir / "ca" / "ca.crt").read_bytes()
     creds = grpc.ssl_channel_credentials(root_certificates=ca_pem)
     states = []
@@ -169,7 +169,7 @@ def test_a_replica_killed_mid_stream_loses_nothing(replicas, tmp_path):
     stuck = asyncio.run(fleet())
     assert procs[0].wait(timeout=10) == -signal.SIGKILL
     assert not stuck, f"{len(stuck)} agents did not deliver everything: {stuck[:5]}"
-    store = Store(url)
+    store = Database(url)
     try:
         stored = [(iid, ev.event_id) for iid, ev in store.iter_events()]
         total, distinct = len(stored), len(set(stored))
@@ -180,7 +180,7 @@ def test_a_replica_killed_mid_stream_loses_nothing(replicas, tmp_path):
     # each brute force is one alert, notified once (the built-in inbox channel), although
     # three replicas evaluated the instances and one of them died in the middle
     def brute_force_rows():
-        s = Store(url)
+        s = Database(url)
         try:
             with s.engine.connect() as conn:
                 alerts = conn.exec_driver_sql(

@@ -15,8 +15,8 @@ import os
 
 import pytest
 
-from palisade.auditor.store.state_store import StateStore
-from palisade.auditor.store.store import Store, sqlite_url
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+from palisade.auditor.store.database import Database, sqlite_url
 from tests.api_cli import api, ok, run
 from tests.helpers import start_auditor
 
@@ -42,8 +42,8 @@ def refused(auditor, action: str, *assignments: str) -> str:
 
 def version(auditor) -> int:
     if os.environ.get("PALISADE_TEST_DB", "").startswith("postgresql"):
-        return StateStore(Store(auditor.database)).version()
-    return StateStore(Store(sqlite_url(auditor.data_dir))).version()
+        return CloudStateRepository(Database(auditor.database)).version()
+    return CloudStateRepository(Database(sqlite_url(auditor.data_dir))).version()
 
 
 def explain(auditor, instance: str, source: str, proto: str = "tcp", port: int = 0) -> dict:

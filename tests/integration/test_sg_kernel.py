@@ -46,18 +46,10 @@ from datetime import datetime
 
 import pytest
 
-from palisade.auditor.model import ipv4
-from palisade.auditor.model.fleet import CloudModel
+from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.limits import DEFAULT_LIMITS, Limits
-from palisade.auditor.model.nft_render import render_nft
-from palisade.auditor.model.security_group import (
-    Direction,
-    IpProtocol,
-    NicType,
-    Policy,
-    RuleRequest,
-)
-from palisade.auditor.model.security_group_engine import (
+from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network.engine import (
     DEFAULT_EGRESS_ACCEPT,
     DEFAULT_EGRESS_DROP,
     DEFAULT_INGRESS_DROP,
@@ -68,6 +60,14 @@ from palisade.auditor.model.security_group_engine import (
     Decision,
     Flow,
     resolve_nic_policy,
+)
+from palisade.auditor.model.network.nft_render import render_nft
+from palisade.auditor.model.network.security_group import (
+    Direction,
+    IpProtocol,
+    NicType,
+    RulePolicy,
+    RuleRequest,
 )
 from tests.helpers import require_binary, require_root
 from tests.netns import BLOCKED, PASSED, Agent, Lab, Namespace, Probe
@@ -501,7 +501,7 @@ def test_engine_verdicts_equal_the_kernel_on_random_rule_sets(kernel_lab):
     # The run covered what it claims to prove.
     for direction in Direction:
         for protocol in (IpProtocol.TCP, IpProtocol.UDP, IpProtocol.ICMP):
-            for verdict in Policy:
+            for verdict in RulePolicy:
                 assert seen[(direction, protocol, verdict)] > 0, (
                     f"no {direction.value} {protocol.value} probe was {verdict.value}ed ({rerun})"
                 )

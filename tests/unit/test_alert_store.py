@@ -1,4 +1,4 @@
-"""Alerts in the database (auditor/alerts/store.py), on SQLite and PostgreSQL."""
+"""Alerts in the database (auditor/alerts/repository.py), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from palisade.auditor.alerts.lifecycle import Scope, Silence, WhitelistEntry, to_ms
-from palisade.auditor.alerts.store import AlertFilter, AlertService, AuditInfo
+from palisade.auditor.alerts.repository import AlertFilter, AlertRepository, AuditInfo
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.store import schema
-from palisade.auditor.store.state_store import StateStore
-from palisade.auditor.store.store import Store
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+from palisade.auditor.store.database import Database
 from tests.unit.test_alert_lifecycle import (
     ACCOUNT,
     EVENT_CHECKS,
@@ -28,14 +28,14 @@ from tests.unit.test_alert_lifecycle import (
 
 @pytest.fixture
 def store(db_url):
-    s = Store(db_url)
+    s = Database(db_url)
     yield s
     s.close()
 
 
 @pytest.fixture
 def alerts(store):
-    return AlertService(store, event_checks=EVENT_CHECKS)
+    return AlertRepository(store, event_checks=EVENT_CHECKS)
 
 
 def audit(action: str) -> AuditInfo:
@@ -138,7 +138,7 @@ def test_status_changes_are_validated_and_audited(store, alerts):
     with pytest.raises(ModelError) as err:
         alerts.set_status(ev.alert.id, "ignored", "u", "", T0)
     assert err.value.code == "IncorrectAlertStatus"
-    (row,) = StateStore(store).audit_log()
+    (row,) = CloudStateRepository(store).audit_log()
     assert (row.action, row.actor, row.resource) == (
         "HandleAlert",
         "user/alice",
@@ -202,7 +202,7 @@ def test_silences_and_whitelist_entries_round_trip_and_are_audited(store, alerts
     with pytest.raises(ModelError) as err:
         alerts.delete_silence(s.id)
     assert err.value.code == "InvalidSilenceId.NotFound"
-    actions = [r.action for r in StateStore(store).audit_log()]
+    actions = [r.action for r in CloudStateRepository(store).audit_log()]
     assert sorted(actions) == sorted(
         ["CreateSilence", "CreateWhitelistEntry", "DeleteSilence", "DeleteWhitelistEntry"]
     )
@@ -218,9 +218,9 @@ def test_expire_stale_sweeps_every_scope(alerts):
 
 def test_replicas_applying_the_same_findings_at_once_open_exactly_one_alert(db_url):
     # two Store instances = two replicas (on SQLite: two engines on one file)
-    stores = [Store(db_url), Store(db_url)]
+    stores = [Database(db_url), Database(db_url)]
     try:
-        services = [AlertService(s) for s in stores]
+        services = [AlertRepository(s) for s in stores]
         hooked: list[int] = []
         lock = threading.Lock()
 
@@ -254,7 +254,7 @@ def test_replicas_applying_the_same_findings_at_once_open_exactly_one_alert(db_u
 def test_event_checks_default_to_the_registry_s_event_kind(store):
     from palisade.auditor.checks.base import all_metas
 
-    events = AlertService(store).event_checks
+    events = AlertRepository(store).event_checks
     assert "login.brute_force" in events
     assert events == {m.id for m in all_metas() if m.kind == "event"}
 

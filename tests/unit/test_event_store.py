@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from palisade.auditor.store import migrate
+from palisade.auditor.store.database import Database
 from palisade.auditor.store.events import HOUR_MS
-from palisade.auditor.store.store import Store
 from palisade.shared.proto import agent_pb2, facts_pb2
 
 T0 = 1_800_000_000_000 - 1_800_000_000_000 % HOUR_MS  # the start of a clock hour
@@ -35,7 +35,7 @@ def batch(mid: str, iid: str, events) -> agent_pb2.AgentMessage:
 
 @pytest.fixture
 def store(db_url):
-    s = Store(db_url)
+    s = Database(db_url)
     for iid in ("i-1", "i-2"):
         s.record_enrolment(iid, "h", 1, 0)
     yield s
@@ -134,7 +134,7 @@ def test_any_mix_of_resent_events_is_stored_once_and_read_back(tmp_path_factory,
     time: an agent's id is a hash of the line, time included) is stored once and the readers
     agree with a plain list of the distinct events."""
     url = f"sqlite:///{tmp_path_factory.mktemp('ev') / 's.db'}"
-    store = Store(url)
+    store = Database(url)
     try:
         for iid in ("i-1", "i-2"):
             store.record_enrolment(iid, "h", 1, 0)
@@ -190,7 +190,7 @@ def test_events_stored_one_row_each_are_moved_into_batches(db_url):
             rows,
         )
     engine.dispose()
-    store = Store(db_url)  # migrates to the head
+    store = Database(db_url)  # migrates to the head
     try:
         assert migrate.current(store.engine) == migrate.head()
         assert store.event_count("i-1") == 2500

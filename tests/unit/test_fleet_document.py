@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from palisade.auditor.model import fleet_document
 from palisade.auditor.model.document import DocumentError
-from palisade.auditor.model.fleet import CloudModel
-from palisade.auditor.model.security_group import RuleRequest
+from palisade.auditor.model.fleet import document as fleet_document
+from palisade.auditor.model.fleet.cloud_model import CloudModel
+from palisade.auditor.model.network.security_group import RuleRequest
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.api.actions.keypairs import rsa_2048
-from palisade.auditor.api.state import CloudState
+from palisade.auditor.api.actions.ecs.keypairs import rsa_2048
+from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.keypairs import (
+from palisade.auditor.model.keypairs.service import (
     GeneratedKey,
     InstanceView,
     KeyPairService,

@@ -6,12 +6,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from palisade.auditor.store import migrate
+from palisade.auditor.store.database import Database
 from palisade.auditor.store.schema import metadata
-from palisade.auditor.store.store import Store
 
 
 def test_upgrading_an_empty_database_gives_the_declared_schema(db_url):
-    store = Store(db_url)
+    store = Database(db_url)
     try:
         assert migrate.current(store.engine) == migrate.head()
         with store.engine.connect() as conn:
@@ -22,8 +22,8 @@ def test_upgrading_an_empty_database_gives_the_declared_schema(db_url):
 
 
 def test_upgrading_twice_changes_nothing(db_url):
-    Store(db_url).close()
-    store = Store(db_url)
+    Database(db_url).close()
+    store = Database(db_url)
     assert migrate.current(store.engine) == migrate.head()
     store.close()
 
@@ -35,7 +35,7 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path):
         command.upgrade(migrate._config(conn), migrate.FIRST_REVISION)  # noqa: SLF001
         conn.exec_driver_sql("DROP TABLE alembic_version")
     engine.dispose()
-    store = Store(url)
+    store = Database(url)
     assert migrate.current(store.engine) == migrate.head()
     assert "instances" in inspect(store.engine).get_table_names()
     store.close()

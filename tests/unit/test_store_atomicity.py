@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from palisade.auditor.store import schema
-from palisade.auditor.store.store import Store
+from palisade.auditor.store.database import Database
 from palisade.shared.proto import agent_pb2, facts_pb2
 
 
@@ -18,7 +18,7 @@ def _batch(mid: str, ids: list[str]) -> agent_pb2.AgentMessage:
 
 @pytest.fixture
 def store(db_url):
-    s = Store(db_url)
+    s = Database(db_url)
     s.record_enrolment("i-1", "h", 1, 0)
     yield s
     s.close()

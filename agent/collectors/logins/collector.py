@@ -12,11 +12,15 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from .event import LoginEvent
-from .syslog import SyslogLineParser
-from .tailer import FileTailer, TailStateStore
-from .utmp import UTMP_RECORD_SIZE, parse_utmp_records, utmp_record_to_event
-from .year_inference import YearResolver
+from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.syslog import SyslogLineParser
+from palisade.agent.collectors.logins.tailer import FileTailer, TailStateStore
+from palisade.agent.collectors.logins.utmp import (
+    UTMP_RECORD_SIZE,
+    parse_utmp_records,
+    utmp_record_to_event,
+)
+from palisade.agent.collectors.logins.year_inference import YearResolver
 
 
 @dataclass(frozen=True)

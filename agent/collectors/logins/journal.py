@@ -13,8 +13,12 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from .event import LoginEvent
-from .sshd import DEFAULT_SSHD_PARSER, SSHD_PROGRAMS, SshdMessageParser
+from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.sshd import (
+    DEFAULT_SSHD_PARSER,
+    SSHD_PROGRAMS,
+    SshdMessageParser,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

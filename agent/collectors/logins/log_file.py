@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import BinaryIO
 
-from .event import LoginEvent
-from .journal import parse_journal_line
-from .syslog import SyslogLineParser
-from .utmp import UTMP_RECORD_SIZE, is_btmp_path, parse_utmp
-from .windows_security import parse_windows_events_xml
-from .year_inference import YearResolver
+from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.journal import parse_journal_line
+from palisade.agent.collectors.logins.syslog import SyslogLineParser
+from palisade.agent.collectors.logins.utmp import UTMP_RECORD_SIZE, is_btmp_path, parse_utmp
+from palisade.agent.collectors.logins.windows_security import parse_windows_events_xml
+from palisade.agent.collectors.logins.year_inference import YearResolver
 
 FORMATS = ("syslog", "journal-json", "windows-xml", "utmp")
 _SNIFF_BYTES = 8192

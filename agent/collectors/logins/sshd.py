@@ -8,9 +8,9 @@ from datetime import datetime
 from operator import itemgetter
 from typing import NamedTuple
 
-from .event import LoginEvent
-from .source_address import split_source
-from .sshd_patterns import SSHD_PATTERNS, SshdPattern
+from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.source_address import split_source
+from palisade.agent.collectors.logins.sshd_patterns import SSHD_PATTERNS, SshdPattern
 
 # Program names sshd logs under: "sshd" (the listener, and everything before OpenSSH 9.8),
 # "sshd-session" (9.8+ per-connection process), "sshd-auth" (10.0+ pre-auth process).

@@ -17,9 +17,14 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from .event import LoginEvent
-from .sshd import DEFAULT_SSHD_PARSER, SSHD_PROGRAMS, SshdMessageParser, make_event
-from .year_inference import YearResolver
+from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.sshd import (
+    DEFAULT_SSHD_PARSER,
+    SSHD_PROGRAMS,
+    SshdMessageParser,
+    make_event,
+)
+from palisade.agent.collectors.logins.year_inference import YearResolver
 
 _MONTHS = {
     name: number

@@ -21,8 +21,8 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from .event import FAILURE, SUCCESS, LoginEvent
-from .source_address import split_source
+from palisade.agent.collectors.logins.event import FAILURE, SUCCESS, LoginEvent
+from palisade.agent.collectors.logins.source_address import split_source
 
 UTMP_STRUCT = struct.Struct("<h2xi32s4s32s256shhiii16s20s")
 UTMP_RECORD_SIZE = UTMP_STRUCT.size  # 384

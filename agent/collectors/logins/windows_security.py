@@ -25,8 +25,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .event import FAILURE, INVALID_USER, REFUSED, SUCCESS, LoginEvent
-from .source_address import split_source
+from palisade.agent.collectors.logins.event import (
+    FAILURE,
+    INVALID_USER,
+    REFUSED,
+    SUCCESS,
+    LoginEvent,
+)
+from palisade.agent.collectors.logins.source_address import split_source
 
 _NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 _EVENT_CHUNK = re.compile(r"<Event[\s>].*?</Event\s*>", re.DOTALL)

@@ -1,13 +1,4 @@
-"""Every ECS-style action, one module per resource family; importing registers them."""
+"""Every API action, grouped by the cloud product that owns it (`ecs`, `ram`, `sas`), one
+module per resource; importing this package registers them all."""
 
-from palisade.auditor.api.actions import (
-    alerts,  # noqa: F401
-    instance_ram_roles,  # noqa: F401
-    instances,  # noqa: F401
-    keypairs,  # noqa: F401
-    network_queries,  # noqa: F401
-    notifications,  # noqa: F401
-    ram,  # noqa: F401
-    regions,  # noqa: F401
-    security_groups,  # noqa: F401
-)
+from palisade.auditor.api.actions import ecs, ram, sas  # noqa: F401  (registration on import)

@@ -2,7 +2,7 @@
 signing, instance roles and STS credentials. No I/O and no clock reads: callers pass `now`,
 the request context, the nonce store and the entropy source."""
 
-from .account import (
+from palisade.auditor.model.ram.account import (
     AccessKey,
     AccessKeyStatus,
     Attachment,
@@ -18,10 +18,16 @@ from .account import (
     Role,
     User,
 )
-from .arns import instance_arn, key_pair_arn, role_arn, security_group_arn, user_arn
-from .authentication import AuthenticatedRequest, authenticate
-from .errors import PolicyError, RamError
-from .evaluation import (
+from palisade.auditor.model.ram.arns import (
+    instance_arn,
+    key_pair_arn,
+    role_arn,
+    security_group_arn,
+    user_arn,
+)
+from palisade.auditor.model.ram.authentication import AuthenticatedRequest, authenticate
+from palisade.auditor.model.ram.errors import PolicyError, RamError
+from palisade.auditor.model.ram.evaluation import (
     Decision,
     DecisionReason,
     NamedPolicy,
@@ -29,9 +35,16 @@ from .evaluation import (
     StatementRef,
     evaluate,
 )
-from .findings import DualAccessFinding, users_with_password_and_access_keys
-from .instance_roles import InstanceRamRoles, InstanceRef, InstanceRoleChange
-from .policy_language import (
+from palisade.auditor.model.ram.findings import (
+    DualAccessFinding,
+    users_with_password_and_access_keys,
+)
+from palisade.auditor.model.ram.instance_roles import (
+    InstanceRamRoles,
+    InstanceRef,
+    InstanceRoleChange,
+)
+from palisade.auditor.model.ram.policy_language import (
     MAX_POLICY_DOCUMENT_LENGTH,
     Effect,
     PolicyDocument,
@@ -42,18 +55,23 @@ from .policy_language import (
     parse_trust_policy,
     trusts_service,
 )
-from .request_context import RequestContext
-from .signing import (
-    InMemoryNonceStore,
-    NonceStore,
+from palisade.auditor.model.ram.request_context import RequestContext
+from palisade.auditor.model.ram.signing import (
+    InMemoryNonceRegistry,
+    NonceRegistry,
     VerifiedRequest,
     canonical_request,
     sign,
     sign_request,
     verify,
 )
-from .sts import RoleCredentials, SessionClaims, issue_role_credentials, verify_security_token
-from .system_policies import SYSTEM_POLICIES, SystemPolicy
+from palisade.auditor.model.ram.sts import (
+    RoleCredentials,
+    SessionClaims,
+    issue_role_credentials,
+    verify_security_token,
+)
+from palisade.auditor.model.ram.system_policies import SYSTEM_POLICIES, SystemPolicy
 
 __all__ = [
     "AccessKey",
@@ -67,7 +85,7 @@ __all__ = [
     "DualAccessFinding",
     "Effect",
     "Group",
-    "InMemoryNonceStore",
+    "InMemoryNonceRegistry",
     "InstanceRamRoles",
     "InstanceRef",
     "InstanceRoleChange",
@@ -75,7 +93,7 @@ __all__ = [
     "MAX_POLICY_DOCUMENT_LENGTH",
     "NamedPolicy",
     "NewAccessKey",
-    "NonceStore",
+    "NonceRegistry",
     "PolicyDocument",
     "PolicyError",
     "PolicyKind",

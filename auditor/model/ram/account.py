@@ -14,21 +14,41 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import arns, names
-from .documents import (
+from palisade.auditor.model.ram import arns, names
+from palisade.auditor.model.ram.documents import (
     DOCUMENT_FORMAT,
     DocumentReader,
     datetime_text,
     open_document,
     unique,
 )
-from .errors import RamError
-from .evaluation import Decision, DecisionReason, NamedPolicy, PolicyType, evaluate
-from .passwords import check_password_policy, hash_password, verify_password
-from .policy_language import PolicyDocument, parse_policy, parse_trust_policy, trusts_service
-from .request_context import RequestContext
-from .system_policies import SYSTEM_POLICIES
-from .tokens import RandomBytes, new_access_key_id, new_access_key_secret, new_numeric_id
+from palisade.auditor.model.ram.errors import RamError
+from palisade.auditor.model.ram.evaluation import (
+    Decision,
+    DecisionReason,
+    NamedPolicy,
+    PolicyType,
+    evaluate,
+)
+from palisade.auditor.model.ram.passwords import (
+    check_password_policy,
+    hash_password,
+    verify_password,
+)
+from palisade.auditor.model.ram.policy_language import (
+    PolicyDocument,
+    parse_policy,
+    parse_trust_policy,
+    trusts_service,
+)
+from palisade.auditor.model.ram.request_context import RequestContext
+from palisade.auditor.model.ram.system_policies import SYSTEM_POLICIES
+from palisade.auditor.model.ram.tokens import (
+    RandomBytes,
+    new_access_key_id,
+    new_access_key_secret,
+    new_numeric_id,
+)
 
 MAX_ACCESS_KEYS_PER_USER = 2
 MAX_POLICY_VERSIONS = 5

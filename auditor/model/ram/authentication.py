@@ -6,10 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from .account import Caller, RamAccount
-from .errors import RamError
-from .signing import NonceStore, read_access_key_id, verify
-from .sts import STS_KEY_PREFIX, SessionClaims, derive_sts_secret, verify_security_token
+from palisade.auditor.model.ram.account import Caller, RamAccount
+from palisade.auditor.model.ram.errors import RamError
+from palisade.auditor.model.ram.signing import NonceRegistry, read_access_key_id, verify
+from palisade.auditor.model.ram.sts import (
+    STS_KEY_PREFIX,
+    SessionClaims,
+    derive_sts_secret,
+    verify_security_token,
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ def authenticate(
     account: RamAccount,
     params: Mapping[str, str],
     now: datetime,
-    nonces: NonceStore,
+    nonces: NonceRegistry,
     *,
     sts_signing_key: bytes,
     method: str = "GET",

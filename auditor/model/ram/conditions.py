@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
-from .request_context import ContextScalar, RequestContext
-from .wildcard import wildcard_match
+from palisade.auditor.model.ram.request_context import ContextScalar, RequestContext
+from palisade.auditor.model.ram.wildcard import wildcard_match
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

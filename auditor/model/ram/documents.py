@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from .errors import RamError
-from .names import NameRule, check_text
+from palisade.auditor.model.ram.errors import RamError
+from palisade.auditor.model.ram.names import NameRule, check_text
 
 DOCUMENT_FORMAT = 1
 

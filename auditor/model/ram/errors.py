@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import ModelError
+from palisade.auditor.model.errors import ModelError
 
 
 class RamError(ModelError):

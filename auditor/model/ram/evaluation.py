@@ -6,8 +6,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .policy_language import Effect, PolicyDocument, Statement
-from .request_context import RequestContext
+from palisade.auditor.model.ram.policy_language import Effect, PolicyDocument, Statement
+from palisade.auditor.model.ram.request_context import RequestContext
 
 
 class PolicyType(enum.Enum):

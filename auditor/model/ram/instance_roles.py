@@ -11,14 +11,14 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import names
-from .account import Caller, RamAccount
-from .arns import instance_arn
-from .documents import DOCUMENT_FORMAT, open_document, unique
-from .errors import RamError
-from .request_context import RequestContext
-from .sts import MIN_DURATION, RoleCredentials, issue_role_credentials
-from .tokens import RandomBytes
+from palisade.auditor.model.ram import names
+from palisade.auditor.model.ram.account import Caller, RamAccount
+from palisade.auditor.model.ram.arns import instance_arn
+from palisade.auditor.model.ram.documents import DOCUMENT_FORMAT, open_document, unique
+from palisade.auditor.model.ram.errors import RamError
+from palisade.auditor.model.ram.request_context import RequestContext
+from palisade.auditor.model.ram.sts import MIN_DURATION, RoleCredentials, issue_role_credentials
+from palisade.auditor.model.ram.tokens import RandomBytes
 
 FORBIDDEN = "Forbidden.RAM"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import RamError
+from palisade.auditor.model.ram.errors import RamError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 
-from .errors import RamError
+from palisade.auditor.model.ram.errors import RamError
 
 _N, _R, _P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8

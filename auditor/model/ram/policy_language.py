@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .conditions import ConditionClause, find_operator, parse_policy_value
-from .errors import PolicyError
-from .wildcard import wildcard_match
+from palisade.auditor.model.ram.conditions import ConditionClause, find_operator, parse_policy_value
+from palisade.auditor.model.ram.errors import PolicyError
+from palisade.auditor.model.ram.wildcard import wildcard_match
 
 MAX_POLICY_DOCUMENT_LENGTH = 6144
 MALFORMED = "MalformedPolicyDocument"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote
 
-from .errors import RamError
+from palisade.auditor.model.ram.errors import RamError
 
 SIGNATURE_METHOD = "HMAC-SHA256"
 SIGNATURE_VERSION = "1.0"
@@ -31,7 +31,7 @@ _TIMESTAMP_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
 _REQUIRED = ("AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp")
 
 
-class NonceStore(Protocol):
+class NonceRegistry(Protocol):
     """Remembers the nonces of accepted requests until they could no longer be replayed.
 
     `add` may return False when the nonce was recorded concurrently (e.g. a database unique
@@ -43,7 +43,7 @@ class NonceStore(Protocol):
     def add(self, nonce: str, expires: datetime) -> bool | None: ...
 
 
-class InMemoryNonceStore:
+class InMemoryNonceRegistry:
     """A NonceStore for one process (tests, the CLI); `purge(now)` forgets expired ones."""
 
     def __init__(self) -> None:
@@ -165,7 +165,7 @@ def verify(
     secret: str | None,
     params: Mapping[str, str],
     now: datetime,
-    nonces: NonceStore,
+    nonces: NonceRegistry,
     *,
     method: str = "GET",
     path: str = "/",

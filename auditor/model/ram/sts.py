@@ -15,10 +15,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .account import Role
-from .errors import RamError
-from .signing import format_timestamp
-from .tokens import BASE62, RandomBytes, random_token
+from palisade.auditor.model.ram.account import Role
+from palisade.auditor.model.ram.errors import RamError
+from palisade.auditor.model.ram.signing import format_timestamp
+from palisade.auditor.model.ram.tokens import BASE62, RandomBytes, random_token
 
 STS_KEY_PREFIX = "STS."
 MIN_DURATION = timedelta(minutes=15)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .evaluation import NamedPolicy, PolicyType
-from .policy_language import PolicyDocument, parse_policy
+from palisade.auditor.model.ram.evaluation import NamedPolicy, PolicyType
+from palisade.auditor.model.ram.policy_language import PolicyDocument, parse_policy
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from palisade.auditor.api.service import ApiService, Response
+from palisade.auditor.api.pipeline import ApiService, Response
 from palisade.auditor.model.ram import sign_request
-from palisade.auditor.store.state_store import StateStore
-from palisade.auditor.store.store import Store, sqlite_url
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+from palisade.auditor.store.database import Database, sqlite_url
 
 START = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ class ApiHarness:
     def __init__(self, data_dir: Path):
         data_dir.mkdir(parents=True, exist_ok=True)
         self.now = START
-        self.store = Store(sqlite_url(data_dir))
+        self.store = Database(sqlite_url(data_dir))
         self.api = ApiService(self.store, clock=lambda: self.now)
         admin = self.api.initialise()
         assert admin is not None
@@ -62,11 +62,11 @@ class ApiHarness:
         return response.status, response.body["Code"], response.body["Message"]
 
     def audit(self, limit: int = 1000):
-        return StateStore(self.store).audit_log(limit)
+        return CloudStateRepository(self.store).audit_log(limit)
 
     def save(self, mutate) -> None:
         """Change the stored state directly (what actions not built yet would do)."""
-        states = StateStore(self.store)
+        states = CloudStateRepository(self.store)
         version, _ = states.load()
         state = self.api.current()
         mutate(state)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.store.state_store import StateStore
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from tests.unit.api.harness import ApiHarness
 
 REAL = base64.b64decode("AAAAC3NzaC1lZDI1NTE5AAAAIHOIZLYJaeHEvSR6e1AKt4BOBDQjOUg3M/1wLOW6BJwP")
@@ -34,7 +34,7 @@ bodies = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=bodies)
 def test_import_never_fails_badly_and_a_refusal_changes_nothing(harness, body):
-    version_before = StateStore(harness.store).version()
+    version_before = CloudStateRepository(harness.store).version()
     response = harness.call(
         "ImportKeyPair", RegionId="cn-hangzhou", KeyPairName="fuzzed", PublicKeyBody=body
     )
@@ -46,5 +46,5 @@ def test_import_never_fails_badly_and_a_refusal_changes_nothing(harness, body):
         return
     assert response.status == 400, response.body
     assert response.body["Code"].startswith(("InvalidPublicKeyBody.", "InvalidKeyPair."))
-    assert StateStore(harness.store).version() == version_before
+    assert CloudStateRepository(harness.store).version() == version_before
     assert harness.state.keypairs.pairs == {}

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
-from palisade.auditor.api.state import DEFAULT_REGION, CloudState
+from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.ram import RamError
 from tests.unit.api.harness import ApiHarness
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from palisade.auditor import cli
 from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import condition_values, lookup
-from palisade.auditor.api.state import DEFAULT_REGION
+from palisade.auditor.cli import main as cli
+from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from tests.unit.api.harness import ApiHarness
 from tests.unit.api.test_ram_actions import add_instances, reader_role, user_with_key
 

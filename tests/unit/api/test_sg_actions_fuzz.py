@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.api.state import CloudState
-from palisade.auditor.fleet_apply import ApiCallError, apply_fleet, local_api
-from palisade.auditor.fleet_spec import SpecError, parse_ecs, parse_fleet
-from palisade.auditor.store.state_store import StateStore
+from palisade.auditor.fleetspec.apply import ApiCallError, apply_fleet, local_api
+from palisade.auditor.fleetspec.spec import SpecError, parse_ecs, parse_fleet
+from palisade.auditor.model.cloud_state import CloudState
+from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 
 from .harness import ApiHarness
 
@@ -58,7 +58,7 @@ def _rule_ids(h: ApiHarness, g: str) -> list[str]:
 
 
 def _check(h: ApiHarness, action: str, params: dict[str, str], g: str) -> None:
-    states = StateStore(h.store)
+    states = CloudStateRepository(h.store)
     version = states.version()
     rules = h.ok("DescribeSecurityGroupAttribute", **R, SecurityGroupId=g)["Permissions"]
     response = h.call(action, **params)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from palisade.auditor.api.state import DEFAULT_REGION, CloudState
 from palisade.auditor.checks import CheckInput, CheckSettings, InstanceHistory
-from palisade.auditor.model.keypairs import InstanceView
-from palisade.auditor.model.security_group import RuleRequest
+from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
+from palisade.auditor.model.keypairs.service import InstanceView
+from palisade.auditor.model.network.security_group import RuleRequest
 from palisade.shared import sshkeys
 from palisade.shared.proto import facts_pb2
 

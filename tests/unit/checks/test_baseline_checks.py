@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from palisade.auditor.checks import baseline as baseline_check
-from palisade.auditor.checks.baseline_engine import (
-    PolicyError,
+from palisade.auditor.checks.baseline import check as baseline_check
+from palisade.auditor.checks.baseline.engine import (
+    BaselinePolicyError,
     as_number,
     baseline_facts,
     evaluate_policies,
@@ -249,12 +249,12 @@ def test_baseline_facts_view_keeps_optional_fields_unknown():
 
 
 def test_policy_errors_are_reported():
-    with pytest.raises(PolicyError, match="unknown operator"):
+    with pytest.raises(BaselinePolicyError, match="unknown operator"):
         load_policy_text(
             "policy: {id: p}\nchecks:\n - {id: a, title: t, severity: remind, rationale: r,"
             " remediation: r, rules: [{fact: x, op: bogus}]}"
         )
-    with pytest.raises(PolicyError, match="missing 'rules'"):
+    with pytest.raises(BaselinePolicyError, match="missing 'rules'"):
         load_policy_text(
             "policy: {id: p}\nchecks:\n - {id: a, title: t, severity: remind, rationale: r,"
             " remediation: r}"

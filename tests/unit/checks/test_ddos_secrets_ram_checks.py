@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from palisade.auditor.checks import FleetInput, ddos, ram, secrets
-from palisade.auditor.checks.ddos_thresholds import DdosThreshold, load_default_thresholds
+from palisade.auditor.checks import FleetInput
+from palisade.auditor.checks.ddos import check as ddos
+from palisade.auditor.checks.ddos.thresholds import DdosThreshold, load_default_thresholds
+from palisade.auditor.checks.ram import check as ram
+from palisade.auditor.checks.secrets import check as secrets
 from palisade.shared.proto import facts_pb2
 
 from .conftest import NOW, NOW_MS, settings, snapshot

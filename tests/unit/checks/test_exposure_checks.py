@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from palisade.auditor.checks import exposure
+from palisade.auditor.checks.exposure import check as exposure
 
 from .conftest import listener, snapshot
 

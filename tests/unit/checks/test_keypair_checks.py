@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from palisade.auditor.checks import keypairs
+from palisade.auditor.checks.keypairs import check as keypairs
 from palisade.shared import sshkeys
 from palisade.shared.proto import facts_pb2
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from palisade.auditor.checks import FleetInput, InstanceHistory, logins
+from palisade.auditor.checks import FleetInput, InstanceHistory
+from palisade.auditor.checks.logins import check as logins
 from palisade.shared.proto import facts_pb2
 
 from .conftest import NOW, NOW_MS, history_learned, login, settings, snapshot

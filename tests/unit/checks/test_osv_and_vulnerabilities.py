@@ -9,8 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.checks import vulnerabilities
-from palisade.auditor.checks.osv import AdvisoryDatabase, OsvError, load_osv, parse_osv
+from palisade.auditor.checks.vulnerabilities import check as vulnerabilities
+from palisade.auditor.checks.vulnerabilities.osv import (
+    AdvisoryDatabase,
+    OsvError,
+    load_osv,
+    parse_osv,
+)
 from palisade.shared.proto import facts_pb2
 
 from .conftest import settings as check_settings
@@ -213,7 +218,7 @@ def test_parser_never_fails_except_with_osv_error(doc):
 def test_single_introduced_fixed_range_is_the_interval(bounds, version):
     from hypothesis import assume
 
-    from palisade.auditor.checks.versions import compare_debian as cmp
+    from palisade.auditor.checks.vulnerabilities.versions import compare_debian as cmp
 
     ordered = sorted(bounds, key=lambda v: (v != "0", cmp_to_key(cmp)(v)))
     lo, hi = ordered[0], ordered[-1]

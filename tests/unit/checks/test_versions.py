@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.checks.versions import (
+from palisade.auditor.checks.vulnerabilities.versions import (
     VersionError,
     compare_debian,
     compare_rpm,

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from palisade.auditor.model.fleet import CloudModel
+from palisade.auditor.model.fleet.cloud_model import CloudModel
 
 NOW = datetime(2024, 1, 1, 12, 0, 0)
 REGION = "cn-hangzhou"

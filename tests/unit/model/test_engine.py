@@ -8,19 +8,9 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.model import ipv4
 from palisade.auditor.model.limits import Limits
-from palisade.auditor.model.security_group import (
-    Direction,
-    IpProtocol,
-    NetworkType,
-    NicType,
-    Policy,
-    PortRange,
-    RuleRequest,
-    SecurityGroupRule,
-)
-from palisade.auditor.model.security_group_engine import (
+from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network.engine import (
     DEFAULT_EGRESS_DROP,
     INNER_ACCEPT,
     PLATFORM_SMTP,
@@ -33,6 +23,16 @@ from palisade.auditor.model.security_group_engine import (
     decide_stateful,
     naive_decide,
     resolve_rule,
+)
+from palisade.auditor.model.network.security_group import (
+    Direction,
+    IpProtocol,
+    NetworkType,
+    NicType,
+    PortRange,
+    RulePolicy,
+    RuleRequest,
+    SecurityGroupRule,
 )
 
 from .conftest import NOW
@@ -65,7 +65,7 @@ def rules(draw, network: NetworkType):
     return SecurityGroupRule(
         "",
         draw(st.sampled_from(list(Direction))),
-        draw(st.sampled_from(list(Policy))),
+        draw(st.sampled_from(list(RulePolicy))),
         proto,
         ports,
         draw(st.sampled_from([1, 1, 2, 5, 50, 100, 110])),
@@ -92,7 +92,7 @@ def policies(draw):
     )
     inner = frozenset(ipv4.parse_ip(a) for a in draw(st.lists(st.sampled_from(ADDRS), max_size=2)))
     return NicPolicy(
-        resolved, network, inner, draw(st.sampled_from(list(Policy))), draw(st.booleans())
+        resolved, network, inner, draw(st.sampled_from(list(RulePolicy))), draw(st.booleans())
     )
 
 
@@ -152,14 +152,14 @@ IN22 = Flow(Direction.INGRESS, IpProtocol.TCP, "1.2.3.4", "172.16.0.5", 22)
 
 
 def test_smaller_priority_wins_regardless_of_policy():
-    e = _one([_rule(Policy.DROP, 2, rid="d"), _rule(Policy.ACCEPT, 1, rid="a")])
+    e = _one([_rule(RulePolicy.DROP, 2, rid="d"), _rule(RulePolicy.ACCEPT, 1, rid="a")])
     assert e.decide(IN22).rule.rule_id == "a"
-    e = _one([_rule(Policy.ACCEPT, 2, rid="a"), _rule(Policy.DROP, 1, rid="d")])
+    e = _one([_rule(RulePolicy.ACCEPT, 2, rid="a"), _rule(RulePolicy.DROP, 1, rid="d")])
     assert e.decide(IN22).rule.rule_id == "d"
 
 
 def test_drop_wins_on_equal_priority():
-    e = _one([_rule(Policy.ACCEPT, 1, rid="a"), _rule(Policy.DROP, 1, rid="d")])
+    e = _one([_rule(RulePolicy.ACCEPT, 1, rid="a"), _rule(RulePolicy.DROP, 1, rid="d")])
     assert not e.decide(IN22).allowed
 
 
@@ -168,7 +168,7 @@ def test_defaults_and_enterprise_egress_setting():
     assert not e.decide(IN22).allowed
     out = Flow(Direction.EGRESS, IpProtocol.UDP, "172.16.0.5", "8.8.8.8", 53)
     assert e.decide(out).allowed
-    e = _one([], egress_default=Policy.DROP)
+    e = _one([], egress_default=RulePolicy.DROP)
     assert e.decide(out).kind == DEFAULT_EGRESS_DROP
 
 
@@ -197,7 +197,7 @@ def test_smtp_egress_blocked_unless_unblocked(fleet):
 
 
 def test_carrier_blocked_ports_are_a_note():
-    e = _one([_rule(Policy.ACCEPT, 1, ports=PortRange(445, 445))])
+    e = _one([_rule(RulePolicy.ACCEPT, 1, ports=PortRange(445, 445))])
     d = e.decide(Flow(Direction.INGRESS, IpProtocol.TCP, "1.2.3.4", "172.16.0.5", 445))
     assert d.allowed and "445" in d.notes[0]
 
@@ -233,7 +233,7 @@ def test_classic_distinguishes_nic_types_vpc_does_not():
     rule = SecurityGroupRule(
         "r",
         Direction.INGRESS,
-        Policy.ACCEPT,
+        RulePolicy.ACCEPT,
         IpProtocol.TCP,
         PortRange(80, 80),
         1,
@@ -262,7 +262,7 @@ def test_sessions_let_replies_through_for_910_seconds():
 
 
 def test_ingress_allowed_flow_opens_a_session_for_its_replies():
-    e = _one([_rule(Policy.ACCEPT, 1)], egress_default=Policy.DROP)
+    e = _one([_rule(RulePolicy.ACCEPT, 1)], egress_default=RulePolicy.DROP)
     sessions = SessionTable()
     inbound = Flow(Direction.INGRESS, IpProtocol.TCP, "1.2.3.4", "172.16.0.5", 22, src_port=50000)
     reply = Flow(Direction.EGRESS, IpProtocol.TCP, "172.16.0.5", "1.2.3.4", 50000, src_port=22)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from palisade.auditor.model.nft_render import render_nft
-from palisade.auditor.model.reachability import exposure, exposure_fleet
-from palisade.auditor.model.rule_analysis import (
+from palisade.auditor.model.network.nft_render import render_nft
+from palisade.auditor.model.network.reachability import exposure, exposure_fleet
+from palisade.auditor.model.network.rule_analysis import (
     ADVICE,
     CONFLICT,
     DUPLICATE,
@@ -15,7 +15,7 @@ from palisade.auditor.model.rule_analysis import (
     analyze_model,
     analyze_nic,
 )
-from palisade.auditor.model.security_group import IpProtocol, RuleRequest
+from palisade.auditor.model.network.security_group import IpProtocol, RuleRequest
 
 from .conftest import NOW
 

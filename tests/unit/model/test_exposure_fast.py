@@ -9,18 +9,19 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.model import ipv4
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.fleet import CloudModel
-from palisade.auditor.model.reachability import (
+from palisade.auditor.model.fleet.cloud_model import CloudModel
+from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network.engine import ResolvedRule, resolve_nic_policy
+from palisade.auditor.model.network.reachability import (
     ExposureEntry,
     ExposureIndex,
     ExposureReport,
     exposure,
     exposure_fleet,
 )
-from palisade.auditor.model.rule_sweep import deciding_rules
-from palisade.auditor.model.security_group import (
+from palisade.auditor.model.network.rule_sweep import deciding_rules
+from palisade.auditor.model.network.security_group import (
     FLOW_PROTOCOLS,
     PORTED_PROTOCOLS,
     Direction,
@@ -29,10 +30,9 @@ from palisade.auditor.model.security_group import (
     IpProtocol,
     NetworkType,
     NicType,
-    Policy,
+    RulePolicy,
     RuleRequest,
 )
-from palisade.auditor.model.security_group_engine import ResolvedRule, resolve_nic_policy
 
 NOW = datetime(2024, 1, 1)
 REGION = "cn-hangzhou"
@@ -97,7 +97,7 @@ def _reached(rules, nic_type, sources: list[int]) -> list[ExposureEntry]:
         for lo, hi in _segments(table):
             winners = (_winner(table, lo, x) for x in sources)
             accepted = frozenset(
-                w.rule for w in winners if w is not None and w.rule.policy is Policy.ACCEPT
+                w.rule for w in winners if w is not None and w.rule.policy is RulePolicy.ACCEPT
             )
             segs.append((lo, hi, accepted))
         out += _entries(protocol, segs)

@@ -3,14 +3,19 @@ asserting the reachability the seed promises."""
 
 from __future__ import annotations
 
-from palisade.auditor.model.reachability import reachable
-from palisade.auditor.model.security_group import Direction, IpProtocol, NicType, RuleRequest
-from palisade.auditor.model.security_group_engine import (
+from palisade.auditor.model.network.engine import (
     DEFAULT_INGRESS_DROP,
     INNER_ACCEPT,
     SYSTEM_RULE,
     Flow,
     compile_nic,
+)
+from palisade.auditor.model.network.reachability import reachable
+from palisade.auditor.model.network.security_group import (
+    Direction,
+    IpProtocol,
+    NicType,
+    RuleRequest,
 )
 
 from .conftest import NOW

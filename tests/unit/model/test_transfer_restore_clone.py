@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from palisade.auditor.model.security_group import RuleRequest
+from palisade.auditor.model.network.security_group import RuleRequest
 
 from .conftest import NOW
 

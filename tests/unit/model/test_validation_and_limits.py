@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.fleet import CloudModel
+from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.limits import Limits
-from palisade.auditor.model.security_group import RuleRequest
+from palisade.auditor.model.network.security_group import RuleRequest
 
 from .conftest import NOW, REGION, Fleet
 

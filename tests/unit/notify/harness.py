@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from palisade.auditor.notify import outbox, settings_store
+from palisade.auditor.notify import outbox
+from palisade.auditor.notify import settings_repository as settings_store
 from palisade.auditor.notify.dispatcher import Dispatcher
 from palisade.auditor.notify.messages import Delivery
 from palisade.auditor.notify.models import (
@@ -18,10 +19,10 @@ from palisade.auditor.notify.models import (
     SmsHookConfig,
     Subscription,
 )
-from palisade.auditor.notify.settings_store import DatabaseSettings
+from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.notify.transports.inbox import InboxTransport
 from palisade.auditor.store import schema
-from palisade.auditor.store.store import Store
+from palisade.auditor.store.database import Database
 
 ACCOUNT = "1000000000000001"
 T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
@@ -63,7 +64,7 @@ def event(alert_id: str | None = None, level: str = "serious", category: str = "
 
 class Bench:
     def __init__(self, url: str):
-        self.store = Store(url)
+        self.store = Database(url)
         self.email = Recorder()
         self.hook = Recorder()
         self.transports = {
@@ -92,7 +93,7 @@ class Bench:
 
     def dispatcher(self, **kw) -> Dispatcher:
         kw.setdefault("rand", lambda: 1.0)
-        return Dispatcher(self.store, DatabaseSettings(self.store, ttl_s=0), self.transports, **kw)
+        return Dispatcher(self.store, NotificationSettingsCache(self.store, ttl_s=0), self.transports, **kw)
 
     def enqueue(self, *events: NotifyEvent, now: datetime = T0) -> list[int]:
         with self.store.engine.begin() as conn:

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from palisade.auditor.notify import outbox, settings_store
+from palisade.auditor.notify import outbox
+from palisade.auditor.notify import settings_repository as settings_store
 from palisade.auditor.notify.transports import PermanentDeliveryError
 from tests.unit.notify.harness import T0, Bench, event
 

@@ -10,7 +10,7 @@ import pytest
 from palisade.auditor.notify import outbox
 from palisade.auditor.notify.dispatcher import Dispatcher
 from palisade.auditor.notify.models import NotifyEvent
-from palisade.auditor.notify.settings_store import DatabaseSettings
+from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.notify.transports.inbox import InboxTransport
 from tests.unit.api.harness import ApiHarness
 
@@ -60,7 +60,7 @@ def test_channel_secrets_are_write_only(h):
     )
     assert "s3cret-password" not in everything and "hook-secret-value" not in everything
     # the password given at creation is kept by a change that does not name it
-    cfg = DatabaseSettings(h.store).settings(h.state.account_id).channels[mail].config
+    cfg = NotificationSettingsCache(h.store).settings(h.state.account_id).channels[mail].config
     assert cfg.password == "s3cret-password" and cfg.port == 2525
     assert "s3cret-password" not in repr(cfg)
 
@@ -119,7 +119,7 @@ def test_subscriptions_window_and_cap(h):
     h.ok("ModifyNotificationCap", ChannelId=mail, MaxPerHour="10")
     got = h.ok("DescribeNotificationChannels", ChannelIds=mail)["Channels"]["Channel"][0]
     assert got["MaxPerHour"] == 10
-    settings = DatabaseSettings(h.store).settings(h.state.account_id)
+    settings = NotificationSettingsCache(h.store).settings(h.state.account_id)
     assert settings.channels[mail].max_per_hour == 10
     assert settings.window.time_zone == "Asia/Shanghai"
     # deleting the channel takes it out of the subscriptions naming it
@@ -137,7 +137,7 @@ def test_the_inbox_pages_filters_unread_and_marks_read(h):
         for n in range(5):
             event = NotifyEvent(account, str(n), "i-1", "c", "login", "serious", f"T{n}", "m")
             outbox.enqueue(conn, event, h.now)
-    d = Dispatcher(h.store, DatabaseSettings(h.store), {"inbox": InboxTransport(h.store)})
+    d = Dispatcher(h.store, NotificationSettingsCache(h.store), {"inbox": InboxTransport(h.store)})
     d.run_once(h.now)
     body = h.ok("DescribeInbox", PageSize="2")
     assert body["TotalCount"] == 5 and body["UnreadCount"] == 5

@@ -20,7 +20,7 @@ from palisade.auditor.notify.models import (
     NotifyEvent,
     Subscription,
 )
-from palisade.auditor.notify.settings_store import account_inbox
+from palisade.auditor.notify.settings_repository import account_inbox
 
 
 def event(category="login", level="serious", **kw) -> NotifyEvent:

@@ -8,7 +8,7 @@ import pytest
 
 from palisade.auditor.model.ram import (
     Caller,
-    InMemoryNonceStore,
+    InMemoryNonceRegistry,
     InstanceRamRoles,
     InstanceRef,
     RamError,
@@ -205,7 +205,7 @@ def test_sts_credentials_authenticate_as_the_role(setup, now):
         "nonce-1",
         security_token=creds.security_token,
     )
-    nonces = InMemoryNonceStore()
+    nonces = InMemoryNonceRegistry()
     who = authenticate(account, params, now, nonces, sts_signing_key=SIGNING_KEY)
     assert who.caller == Caller.role("EcsRole") and who.session.session_name == "i-bp1"
     assert account.authorize(who.caller, "oss:GetObject", "*", CTX).allowed
@@ -245,7 +245,7 @@ def test_sts_token_of_another_account_is_refused(setup, now):
         security_token=creds.security_token,
     )
     assert code_of(
-        authenticate, account, params, now, InMemoryNonceStore(), sts_signing_key=SIGNING_KEY
+        authenticate, account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY
     ) == ("InvalidSecurityToken.MismatchWithAccount")
 
 
@@ -253,14 +253,14 @@ def test_user_access_keys_authenticate_as_the_user(account, now):
     account.create_user("alice", now)
     key = account.create_access_key("alice", now)
     params = sign_request({"Action": "X"}, key.access_key_id, key.access_key_secret, now, "n1")
-    who = authenticate(account, params, now, InMemoryNonceStore(), sts_signing_key=SIGNING_KEY)
+    who = authenticate(account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY)
     assert who.caller == Caller.user("alice")
     account.update_access_key("alice", key.access_key_id, "Inactive")
     params = sign_request({"Action": "X"}, key.access_key_id, key.access_key_secret, now, "n2")
     assert code_of(
-        authenticate, account, params, now, InMemoryNonceStore(), sts_signing_key=SIGNING_KEY
+        authenticate, account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY
     ) == ("InvalidAccessKeyId.Inactive")
     params = sign_request({"Action": "X"}, "LTAI5tUnknown", "x", now, "n3")
     assert code_of(
-        authenticate, account, params, now, InMemoryNonceStore(), sts_signing_key=SIGNING_KEY
+        authenticate, account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY
     ) == ("InvalidAccessKeyId.NotFound")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from palisade.auditor.model.ram import (
     AccessKeyStatus,
     Caller,
-    InMemoryNonceStore,
+    InMemoryNonceRegistry,
     InstanceRamRoles,
     InstanceRef,
     PolicyType,
@@ -291,7 +291,7 @@ def test_restored_access_keys_still_authenticate():
             k for k in back.list_access_keys(user_name) if k.status is AccessKeyStatus.ACTIVE
         )
         params = sign_request({"Action": "DescribeInstances"}, key.access_key_id, secret, NOW, "n")
-        request = authenticate(back, params, NOW, InMemoryNonceStore(), sts_signing_key=STS_KEY)
+        request = authenticate(back, params, NOW, InMemoryNonceRegistry(), sts_signing_key=STS_KEY)
         assert request.caller == Caller.user(user_name)
     inactive = next(
         k for k in back.list_access_keys("alice@corp") if k.status is AccessKeyStatus.INACTIVE

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from palisade.auditor.model.ram import (
     Effect,
-    InMemoryNonceStore,
+    InMemoryNonceRegistry,
     NamedPolicy,
     PolicyDocument,
     PolicyError,
@@ -282,14 +282,14 @@ def test_wildcard_matches_like_a_regex(pattern, text):
 )
 def test_any_signed_request_verifies_and_any_change_is_refused(params, secret, nonce):
     signed = sign_request(params, "LTAI5tK", secret, NOW, nonce)
-    verify(secret, signed, NOW + timedelta(minutes=1), InMemoryNonceStore())
+    verify(secret, signed, NOW + timedelta(minutes=1), InMemoryNonceRegistry())
     for name in signed:
         if name == "Signature":
             continue
         tampered = dict(signed)
         tampered[name] = signed[name] + "x"
         try:
-            verify(secret, tampered, NOW, InMemoryNonceStore())
+            verify(secret, tampered, NOW, InMemoryNonceRegistry())
         except RamError as err:
             assert err.code in {
                 "SignatureDoesNotMatch",

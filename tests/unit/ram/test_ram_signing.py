@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from palisade.auditor.model.ram import (
-    InMemoryNonceStore,
+    InMemoryNonceRegistry,
     RamError,
     canonical_request,
     sign,
@@ -66,12 +66,12 @@ def test_a_correctly_signed_request_verifies(now):
     params = signed(now)
     assert params["SignatureMethod"] == "HMAC-SHA256"
     assert params["Timestamp"] == "2019-09-18T08:00:00Z"
-    verified = verify(SECRET, params, now + timedelta(minutes=3), InMemoryNonceStore())
+    verified = verify(SECRET, params, now + timedelta(minutes=3), InMemoryNonceRegistry())
     assert verified.access_key_id == KEY_ID and verified.nonce == "n-1"
 
 
 def test_wrong_secret_is_refused(now):
-    assert code_of(verify, "other", signed(now), now, InMemoryNonceStore()) == (
+    assert code_of(verify, "other", signed(now), now, InMemoryNonceRegistry()) == (
         "SignatureDoesNotMatch"
     )
 
@@ -83,21 +83,21 @@ def test_wrong_secret_is_refused(now):
 def test_tampered_parameter_is_refused(now, name, value):
     params = signed(now)
     params[name] = value
-    assert code_of(verify, SECRET, params, now, InMemoryNonceStore()) == "SignatureDoesNotMatch"
+    assert code_of(verify, SECRET, params, now, InMemoryNonceRegistry()) == "SignatureDoesNotMatch"
 
 
 def test_dropped_parameter_is_refused(now):
     params = signed(now)
     del params["SourceCidrIp"]
-    assert code_of(verify, SECRET, params, now, InMemoryNonceStore()) == "SignatureDoesNotMatch"
+    assert code_of(verify, SECRET, params, now, InMemoryNonceRegistry()) == "SignatureDoesNotMatch"
 
 
 def test_method_and_path_are_signed(now):
     params = signed(now)
-    assert code_of(verify, SECRET, params, now, InMemoryNonceStore(), method="POST") == (
+    assert code_of(verify, SECRET, params, now, InMemoryNonceRegistry(), method="POST") == (
         "SignatureDoesNotMatch"
     )
-    assert code_of(verify, SECRET, params, now, InMemoryNonceStore(), path="/x") == (
+    assert code_of(verify, SECRET, params, now, InMemoryNonceRegistry(), path="/x") == (
         "SignatureDoesNotMatch"
     )
 
@@ -105,24 +105,24 @@ def test_method_and_path_are_signed(now):
 def test_unsigned_acs_header_is_refused(now):
     params = signed(now)
     headers = {"x-acs-security-token": "forged"}
-    assert code_of(verify, SECRET, params, now, InMemoryNonceStore(), headers=headers) == (
+    assert code_of(verify, SECRET, params, now, InMemoryNonceRegistry(), headers=headers) == (
         "SignatureDoesNotMatch"
     )
 
 
 @pytest.mark.parametrize("skew", [timedelta(minutes=16), -timedelta(minutes=16), timedelta(days=1)])
 def test_stale_or_future_timestamp_is_refused(now, skew):
-    assert code_of(verify, SECRET, signed(now), now + skew, InMemoryNonceStore()) == (
+    assert code_of(verify, SECRET, signed(now), now + skew, InMemoryNonceRegistry()) == (
         "InvalidTimeStamp.Expired"
     )
 
 
 def test_timestamp_at_the_edge_of_the_window_is_accepted(now):
-    verify(SECRET, signed(now), now + timedelta(minutes=15), InMemoryNonceStore())
+    verify(SECRET, signed(now), now + timedelta(minutes=15), InMemoryNonceRegistry())
 
 
 def test_replayed_nonce_is_refused(now):
-    nonces = InMemoryNonceStore()
+    nonces = InMemoryNonceRegistry()
     params = signed(now)
     verify(SECRET, params, now, nonces)
     assert code_of(verify, SECRET, params, now + timedelta(seconds=1), nonces) == (
@@ -132,7 +132,7 @@ def test_replayed_nonce_is_refused(now):
 
 
 def test_a_bad_signature_does_not_burn_the_nonce(now):
-    nonces = InMemoryNonceStore()
+    nonces = InMemoryNonceRegistry()
     forged = signed(now)
     forged["Signature"] = "AAAA"
     code_of(verify, SECRET, forged, now, nonces)
@@ -151,7 +151,7 @@ def test_nonce_store_reporting_a_race_refuses(now):
 
 
 def test_nonce_is_remembered_until_the_timestamp_window_closes(now):
-    nonces = InMemoryNonceStore()
+    nonces = InMemoryNonceRegistry()
     verify(SECRET, signed(now), now, nonces)
     nonces.purge(now + timedelta(minutes=14))
     assert nonces.seen("n-1")
@@ -175,10 +175,10 @@ def test_nonce_is_remembered_until_the_timestamp_window_closes(now):
 def test_malformed_requests(now, mutate, code):
     params = signed(now)
     mutate(params)
-    assert code_of(verify, SECRET, params, now, InMemoryNonceStore()) == code
+    assert code_of(verify, SECRET, params, now, InMemoryNonceRegistry()) == code
 
 
 def test_unknown_access_key(now):
-    assert code_of(verify, None, signed(now), now, InMemoryNonceStore()) == (
+    assert code_of(verify, None, signed(now), now, InMemoryNonceRegistry()) == (
         "InvalidAccessKeyId.NotFound"
     )

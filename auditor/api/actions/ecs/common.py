@@ -1,0 +1,211 @@
+"""What the ECS actions on regions, VPCs, instances and security groups share: resource ARNs,
+the ECS response shapes, the owning account, and all-or-nothing changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from palisade.auditor.api.errors import ApiError
+from palisade.auditor.api.params import Params
+from palisade.auditor.api.registry import ActionContext, Resources
+from palisade.auditor.model.cloud_state import CloudState
+from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.fleet.resources import Instance, Vpc
+from palisade.auditor.model.network.rules_json import group_document
+from palisade.auditor.model.network.security_group import SecurityGroup
+
+T = TypeVar("T")
+
+
+def ecs_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%MZ") if moment else ""
+
+
+def arn(service: str, region: str, account: str, resource: str) -> str:
+    return f"acs:{service}:{region or '*'}:{account}:{resource}"
+
+
+def group_arn(group: SecurityGroup) -> str:
+    return arn("ecs", group.region_id, group.account_id, f"securitygroup/{group.group_id}")
+
+
+def instance_arn(instance: Instance) -> str:
+    return arn("ecs", instance.region_id, instance.account_id, f"instance/{instance.instance_id}")
+
+
+def vpc_arn(vpc: Vpc) -> str:
+    return arn("vpc", vpc.region_id, vpc.account_id, f"vpc/{vpc.vpc_id}")
+
+
+def owner_account(ctx: ActionContext, p: Params) -> str:
+    """The account whose resources an action lists or creates: this auditor's account, or a
+    peer account modelled next to it (`ResourceOwnerAccount`, e.g. for cross-account rules)."""
+    account = p.str("ResourceOwnerAccount") or ctx.account_id
+    ctx.state.cloud.get_account(account)
+    return account
+
+
+def region_id(ctx: ActionContext, p: Params) -> str:
+    region = p.req("RegionId")
+    ctx.state.cloud.get_region(region)
+    return region
+
+
+# -- resources (the pipeline authorises the action on every one) -------------------------------
+
+
+def _existing_or_param(kind: str, id_param: str, service: str = "ecs") -> Resources:
+    """The ARN of the resource named by `id_param`: from the model when it exists (its real
+    region and account), else from RegionId and this account."""
+
+    def arns(ctx: ActionContext, p: Params) -> list[str]:
+        ident = p.str(id_param) or "*"
+        cloud = ctx.state.cloud
+        found = {
+            "securitygroup": cloud.groups,
+            "instance": cloud.instances,
+            "vpc": cloud.vpcs,
+        }[kind].get(ident)
+        if found is not None:
+            return [arn(service, found.region_id, found.account_id, f"{kind}/{ident}")]
+        return [arn(service, p.str("RegionId") or "*", ctx.account_id, f"{kind}/{ident}")]
+
+    return arns
+
+
+group_resource = _existing_or_param("securitygroup", "SecurityGroupId")
+instance_resource = _existing_or_param("instance", "InstanceId")
+vpc_resource = _existing_or_param("vpc", "VpcId", service="vpc")
+
+
+def both(*parts: Resources) -> Resources:
+    def arns(ctx: ActionContext, p: Params) -> list[str]:
+        return [a for part in parts for a in part(ctx, p)]
+
+    return arns
+
+
+def new_resource(kind: str, service: str = "ecs") -> Resources:
+    """`<kind>/*` in RegionId of the owner account: what a create action makes."""
+
+    def arns(ctx: ActionContext, p: Params) -> list[str]:
+        account = p.str("ResourceOwnerAccount") or ctx.account_id
+        return [arn(service, p.str("RegionId") or "*", account, f"{kind}/*")]
+
+    return arns
+
+
+# -- lookups that also check the region named in the request -----------------------------------
+
+
+def get_group(ctx: ActionContext, p: Params, id_param: str = "SecurityGroupId") -> SecurityGroup:
+    group = ctx.state.cloud.get_group(p.req(id_param))
+    region = p.str("RegionId")
+    if region is not None and group.region_id != region:
+        raise ModelError(
+            "InvalidSecurityGroupId.NotFound",
+            f"Security group {group.group_id} is in {group.region_id}, not {region[:64]}; "
+            "check the RegionId.",
+        )
+    return group
+
+
+def get_instance(ctx: ActionContext, p: Params) -> Instance:
+    instance = ctx.state.cloud.get_instance(p.req("InstanceId"))
+    region = p.str("RegionId")
+    if region is not None and instance.region_id != region:
+        raise ModelError(
+            "InvalidInstanceId.NotFound",
+            f"Instance {instance.instance_id} is in {instance.region_id}, not {region[:64]}; "
+            "check the RegionId.",
+        )
+    return instance
+
+
+# -- views (ECS response shapes; also the audit log's before/after) ----------------------------
+
+
+def group_view(group: SecurityGroup) -> dict:
+    """DescribeSecurityGroupAttribute's shape: the group and its `Permissions.Permission`."""
+    doc = group_document(group)
+    doc["SecurityGroupType"] = group.group_type.value
+    doc["NetworkType"] = group.network_type.value
+    return doc
+
+
+def instance_view(state: CloudState, instance: Instance) -> dict:
+    """One instance as DescribeInstances answers it."""
+    nic = instance.primary_nic
+    binding = state.keypairs.binding(instance.instance_id)
+    key = binding and (binding.pending or binding.active)
+    vpc = instance.vpc_id is not None
+    return {
+        "InstanceId": instance.instance_id,
+        "InstanceName": instance.name,
+        "RegionId": instance.region_id,
+        "InstanceType": instance.instance_type,
+        "OSType": instance.os_family.value,
+        "InstanceNetworkType": instance.network_type.value,
+        "Status": instance.state.value,
+        "CreationTime": ecs_time(instance.created_at),
+        "SecurityGroupIds": {"SecurityGroupId": list(nic.security_group_ids)},
+        "VpcAttributes": {
+            "VpcId": instance.vpc_id or "",
+            "VSwitchId": "",
+            "NatIpAddress": "",
+            "PrivateIpAddress": {"IpAddress": list(nic.private_ips) if vpc else []},
+        },
+        "InnerIpAddress": {"IpAddress": [] if vpc else list(nic.private_ips)},
+        "PublicIpAddress": {"IpAddress": [nic.public_ip] if nic.public_ip else []},
+        "KeyPairName": key.name if key else "",
+        "RamRoleName": state.instance_roles.role_of(instance.instance_id) or "",
+        "NetworkInterfaces": {
+            "NetworkInterface": [
+                {
+                    "NetworkInterfaceId": n.nic_id,
+                    "PrimaryIpAddress": n.private_ips[0] if n.private_ips else "",
+                    "Type": "Primary" if n.primary else "Secondary",
+                    "SecurityGroupIds": {"SecurityGroupId": list(n.security_group_ids)},
+                }
+                for n in instance.nics
+            ]
+        },
+    }
+
+
+def vpc_view(vpc: Vpc) -> dict:
+    return {
+        "VpcId": vpc.vpc_id,
+        "RegionId": vpc.region_id,
+        "VpcName": vpc.name,
+        "CidrBlock": vpc.cidr,
+        "Status": "Available",
+        "OwnerId": vpc.account_id,
+    }
+
+
+# -- all or nothing ----------------------------------------------------------------------------
+
+
+def all_or_nothing(ctx: ActionContext, change: Callable[[], T]) -> T:
+    """Runs a change made of several model operations; if one of them refuses, the state is
+    put back as it was (the model's own operations are atomic one by one, not together)."""
+    state = ctx.state
+    saved = state.to_document()
+    audit_len = len(ctx.audit)
+    try:
+        return change()
+    except ModelError:
+        restored = CloudState.from_document(saved)
+        state.cloud = restored.cloud
+        state.keypairs = restored.keypairs
+        state.instance_roles = restored.instance_roles
+        state.ram = restored.ram
+        del ctx.audit[audit_len:]
+        raise
+
+
+def refuse(code: str, message: str, status: int = 400) -> ApiError:
+    return ApiError(code, message, status)

@@ -1,0 +1,129 @@
+"""DDoS basic protection: inbound traffic against the instance type's scrubbing thresholds.
+Findings are conditions (they exist while the traffic is above the threshold; the alerts layer
+opens and resolves them, which gives the start and end of an episode).
+
+Inbound = the sum of the received rates of the instance's real interfaces (virtual ones such
+as docker0/veth would count the same packets twice); the agent cannot tell public from private
+traffic, so this over-estimates the public inbound traffic the cloud measures.
+"""
+
+from __future__ import annotations
+
+from palisade.auditor.checks.base import CheckInput, CheckMeta, Finding, instance_check
+from palisade.auditor.checks.ddos.thresholds import DdosThreshold
+
+SCRUBBING = CheckMeta(
+    id="ddos.scrubbing",
+    title="Inbound traffic is above the DDoS scrubbing threshold",
+    severity="serious",
+    category="ddos",
+    rationale=(
+        "Above the instance type's BPS or PPS threshold, DDoS basic protection scrubs the "
+        "instance's traffic: an attack is likely under way."
+    ),
+    remediation=(
+        "Check the source of the traffic; consider Anti-DDoS Pro. Scrubbing ends by itself when "
+        "the traffic falls back."
+    ),
+)
+BLACK_HOLE = CheckMeta(
+    id="ddos.black_hole",
+    title="Inbound traffic is above the black-hole threshold",
+    severity="serious",
+    category="ddos",
+    rationale=(
+        "Above 5 Gbit/s the instance is black-holed: all public inbound traffic is dropped and "
+        "the instance is unreachable from the internet."
+    ),
+    remediation="Wait for the black hole to be lifted or move the service behind Anti-DDoS Pro.",
+)
+
+
+def inbound_rates(inp: CheckInput) -> tuple[float, float, list[str]] | None:
+    """(bits/s, packets/s, interfaces) received, or None when there are no fresh rates."""
+    snap = inp.snapshot
+    if snap is None or not snap.HasField("traffic"):
+        return None
+    traffic = snap.traffic
+    age_ms = inp.now_ms - traffic.measured_at_ms
+    if traffic.measured_at_ms and age_ms > inp.settings.ddos_max_traffic_age_s * 1000:
+        return None  # stale: the condition is unknown
+    skip = inp.settings.ddos_ignored_interface_prefixes
+    real = [i for i in traffic.interfaces if not i.name.startswith(skip)]
+    rated = [i for i in real if i.has_rates]
+    if not rated:
+        return None
+    return (
+        sum(i.rx_bits_per_second for i in rated),
+        sum(i.rx_packets_per_second for i in rated),
+        [i.name for i in rated],
+    )
+
+
+def threshold_for(inp: CheckInput) -> DdosThreshold | None:
+    inst = inp.instance
+    if inst is None:
+        return None
+    base = inp.settings.ddos_thresholds.get(inst.instance_type)
+    lowered = inp.settings.ddos_instance_thresholds.get(inp.instance_id)
+    if base is None:
+        return lowered
+    return base.lowered_by(lowered)
+
+
+def _details(bps: float, pps: float, names: list[str], inp: CheckInput) -> dict:
+    return {
+        "rx_bps": bps,
+        "rx_pps": pps,
+        "interfaces": names,
+        "measured_at_ms": inp.snapshot.traffic.measured_at_ms if inp.snapshot else 0,
+    }
+
+
+@instance_check(SCRUBBING)
+def scrubbing(inp: CheckInput) -> list[Finding] | None:
+    rates, limit = inbound_rates(inp), threshold_for(inp)
+    if rates is None or limit is None:
+        return None
+    bps, pps, names = rates
+    over = []
+    if bps > limit.bps:
+        over.append(f"{bps / 1e6:.0f} Mbit/s > {limit.bps / 1e6:.0f} Mbit/s")
+    if pps > limit.pps:
+        over.append(f"{pps:.0f} pps > {limit.pps:.0f} pps")
+    if not over:
+        return []
+    inst = inp.instance
+    assert inst is not None
+    return [
+        SCRUBBING.finding(
+            inp.instance_id,
+            "scrubbing",
+            f"Inbound traffic {' and '.join(over)} ({inst.instance_type}): scrubbing.",
+            _details(bps, pps, names, inp)
+            | {
+                "instance_type": inst.instance_type,
+                "threshold_bps": limit.bps,
+                "threshold_pps": limit.pps,
+            },
+        )
+    ]
+
+
+@instance_check(BLACK_HOLE)
+def black_hole(inp: CheckInput) -> list[Finding] | None:
+    rates = inbound_rates(inp)
+    if rates is None:
+        return None
+    bps, pps, names = rates
+    limit = inp.settings.ddos_black_hole_bps
+    if bps <= limit:
+        return []
+    return [
+        BLACK_HOLE.finding(
+            inp.instance_id,
+            "black_hole",
+            f"Inbound traffic {bps / 1e9:.2f} Gbit/s > {limit / 1e9:.0f} Gbit/s: black hole.",
+            _details(bps, pps, names, inp) | {"threshold_bps": limit},
+        )
+    ]

@@ -1,0 +1,412 @@
+"""Abnormal logins, from the agent's LoginEvents (vocabulary: agent/collectors/logins).
+
+Counting attempts: one failed attempt can be logged twice (a PAM failure and sshd's "Failed
+password"; "Invalid user" and "Failed password for invalid user"), and "message repeated N
+times" stands for N. `attempts()` counts per sshd process: the messages that name an
+authentication method when there are any, else the others.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass
+
+from palisade.auditor.checks.base import (
+    CheckInput,
+    CheckMeta,
+    Finding,
+    FleetInput,
+    fleet_check,
+    instance_check,
+)
+from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.network.reachability import reachable
+from palisade.shared.proto import facts_pb2
+
+FAILED_RESULTS = ("failure", "invalid_user")
+_VAGUE_METHODS = ("", "pam")
+
+BRUTE_FORCE = CheckMeta(
+    id="login.brute_force",
+    title="Brute-force login attempts",
+    severity="suspicious",
+    category="login",
+    rationale="Many failed logins from one source in a short time is password guessing.",
+    remediation=(
+        "Block the source in the security group, disable password login (use a key pair), "
+        "and consider fail2ban."
+    ),
+    kind="event",
+)
+BRUTE_FORCE_SUCCESS = CheckMeta(
+    id="login.brute_force_success",
+    title="Successful login after repeated failures from the same source",
+    severity="serious",
+    category="login",
+    rationale="A success right after many failures from one source is a guessed password.",
+    remediation=(
+        "Treat the account as compromised: change its password, review the session and the "
+        "host, and block the source."
+    ),
+    kind="event",
+)
+NEW_SOURCE = CheckMeta(
+    id="login.new_source",
+    title="Login from a source never seen for this instance",
+    severity="suspicious",
+    category="login",
+    rationale="A successful login from an address the instance never saw before.",
+    remediation="Confirm with the account's owner; if unknown, treat it as a compromise.",
+    kind="event",
+)
+UNUSUAL_HOUR = CheckMeta(
+    id="login.unusual_hour",
+    title="Login at an unusual hour",
+    severity="remind",
+    category="login",
+    rationale="A successful login at an hour of day when this instance never saw one.",
+    remediation="Confirm with the account's owner.",
+    kind="event",
+)
+UNUSUAL_ACCOUNT = CheckMeta(
+    id="login.unusual_account",
+    title="Login with an account never used on this instance",
+    severity="suspicious",
+    category="login",
+    rationale="A successful login with an account that never logged in here before.",
+    remediation="Confirm the account is expected; remove or lock accounts nobody uses.",
+    kind="event",
+)
+SOURCE_DROPPED_BY_MODEL = CheckMeta(
+    id="login.source_blocked_by_security_group",
+    title="Successful login from a source the security groups would drop",
+    severity="serious",
+    category="login",
+    rationale=(
+        "The modelled security groups drop this source, yet it logged in: the model is out of "
+        "date or something (another NIC, a tunnel, a port forward) bypasses it."
+    ),
+    remediation=(
+        "Find how the connection got in (another NIC, a VPN, a forwarded port) and fix the "
+        "model or close the path; review the session."
+    ),
+    kind="event",
+)
+FLEET_FAILURES = CheckMeta(
+    id="login.source_failing_across_fleet",
+    title="One source fails to log in on many instances",
+    severity="suspicious",
+    category="login",
+    rationale="Failed logins from one source on several instances is a scan of the fleet.",
+    remediation="Block the source in the security groups of the affected instances.",
+    kind="event",
+)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    time_ms: int
+    count: int
+    user: str
+
+
+def attempts(events: list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]) -> list[Attempt]:
+    """Failed attempts of one source, oldest first, without double counting (module doc)."""
+    by_pid: dict[int, list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]] = defaultdict(list)
+    out: list[Attempt] = []
+    for ev, login in events:
+        if login.result not in FAILED_RESULTS:
+            continue
+        if login.pid:
+            by_pid[login.pid].append((ev, login))
+        else:
+            out.append(Attempt(ev.time_ms, max(1, login.repeat), login.user))
+    for group in by_pid.values():
+        concrete = [(e, lg) for e, lg in group if lg.method not in _VAGUE_METHODS]
+        pam = [(e, lg) for e, lg in group if lg.method == "pam"]
+        counted = concrete or pam
+        if counted:
+            out += [Attempt(e.time_ms, max(1, lg.repeat), lg.user) for e, lg in counted]
+        else:  # only "Invalid user" lines: one attempt per line
+            out += [Attempt(e.time_ms, max(1, lg.repeat), lg.user) for e, lg in group]
+    return sorted(out, key=lambda a: a.time_ms)
+
+
+def _by_source(inp: CheckInput) -> dict[str, list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]]:
+    out: dict[str, list] = defaultdict(list)
+    for ev, login in inp.logins():
+        if login.source_ip:
+            out[login.source_ip].append((ev, login))
+    return out
+
+
+def densest_window(items: list[Attempt], window_ms: int) -> tuple[int, int, int]:
+    """(count, start index, end index) of the window of `window_ms` holding most attempts."""
+    best = (0, 0, -1)
+    total, lo = 0, 0
+    for hi, a in enumerate(items):
+        total += a.count
+        while a.time_ms - items[lo].time_ms > window_ms:
+            total -= items[lo].count
+            lo += 1
+        if total > best[0]:
+            best = (total, lo, hi)
+    return best
+
+
+@instance_check(BRUTE_FORCE)
+def brute_force(inp: CheckInput) -> list[Finding]:
+    s = inp.settings
+    findings = []
+    for source, evs in sorted(_by_source(inp).items()):
+        tries = attempts(evs)
+        count, lo, hi = densest_window(tries, s.brute_force_window_s * 1000)
+        if count < s.brute_force_failures:
+            continue
+        window = tries[lo : hi + 1]
+        users = sorted({a.user for a in window if a.user})
+        total = sum(a.count for a in tries)
+        findings.append(
+            BRUTE_FORCE.finding(
+                inp.instance_id,
+                source,
+                f"{count} failed logins from {source} within {s.brute_force_window_s} s "
+                f"({total} in the recent events), trying {', '.join(users[:5]) or 'no user'}.",
+                {
+                    "source_ip": source,
+                    "failures_in_window": count,
+                    "failures_total": total,
+                    "first_ms": window[0].time_ms,
+                    "last_ms": window[-1].time_ms,
+                    "users": users[:20],
+                },
+            )
+        )
+    return findings
+
+
+@instance_check(BRUTE_FORCE_SUCCESS)
+def brute_force_success(inp: CheckInput) -> list[Finding]:
+    s = inp.settings
+    findings = []
+    for source, evs in sorted(_by_source(inp).items()):
+        tries = attempts(evs)
+        for ev, login in evs:
+            if login.result != "success":
+                continue
+            since = ev.time_ms - s.brute_force_success_window_s * 1000
+            before = sum(a.count for a in tries if since <= a.time_ms <= ev.time_ms)
+            if before >= s.brute_force_success_min_failures:
+                findings.append(
+                    BRUTE_FORCE_SUCCESS.finding(
+                        inp.instance_id,
+                        source,
+                        f"{login.user} logged in from {source} ({login.method or 'unknown'}) "
+                        f"after {before} failed attempts from it.",
+                        {
+                            "source_ip": source,
+                            "user": login.user,
+                            "method": login.method,
+                            "failures_before": before,
+                            "time_ms": ev.time_ms,
+                            "event_id": ev.event_id,
+                        },
+                    )
+                )
+                break  # one finding per source
+    return findings
+
+
+def _learned(inp: CheckInput, time_ms: int) -> bool:
+    since = inp.history.learning_since_ms
+    return since is not None and time_ms - since >= inp.settings.learning_window_s * 1000
+
+
+def _new(first_seen: dict, key, time_ms: int) -> bool:
+    seen = first_seen.get(key)
+    return seen is None or seen >= time_ms
+
+
+def _successes(inp: CheckInput):
+    return [(ev, lg) for ev, lg in inp.logins() if lg.result == "success"]
+
+
+def _login_details(ev: facts_pb2.Event, login: facts_pb2.LoginEvent) -> dict:
+    return {
+        "user": login.user,
+        "source_ip": login.source_ip,
+        "method": login.method,
+        "service": login.service,
+        "time_ms": ev.time_ms,
+        "event_id": ev.event_id,
+    }
+
+
+@instance_check(NEW_SOURCE)
+def new_source(inp: CheckInput) -> list[Finding]:
+    findings: dict[str, Finding] = {}
+    for ev, login in _successes(inp):
+        src = login.source_ip
+        if not src or src in findings or not _learned(inp, ev.time_ms):
+            continue
+        if _new(inp.history.sources, src, ev.time_ms):
+            findings[src] = NEW_SOURCE.finding(
+                inp.instance_id,
+                src,
+                f"{login.user} logged in from {src}, never seen for this instance.",
+                _login_details(ev, login),
+            )
+    return list(findings.values())
+
+
+@instance_check(UNUSUAL_HOUR)
+def unusual_hour(inp: CheckInput) -> list[Finding]:
+    s = inp.settings
+    findings: dict[str, Finding] = {}
+    for ev, login in _successes(inp):
+        if not _learned(inp, ev.time_ms):
+            continue
+        hour = s.hour_of(ev.time_ms)
+        near = [
+            (hour + d) % 24
+            for d in range(-s.unusual_hour_tolerance_h, s.unusual_hour_tolerance_h + 1)
+        ]
+        if all(_new(inp.history.hours, h, ev.time_ms) for h in near):
+            subject = f"{hour:02d}h"
+            findings.setdefault(
+                subject,
+                UNUSUAL_HOUR.finding(
+                    inp.instance_id,
+                    subject,
+                    f"{login.user} logged in from {login.source_ip or 'an unknown source'} at "
+                    f"{hour:02d}:xx ({s.timezone}), an hour with no logins before.",
+                    _login_details(ev, login) | {"hour": hour, "timezone": s.timezone},
+                ),
+            )
+    return list(findings.values())
+
+
+@instance_check(UNUSUAL_ACCOUNT)
+def unusual_account(inp: CheckInput) -> list[Finding]:
+    findings: dict[str, Finding] = {}
+    for ev, login in _successes(inp):
+        if not login.user or login.user in findings or not _learned(inp, ev.time_ms):
+            continue
+        if _new(inp.history.accounts, login.user, ev.time_ms):
+            findings[login.user] = UNUSUAL_ACCOUNT.finding(
+                inp.instance_id,
+                login.user,
+                f"{login.user} logged in from {login.source_ip or 'an unknown source'}; the "
+                "account never logged in here before.",
+                _login_details(ev, login),
+            )
+    return list(findings.values())
+
+
+def service_port(inp: CheckInput, login: facts_pb2.LoginEvent) -> int | None:
+    """The TCP port the login came in on: sshd's Port from the baseline facts (the first one),
+    else 22; RDP 3389; None for console logins and services we can't place."""
+    if login.service == "sshd":
+        if inp.snapshot is not None:
+            for entry in inp.snapshot.baseline.sshd_config:
+                if entry.key.lower() == "port" and entry.value.strip().isdigit():
+                    return int(entry.value.strip())
+        return inp.settings.default_ssh_port
+    if login.service == "rdp" or login.logon_type == 10:
+        return inp.settings.default_rdp_port
+    return None
+
+
+def _checkable_source(source: str, own_ips: set[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(source)
+    except ValueError:
+        return False  # a host name (UseDNS) or garbage: nothing to ask the model
+    if not isinstance(ip, ipaddress.IPv4Address):
+        return False  # the model is IPv4
+    return not (ip.is_loopback or ip.is_link_local or ip.is_unspecified or source in own_ips)
+
+
+@instance_check(SOURCE_DROPPED_BY_MODEL)
+def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
+    inst = inp.instance
+    if inst is None:
+        return None
+    own = set(inst.private_ips) | {n.public_ip for n in inst.nics if n.public_ip}
+    findings: dict[str, Finding] = {}
+    asked: dict[tuple[str, int], object] = {}
+    for ev, login in _successes(inp):
+        src = login.source_ip
+        port = service_port(inp, login)
+        if port is None or src in findings or not _checkable_source(src, own):
+            continue
+        key = (src, port)
+        if key not in asked:
+            try:
+                asked[key] = reachable(inp.state.cloud, src, inp.instance_id, "tcp", port)
+            except ModelError:
+                asked[key] = None
+        verdict = asked[key]
+        if verdict is None or verdict.reachable:  # type: ignore[attr-defined]
+            continue
+        paths = verdict.paths  # type: ignore[attr-defined]
+        deciding = [
+            {
+                "sources": p.sources,
+                "target_ip": p.target_ip,
+                "decision": p.ingress.verdict.value,
+                "rule_id": p.ingress.rule.rule_id if p.ingress.rule else None,
+                "group_id": p.ingress.group_id,
+                "reason": p.ingress.reason,
+            }
+            for p in paths
+        ]
+        why = verdict.reason or "; ".join(  # type: ignore[attr-defined]
+            d["reason"] for d in deciding if d["reason"]
+        )
+        findings[src] = SOURCE_DROPPED_BY_MODEL.finding(
+            inp.instance_id,
+            src,
+            f"{login.user} logged in from {src} on tcp/{port}, which the modelled security "
+            f"groups drop ({why or 'no rule allows it'}).",
+            _login_details(ev, login) | {"port": port, "decisions": deciding, "reason": why},
+        )
+    return list(findings.values())
+
+
+@fleet_check(FLEET_FAILURES)
+def source_failing_across_fleet(inp: FleetInput) -> list[Finding]:
+    s = inp.settings
+    window_ms = s.fleet_failure_window_s * 1000
+    per_source: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for instance_id, events in inp.events_by_instance.items():
+        seen: dict[str, list] = defaultdict(list)
+        for ev in events:
+            if ev.HasField("login") and ev.login.source_ip:
+                seen[ev.login.source_ip].append((ev, ev.login))
+        for source, evs in seen.items():
+            for a in attempts(evs):
+                per_source[source].append((a.time_ms, instance_id))
+    findings = []
+    for source, hits in sorted(per_source.items()):
+        hits.sort()
+        best: set[str] = set()
+        lo = 0
+        for hi in range(len(hits)):
+            while hits[hi][0] - hits[lo][0] > window_ms:
+                lo += 1
+            instances = {iid for _, iid in hits[lo : hi + 1]}
+            if len(instances) > len(best):
+                best = instances
+        if len(best) >= s.fleet_failure_min_instances:
+            findings.append(
+                FLEET_FAILURES.finding(
+                    None,
+                    source,
+                    f"{source} failed to log in on {len(best)} instances within "
+                    f"{s.fleet_failure_window_s} s.",
+                    {"source_ip": source, "instances": sorted(best)},
+                )
+            )
+    return findings

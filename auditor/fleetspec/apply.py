@@ -1,0 +1,497 @@
+"""Apply a `FleetSpec` through the ECS-style API actions: find each resource (by id, else by
+name), create what is missing, change what differs, and report every change. Applying the same
+fleet again changes nothing.
+
+The actions go through `api(action, params) -> response`; `palisade apply` runs the whole plan
+first against a copy of the auditor's current state in-process (`local_api`, nothing is
+stored), and only when every step passes, for real through signed requests (each one
+authorised and audited by the auditor)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from palisade.auditor.fleetspec.spec import FleetSpec, GroupSpec, InstanceSpec, RuleSpec
+from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network.security_group import parse_port_range, parse_protocol
+
+
+class ApiCallError(Exception):
+    def __init__(self, action: str, code: str, message: str) -> None:
+        super().__init__(f"{action}: {code}: {message}")
+        self.action, self.code, self.message = action, code, message
+
+
+Api = Callable[[str, dict[str, str]], dict]
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    resource: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.resource}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass
+class ApplyResult:
+    changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# -- the in-process API (the dry run) ----------------------------------------------------------
+
+
+def local_api(state, now: datetime) -> Api:
+    """The action handlers on `state` (a copy: it is changed), as the account owner; parameter
+    checks as in the pipeline, no signatures, no RAM, nothing stored."""
+    from palisade.auditor.api.errors import ApiError
+    from palisade.auditor.api.params import Params
+    from palisade.auditor.api.registry import ActionContext, lookup
+    from palisade.auditor.model.ram import Caller
+
+    def call(action: str, params: dict[str, str]) -> dict:
+        try:
+            spec = lookup(action)
+            p = Params(params)
+            stray = p.unknown(set(spec.params) | {"RegionId"})
+            if stray:
+                raise ApiError("InvalidParameter", f"{action} does not take {stray[0]}")
+            ctx = ActionContext(state, Caller.root(), now, "dry-run", "127.0.0.1")
+            body = spec.handler(ctx, p)
+        except ModelError as err:
+            raise ApiCallError(action, err.code, err.message) from None
+        return json.loads(json.dumps(body, default=str))  # what the wire would carry
+
+    return call
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _params(**values: object) -> dict[str, str]:
+    return {k: str(v) for k, v in values.items() if v is not None}
+
+
+class _Applier:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.result = ApplyResult()
+        self.vpcs: dict[tuple, str] = {}  # (account, region, name) -> id
+        self.groups: dict[tuple, str] = {}
+        self.group_network: dict[str, str] = {}  # group id -> vpc | classic
+        self.own_account = ""
+
+    def change(self, action: str, resource: str, detail: str = "") -> None:
+        self.result.changes.append(Change(action, resource, detail))
+
+    def owner(self, account: str | None) -> dict[str, str]:
+        return {"ResourceOwnerAccount": account} if account else {}
+
+    # -- regions and accounts ---------------------------------------------------------------
+
+    def regions(self, spec: FleetSpec) -> None:
+        """Regions and peer accounts: looked up first, so that applying again writes nothing."""
+        known = {r["RegionId"] for r in self.api("DescribeRegions", {})["Regions"]["Region"]}
+        for region in spec.all_regions():
+            if region not in known and self.api("AddRegion", {"RegionId": region}).get("Created"):
+                self.change("AddRegion", region)
+        accounts = self.api("DescribeAccounts", {})["Accounts"]["Account"]
+        have = {a["AccountId"] for a in accounts}
+        for account in spec.accounts:
+            if account.account_id in have:
+                continue
+            body = self.api(
+                "AddAccount", _params(AccountId=account.account_id, AccountName=account.name)
+            )
+            if body.get("Created"):
+                self.change("AddAccount", account.account_id)
+
+    # -- VPCs -------------------------------------------------------------------------------
+
+    def vpc(self, v) -> None:
+        base = {"RegionId": v.region, **self.owner(v.account)}
+        query = {"VpcId": v.vpc_id} if v.vpc_id else {"VpcName": v.name}
+        found = self.api("DescribeVpcs", {**base, **query, "PageSize": "50"})["Vpcs"]["Vpc"]
+        if len(found) > 1:
+            raise ApiCallError("DescribeVpcs", "Ambiguous", f"several VPCs are named {v.name!r}")
+        if found:
+            vpc_id = found[0]["VpcId"]
+            if found[0]["CidrBlock"] != v.cidr:
+                self.result.notes.append(
+                    f"{vpc_id}: CIDR {found[0]['CidrBlock']} differs from {v.cidr} (a VPC's "
+                    "block cannot change; delete and recreate it)"
+                )
+        else:
+            vpc_id = self.api(
+                "CreateVpc", _params(**base, CidrBlock=v.cidr, VpcName=v.name, VpcId=v.vpc_id)
+            )["VpcId"]
+            self.change("CreateVpc", vpc_id, v.name)
+        key = (v.account, v.region)
+        self.vpcs[(*key, vpc_id)] = vpc_id
+        if v.name:
+            self.vpcs[(*key, v.name)] = vpc_id
+
+    def vpc_ref(self, account, region, ref: str | None) -> str | None:
+        if ref is None:
+            return None
+        return self.vpcs.get((account, region, ref), ref)
+
+    # -- groups -----------------------------------------------------------------------------
+
+    def group(self, g: GroupSpec) -> None:
+        base = {"RegionId": g.region, **self.owner(g.account)}
+        vpc_id = self.vpc_ref(g.account, g.region, g.vpc)
+        if g.group_id:
+            query = {"SecurityGroupIds": json.dumps([g.group_id])}
+        else:
+            query = {"SecurityGroupName": g.name, **({"VpcId": vpc_id} if vpc_id else {})}
+        found = [
+            s
+            for s in self.api("DescribeSecurityGroups", {**base, **query, "PageSize": "50"})[
+                "SecurityGroups"
+            ]["SecurityGroup"]
+            if g.group_id or (s["VpcId"] or None) == vpc_id
+        ]
+        if len(found) > 1:
+            raise ApiCallError(
+                "DescribeSecurityGroups", "Ambiguous", f"several groups are named {g.name!r}"
+            )
+        if not found:
+            gid = self.api(
+                "CreateSecurityGroup",
+                _params(
+                    **base,
+                    VpcId=vpc_id,
+                    SecurityGroupName=g.name,
+                    Description=g.description or None,
+                    SecurityGroupType=g.type,
+                    InnerAccessPolicy=g.inner_access_policy,
+                    SecurityGroupId=g.group_id,
+                ),
+            )["SecurityGroupId"]
+            self.change("CreateSecurityGroup", gid, g.name)
+        else:
+            gid = found[0]["SecurityGroupId"]
+            if found[0]["SecurityGroupType"] != g.type.lower():
+                self.result.notes.append(
+                    f"{gid}: type {found[0]['SecurityGroupType']} differs from {g.type} (a "
+                    "group's type cannot change)"
+                )
+            updates = {}
+            if g.name and found[0]["SecurityGroupName"] != g.name:
+                updates["SecurityGroupName"] = g.name
+            if found[0]["Description"] != g.description:
+                updates["Description"] = g.description
+            if updates:
+                self.api(
+                    "ModifySecurityGroupAttribute",
+                    {"RegionId": g.region, "SecurityGroupId": gid, **updates},
+                )
+                self.change("ModifySecurityGroupAttribute", gid, ", ".join(updates))
+            wanted = g.inner_access_policy
+            if wanted and found[0]["InnerAccessPolicy"].lower() != wanted.lower():
+                self.api(
+                    "ModifySecurityGroupPolicy",
+                    {"RegionId": g.region, "SecurityGroupId": gid, "InnerAccessPolicy": wanted},
+                )
+                self.change("ModifySecurityGroupPolicy", gid, wanted)
+        self.group_network[gid] = "vpc" if vpc_id else "classic"
+        key = (g.account, g.region)
+        self.groups[(*key, gid)] = gid
+        if g.name:
+            self.groups[(*key, g.name)] = gid
+
+    def group_ref(self, account, region, ref: str) -> str:
+        return self.groups.get((account, region, ref), ref)
+
+    # -- rules ------------------------------------------------------------------------------
+
+    def rules(self, g: GroupSpec) -> None:
+        if g.rules is None:
+            return
+        gid = self.group_ref(g.account, g.region, g.group_id or g.name)
+        current = self.api(
+            "DescribeSecurityGroupAttribute", {"RegionId": g.region, "SecurityGroupId": gid}
+        )["Permissions"]["Permission"]
+        have: dict[tuple, dict] = {}
+        for perm in current:
+            have.setdefault(_permission_key(perm), perm)
+        want: dict[tuple, tuple[RuleSpec, dict[str, str]]] = {}
+        for rule in g.rules:
+            for params in self.rule_params(g, gid, rule):
+                key = _params_key(params, g.account or self.own_account)
+                want.setdefault(key, (rule, params))
+        for key, perm in have.items():
+            if key not in want:
+                self.api(
+                    "RevokeSecurityGroup" if key[0] == "ingress" else "RevokeSecurityGroupEgress",
+                    {
+                        "RegionId": g.region,
+                        "SecurityGroupId": gid,
+                        "SecurityGroupRuleId.1": perm["SecurityGroupRuleId"],
+                    },
+                )
+                self.change("Revoke", gid, _describe(perm))
+        for key, (rule, params) in want.items():
+            egress = key[0] == "egress"
+            if key not in have:
+                self.api(
+                    "AuthorizeSecurityGroupEgress" if egress else "AuthorizeSecurityGroup", params
+                )
+                self.change("Authorize", gid, _describe(params))
+            elif have[key]["Description"] != rule.description:
+                self.api(
+                    "ModifySecurityGroupEgressRule" if egress else "ModifySecurityGroupRule",
+                    {
+                        "RegionId": g.region,
+                        "SecurityGroupId": gid,
+                        "SecurityGroupRuleId": have[key]["SecurityGroupRuleId"],
+                        "Description": rule.description,
+                    },
+                )
+                self.change("ModifyRule", gid, f"description of {have[key]['SecurityGroupRuleId']}")
+
+    def rule_params(self, g: GroupSpec, gid: str, rule: RuleSpec) -> list[dict[str, str]]:
+        """The Authorize parameters of a rule: one per CIDR of a comma-separated list (the
+        model splits them the same way), so that each maps to one rule of the group."""
+        side = "Source" if rule.direction.lower() != "egress" else "Dest"
+        common = {
+            "RegionId": g.region,
+            "SecurityGroupId": gid,
+            "IpProtocol": rule.protocol,
+            "PortRange": rule.ports,
+            "Policy": rule.policy,
+            "Priority": rule.priority,
+            "Description": rule.description,
+        }
+        if rule.nic_type:
+            common["NicType"] = rule.nic_type
+        network = self.group_network.get(gid, "vpc")
+        if rule.group is not None:
+            owner = rule.owner_account
+            peer_account = owner if owner and owner != self.own_account else g.account
+            common[f"{side}GroupId"] = self.group_ref(peer_account, g.region, rule.group)
+            if owner:
+                common[f"{side}GroupOwnerAccount"] = owner
+            common.setdefault("NicType", "intranet")
+            if rule.cidr is not None:
+                common[f"{side}CidrIp"] = rule.cidr  # the model reports the conflict
+            return [common]
+        common.setdefault("NicType", "intranet" if network == "vpc" else "internet")
+        if rule.owner_account:
+            common[f"{side}GroupOwnerAccount"] = rule.owner_account
+        parts = (rule.cidr or "").split(",")
+        if len(parts) > 1 and all(ipv4.parse_cidr(x.strip()) for x in parts):
+            return [{**common, f"{side}CidrIp": x.strip()} for x in parts]
+        return [{**common, f"{side}CidrIp": rule.cidr or ""}]
+
+    # -- key pairs --------------------------------------------------------------------------
+
+    def key_pair(self, k) -> None:
+        found = self.api("DescribeKeyPairs", {"RegionId": k.region, "KeyPairName": k.name})
+        if any(p["KeyPairName"] == k.name for p in found["KeyPairs"]["KeyPair"]):
+            return
+        self.api(
+            "ImportKeyPair",
+            {"RegionId": k.region, "KeyPairName": k.name, "PublicKeyBody": k.public_key},
+        )
+        self.change("ImportKeyPair", k.name)
+
+    # -- instances --------------------------------------------------------------------------
+
+    def instance(self, i: InstanceSpec) -> None:
+        base = {"RegionId": i.region, **self.owner(i.account)}
+        query = (
+            {"InstanceIds": json.dumps([i.instance_id])}
+            if i.instance_id
+            else {"InstanceName": i.name}
+        )
+        found = self.api("DescribeInstances", {**base, **query, "PageSize": "100"})["Instances"][
+            "Instance"
+        ]
+        if len(found) > 1:
+            raise ApiCallError(
+                "DescribeInstances", "Ambiguous", f"several instances are named {i.name!r}"
+            )
+        vpc_id = self.vpc_ref(i.account, i.region, i.vpc)
+        groups = (
+            None
+            if i.security_groups is None
+            else [self.group_ref(i.account, i.region, g) for g in i.security_groups]
+        )
+        if not found:
+            params = _params(
+                **base,
+                InstanceName=i.name or None,
+                InstanceId=i.instance_id,
+                InstanceType=i.instance_type,
+                OsType=i.os,
+                InstanceNetworkType="vpc" if vpc_id else "classic",
+                VpcId=vpc_id,
+                PrivateIpAddress=i.private_ip,
+                PublicIpAddress=i.public_ip,
+                KeyPairName=i.key_pair,
+                RamRoleName=i.ram_role,
+                CreationTime=i.created_at,
+            )
+            if groups:
+                params["SecurityGroupIds"] = json.dumps(groups)
+            action = "CreateInstance" if i.status == "Stopped" else "RunInstances"
+            body = self.api(action, params)
+            iid = body.get("InstanceId") or body["InstanceIdSets"]["InstanceIdSet"][0]
+            self.change(action, iid, i.name)
+            return
+        current = found[0]
+        iid = current["InstanceId"]
+        region = {"RegionId": i.region}
+        for attr, wanted, have in (
+            (
+                "private IP",
+                i.private_ip,
+                current["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][:1]
+                or current["InnerIpAddress"]["IpAddress"][:1],
+            ),
+            ("public IP", i.public_ip, current["PublicIpAddress"]["IpAddress"][:1]),
+            (
+                "VPC",
+                vpc_id,
+                [current["VpcAttributes"]["VpcId"]] if current["VpcAttributes"]["VpcId"] else [],
+            ),
+        ):
+            if (wanted or None) != (have[0] if have else None):
+                self.result.notes.append(
+                    f"{iid}: {attr} {have[0] if have else 'none'} differs from {wanted or 'none'} "
+                    "(cannot change in place; delete and recreate the instance)"
+                )
+        if groups is not None:
+            have_groups = current["SecurityGroupIds"]["SecurityGroupId"]
+            for gid in groups:
+                if gid not in have_groups:
+                    self.api(
+                        "JoinSecurityGroup", {**region, "InstanceId": iid, "SecurityGroupId": gid}
+                    )
+                    self.change("JoinSecurityGroup", iid, gid)
+            for gid in have_groups:
+                if gid not in groups:
+                    self.api(
+                        "LeaveSecurityGroup", {**region, "InstanceId": iid, "SecurityGroupId": gid}
+                    )
+                    self.change("LeaveSecurityGroup", iid, gid)
+        if i.key_pair and current["KeyPairName"] != i.key_pair:
+            self.api(
+                "AttachKeyPair",
+                {**region, "KeyPairName": i.key_pair, "InstanceIds": json.dumps([iid])},
+            )
+            self.change("AttachKeyPair", iid, i.key_pair)
+        if i.ram_role and current.get("RamRoleName") != i.ram_role:
+            self.api(
+                "AttachInstanceRamRole",
+                {**region, "RamRoleName": i.ram_role, "InstanceIds": json.dumps([iid])},
+            )
+            self.change("AttachInstanceRamRole", iid, i.ram_role)
+        if current["Status"] != i.status:
+            action = "StartInstance" if i.status == "Running" else "StopInstance"
+            self.api(action, {**region, "InstanceId": iid})
+            self.change(action, iid)
+
+
+def _describe(p: dict) -> str:
+    direction = p.get("Direction") or (
+        "egress" if "DestCidrIp" in p or "DestGroupId" in p else "ingress"
+    )
+    side = "Source" if direction == "ingress" else "Dest"
+    peer = p.get(f"{side}CidrIp") or p.get(f"{side}GroupId") or ""
+    return (
+        f"{direction} {p.get('Policy', 'accept').lower()} {p.get('IpProtocol', '').lower()} "
+        f"{p.get('PortRange', '')} {'from' if side == 'Source' else 'to'} {peer} "
+        f"priority {p.get('Priority', '1')}"
+    )
+
+
+def _norm_cidr(text: str | None) -> str | None:
+    if not text:
+        return None
+    parsed = ipv4.parse_cidr(text.strip())
+    return ipv4.format_cidr(*parsed) if parsed else text
+
+
+def _norm_ports(text: str, protocol: str) -> str:
+    try:
+        return str(parse_port_range(text, parse_protocol(protocol)))
+    except ModelError:
+        return text
+
+
+def _key(direction, policy, protocol, ports, priority, nic, cidr, group, owner) -> tuple:
+    return (
+        direction.lower(),
+        policy.lower(),
+        protocol.lower(),
+        _norm_ports(ports, protocol),
+        str(priority).lstrip("0") or "0",
+        nic.lower(),
+        _norm_cidr(cidr),
+        group or None,
+        owner or None,
+    )
+
+
+def _permission_key(perm: dict) -> tuple:
+    side = "Source" if perm["Direction"] == "ingress" else "Dest"
+    return _key(
+        perm["Direction"],
+        perm["Policy"],
+        perm["IpProtocol"],
+        perm["PortRange"],
+        perm["Priority"],
+        perm["NicType"],
+        perm[f"{side}CidrIp"],
+        perm[f"{side}GroupId"],
+        perm[f"{side}GroupOwnerAccount"],
+    )
+
+
+def _params_key(params: dict[str, str], group_account: str) -> tuple:
+    """The rule a request stands for, as `_permission_key` sees it (the model drops an owner
+    account that is the group's own)."""
+    side = "Dest" if "DestCidrIp" in params or "DestGroupId" in params else "Source"
+    owner = params.get(f"{side}GroupOwnerAccount")
+    if owner == group_account:
+        owner = None
+    return _key(
+        "ingress" if side == "Source" else "egress",
+        params["Policy"],
+        params["IpProtocol"],
+        params["PortRange"],
+        params["Priority"],
+        params["NicType"],
+        params.get(f"{side}CidrIp"),
+        params.get(f"{side}GroupId"),
+        owner,
+    )
+
+
+def apply_fleet(spec: FleetSpec, api: Api, own_account: str = "") -> ApplyResult:
+    """Make the auditor's model hold `spec`. Raises ApiCallError at the first refused action."""
+    applier = _Applier(api)
+    applier.own_account = own_account
+    applier.result.notes.extend(spec.warnings)
+    applier.regions(spec)
+    for v in spec.vpcs:
+        applier.vpc(v)
+    for g in spec.groups:
+        applier.group(g)
+    for g in spec.groups:  # after every group exists: rules may authorise each other
+        applier.rules(g)
+    for k in spec.key_pairs:
+        applier.key_pair(k)
+    for i in spec.instances:
+        applier.instance(i)
+    return applier.result

@@ -1,0 +1,80 @@
+"""Everything the API changes, as one object: the cloud model, RAM, instance roles.
+
+It is persisted as one JSON document (see store.state_store); each section has an
+explicit to_document/from_document, so a stored state survives code changes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from palisade.auditor.model.fleet import document as fleet_document
+from palisade.auditor.model.fleet.cloud_model import CloudModel
+from palisade.auditor.model.keypairs.service import KeyPairService
+from palisade.auditor.model.ram import InstanceRamRoles, PolicyType, RamAccount
+
+FORMAT = 1
+DEFAULT_REGION = "cn-hangzhou"
+ADMIN_USER = "admin"
+
+
+@dataclass
+class FirstAdministrator:
+    user_name: str
+    access_key_id: str
+    access_key_secret: str
+    console_password: str
+
+
+@dataclass
+class CloudState:
+    account_id: str
+    cloud: CloudModel
+    ram: RamAccount
+    instance_roles: InstanceRamRoles
+    sts_signing_key: bytes
+    keypairs: KeyPairService = field(default_factory=KeyPairService)
+
+    @classmethod
+    def create(cls, now: datetime) -> tuple[CloudState, FirstAdministrator]:
+        """A new cloud account with one administrator (AdministratorAccess)."""
+        account_id = str(10**15 + secrets.randbelow(9 * 10**15))
+        cloud = CloudModel()
+        cloud.add_account(account_id, "main")
+        cloud.add_region(DEFAULT_REGION)
+        ram = RamAccount(account_id)
+        ram.create_user(ADMIN_USER, now, display_name="Administrator")
+        ram.attach_policy_to_user(PolicyType.SYSTEM, "AdministratorAccess", ADMIN_USER)
+        key = ram.create_access_key(ADMIN_USER, now)
+        password = secrets.token_urlsafe(18)
+        ram.create_login_profile(ADMIN_USER, password, now)
+        state = cls(account_id, cloud, ram, InstanceRamRoles(), secrets.token_bytes(32))
+        return state, FirstAdministrator(
+            ADMIN_USER, key.access_key_id, key.access_key_secret, password
+        )
+
+    def to_document(self) -> dict:
+        return {
+            "format": FORMAT,
+            "account_id": self.account_id,
+            "sts_signing_key": self.sts_signing_key.hex(),
+            "cloud": fleet_document.to_document(self.cloud),
+            "ram": self.ram.to_document(),
+            "instance_roles": self.instance_roles.to_document(),
+            "keypairs": self.keypairs.to_document(),
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict) -> CloudState:
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"unknown state format {doc.get('format')!r}")
+        return cls(
+            account_id=doc["account_id"],
+            cloud=fleet_document.from_document(doc["cloud"]),
+            ram=RamAccount.from_document(doc["ram"]),
+            instance_roles=InstanceRamRoles.from_document(doc["instance_roles"]),
+            sts_signing_key=bytes.fromhex(doc["sts_signing_key"]),
+            keypairs=KeyPairService.from_document(doc.get("keypairs")),  # absent in old states
+        )

@@ -1,0 +1,152 @@
+"""The ECS JSON shape of a security group's rules (DescribeSecurityGroupAttribute's
+`Permissions.Permission`), used by export, import and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.network.security_group import (
+    Direction,
+    RuleRequest,
+    SecurityGroup,
+    SecurityGroupRule,
+)
+
+
+def export_filename(region_id: str, group_id: str) -> str:
+    return f"ecs_{region_id}_{group_id}.json"
+
+
+def rule_to_permission(rule: SecurityGroupRule) -> dict[str, str]:
+    ingress = rule.direction is Direction.INGRESS
+    cidr = rule.peer_cidr or ""
+    gid = rule.peer_group_id or ""
+    owner = rule.peer_group_owner_account or ""
+    return {
+        "Direction": rule.direction.value,
+        "Policy": rule.policy.value.capitalize(),
+        "IpProtocol": rule.ip_protocol.value.upper(),
+        "PortRange": str(rule.port_range),
+        "SourceCidrIp": cidr if ingress else "",
+        "SourceGroupId": gid if ingress else "",
+        "SourceGroupOwnerAccount": owner if ingress else "",
+        "DestCidrIp": "" if ingress else cidr,
+        "DestGroupId": "" if ingress else gid,
+        "DestGroupOwnerAccount": "" if ingress else owner,
+        "Priority": str(rule.priority),
+        "NicType": rule.nic_type.value,
+        "Description": rule.description,
+        "CreateTime": rule.create_time.strftime("%Y-%m-%dT%H:%M:%SZ") if rule.create_time else "",
+        "SecurityGroupRuleId": rule.rule_id,
+    }
+
+
+def group_document(group: SecurityGroup) -> dict:
+    return {
+        "RegionId": group.region_id,
+        "SecurityGroupId": group.group_id,
+        "SecurityGroupName": group.name,
+        "Description": group.description,
+        "VpcId": group.vpc_id or "",
+        "InnerAccessPolicy": group.inner_access_policy.value,
+        "Permissions": {"Permission": [rule_to_permission(r) for r in group.rules]},
+    }
+
+
+@dataclass(frozen=True)
+class ExportedRules:
+    filename: str
+    document: dict
+
+
+def permissions_of(document: object) -> list:
+    """The permission list of an exported/described group, or of a bare list."""
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        perms = document.get("Permissions")
+        if isinstance(perms, dict) and isinstance(perms.get("Permission"), list):
+            return perms["Permission"]
+        if isinstance(perms, list):
+            return perms
+    raise ModelError(
+        "InvalidParameter.Malformed",
+        'The file is not an exported rule set; expect {"Permissions": {"Permission": [...]}} or a '
+        "list of permissions.",
+    )
+
+
+_STRING_FIELDS = (
+    "Direction",
+    "Policy",
+    "IpProtocol",
+    "PortRange",
+    "SourceCidrIp",
+    "SourceGroupId",
+    "SourceGroupOwnerAccount",
+    "DestCidrIp",
+    "DestGroupId",
+    "DestGroupOwnerAccount",
+    "NicType",
+    "Description",
+)
+
+
+def permission_to_request(permission: object) -> RuleRequest:
+    """One exported permission -> a RuleRequest (validated later, against the target group)."""
+    if not isinstance(permission, dict):
+        raise ModelError("InvalidParameter.Malformed", "A permission must be a JSON object.")
+    for name in _STRING_FIELDS:
+        value = permission.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ModelError(
+                "InvalidParameter.Malformed",
+                f"{name} must be a string, not {type(value).__name__}.",
+            )
+    priority = permission.get("Priority", "1")
+    if not isinstance(priority, (str, int)) or isinstance(priority, bool):
+        raise ModelError(
+            "InvalidPriority.Malformed", f"Priority {priority!r} must be a number from 1 to 100."
+        )
+    direction = permission.get("Direction") or ""
+    side = "Dest" if direction.lower() == "egress" else "Source"
+    return RuleRequest(
+        direction=direction,
+        ip_protocol=permission.get("IpProtocol") or "",
+        port_range=permission.get("PortRange") or "",
+        peer_cidr=permission.get(f"{side}CidrIp") or None,
+        peer_group_id=permission.get(f"{side}GroupId") or None,
+        peer_group_owner_account=permission.get(f"{side}GroupOwnerAccount") or None,
+        policy=permission.get("Policy") or "accept",
+        priority=priority,
+        nic_type=permission.get("NicType") or "intranet",
+        description=permission.get("Description") or "",
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """One permission of an import: `added`, `exists` (identical rule already there; import
+    never overwrites) or `failed` with the error code and the reason."""
+
+    index: int
+    status: str
+    reason: str = ""
+    code: str = ""
+    rule: SecurityGroupRule | None = None
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    group_id: str
+    total: int
+    results: list[ImportResult]
+
+    @property
+    def added(self) -> list[SecurityGroupRule]:
+        return [r.rule for r in self.results if r.status == "added" and r.rule is not None]
+
+    @property
+    def failed(self) -> list[ImportResult]:
+        return [r for r in self.results if r.status == "failed"]

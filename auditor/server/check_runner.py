@@ -1,0 +1,211 @@
+"""Runs the checks where the facts change: after each ingest commit for the instances it
+touched, and periodically for everything (the fleet-wide checks and conditions that clear
+without new facts, like a brute force that ended).
+
+Findings go to the alert service, which opens, counts and resolves alerts in one
+transaction per scope (serialised across replicas) and queues the notifications of the
+alerts it opens in that same transaction; the dispatcher is then woken to send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from palisade.auditor.alerts.lifecycle import Scope
+from palisade.auditor.alerts.repository import AlertRepository
+from palisade.auditor.api.pipeline import ApiService
+from palisade.auditor.checks.base import (
+    CheckInput,
+    CheckSettings,
+    FleetInput,
+    InstanceHistory,
+    evaluate_fleet,
+    evaluate_instance,
+)
+from palisade.auditor.store.database import Database
+
+log = logging.getLogger("palisade.checks")
+
+# instances whose findings are applied in one transaction. Under a fleet-wide attack (1,000
+# instances opening brute-force alerts at once) 25 per transaction opened 900 alerts in 36 s
+# instead of 321, but the alert wave (alerts, outbox, deliveries) then took the SQLite write
+# lock and the GIL from ingest: ack p50/p99 at 50,000 events/s went from 67/190 ms to
+# 207-242/458-540 ms (benchmarks/fleet_load.py). Ingest keeps priority for now.
+ROUNDS_PER_COMMIT = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CheckRunner:
+    def __init__(
+        self,
+        store: Database,
+        api: ApiService,
+        alerts: AlertRepository,
+        settings: CheckSettings | None = None,
+        on_opened: Callable | None = None,
+        after_commit: Callable[[], None] | None = None,
+        period_s: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+        min_interval_s: float = 0.25,
+        duty: float = 0.5,
+    ):
+        self.store, self.api, self.alerts = store, api, alerts
+        self.settings = settings or CheckSettings()
+        self.on_opened = on_opened  # queues notifications inside the alert transaction
+        self.after_commit = after_commit  # wakes the dispatcher
+        self.period_s = period_s
+        self.clock = clock
+        self._dirty: set[str] = set()
+        self._stopping = False
+        # an instance reporting constantly is re-checked at most this often: the checks read
+        # its recent events, and ingest must not wait behind them
+        self.min_interval_s = min_interval_s
+        # under a flood every instance is always due: after a round of instance checks that
+        # took longer than min_interval_s the runner rests (1/duty - 1) times as long as the
+        # round took, so ingest keeps most of the process (the GIL) and an instance is still
+        # re-checked every few seconds; short rounds (a few busy instances) never wait
+        self.duty = duty
+        self.max_events = 300  # the newest: far more than any login check's threshold
+        self._last_run: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def _events_window_ms(self) -> int:
+        s = self.settings
+        return 1000 * max(
+            s.brute_force_window_s, s.brute_force_success_window_s, s.fleet_failure_window_s
+        )
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ends the current round early (between instances) so that shutdown is prompt."""
+        self._stopping = True
+
+    def instances_changed(self, instance_ids: list[str]) -> None:
+        """Called after an ingest commit (on the event loop or any thread)."""
+        with self._lock:
+            self._dirty.update(instance_ids)
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        next_sweep = self._loop.time()
+        while not stop.is_set():
+            timeout = max(0.0, next_sweep - self._loop.time())
+            waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+            if stop.is_set():
+                self._stopping = True
+                break
+            self._wake.clear()
+            sweep = self._loop.time() >= next_sweep
+            now = self._loop.time()
+            with self._lock:
+                due = {
+                    i
+                    for i in self._dirty
+                    if now - self._last_run.get(i, -1e9) >= self.min_interval_s
+                }
+                self._dirty -= due
+                waiting = bool(self._dirty)
+            for iid in due:
+                self._last_run[iid] = now
+            started = self._loop.time()
+            try:
+                if sweep:
+                    next_sweep = self._loop.time() + self.period_s
+                    await asyncio.to_thread(self.sweep)
+                elif due:
+                    await asyncio.to_thread(self.evaluate_many, sorted(due))
+                    took = self._loop.time() - started
+                    if took > self.min_interval_s:  # a flood, not a few busy instances
+                        rest = took * (1 / self.duty - 1)
+                        await asyncio.wait([asyncio.create_task(stop.wait())], timeout=rest)
+            except Exception:  # noqa: BLE001 - the runner must outlive one bad round
+                log.exception("check round failed")
+            if waiting:  # instances checked too recently: come back for them shortly
+                self._loop.call_later(self.min_interval_s, self._wake.set)
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def evaluate_many(self, instance_ids: list[str]) -> int:
+        """Runs every instance check on each instance; the findings of up to ROUNDS_PER_COMMIT
+        instances are applied in one transaction. Returns the alerts opened."""
+        opened = 0
+        for at in range(0, len(instance_ids), ROUNDS_PER_COMMIT):
+            now = self.clock()
+            rounds = []
+            for iid in instance_ids[at : at + ROUNDS_PER_COMMIT]:
+                if self._stopping:  # shutting down: the next start re-checks everything anyway
+                    break
+                rounds.append(self._instance_round(iid, now))
+            opened += self._apply(rounds, now)
+        return opened
+
+    def evaluate(self, instance_id: str) -> int:
+        """Runs every instance check on one instance; returns the alerts opened."""
+        now = self.clock()
+        return self._apply([self._instance_round(instance_id, now)], now)
+
+    def _instance_round(self, instance_id: str, now: datetime) -> tuple[Scope, list]:
+        now_ms = int(now.timestamp() * 1000)
+        state = self.api.current()
+        snapshot = self.store.latest_snapshot(instance_id)
+        # The brute-force window is short; only a success needs the long look back (was it
+        # preceded by failures from its source?). Reading the short window first keeps a busy
+        # instance's check cheap, so other instances' alerts do not queue behind it.
+        short_ms = 1000 * max(self.settings.brute_force_window_s, 300)
+        events = self.store.recent_events(
+            instance_id, now_ms - min(short_ms, self._events_window_ms), limit=self.max_events
+        )
+        if any(e.login.result == "success" for e in events if e.HasField("login")):
+            events = self.store.recent_events(
+                instance_id, now_ms - self._events_window_ms, limit=self.max_events
+            )
+        agent = self.store.instance(instance_id)
+        history = InstanceHistory.from_events(
+            self.store.successful_logins(instance_id),
+            self.settings,
+            learning_since_ms=agent["enrolled_at_ms"] if agent else None,
+        )
+        run = evaluate_instance(
+            CheckInput(state, instance_id, snapshot, events, now, self.settings, history)
+        )
+        return Scope(state.account_id, instance_id, frozenset(run.evaluated)), run.findings
+
+    def sweep(self) -> int:
+        """Every known instance, then the fleet-wide checks."""
+        now = self.clock()
+        state = self.api.current()
+        ids = sorted(
+            set(state.cloud.instances) | {i["instance_id"] for i in self.store.instances()}
+        )
+        opened = self.evaluate_many(ids)
+        now_ms = int(now.timestamp() * 1000)
+        failures = self.store.failed_logins_since(
+            now_ms - 1000 * self.settings.fleet_failure_window_s
+        )
+        run = evaluate_fleet(FleetInput(state, now, self.settings, failures))
+        scope = Scope(state.account_id, None, frozenset(run.evaluated))
+        return opened + self._apply([(scope, run.findings)], now)
+
+    def _apply(self, rounds: list[tuple[Scope, list]], now: datetime) -> int:
+        events = self.alerts.apply_rounds(rounds, now, on_opened=self.on_opened)
+        opened = sum(1 for e in events if e.kind == "opened")
+        if opened and self.after_commit is not None:
+            self.after_commit()
+        return opened

@@ -1,0 +1,188 @@
+"""`palisade serve`: the auditor process (store, CA, gRPC ingest, HTTP port)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import gc
+import json
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from palisade.auditor import notify
+from palisade.auditor.alerts.repository import AlertRepository
+from palisade.auditor.api.actions.ecs import keypairs as keypair_actions
+from palisade.auditor.api.client import CREDENTIALS_FILE
+from palisade.auditor.api.http import HttpApp, start_http
+from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
+from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
+from palisade.auditor.api.pipeline import ApiService
+from palisade.auditor.checks.base import CheckSettings
+from palisade.auditor.ingest import server as ingest
+from palisade.auditor.ingest.ca import CertificateAuthority
+from palisade.auditor.notify.settings_repository import NotificationSettingsCache
+from palisade.auditor.server.check_runner import CheckRunner
+from palisade.auditor.store.database import Database, sqlite_url
+from palisade.auditor.web.app import PREFIX, Dashboard
+from palisade.shared import tls
+
+GC_THRESHOLD_0 = 50_000  # allocations between young-generation collections (default 700)
+
+log = logging.getLogger("palisade.auditor")
+
+STATE_FILE = "auditor.json"
+
+
+@dataclass
+class DataDir:
+    """Where an auditor keeps its CA, its SQLite database and its addresses."""
+
+    path: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.path / STATE_FILE
+
+    def ca(self) -> CertificateAuthority:
+        return CertificateAuthority.load_or_create(self.path / "ca")
+
+    def state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def db_url(self, override: str | None = None) -> str:
+        return override or self.state().get("db") or sqlite_url(self.path)
+
+    def store(self, db: str | None = None) -> Database:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return Database(self.db_url(db))
+
+    def write_state(self, state: dict) -> None:
+        # mode 0600: a PostgreSQL URL may carry a password
+        tls.write_secret(self.state_file, (json.dumps(state, indent=2) + "\n").encode())
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def default_enroll_address(grpc_address: str) -> str:
+    """The enrolment port defaults to the ingest port + 1 (any free port when that is 0)."""
+    host, port = _split(grpc_address)
+    return f"{host}:{port + 1 if port else 0}"
+
+
+async def serve(
+    data_dir: Path,
+    grpc_address: str,
+    http_address: str,
+    db: str | None = None,
+    max_message_bytes: int = ingest.DEFAULT_MAX_MESSAGE_BYTES,
+    enroll_address: str | None = None,
+    sts_ttl: dt.timedelta = DEFAULT_STS_TTL,
+    check_settings: CheckSettings | None = None,
+    check_period_s: float = 60.0,
+) -> None:
+    d = DataDir(Path(data_dir))
+    d.path.mkdir(parents=True, exist_ok=True)
+    store = d.store(db)
+    ca = d.ca()
+    key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.UTC))
+    enroll_address = enroll_address or default_enroll_address(grpc_address)
+    alerts = AlertRepository(store, on_opened=notify.enqueue)
+    api = ApiService(store, services={"alerts": alerts})
+    admin = api.initialise()
+    dispatcher = notify.Dispatcher(
+        store, NotificationSettingsCache(store), notify.default_transports(store)
+    ).start()
+    runner = CheckRunner(
+        store,
+        api,
+        alerts,
+        check_settings or CheckSettings(),
+        after_commit=dispatcher.notify_new,
+        period_s=check_period_s,
+    )
+    servers, grpc_port, enroll_port = await ingest.start_grpc(
+        store,
+        ca,
+        key_pem,
+        chain_pem,
+        grpc_address,
+        enroll_address,
+        max_message_bytes,
+        role_credentials=InstanceRoleCredentials(api, sts_ttl),
+        on_committed=runner.instances_changed,
+        on_restart=lambda instance_id, boot_time: api.apply_system_change(
+            "InstanceRestarted", keypair_actions.restart_observed(instance_id, boot_time)
+        ),
+    )
+    if admin is not None:
+        tls.write_secret(
+            d.path / CREDENTIALS_FILE,
+            (
+                json.dumps(
+                    {
+                        "UserName": admin.user_name,
+                        "AccessKeyId": admin.access_key_id,
+                        "AccessKeySecret": admin.access_key_secret,
+                        "ConsolePassword": admin.console_password,
+                    },
+                    indent=2,
+                )
+                + "\n"
+            ).encode(),
+        )
+        log.info(
+            "created the first administrator %r; credentials in %s",
+            admin.user_name,
+            d.path / CREDENTIALS_FILE,
+        )
+    http_host, http_port = _split(http_address)
+    app = HttpApp(api)
+    app.mount(PREFIX, Dashboard(api, store, alerts=alerts))
+    httpd = start_http(app, http_host, http_port)
+    threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
+    grpc_host = _split(grpc_address)[0]
+    state = {
+        "grpc": f"{grpc_host}:{grpc_port}",
+        "enroll": f"{_split(enroll_address)[0]}:{enroll_port}",
+        "http": f"{http_host}:{httpd.server_port}",
+        "db": store.url,
+        "ca_pin": ca.pin,
+    }
+    d.write_state(state)
+    log.info(
+        "auditor listening: grpc %s, enrolment %s, http %s, store %s",
+        state["grpc"],
+        state["enroll"],
+        state["http"],
+        store.engine.url.render_as_string(hide_password=True),
+    )
+    print(json.dumps({k: state[k] for k in ("grpc", "enroll", "http")}), flush=True)
+    # Ingest allocates (and frees) hundreds of thousands of small objects a second; with the
+    # default thresholds the cyclic collector ran hundreds of times a second over them, under
+    # the GIL. What start-up built is moved out of its sight; young objects are scanned less
+    # often.
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD_0, 20, 20)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner_task = asyncio.create_task(runner.run(stop), name="checks")
+    await stop.wait()
+    runner.request_stop()
+    await runner_task
+    dispatcher.stop()
+    log.info("shutting down")
+    for server in servers:
+        await server.stop(grace=5)
+    httpd.shutdown()
+    store.close()
