@@ -9,7 +9,7 @@ GRPC   ?= 127.0.0.1:50051
 HTTP   ?= 127.0.0.1:8080
 STAMP  := $(VENV)/.installed
 
-.PHONY: run stop test lint fmt bench proto venv system-deps clean
+.PHONY: run stop test test-fast lint fmt bench proto venv system-deps clean
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,11 +29,23 @@ run: $(STAMP)
 stop: $(STAMP)
 	@$(VENV)/bin/palisade --data-dir $(DATA) down
 
-test: $(STAMP) system-deps
+# Lint first (seconds), then every test; in CI (CI=true) no test may skip for a missing binary.
+test: $(STAMP) system-deps lint
 	$(PY) -m pytest -q tests
 
+# The pure tests: no database server, no root, no browser, no real processes (about a minute).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not integration and not needs_db and not needs_root and not browser" tests
+
+# ruff (rules in pyproject.toml), the formatter's check, and mypy on model/, checks/, shared/.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check agent auditor shared tests benchmarks
+	$(VENV)/bin/ruff format --check agent auditor shared tests benchmarks
+	MYPY=$(VENV)/bin/mypy bash .ci/typecheck
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff check --fix agent auditor shared tests benchmarks
+	$(VENV)/bin/ruff format agent auditor shared tests benchmarks
 
 bench: $(STAMP)
 	$(PY) benchmarks/agent_footprint.py

@@ -326,7 +326,7 @@ class _Handler(socketserver.StreamRequestHandler):
             method, target, headers = request
             try:
                 answer = self.endpoint.answer(method, urlsplit(target).path, headers)
-            except Exception:  # noqa: BLE001 - answer 500, keep serving
+            except Exception:
                 log.exception("metadata request failed")
                 answer = Answer(500, "Internal Server Error")
         body = answer.body.encode()

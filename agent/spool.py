@@ -138,7 +138,7 @@ class Spool:
             msg = agent_pb2.AgentMessage()
             try:
                 msg.ParseFromString(data)
-            except Exception:  # noqa: BLE001 - a torn file must not stop the queue
+            except Exception:
                 log.error("dropping unreadable spool file %s", entry.path.name)
                 entry.path.unlink(missing_ok=True)
                 continue

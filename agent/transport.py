@@ -216,7 +216,7 @@ class Sender:
             except (TimeoutError, OSError, asyncio.InvalidStateError) as exc:
                 # InvalidStateError: a write raced the stream's end ("RPC already finished")
                 log.warning("auditor %s: %s", address, exc or type(exc).__name__)
-            except Exception:  # noqa: BLE001 - the sender must outlive any one stream's failure
+            except Exception:
                 log.exception("auditor %s: unexpected error; reconnecting", address)
             self.connected = False
             turn += 1

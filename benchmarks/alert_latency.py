@@ -40,7 +40,7 @@ class Inbox:
         self.received: dict[str, float] = {}
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         at = time.perf_counter()
         text = envelope.content.decode("utf-8", "replace")
         with self.lock:

@@ -136,7 +136,7 @@ def postgres_available(server: str = PG_SERVER) -> bool:
 
         with psycopg.connect(server, connect_timeout=3):
             return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
+    except Exception:
         return False
 
 

@@ -59,7 +59,7 @@ class ShadowEntry:
         if self.password.startswith("!"):
             return "locked"
         password = self.password
-        if password.startswith("$") or len(password) == 13 or password.startswith("_"):
+        if password.startswith(("$", "_")) or len(password) == 13:
             return "hash"  # crypt(3): $id$..., traditional or extended (_) DES
         return "no_password"  # "*", "x", "!!"-style placeholders: no password can match
 

@@ -392,7 +392,7 @@ def reconcile(
     now: datetime,
     silences: list[Silence] = (),  # type: ignore[assignment]
     whitelist: list[WhitelistEntry] = (),  # type: ignore[assignment]
-    settings: LifecycleSettings = LifecycleSettings(),  # noqa: B008 - frozen
+    settings: LifecycleSettings = LifecycleSettings(),
     event_checks: frozenset[str] = frozenset(),
     closed: list[Alert] = (),  # type: ignore[assignment]
 ) -> AlertChanges:

@@ -18,6 +18,6 @@ def http_status(error: ModelError) -> int:
     code = error.code
     if code.startswith("Forbidden") or code in ("NoPermission", "NotAuthorized"):
         return 403
-    if code.endswith(".NotFound") or code.startswith("EntityNotExist") or code.endswith("NotFound"):
+    if code.endswith((".NotFound", "NotFound")) or code.startswith("EntityNotExist"):
         return 404
     return 400

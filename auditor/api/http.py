@@ -133,7 +133,7 @@ def make_handler(app: HttpApp) -> type[BaseHTTPRequestHandler]:
                 )
                 try:
                     reply = app.dispatch(request)
-                except Exception:  # noqa: BLE001 - answer 500, keep serving
+                except Exception:
                     log.exception("error serving %s %s", self.command, split.path)
                     reply = Reply.json(
                         500, {"Code": "InternalError", "Message": "the auditor failed; see its log"}
@@ -152,7 +152,7 @@ def make_handler(app: HttpApp) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(reply.body)
 
-        do_GET = do_POST = do_HEAD = _serve  # noqa: N815
+        do_GET = do_POST = do_HEAD = _serve
 
         def log_message(self, fmt, *args):  # requests are logged by the API, without secrets
             pass

@@ -94,7 +94,7 @@ def run_apply(d: DataDir, spec: FleetSpec, as_json: bool, dry_run: bool) -> int:
 
     try:
         state = load_state(d)
-    except Exception as exc:  # noqa: BLE001 - any failure to read the store is reported
+    except Exception as exc:
         return _fail("AuditorNotFound", f"cannot read the auditor's state: {exc}")
     if state is None:
         return _fail("AuditorNotFound", f"no auditor state in {d.path}: run `palisade serve`")

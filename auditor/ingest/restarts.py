@@ -24,5 +24,5 @@ class RestartWatch:
     def restarted(self, instance_id: str, boot_time: int) -> None:
         try:
             self.listener(instance_id, boot_time)
-        except Exception:  # noqa: BLE001 - the snapshot is stored; the reaction is best effort
+        except Exception:
             log.exception("reacting to the restart of %s failed", instance_id)

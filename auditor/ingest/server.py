@@ -51,7 +51,7 @@ def _lenient(message_type):
         msg = message_type()
         try:
             msg.ParseFromString(data)
-        except Exception:  # noqa: BLE001 - any parse failure means the same thing
+        except Exception:
             return Undecodable(message_type.DESCRIPTOR.full_name)
         return msg
 

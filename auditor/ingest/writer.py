@@ -70,7 +70,7 @@ class GroupCommitWriter:
                 results = await asyncio.get_running_loop().run_in_executor(
                     self._thread, self.store.apply_many, messages, int(time.time() * 1000)
                 )
-            except Exception as exc:  # noqa: BLE001 - the database failed: nothing was stored
+            except Exception as exc:
                 log.error("storing %d messages failed: %s", len(items), exc)
                 for _, future in items:
                     if not future.done():
@@ -87,7 +87,7 @@ class GroupCommitWriter:
                 if changed:
                     try:
                         self.on_committed(changed)
-                    except Exception:  # noqa: BLE001 - a listener must not stop ingest
+                    except Exception:
                         log.exception("on_committed listener failed")
             for (_, future), result in zip(items, results, strict=True):
                 if future.done():  # the stream went away meanwhile

@@ -164,7 +164,7 @@ class Dispatcher:
             with self._transaction() as conn:
                 outbox.mark_failed(conn, ids, self.owner, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001  (any other failure: retry later)
+        except Exception as exc:
             with self._transaction() as conn:
                 attempts = outbox.attempts(conn, ids)
                 delay = backoff.retry_delay(
@@ -204,7 +204,7 @@ class Dispatcher:
             try:
                 self.run_once(self.clock())
                 wait = self.next_wait_s(self.clock())
-            except Exception:  # noqa: BLE001  (the database away for a moment: keep going)
+            except Exception:
                 log.exception("notification dispatch failed; retrying")
                 wait = self.poll_s
             self._wake.wait(wait)

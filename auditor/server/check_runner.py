@@ -135,7 +135,7 @@ class CheckRunner:
                     if took > self.min_interval_s:  # a flood, not a few busy instances
                         rest = took * (1 / self.duty - 1)
                         await asyncio.wait([asyncio.create_task(stop.wait())], timeout=rest)
-            except Exception:  # noqa: BLE001 - the runner must outlive one bad round
+            except Exception:
                 log.exception("check round failed")
             if waiting:  # instances checked too recently: come back for them shortly
                 self._loop.call_later(self.min_interval_s, self._wake.set)

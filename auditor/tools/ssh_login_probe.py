@@ -87,7 +87,7 @@ def try_key(
 
     try:
         pkey = load_paramiko_key(key_path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable key is the same answer
+    except Exception as exc:
         return LoginAttempt("publickey", "error", f"cannot load the key: {exc}"), ""
     try:
         transport = _transport(host, port, timeout)

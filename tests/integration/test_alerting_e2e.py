@@ -29,7 +29,7 @@ class Mailbox:
     def __init__(self):
         self.messages: list[tuple[float, str]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((time.monotonic(), envelope.content.decode("utf-8", "replace")))
         return "250 OK"
 
@@ -40,7 +40,7 @@ class Mailbox:
 class HookReceiver(BaseHTTPRequestHandler):
     received: list[tuple[dict, dict]] = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         HookReceiver.received.append(
             ({k.lower(): v for k, v in self.headers.items()}, json.loads(body))

@@ -194,7 +194,9 @@ def dispatcher(store: Database, **kw) -> Dispatcher:
     kw.setdefault("retry_base_s", 0.05)
     kw.setdefault("retry_cap_s", 0.3)
     kw.setdefault("poll_s", 0.2)
-    return Dispatcher(store, NotificationSettingsCache(store, ttl_s=0), default_transports(store), **kw)
+    return Dispatcher(
+        store, NotificationSettingsCache(store, ttl_s=0), default_transports(store), **kw
+    )
 
 
 def inbox_count(store: Database) -> int:

@@ -196,7 +196,7 @@ def list_ram(action: str, max_items: int | None) -> Request:
 
 def cells(web: str, db: str) -> list[tuple[str, Request, str]]:
     """(user, request, expected) for every cell of the matrix."""
-    A, D = ALLOW, DENY  # noqa: N806 - the table reads better short
+    A, D = ALLOW, DENY
     out: list[tuple[str, Request, str]] = []
 
     def row(user: str, *pairs: tuple[Request, str]) -> None:

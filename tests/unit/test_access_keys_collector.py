@@ -253,7 +253,7 @@ def test_no_secret_ever_reaches_the_output(case):
     for secret in secrets:
         assert secret not in out
     for k in found_keys:
-        assert access_keys._ID.fullmatch(k.access_key_id)
+        assert access_keys._ID.fullmatch(k.access_key_id)  # noqa: SLF001
         assert k.access_key_id in text.splitlines()[k.line - 1]
 
 

@@ -210,7 +210,7 @@ def test_events_stored_one_row_each_are_moved_into_batches(db_url):
 
 
 def test_the_ingest_path_keys_events_as_event_key_says():
-    from palisade.auditor.store.events import _incoming, event_key  # noqa: PLC2701
+    from palisade.auditor.store.events import _incoming, event_key
 
     msg = batch("m", "i-1", [login("e1", T0), facts_pb2.Event(time_ms=T0 + 1)])
     assert _incoming(msg).keys == [event_key("i-1", "e1", T0), event_key("i-1", "m.1", T0 + 1)]

@@ -270,7 +270,7 @@ class FileTailer:
         """Open the path; offset -1 means its current end."""
         self.close()
         try:
-            handle = open(self.path, "rb", buffering=0)  # noqa: SIM115 - kept open across polls
+            handle = open(self.path, "rb", buffering=0)
         except OSError:
             return False
         st = os.fstat(handle.fileno())

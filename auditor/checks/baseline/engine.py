@@ -94,7 +94,9 @@ def _rule(raw: Any, where: str) -> Rule:
         raise BaselinePolicyError(f"{where}: a rule needs 'fact' and 'op'")
     op = raw["op"]
     if op not in OPERATORS:
-        raise BaselinePolicyError(f"{where}: unknown operator {op!r}; use one of {sorted(OPERATORS)}")
+        raise BaselinePolicyError(
+            f"{where}: unknown operator {op!r}; use one of {sorted(OPERATORS)}"
+        )
     return Rule(str(raw["fact"]), op, raw.get("value"), raw.get("default", _MISSING))
 
 

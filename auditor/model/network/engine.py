@@ -182,7 +182,9 @@ def resolve_nic_policy(
     enterprise = bool(groups) and all(g.group_type is GroupType.ENTERPRISE for g in groups)
     limits = model.limits
     egress = (
-        RulePolicy.DROP if enterprise and not limits.enterprise_egress_default_accept else RulePolicy.ACCEPT
+        RulePolicy.DROP
+        if enterprise and not limits.enterprise_egress_default_accept
+        else RulePolicy.ACCEPT
     )
     return NicPolicy(
         tuple(rules),
@@ -254,7 +256,9 @@ def _from_rule(policy: NicPolicy, flow: Flow, best: ResolvedRule | None) -> Deci
             return Decision(
                 RulePolicy.ACCEPT, DEFAULT_EGRESS_ACCEPT, "default egress accept (no rule matches)"
             )
-        return Decision(RulePolicy.DROP, DEFAULT_EGRESS_DROP, "default egress drop (enterprise groups)")
+        return Decision(
+            RulePolicy.DROP, DEFAULT_EGRESS_DROP, "default egress drop (enterprise groups)"
+        )
     rule = best.rule
     system = rule.priority > policy.limits.priority_max
     kind = SYSTEM_RULE if system else RULE

@@ -81,7 +81,9 @@ def decide_space(
                 (
                     a,
                     b,
-                    Decision(RulePolicy.ACCEPT, INNER_ACCEPT, "same group (InnerAccessPolicy Accept)"),
+                    Decision(
+                        RulePolicy.ACCEPT, INNER_ACCEPT, "same group (InnerAccessPolicy Accept)"
+                    ),
                 )
             )
     return sorted(out, key=lambda p: p[0])

@@ -1118,7 +1118,7 @@ def _role_document(role: Role) -> dict:
 def _read_role(reader: DocumentReader) -> Role:
     trust_text = reader.string("AssumeRolePolicyDocument")
     max_session_duration = reader.integer("MaxSessionDuration")
-    reader.parsed("MaxSessionDuration", max_session_duration, RamAccount._check_session_duration)
+    reader.parsed("MaxSessionDuration", max_session_duration, RamAccount._check_session_duration)  # noqa: SLF001
     role = Role(
         role_name=reader.name("RoleName", names.ROLE_NAME),
         role_id=reader.string("RoleId"),

@@ -34,7 +34,7 @@ class SmsHookTransport:
             config.url, data=body(delivery, config), headers=headers, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=config.timeout_s) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=config.timeout_s) as response:
                 response.read(65536)
         except urllib.error.HTTPError as exc:
             if 400 <= exc.code < 500 and exc.code not in _RETRYABLE_4XX:

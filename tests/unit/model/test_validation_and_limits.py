@@ -26,7 +26,7 @@ def code_of(fn, *args, **kw) -> str:
 
 
 def snapshot(model: CloudModel):
-    return copy.deepcopy((model.groups, model.instances, model._members, model._counters))
+    return copy.deepcopy((model.groups, model.instances, model._members, model._counters))  # noqa: SLF001
 
 
 @pytest.fixture

@@ -93,7 +93,9 @@ class Bench:
 
     def dispatcher(self, **kw) -> Dispatcher:
         kw.setdefault("rand", lambda: 1.0)
-        return Dispatcher(self.store, NotificationSettingsCache(self.store, ttl_s=0), self.transports, **kw)
+        return Dispatcher(
+            self.store, NotificationSettingsCache(self.store, ttl_s=0), self.transports, **kw
+        )
 
     def enqueue(self, *events: NotifyEvent, now: datetime = T0) -> list[int]:
         with self.store.engine.begin() as conn:
