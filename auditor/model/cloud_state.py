@@ -14,6 +14,7 @@ from palisade.auditor.model.fleet import document as fleet_document
 from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.keypairs.service import KeyPairService
 from palisade.auditor.model.ram import InstanceRamRoles, PolicyType, RamAccount
+from palisade.auditor.model.ram import account_document as ram_document
 
 FORMAT = 1
 DEFAULT_REGION = "cn-hangzhou"
@@ -61,7 +62,7 @@ class CloudState:
             "account_id": self.account_id,
             "sts_signing_key": self.sts_signing_key.hex(),
             "cloud": fleet_document.to_document(self.cloud),
-            "ram": self.ram.to_document(),
+            "ram": ram_document.to_document(self.ram),
             "instance_roles": self.instance_roles.to_document(),
             "keypairs": self.keypairs.to_document(),
         }
@@ -73,7 +74,7 @@ class CloudState:
         return cls(
             account_id=doc["account_id"],
             cloud=fleet_document.from_document(doc["cloud"]),
-            ram=RamAccount.from_document(doc["ram"]),
+            ram=ram_document.from_document(doc["ram"]),
             instance_roles=InstanceRamRoles.from_document(doc["instance_roles"]),
             sts_signing_key=bytes.fromhex(doc["sts_signing_key"]),
             keypairs=KeyPairService.from_document(doc.get("keypairs")),  # absent in old states

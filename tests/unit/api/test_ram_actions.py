@@ -9,7 +9,7 @@ import pytest
 
 from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
-from palisade.auditor.model.ram import RamError
+from palisade.auditor.model.ram import RamError, account_document
 from tests.unit.api.harness import ApiHarness
 
 ECS_TRUST = json.dumps(
@@ -180,7 +180,7 @@ def test_login_profile_and_access_keys_never_leave_secrets_in_the_audit_log(h):
     assert key["AccessKeyId"] in audit
     for secret in (key["AccessKeySecret"], PASSWORD, "Another-Passw0rd", "scrypt$"):
         assert secret not in audit
-    stored = json.dumps(h.state.ram.to_document())
+    stored = json.dumps(account_document.to_document(h.state.ram))
     assert PASSWORD not in stored and "Another-Passw0rd" not in stored
 
 
