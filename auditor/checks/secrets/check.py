@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from palisade.auditor.checks.base import CheckInput, CheckMeta, Finding, instance_check
-from palisade.auditor.model.ram.account import AccessKeyStatus
+from palisade.auditor.model.ram.entities import AccessKeyStatus
 from palisade.shared.proto import facts_pb2
 
 PLAINTEXT_ACCESS_KEY = CheckMeta(

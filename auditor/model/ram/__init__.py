@@ -2,22 +2,8 @@
 signing, instance roles and STS credentials. No I/O and no clock reads: callers pass `now`,
 the request context, the nonce store and the entropy source."""
 
-from palisade.auditor.model.ram.account import (
-    AccessKey,
-    AccessKeyStatus,
-    Attachment,
-    Caller,
-    CustomPolicy,
-    Group,
-    LoginProfile,
-    NewAccessKey,
-    PolicySummary,
-    PolicyVersion,
-    PrincipalKind,
-    RamAccount,
-    Role,
-    User,
-)
+from palisade.auditor.model.ram.access_keys import NewAccessKey
+from palisade.auditor.model.ram.account import RamAccount
 from palisade.auditor.model.ram.arns import (
     instance_arn,
     key_pair_arn,
@@ -26,6 +12,19 @@ from palisade.auditor.model.ram.arns import (
     user_arn,
 )
 from palisade.auditor.model.ram.authentication import AuthenticatedRequest, authenticate
+from palisade.auditor.model.ram.authorisation import Caller
+from palisade.auditor.model.ram.entities import (
+    AccessKey,
+    AccessKeyStatus,
+    Attachment,
+    CustomPolicy,
+    Group,
+    LoginProfile,
+    PolicyVersion,
+    PrincipalKind,
+    Role,
+    User,
+)
 from palisade.auditor.model.ram.errors import PolicyError, RamError
 from palisade.auditor.model.ram.evaluation import (
     Decision,
@@ -44,6 +43,7 @@ from palisade.auditor.model.ram.instance_roles import (
     InstanceRef,
     InstanceRoleChange,
 )
+from palisade.auditor.model.ram.policies import PolicySummary
 from palisade.auditor.model.ram.policy_language import (
     MAX_POLICY_DOCUMENT_LENGTH,
     Effect,

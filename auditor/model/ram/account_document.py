@@ -10,7 +10,15 @@ import re
 import secrets
 
 from palisade.auditor.model.ram import names
-from palisade.auditor.model.ram.account import (
+from palisade.auditor.model.ram.account import RamAccount
+from palisade.auditor.model.ram.documents import (
+    DOCUMENT_FORMAT,
+    DocumentReader,
+    datetime_text,
+    open_document,
+    unique,
+)
+from palisade.auditor.model.ram.entities import (
     AccessKey,
     AccessKeyStatus,
     Attachment,
@@ -19,19 +27,12 @@ from palisade.auditor.model.ram.account import (
     LoginProfile,
     PolicyVersion,
     PrincipalKind,
-    RamAccount,
     Role,
     User,
 )
-from palisade.auditor.model.ram.documents import (
-    DOCUMENT_FORMAT,
-    DocumentReader,
-    datetime_text,
-    open_document,
-    unique,
-)
 from palisade.auditor.model.ram.evaluation import PolicyType
 from palisade.auditor.model.ram.policy_language import parse_policy, parse_trust_policy
+from palisade.auditor.model.ram.roles import check_session_duration
 from palisade.auditor.model.ram.system_policies import SYSTEM_POLICIES
 from palisade.auditor.model.ram.tokens import RandomBytes
 
@@ -258,7 +259,7 @@ def _role_document(role: Role) -> dict:
 def _read_role(reader: DocumentReader) -> Role:
     trust_text = reader.string("AssumeRolePolicyDocument")
     max_session_duration = reader.integer("MaxSessionDuration")
-    reader.parsed("MaxSessionDuration", max_session_duration, RamAccount._check_session_duration)  # noqa: SLF001
+    reader.parsed("MaxSessionDuration", max_session_duration, check_session_duration)
     role = Role(
         role_name=reader.name("RoleName", names.ROLE_NAME),
         role_id=reader.string("RoleId"),

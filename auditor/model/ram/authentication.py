@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from palisade.auditor.model.ram.account import Caller, RamAccount
+from palisade.auditor.model.ram.account import RamAccount
+from palisade.auditor.model.ram.authorisation import Caller
 from palisade.auditor.model.ram.errors import RamError
 from palisade.auditor.model.ram.signing import NonceRegistry, read_access_key_id, verify
 from palisade.auditor.model.ram.sts import (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from palisade.auditor.model.ram.account import AccessKeyStatus, RamAccount
+from palisade.auditor.model.ram.account import RamAccount
+from palisade.auditor.model.ram.entities import AccessKeyStatus
 
 ONE_LOGIN_METHOD_ADVICE = (
     "Give a RAM user one access method, console password or AccessKey: one of the two is "

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from palisade.auditor.model.ram import names
-from palisade.auditor.model.ram.account import Caller, RamAccount
+from palisade.auditor.model.ram.account import RamAccount
 from palisade.auditor.model.ram.arns import instance_arn
+from palisade.auditor.model.ram.authorisation import Caller
 from palisade.auditor.model.ram.documents import DOCUMENT_FORMAT, open_document, unique
 from palisade.auditor.model.ram.errors import RamError
 from palisade.auditor.model.ram.request_context import RequestContext

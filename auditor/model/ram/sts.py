@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from palisade.auditor.model.ram.account import Role
+from palisade.auditor.model.ram.entities import Role
 from palisade.auditor.model.ram.errors import RamError
 from palisade.auditor.model.ram.signing import format_timestamp
 from palisade.auditor.model.ram.tokens import BASE62, RandomBytes, random_token

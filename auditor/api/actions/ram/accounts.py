@@ -29,7 +29,7 @@ from palisade.auditor.model.ram import (
     parse_policy,
     users_with_password_and_access_keys,
 )
-from palisade.auditor.model.ram.account import MAX_POLICY_VERSIONS
+from palisade.auditor.model.ram.policies import MAX_POLICY_VERSIONS
 from palisade.auditor.model.ram.signing import format_timestamp
 
 ROTATE_STRATEGIES = ("None", "DeleteOldestNonDefaultVersionWhenLimitExceeded")

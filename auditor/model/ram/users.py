@@ -1,0 +1,144 @@
+"""RAM users and their console passwords (login profiles)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from palisade.auditor.model.ram import names
+from palisade.auditor.model.ram.account_state import AccountState
+from palisade.auditor.model.ram.entities import LoginProfile, PrincipalKind, User
+from palisade.auditor.model.ram.errors import RamError
+from palisade.auditor.model.ram.passwords import (
+    check_password_policy,
+    hash_password,
+    verify_password,
+)
+from palisade.auditor.model.ram.tokens import new_numeric_id
+
+
+class UserOperations(AccountState):
+    # ---- users -------------------------------------------------------------------------
+
+    def create_user(
+        self, user_name: str, now: datetime, display_name: str | None = None, comments: str = ""
+    ) -> User:
+        names.USER_NAME.check(user_name)
+        display = names.DISPLAY_NAME.check(display_name if display_name else user_name)
+        names.check_text("Comments", comments, 128)
+        if user_name in self.users:
+            raise RamError("EntityAlreadyExists.User", f"the user {user_name} already exists")
+        user = User(user_name, new_numeric_id(16, self._random_bytes), display, comments, now)
+        self.users[user_name] = user
+        return user
+
+    def list_users(self) -> list[User]:
+        return list(self.users.values())
+
+    def update_user(
+        self,
+        user_name: str,
+        new_user_name: str | None = None,
+        new_display_name: str | None = None,
+        new_comments: str | None = None,
+    ) -> User:
+        user = self.get_user(user_name)
+        if new_display_name is not None:
+            names.DISPLAY_NAME.check(new_display_name)
+        if new_comments is not None:
+            names.check_text("Comments", new_comments, 128)
+        if new_user_name is not None and new_user_name != user_name:
+            names.USER_NAME.check(new_user_name)
+            if new_user_name in self.users:
+                raise RamError(
+                    "EntityAlreadyExists.User", f"the user {new_user_name} already exists"
+                )
+            del self.users[user_name]
+            user.user_name = new_user_name
+            self.users[new_user_name] = user
+            for group in self.groups.values():
+                group.members = [new_user_name if m == user_name else m for m in group.members]
+            self._rename_principal(PrincipalKind.USER, user_name, new_user_name)
+        if new_display_name is not None:
+            user.display_name = new_display_name
+        if new_comments is not None:
+            user.comments = new_comments
+        return user
+
+    def delete_user(self, user_name: str) -> None:
+        user = self.get_user(user_name)
+        if user.access_keys:
+            raise RamError(
+                "DeleteConflict.User.AccessKey", f"the user {user_name} still has AccessKeys"
+            )
+        if user.login_profile is not None:
+            raise RamError(
+                "DeleteConflict.User.LoginProfile",
+                f"the user {user_name} still has a console password",
+            )
+        if self.list_groups_for_user(user_name):
+            raise RamError("DeleteConflict.User.Group", f"the user {user_name} is still in groups")
+        if self._attached(PrincipalKind.USER, user_name):
+            raise RamError(
+                "DeleteConflict.User.Policy", f"the user {user_name} still has policies attached"
+            )
+        del self.users[user_name]
+
+    # ---- console password (login profile) ------------------------------------------------
+
+    def create_login_profile(
+        self,
+        user_name: str,
+        password: str,
+        now: datetime,
+        password_reset_required: bool = False,
+        mfa_bind_required: bool = False,
+    ) -> LoginProfile:
+        user = self.get_user(user_name)
+        if user.login_profile is not None:
+            raise RamError(
+                "EntityAlreadyExists.User.LoginProfile",
+                f"the user {user_name} already has a console password",
+            )
+        check_password_policy(password)
+        user.login_profile = LoginProfile(
+            hash_password(password, self._random_bytes),
+            password_reset_required,
+            mfa_bind_required,
+            now,
+        )
+        return user.login_profile
+
+    def update_login_profile(
+        self,
+        user_name: str,
+        password: str | None = None,
+        password_reset_required: bool | None = None,
+        mfa_bind_required: bool | None = None,
+    ) -> LoginProfile:
+        profile = self.get_login_profile(user_name)
+        if password is not None:
+            check_password_policy(password)
+            profile.password_hash = hash_password(password, self._random_bytes)
+        if password_reset_required is not None:
+            profile.password_reset_required = password_reset_required
+        if mfa_bind_required is not None:
+            profile.mfa_bind_required = mfa_bind_required
+        return profile
+
+    def get_login_profile(self, user_name: str) -> LoginProfile:
+        profile = self.get_user(user_name).login_profile
+        if profile is None:
+            raise RamError(
+                "EntityNotExist.User.LoginProfile", f"the user {user_name} has no console password"
+            )
+        return profile
+
+    def delete_login_profile(self, user_name: str) -> None:
+        self.get_login_profile(user_name)
+        self.users[user_name].login_profile = None
+
+    def check_console_password(self, user_name: str, password: str) -> bool:
+        user = self.users.get(user_name)
+        if user is None or user.login_profile is None:
+            return False
+        return verify_password(password, user.login_profile.password_hash)
