@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 
 from palisade.auditor.model.ram import names
 from palisade.auditor.model.ram.account import RamAccount
@@ -290,11 +291,12 @@ def _read_attachment(reader: DocumentReader, account: RamAccount) -> Attachment:
         policy_type=reader.choice("PolicyType", PolicyType),
         policy_name=reader.string("PolicyName"),
     )
-    principals = {
+    principals_by_kind: dict[PrincipalKind, Mapping[str, object]] = {
         PrincipalKind.USER: account.users,
         PrincipalKind.GROUP: account.groups,
         PrincipalKind.ROLE: account.roles,
-    }[attachment.principal_kind]
+    }
+    principals = principals_by_kind[attachment.principal_kind]
     if attachment.principal_name not in principals:
         raise reader.error(
             "PrincipalName",

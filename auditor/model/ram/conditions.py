@@ -197,6 +197,8 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def _compare(comparison: Comparison, actual: object, expected: ConditionValue) -> bool:
+    """`actual` has the operator's kind, as `expected` does (both were converted to it), so
+    the two compare; the types cannot say so, hence the ignores below."""
     if comparison is Comparison.EQUALS:
         return actual == expected
     if comparison is Comparison.EQUALS_IGNORE_CASE:

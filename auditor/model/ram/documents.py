@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from palisade.auditor.model.ram.errors import RamError
 from palisade.auditor.model.ram.names import NameRule, check_text
@@ -64,6 +64,10 @@ class DocumentReader:
     def _where(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
+    @overload
+    def _get(self, key: str, kind: type[T], expected: str) -> T: ...
+    @overload
+    def _get(self, key: str, kind: tuple[type, ...], expected: str) -> object: ...
     def _get(self, key: str, kind: type | tuple[type, ...], expected: str) -> object:
         self._read.add(key)
         if key not in self._fields:
@@ -76,13 +80,13 @@ class DocumentReader:
         return value
 
     def string(self, key: str) -> str:
-        return self._get(key, str, "a string")  # type: ignore[return-value]
+        return self._get(key, str, "a string")
 
     def integer(self, key: str) -> int:
-        return self._get(key, int, "an integer")  # type: ignore[return-value]
+        return self._get(key, int, "an integer")
 
     def boolean(self, key: str) -> bool:
-        return self._get(key, bool, "a boolean")  # type: ignore[return-value]
+        return self._get(key, bool, "a boolean")
 
     def date_time(self, key: str) -> datetime:
         text = self.string(key)
@@ -121,16 +125,16 @@ class DocumentReader:
             raise self.error(key, exc.message) from None
 
     def strings(self, key: str) -> list[str]:
-        items: list[object] = self._get(key, list, "an array")  # type: ignore[assignment]
+        items = self._get(key, list, "an array")
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 raise ValueError(
                     f"{self._where(key)}[{i}] must be a string, not {_type_name(item)}"
                 )
-        return items  # type: ignore[return-value]
+        return items
 
     def objects(self, key: str) -> list[DocumentReader]:
-        items: list[object] = self._get(key, list, "an array")  # type: ignore[assignment]
+        items = self._get(key, list, "an array")
         return [DocumentReader(item, f"{self._where(key)}[{i}]") for i, item in enumerate(items)]
 
     def optional_object(self, key: str) -> DocumentReader | None:

@@ -346,6 +346,7 @@ def parse_policy(text: str, kind: PolicyKind = PolicyKind.PERMISSION) -> PolicyD
     if "Statement" not in top:
         raise _fail("the policy document has no Statement", "Statement")
     raw_statements = top["Statement"]
+    statements: tuple[Statement, ...]
     if isinstance(raw_statements, _Object):
         statements = (_parse_statement(raw_statements, 0, "Statement", kind),)
     elif isinstance(raw_statements, list):

@@ -42,6 +42,8 @@ class RequestContext:
             return (builtin,)
         for name, value in self.extra.items():
             if name.casefold() == folded:
+                # A str is one value, not a sequence of characters; so is a stray bytes,
+                # which the type does not allow, hence the ignore.
                 if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
                     return (value,)  # type: ignore[return-value]
                 return tuple(value)

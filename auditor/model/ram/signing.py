@@ -114,7 +114,8 @@ def parse_timestamp(text: str) -> datetime:
     m = _TIMESTAMP_RE.fullmatch(text)
     if m is None:
         raise ValueError(f"not a UTC timestamp YYYY-MM-DDThh:mm:ssZ: {text!r}")
-    return datetime(*(int(g) for g in m.groups()), tzinfo=UTC)
+    year, month, day, hour, minute, second = (int(g) for g in m.groups())
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def sign_request(
