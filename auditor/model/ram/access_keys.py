@@ -41,7 +41,7 @@ class AccessKeyOperations(AccountState):
     def import_access_key(
         self, user_name: str, access_key_id: str, secret: str, now: datetime
     ) -> AccessKey:
-        """Restore a key from the store (or seed the first administrator's) verbatim."""
+        """Add a key made elsewhere (say, a first administrator's known one), secret verbatim."""
         user = self.get_user(user_name)
         if self._find_key(access_key_id) is not None:
             raise RamError(

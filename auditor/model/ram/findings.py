@@ -1,4 +1,4 @@
-"""RAM hygiene the seed advises on, as findings for the checks to raise."""
+"""RAM hygiene the ECS security guide advises, as findings for the checks to raise."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Instance RAM roles: which role each ECS instance has, and who may give it one.
 
-Rules from the seed (section 4): only VPC instances, one role per instance (granting another
+Rules from the ECS security guide: only VPC instances, one role per instance (granting another
 replaces it), revocable; a RAM user granting a role needs the ECS action *and* `ram:PassRole`
 on that role, since the instance will then act with the role's permissions.
 """

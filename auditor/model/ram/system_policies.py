@@ -1,6 +1,7 @@
-"""RAM's system policies that the seed names, as data (modelled on Alibaba Cloud's own).
+"""RAM's system policies that the ECS security guide names, as data (modelled on Alibaba
+Cloud's own).
 
-The seed (section 3) lists the five ECS ones; AdministratorAccess and the RAM ones are what an
+The guide lists the five ECS ones; AdministratorAccess and the RAM ones are what an
 account's first administrator and its RAM operators get. Documents are kept as the JSON text
 RAM shows, and parsed once at import so a typo here fails every test run.
 """
