@@ -14,7 +14,6 @@ rsyslog's "message repeated N times: [ msg]" gives one event for msg with `repea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from palisade.agent.collectors.logins.event import LoginEvent
@@ -175,19 +174,8 @@ class SyslogLineParser:
             return None
         return start
 
-    def parse_lines(self, lines: Iterable[str]) -> Iterator[LoginEvent]:
-        for line in lines:
-            event = self.parse(line)
-            if event is not None:
-                yield event
-
     def _time(self, match: re.Match[str]) -> datetime | None:
-        if match.re is _TRADITIONAL_SSHD:
-            key = match.group("stamp")  # "Mon dd hh:mm:ss"
-            if key == self._last_stamp:
-                return self._last_time
-            stamp = match.group("mon", "day", "hms")
-        elif match.re is _TRADITIONAL:
+        if match.re is _TRADITIONAL:
             key = match.group(0)[: match.end("hms")]  # "<PRI>Mon dd hh:mm:ss"
             if key == self._last_stamp:
                 return self._last_time
