@@ -360,7 +360,7 @@ class MetadataServer:
 
     @property
     def address(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = self.httpd.socket.getsockname()[:2]
         return f"{host}:{port}"
 
     def start(self) -> MetadataServer:

@@ -74,8 +74,9 @@ class SyslogLineParser:
         self._tz = tz
         self._years = years or YearResolver(reference=datetime.now(UTC), tz=tz)
         self._sshd = sshd
+        # the last time stamp's text and its UTC time; the time is read only when the text matches
         self._last_stamp: str | None = None
-        self._last_time: datetime | None = None
+        self._last_time = datetime.min
         self._day_key: str | None = None
         self._day_base: datetime | None = None
 
@@ -131,9 +132,7 @@ class SyslogLineParser:
         found = self._sshd.match(message)
         if found is None:
             return None
-        if stamp == self._last_stamp:
-            time = self._last_time
-        else:
+        if stamp != self._last_stamp:
             try:
                 time = self._traditional_time(stamp, *match.group(2, 3, 4))
             except (ValueError, OverflowError):
@@ -141,6 +140,8 @@ class SyslogLineParser:
             if time is None:
                 return None
             self._last_stamp, self._last_time = stamp, time
+        else:
+            time = self._last_time
         event = make_event(found, time, raw, host, int(pid_text) if pid_text else None)
         if repeat != 1:
             event.repeat = repeat
