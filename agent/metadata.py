@@ -249,7 +249,7 @@ class MetadataEndpoint:
             return Answer(200, self.instance_id)
         if not path.lower().startswith(CREDENTIALS_PREFIX):
             return Answer(404, "Not Found")
-        # the seed writes Ram/, ECS serves ram/: take both
+        # the ECS security guide writes Ram/, ECS itself serves ram/: take both
         role = path[len(CREDENTIALS_PREFIX) :].rstrip("/")
         if role and not _ROLE_NAME.fullmatch(role):
             return Answer(404, "Not Found")
