@@ -249,7 +249,7 @@ class MetadataEndpoint:
             return Answer(200, self.instance_id)
         if not path.lower().startswith(CREDENTIALS_PREFIX):
             return Answer(404, "Not Found")
-        # the seed writes Ram/, ECS serves ram/: take both
+        # the ECS security guide writes Ram/, ECS itself serves ram/: take both
         role = path[len(CREDENTIALS_PREFIX) :].rstrip("/")
         if role and not _ROLE_NAME.fullmatch(role):
             return Answer(404, "Not Found")
@@ -360,7 +360,7 @@ class MetadataServer:
 
     @property
     def address(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = self.httpd.socket.getsockname()[:2]
         return f"{host}:{port}"
 
     def start(self) -> MetadataServer:

@@ -27,7 +27,10 @@ EVENT_KINDS = ("events", "event")
 
 
 @dataclass(frozen=True)
-class Entry:
+class SpoolFile:
+    """One message file in the spool, as its name `{seq}-{kind}-{count}-{message_id}.pb` and
+    its size describe it."""
+
     seq: int
     kind: str  # "snapshot" | "delta" | "events" | "event"
     count: int  # events carried (1 for anything else)
@@ -40,7 +43,8 @@ class SpoolFull(Exception):
     pass
 
 
-def _count(message: agent_pb2.AgentMessage) -> int:
+def _events_carried(message: agent_pb2.AgentMessage) -> int:
+    """The events a message carries; 1 for a message of any other kind."""
     return len(message.events.events) if message.WhichOneof("payload") == "events" else 1
 
 
@@ -59,7 +63,7 @@ class Spool:
             self.dropped_events = 0
         self._next_seq = max((e.seq for e in self._scan()), default=0) + 1
 
-    def _scan(self) -> list[Entry]:
+    def _scan(self) -> list[SpoolFile]:
         out = []
         for path in self.dir.glob("*.pb"):
             parts = path.stem.split("-", 3)
@@ -69,7 +73,7 @@ class Spool:
                 size = path.stat().st_size
             except FileNotFoundError:
                 continue
-            out.append(Entry(int(parts[0]), parts[1], int(parts[2]), parts[3], path, size))
+            out.append(SpoolFile(int(parts[0]), parts[1], int(parts[2]), parts[3], path, size))
         out.sort(key=lambda e: e.seq)
         return out
 
@@ -88,7 +92,7 @@ class Spool:
             os.fsync(f.fileno())
         os.replace(tmp, path)
 
-    def put(self, message: agent_pb2.AgentMessage) -> Entry:
+    def put(self, message: agent_pb2.AgentMessage) -> SpoolFile:
         kind = message.WhichOneof("payload") or "unknown"
         data = message.SerializeToString()
         if len(data) > self.max_bytes:
@@ -121,12 +125,13 @@ class Spool:
                 )
             seq = self._next_seq
             self._next_seq += 1
-            path = self.dir / f"{seq:016d}-{kind}-{_count(message)}-{message.message_id}.pb"
+            count = _events_carried(message)
+            path = self.dir / f"{seq:016d}-{kind}-{count}-{message.message_id}.pb"
             self._write_atomic(path, data)
             self._fsync_dir()
-        return Entry(seq, kind, _count(message), message.message_id, path, len(data))
+        return SpoolFile(seq, kind, count, message.message_id, path, len(data))
 
-    def pending(self) -> list[tuple[Entry, agent_pb2.AgentMessage]]:
+    def pending(self) -> list[tuple[SpoolFile, agent_pb2.AgentMessage]]:
         out = []
         with self._lock:
             entries = self._scan()

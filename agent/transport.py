@@ -116,8 +116,10 @@ def fetch_pinned_ca(address: str, pin: str, timeout: float = 10.0) -> bytes:
             socket.create_connection((host, port), timeout=timeout) as raw,
             ctx.wrap_socket(raw, server_hostname=tls.AUDITOR_TLS_NAME) as conn,
         ):
-            chain = conn._sslobj.get_unverified_chain()  # noqa: SLF001 (public from 3.13)
-            ders = [c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain]  # noqa: SLF001
+            # SSLSocket.get_unverified_chain() is public from Python 3.13 only
+            sslobj = conn._sslobj  # type: ignore[attr-defined]  # noqa: SLF001
+            der = ssl._ssl.ENCODING_DER  # type: ignore[attr-defined]  # noqa: SLF001
+            ders = [c.public_bytes(der) for c in sslobj.get_unverified_chain()]
     except (OSError, ssl.SSLError) as exc:
         raise EnrolmentError(f"cannot reach the auditor at {address}: {exc}") from None
     for der in ders:

@@ -1,9 +1,10 @@
 """The common-ports catalogue: which service a well-known port belongs to and how much it
 matters when the internet can reach it.
 
-The seed's table (ECS guide 1.3: 21, 22, 23, 25, 80, 110, 143, 443, 1433, 1434/udp, 1521,
-3306, 3389, 8080, 137-139) plus the ports console quick-create offers (5432, 6379) and the
-databases, caches and control planes that are commonly found open on the internet.
+The common-ports table of the ECS security guide (section 1.3: 21, 22, 23, 25, 80, 110, 143,
+443, 1433, 1434/udp, 1521, 3306, 3389, 8080, 137-139), plus the ports the console's
+quick-create offers (5432, 6379) and the databases, caches and control planes that are
+commonly found open on the internet.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class PortService:
     kind: str  # database, cache, search, remote-admin, file-transfer, file-sharing, mail, web, ...
     risk: str  # SERIOUS | SUSPICIOUS | REMIND when reachable from the internet
     high_risk: bool  # opening it to 0.0.0.0/0 is itself a finding
-    in_seed: bool = False  # listed in the seed's common-ports table
+    in_ecs_guide: bool = False  # listed in the ECS security guide's common-ports table
 
     def covers(self, protocol: str, port: int) -> bool:
         return protocol == self.protocol and self.port_lo <= port <= self.port_hi
@@ -38,12 +39,12 @@ class PortService:
         return f"{self.protocol}/{ports} {self.service}"
 
 
-def _p(proto, lo, hi, service, kind, risk, high_risk, in_seed=False) -> PortService:
-    return PortService(proto, lo, hi, service, kind, risk, high_risk, in_seed)
+def _p(proto, lo, hi, service, kind, risk, high_risk, in_ecs_guide=False) -> PortService:
+    return PortService(proto, lo, hi, service, kind, risk, high_risk, in_ecs_guide)
 
 
 COMMON_PORTS: tuple[PortService, ...] = (
-    # the seed's table
+    # the ECS security guide's table
     _p("tcp", 21, 21, "FTP", "file-transfer", SUSPICIOUS, True, True),
     _p("tcp", 22, 22, "SSH", "remote-admin", SUSPICIOUS, True, True),
     _p("tcp", 23, 23, "Telnet", "remote-admin", SERIOUS, True, True),

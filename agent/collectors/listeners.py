@@ -179,7 +179,7 @@ def _linux_connections(proc: str = "/proc") -> list[_Conn]:
     conns = []
     for inode, (family, kind, addr) in sockets.items():
         status = psutil.CONN_LISTEN if kind == socket.SOCK_STREAM else psutil.CONN_NONE
-        for pid in owners.get(inode) or [None]:
+        for pid in owners.get(inode) or (None,):  # None: the owner is not ours to see
             conns.append(_Conn(family, kind, addr, status, pid))
     return conns
 

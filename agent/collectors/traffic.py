@@ -63,9 +63,9 @@ class TrafficMeter:
                 msg.interval_ms = int(elapsed * 1000)
             for name in sorted(reading):
                 values = reading[name]
-                iface = facts_pb2.InterfaceTraffic(
-                    name=name, **{field: v for (_, field), v in zip(_COUNTERS, values, strict=True)}
-                )
+                iface = facts_pb2.InterfaceTraffic(name=name)
+                for (_, field), value in zip(_COUNTERS, values, strict=True):
+                    setattr(iface, field, value)
                 before = previous[1].get(name) if previous is not None else None
                 if before is not None and elapsed > 0:
                     delta = [new - old for new, old in zip(values[:4], before[:4], strict=True)]

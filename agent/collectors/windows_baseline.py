@@ -147,7 +147,9 @@ def _secedit_number(system_access: dict[str, str], key: str) -> int | None:
 
 
 def password_policy(net_accounts_text: str, secedit_text: str) -> facts_pb2.WindowsPasswordPolicy:
-    msg = facts_pb2.WindowsPasswordPolicy(**parse_net_accounts(net_accounts_text))
+    msg = facts_pb2.WindowsPasswordPolicy()
+    for field, value in parse_net_accounts(net_accounts_text).items():
+        setattr(msg, field, value)
     access = parse_secedit(secedit_text).get("System Access", {})
     complexity = _secedit_number(access, "PasswordComplexity")
     if complexity is not None:

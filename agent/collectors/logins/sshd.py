@@ -171,40 +171,4 @@ def make_event(
     )
 
 
-def build_event(
-    found: SshdMatch, *, time: datetime, raw: str, hostname: str | None, pid: int | None
-) -> LoginEvent:
-    """The event of a `classify()` result (the slower, dict-based form)."""
-    row, groups, preauth = found
-    get = groups.get
-    source_ip = source_host = None
-    src = get("src")
-    if src:
-        source_ip, source_host = split_source(src)
-    port_text = get("port")
-    port = int(port_text) if port_text and len(port_text) <= 5 else None
-    if port is not None and port > 65535:
-        port = None
-    user = get("user")
-    if user is None:
-        user = row.user
-    elif not user:
-        user = None
-    return LoginEvent(
-        time,
-        row.result_preauth if preauth and row.result_preauth else row.result,
-        "sshd",
-        raw,
-        user,
-        source_ip,
-        port,
-        get("method") or row.method,
-        get("key_type"),
-        get("fp"),
-        hostname,
-        pid,
-        source_host,
-    )
-
-
 DEFAULT_SSHD_PARSER = SshdMessageParser()

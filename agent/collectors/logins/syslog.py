@@ -14,7 +14,6 @@ rsyslog's "message repeated N times: [ msg]" gives one event for msg with `repea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from palisade.agent.collectors.logins.event import LoginEvent
@@ -75,8 +74,9 @@ class SyslogLineParser:
         self._tz = tz
         self._years = years or YearResolver(reference=datetime.now(UTC), tz=tz)
         self._sshd = sshd
+        # the last time stamp's text and its UTC time; the time is read only when the text matches
         self._last_stamp: str | None = None
-        self._last_time: datetime | None = None
+        self._last_time = datetime.min
         self._day_key: str | None = None
         self._day_base: datetime | None = None
 
@@ -132,9 +132,7 @@ class SyslogLineParser:
         found = self._sshd.match(message)
         if found is None:
             return None
-        if stamp == self._last_stamp:
-            time = self._last_time
-        else:
+        if stamp != self._last_stamp:
             try:
                 time = self._traditional_time(stamp, *match.group(2, 3, 4))
             except (ValueError, OverflowError):
@@ -142,6 +140,8 @@ class SyslogLineParser:
             if time is None:
                 return None
             self._last_stamp, self._last_time = stamp, time
+        else:
+            time = self._last_time
         event = make_event(found, time, raw, host, int(pid_text) if pid_text else None)
         if repeat != 1:
             event.repeat = repeat
@@ -175,19 +175,8 @@ class SyslogLineParser:
             return None
         return start
 
-    def parse_lines(self, lines: Iterable[str]) -> Iterator[LoginEvent]:
-        for line in lines:
-            event = self.parse(line)
-            if event is not None:
-                yield event
-
     def _time(self, match: re.Match[str]) -> datetime | None:
-        if match.re is _TRADITIONAL_SSHD:
-            key = match.group("stamp")  # "Mon dd hh:mm:ss"
-            if key == self._last_stamp:
-                return self._last_time
-            stamp = match.group("mon", "day", "hms")
-        elif match.re is _TRADITIONAL:
+        if match.re is _TRADITIONAL:
             key = match.group(0)[: match.end("hms")]  # "<PRI>Mon dd hh:mm:ss"
             if key == self._last_stamp:
                 return self._last_time

@@ -257,10 +257,10 @@ def _system_time(text: str | None) -> datetime | None:
     match = _SYSTEM_TIME.fullmatch(text.strip()) if text else None
     if match is None:
         return None
-    fields = [int(part) for part in match.groups()[:6]]
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
     micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
     try:
-        return datetime(*fields, micro, tzinfo=UTC)
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
     except ValueError:
         return None
 

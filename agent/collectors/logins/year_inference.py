@@ -73,22 +73,26 @@ class YearResolver:
         return when
 
 
-def _in_year_at_or_before(year: int, *fields: int) -> datetime:
+def _in_year_at_or_before(
+    year: int, month: int, day: int, hour: int, minute: int, second: int
+) -> datetime:
     # Feb 29 only exists in leap years: step back to the nearest one.
     for candidate in range(year, year - 9, -1):
         try:
-            return datetime(candidate, *fields)
+            return datetime(candidate, month, day, hour, minute, second)
         except ValueError:
-            if fields[:2] != (2, 29):
+            if (month, day) != (2, 29):
                 raise
     raise ValueError("no leap year found")
 
 
-def _in_year_at_or_after(year: int, *fields: int) -> datetime:
+def _in_year_at_or_after(
+    year: int, month: int, day: int, hour: int, minute: int, second: int
+) -> datetime:
     for candidate in range(year, year + 9):
         try:
-            return datetime(candidate, *fields)
+            return datetime(candidate, month, day, hour, minute, second)
         except ValueError:
-            if fields[:2] != (2, 29):
+            if (month, day) != (2, 29):
                 raise
     raise ValueError("no leap year found")
