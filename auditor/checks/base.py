@@ -105,10 +105,6 @@ class Finding:
     message: str
     details: dict  # JSON-serialisable
 
-    @property
-    def dedup_key(self) -> tuple[str, str, str]:
-        return (self.instance_id or "", self.check_id, self.subject)
-
 
 # ------------------------------------------------------------------ history for learning checks
 

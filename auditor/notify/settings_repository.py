@@ -248,6 +248,3 @@ class NotificationSettingsCache:
             found = load(conn, account_id)
         self._cache[account_id] = (now, found)
         return found
-
-    def invalidate(self) -> None:
-        self._cache.clear()
