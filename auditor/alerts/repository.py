@@ -106,7 +106,7 @@ class AlertRepository:
     @property
     def event_checks(self) -> frozenset[str]:
         if self._event_checks is None:
-            from palisade.auditor.checks.base import all_metas
+            from palisade.auditor.checks import all_metas
 
             self._event_checks = frozenset(m.id for m in all_metas() if m.kind == "event")
         return self._event_checks
