@@ -25,7 +25,7 @@ from palisade.auditor.checks.logins.metadata import (
 )
 from palisade.auditor.checks.registry import fleet_check, instance_check
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.network.reachability import reachable
+from palisade.auditor.model.network.reachability import Reachability, reachable
 from palisade.shared.proto import facts_pb2
 
 FAILED_RESULTS = ("failure", "invalid_user")
@@ -263,7 +263,7 @@ def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
         return None
     own = set(inst.private_ips) | {n.public_ip for n in inst.nics if n.public_ip}
     findings: dict[str, Finding] = {}
-    asked: dict[tuple[str, int], object] = {}
+    asked: dict[tuple[str, int], Reachability | None] = {}
     for ev, login in _successes(inp):
         src = login.source_ip
         port = service_port(inp, login)
@@ -276,9 +276,9 @@ def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
             except ModelError:
                 asked[key] = None
         verdict = asked[key]
-        if verdict is None or verdict.reachable:  # type: ignore[attr-defined]
+        if verdict is None or verdict.reachable:
             continue
-        paths = verdict.paths  # type: ignore[attr-defined]
+        paths = verdict.paths
         deciding = [
             {
                 "sources": p.sources,
@@ -290,9 +290,7 @@ def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
             }
             for p in paths
         ]
-        why = verdict.reason or "; ".join(  # type: ignore[attr-defined]
-            d["reason"] for d in deciding if d["reason"]
-        )
+        why = verdict.reason or "; ".join(d["reason"] for d in deciding if d["reason"])
         findings[src] = SOURCE_DROPPED_BY_MODEL.finding(
             inp.instance_id,
             src,
