@@ -76,7 +76,8 @@ def _default_policies() -> list[BaselinePolicy]:
 
 @dataclass
 class CheckSettings:
-    """Every tunable of the checks. Defaults are the issue's and the seed's figures."""
+    """Every tunable of the checks. Defaults are the issue's figures and the ECS security
+    guide's."""
 
     # logins
     brute_force_failures: int = 8  # failed attempts from one source ...
@@ -95,7 +96,7 @@ class CheckSettings:
     # ddos
     ddos_thresholds: dict[str, DdosThreshold] = field(default_factory=_default_ddos_thresholds)
     ddos_instance_thresholds: dict[str, DdosThreshold] = field(default_factory=dict)  # lower only
-    ddos_black_hole_bps: float = 5e9  # the seed: above 5 Gbit/s the instance is black-holed
+    ddos_black_hole_bps: float = 5e9  # ECS security guide: above 5 Gbit/s, black-holed
     ddos_max_traffic_age_s: int = 300  # older traffic facts are not evaluated
     ddos_ignored_interface_prefixes: tuple[str, ...] = (
         "lo",

@@ -50,8 +50,8 @@ HIGH_RISK_PORT_WORLD_OPEN = CheckMeta(
     severity="suspicious",
     category="exposure",
     rationale=(
-        "The seed advises care with 0.0.0.0/0: database, cache, file-sharing and remote "
-        "administration ports should only be open to known addresses."
+        "The ECS security guide advises care with 0.0.0.0/0: database, cache, file-sharing "
+        "and remote administration ports should only be open to known addresses."
     ),
     remediation=(
         "Replace 0.0.0.0/0 with the addresses that need access, or authorise a security group."

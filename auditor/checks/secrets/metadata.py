@@ -8,9 +8,9 @@ PLAINTEXT_ACCESS_KEY = CheckMeta(
     severity="serious",
     category="secrets",
     rationale=(
-        "An AccessKey in a file on an instance is one file read away from an attacker. The "
-        "seed's advice is an instance RAM role, whose STS credentials come from the metadata "
-        "service and rotate by themselves."
+        "An AccessKey in a file on an instance is one file read away from an attacker. The ECS "
+        "security guide advises an instance RAM role instead, whose STS credentials come from "
+        "the metadata service and rotate by themselves."
     ),
     remediation=(
         "Delete the key from the file, disable and rotate it in RAM, and grant the instance a "
