@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
@@ -390,11 +391,11 @@ def reconcile(
     findings: list[FindingLike],
     scope: Scope,
     now: datetime,
-    silences: list[Silence] = (),  # type: ignore[assignment]
-    whitelist: list[WhitelistEntry] = (),  # type: ignore[assignment]
+    silences: Sequence[Silence] = (),
+    whitelist: Sequence[WhitelistEntry] = (),
     settings: LifecycleSettings = LifecycleSettings(),
     event_checks: frozenset[str] = frozenset(),
-    closed: list[Alert] = (),  # type: ignore[assignment]
+    closed: Sequence[Alert] = (),
 ) -> AlertChanges:
     """Applies one round of findings to the scope's live alerts (see the module docstring).
 

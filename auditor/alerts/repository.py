@@ -1,5 +1,6 @@
-"""Alerts in the database: apply a round of findings atomically, query, change status,
-silences and whitelist entries.
+"""Alerts in the database: apply a round of findings atomically, query them, change their
+status. The silences and whitelist entries a round obeys are in user_rules.py (reached through
+this repository too), the audit log of user changes in audit_log.py.
 
 `apply_findings` runs the pure lifecycle (`lifecycle.reconcile`) inside ONE transaction that
 is serialised per scope across replicas: on PostgreSQL a transaction-scoped advisory lock on
@@ -15,16 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
+from palisade.auditor.alerts.audit_log import AuditInfo, write_audit_entry
 from palisade.auditor.alerts.lifecycle import (
-    ANY_ACCOUNT,
     LIVE_STATUSES,
     Alert,
     AlertEvent,
@@ -38,8 +39,8 @@ from palisade.auditor.alerts.lifecycle import (
     expire,
     reconcile,
     to_ms,
-    validate_whitelist_value,
 )
+from palisade.auditor.alerts.user_rules import UserRuleRepository
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.store import schema
 from palisade.auditor.store.database import Database
@@ -47,20 +48,6 @@ from palisade.auditor.store.database import Database
 OnOpened = Callable[[Connection, AlertEvent], None]
 _LOCK_CLASS = 0x414C5254  # "ALRT": the advisory-lock namespace of alert scopes
 _ATTEMPTS = 3
-R = TypeVar("R", Silence, WhitelistEntry)  # a user-made rule: a silence or a whitelist entry
-
-
-@dataclass(frozen=True)
-class AuditInfo:
-    """Who asked for a change, for the append-only audit log (written in the same
-    transaction as the change)."""
-
-    request_id: str
-    actor: str
-    source_ip: str
-    action: str
-    at_ms: int
-    resource_prefix: str = ""  # e.g. "acs:sas:*:<account>:", before "alert/<id>"
 
 
 @dataclass(frozen=True)
@@ -102,11 +89,12 @@ class AlertRepository:
         self.settings = settings or LifecycleSettings()
         self.on_opened = on_opened
         self._event_checks = event_checks
+        self.user_rules = UserRuleRepository(store)
 
     @property
     def event_checks(self) -> frozenset[str]:
         if self._event_checks is None:
-            from palisade.auditor.checks.base import all_metas
+            from palisade.auditor.checks import all_metas
 
             self._event_checks = frozenset(m.id for m in all_metas() if m.kind == "event")
         return self._event_checks
@@ -147,13 +135,12 @@ class AlertRepository:
             try:
                 with self.store.write_transaction() as conn:
                     events: list[AlertEvent] = []
-                    rules: dict[str, tuple] = {}
+                    rules: dict[str, tuple[list[Silence], list[WhitelistEntry]]] = {}
                     for scope, findings in rounds:
                         self._lock_scope(conn, scope)
                         if scope.account_id not in rules:
-                            rules[scope.account_id] = (
-                                self._rules_in_force(conn, _SILENCES, scope.account_id, now_ms),
-                                self._rules_in_force(conn, _WHITELIST, scope.account_id, now_ms),
+                            rules[scope.account_id] = self.user_rules.in_force(
+                                conn, scope.account_id, now_ms
                             )
                         events += self._apply_round(
                             conn, scope, findings, now, now_ms, rules[scope.account_id], hook
@@ -173,7 +160,7 @@ class AlertRepository:
         findings: list,
         now: datetime,
         now_ms: int,
-        rules: tuple,
+        rules: tuple[list[Silence], list[WhitelistEntry]],
         hook: OnOpened | None,
     ) -> list[AlertEvent]:
         existing = self._live_alerts_of(conn, scope, findings)
@@ -343,7 +330,7 @@ class AlertRepository:
     ) -> tuple[int, list[Alert]]:
         """(how many match, the page), newest activity first."""
         a = schema.alerts
-        conds = []
+        conds: list[ColumnElement[bool]] = []
         if where.statuses:
             conds.append(a.c.status.in_(where.statuses))
         if where.severities:
@@ -408,7 +395,7 @@ class AlertRepository:
             after = change_status(before, status, actor, comment, now)
             self._update_status(conn, after)
             if audit is not None:
-                _audit(
+                write_audit_entry(
                     conn,
                     audit,
                     f"alert/{alert_id}",
@@ -459,94 +446,34 @@ class AlertRepository:
                 out.by_status[status] = int(n)
         return out
 
-    # -- silences and whitelist entries: user-made rules, one table each -------------------
+    # -- silences and whitelist entries (user_rules.py) ------------------------------------
 
     def create_silence(self, silence: Silence, audit: AuditInfo | None = None) -> Silence:
-        if (
-            not any((silence.check_id, silence.instance_id, silence.subject, silence.category))
-            and not silence.severity
-        ):
-            raise ModelError(
-                "MissingParameter",
-                "a silence needs at least one matcher: CheckId, InstanceId, Subject, "
-                "Category or Level",
-            )
-        if silence.ends_at_ms <= silence.starts_at_ms:
-            raise ModelError("InvalidParameter.EndTime", "a silence must end after it starts")
-        return self._create_rule(_SILENCES, silence, audit)
+        return self.user_rules.create_silence(silence, audit)
 
     def silences(
         self, account_id: str | None = None, active_at: datetime | None = None
     ) -> list[Silence]:
         """Every silence (newest first), or only those active at `active_at`."""
-        return self._list_rules(_SILENCES, account_id, active_at)
+        return self.user_rules.silences(account_id, active_at)
 
     def delete_silence(self, silence_id: int, audit: AuditInfo | None = None) -> Silence:
-        return self._delete_rule(_SILENCES, silence_id, audit)
+        return self.user_rules.delete_silence(silence_id, audit)
 
     def add_whitelist_entry(
         self, entry: WhitelistEntry, audit: AuditInfo | None = None
     ) -> WhitelistEntry:
-        entry = replace(entry, value=validate_whitelist_value(entry.kind, entry.value))
-        return self._create_rule(_WHITELIST, entry, audit)
+        return self.user_rules.add_whitelist_entry(entry, audit)
 
     def whitelist(
         self, account_id: str | None = None, active_at: datetime | None = None
     ) -> list[WhitelistEntry]:
-        return self._list_rules(_WHITELIST, account_id, active_at)
+        return self.user_rules.whitelist(account_id, active_at)
 
     def delete_whitelist_entry(
         self, entry_id: int, audit: AuditInfo | None = None
     ) -> WhitelistEntry:
-        return self._delete_rule(_WHITELIST, entry_id, audit)
-
-    def _create_rule(self, rules: _Rules[R], rule: R, audit: AuditInfo | None) -> R:
-        t = rules.table
-        with self.store.write_transaction() as conn:
-            new_id = conn.execute(
-                insert(t).values(**rules.to_row(rule)).returning(t.c.id)
-            ).scalar_one()
-            # read back: the rule as stored
-            saved = rules.from_row(conn.execute(select(t).where(t.c.id == new_id)).one())
-            if audit is not None:
-                _audit(conn, audit, f"{rules.resource}/{new_id}", None, rules.view(saved))
-        return saved
-
-    def _list_rules(
-        self, rules: _Rules[R], account_id: str | None, active_at: datetime | None
-    ) -> list[R]:
-        t = rules.table
-        q = select(t)
-        if account_id is not None:
-            q = q.where(t.c.account_id == account_id)
-        if active_at is not None:
-            q = q.where(*rules.active(t, to_ms(active_at)))
-        with self.engine.connect() as conn:
-            return [rules.from_row(r) for r in conn.execute(q.order_by(t.c.id.desc())).all()]
-
-    def _delete_rule(self, rules: _Rules[R], rule_id: int, audit: AuditInfo | None) -> R:
-        t = rules.table
-        with self.store.write_transaction() as conn:
-            row = conn.execute(select(t).where(t.c.id == rule_id)).first()
-            if row is None:
-                raise ModelError(rules.missing_code, f"{rules.noun} {rule_id} does not exist")
-            conn.execute(delete(t).where(t.c.id == rule_id))
-            gone = rules.from_row(row)
-            if audit is not None:
-                _audit(conn, audit, f"{rules.resource}/{rule_id}", rules.view(gone), None)
-        return gone
-
-    def _rules_in_force(
-        self, conn: Connection, rules: _Rules[R], account_id: str, now_ms: int
-    ) -> list[R]:
-        """The rules a round of `account_id` obeys: its own and every account's, in force now."""
-        t = rules.table
-        rows = conn.execute(
-            select(t)
-            .where(t.c.account_id.in_((account_id, ANY_ACCOUNT)), *rules.active(t, now_ms))
-            .order_by(t.c.id)
-        ).all()
-        return [rules.from_row(r) for r in rows]
+        return self.user_rules.delete_whitelist_entry(entry_id, audit)
 
 
 # -- rows <-> objects ------------------------------------------------------------------------
@@ -580,123 +507,6 @@ def _alert(row) -> Alert:
         notified=bool(row.notified),
         silenced_by=row.silenced_by,
         history=[StatusChange.from_json(h) for h in json.loads(row.history)],
-    )
-
-
-def _silence_row(s: Silence) -> dict:
-    return {
-        "account_id": s.account_id,
-        "check_id": s.check_id,
-        "instance_id": s.instance_id,
-        "subject": s.subject,
-        "category": s.category,
-        "severity": s.severity,
-        "starts_at_ms": s.starts_at_ms,
-        "ends_at_ms": s.ends_at_ms,
-        "created_by": s.created_by,
-        "created_at_ms": s.created_at_ms,
-        "comment": s.comment,
-    }
-
-
-def _silence(row) -> Silence:
-    return Silence(
-        id=int(row.id),
-        account_id=row.account_id,
-        starts_at_ms=int(row.starts_at_ms),
-        ends_at_ms=int(row.ends_at_ms),
-        created_by=row.created_by,
-        comment=row.comment,
-        created_at_ms=int(row.created_at_ms),
-        check_id=row.check_id,
-        instance_id=row.instance_id,
-        subject=row.subject,
-        category=row.category,
-        severity=row.severity,
-    )
-
-
-def _whitelist_row(w: WhitelistEntry) -> dict:
-    return {
-        "account_id": w.account_id,
-        "kind": w.kind,
-        "value": w.value,
-        "check_id": w.check_id,
-        "instance_id": w.instance_id,
-        "category": w.category,
-        "expires_at_ms": w.expires_at_ms,
-        "created_by": w.created_by,
-        "created_at_ms": w.created_at_ms,
-        "comment": w.comment,
-    }
-
-
-def _whitelist_entry(row) -> WhitelistEntry:
-    return WhitelistEntry(
-        id=int(row.id),
-        account_id=row.account_id,
-        kind=row.kind,
-        value=row.value,
-        created_by=row.created_by,
-        comment=row.comment,
-        created_at_ms=int(row.created_at_ms),
-        check_id=row.check_id,
-        instance_id=row.instance_id,
-        category=row.category,
-        expires_at_ms=row.expires_at_ms,
-    )
-
-
-@dataclass(frozen=True)
-class _Rules(Generic[R]):
-    """A table of user-made rules (silences, whitelist entries): how a rule is stored and read
-    back, what the audit log calls it, how a missing one is refused, and when one is in force."""
-
-    table: Table
-    to_row: Callable[[R], dict]
-    from_row: Callable[[Any], R]
-    resource: str  # the audit log's resource: "<resource>/<id>"
-    missing_code: str  # the error of a missing id
-    noun: str  # "<noun> <id> does not exist"
-    active: Callable[[Table, int], tuple]  # the conditions of being in force at a time (ms)
-
-    def view(self, rule: R) -> dict:
-        """The rule as the audit log records it."""
-        return {"id": rule.id, **self.to_row(rule)}
-
-
-_SILENCES: _Rules[Silence] = _Rules(
-    schema.alert_silences,
-    _silence_row,
-    _silence,
-    "silence",
-    "InvalidSilenceId.NotFound",
-    "silence",
-    lambda t, at: (t.c.starts_at_ms <= at, t.c.ends_at_ms > at),
-)
-_WHITELIST: _Rules[WhitelistEntry] = _Rules(
-    schema.alert_whitelist,
-    _whitelist_row,
-    _whitelist_entry,
-    "whitelist",
-    "InvalidWhitelistId.NotFound",
-    "whitelist entry",
-    lambda t, at: (or_(t.c.expires_at_ms.is_(None), t.c.expires_at_ms > at),),
-)
-
-
-def _audit(conn: Connection, audit: AuditInfo, resource: str, before, after) -> None:
-    conn.execute(
-        insert(schema.audit_log).values(
-            at_ms=audit.at_ms,
-            request_id=audit.request_id,
-            actor=audit.actor,
-            source_ip=audit.source_ip,
-            action=audit.action,
-            resource=audit.resource_prefix + resource,
-            before=None if before is None else _json(before),
-            after=None if after is None else _json(after),
-        )
     )
 
 

@@ -5,7 +5,7 @@
       -> transport (email / SMS hook / inbox) with retries and backoff
 
 Each stage is a pure module (routing, window, rate_cap, backoff, templates, messages);
-outbox, settings_store, inbox, dispatcher and transports/ do the I/O.
+outbox, settings_repository, inbox, dispatcher and transports/ do the I/O.
 """
 
 from palisade.auditor.notify.dispatcher import Dispatcher

@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from palisade.auditor.notify import routing
-from palisade.auditor.notify import settings_repository as settings_store
+from palisade.auditor.notify import routing, settings_repository
 from palisade.auditor.notify.models import NotifyEvent
 from palisade.auditor.store import schema
 
@@ -90,7 +89,7 @@ def enqueue(conn: Connection, event: Any, now: datetime | None = None) -> list[i
     if ev is None:
         return []
     at_ms = _ms(now) if now is not None else ev.last_seen_ms
-    settings = settings_store.load(conn, ev.account_id)
+    settings = settings_repository.load(conn, ev.account_id)
     payload = json.dumps(ev.to_payload(), sort_keys=True, default=str)
     ids = []
     for channel_id in routing.route(ev, settings):

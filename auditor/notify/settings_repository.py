@@ -1,7 +1,7 @@
 """Notification settings in the store: channels, subscriptions, the time window.
 
 Functions take a SQLAlchemy connection, so an API action changes settings and writes its
-audit rows in one transaction; `DatabaseSettings` is the dispatcher's settings source.
+audit rows in one transaction; `NotificationSettingsCache` is the dispatcher's settings source.
 """
 
 from __future__ import annotations
@@ -248,6 +248,3 @@ class NotificationSettingsCache:
             found = load(conn, account_id)
         self._cache[account_id] = (now, found)
         return found
-
-    def invalidate(self) -> None:
-        self._cache.clear()

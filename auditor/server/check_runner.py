@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from palisade.auditor.alerts.lifecycle import Scope
 from palisade.auditor.alerts.repository import AlertRepository
 from palisade.auditor.api.pipeline import ApiService
-from palisade.auditor.checks.base import (
+from palisade.auditor.checks import (
     CheckInput,
     CheckSettings,
     FleetInput,

@@ -20,7 +20,7 @@ from palisade.auditor.api.http import HttpApp, start_http
 from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
 from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.api.pipeline import ApiService
-from palisade.auditor.checks.base import CheckSettings
+from palisade.auditor.checks import CheckSettings
 from palisade.auditor.ingest import server as ingest
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache

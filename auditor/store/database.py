@@ -195,7 +195,7 @@ class Database:
         event id) are kept once."""
         if not messages:
             return []
-        results: list[ApplyResult | StoreError | None] = [None] * len(messages)
+        results: dict[int, ApplyResult | StoreError] = {}  # message index -> its outcome
         with self.write_transaction() as conn:
             fresh = self._claim_message_ids(conn, messages, now_ms)
             with_events: list[agent_pb2.AgentMessage] = []
@@ -228,7 +228,7 @@ class Database:
                     f"WHERE instance_id IN ({', '.join([mark] * len(chunk))})",
                     (now_ms, *chunk),
                 )
-        return results  # type: ignore[return-value]
+        return [results[n] for n in range(len(messages))]
 
     def _claim_message_ids(self, conn, messages, now_ms: int) -> set[int]:
         """Records the ids not stored before; returns the indexes of those messages."""

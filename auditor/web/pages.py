@@ -236,7 +236,7 @@ def _ddos_threshold(inst) -> dict | None:
     """The instance type's scrubbing threshold (the seed's table) and the black-hole line."""
     if inst is None:
         return None
-    from palisade.auditor.checks.base import CheckSettings
+    from palisade.auditor.checks import CheckSettings
 
     settings = CheckSettings()
     threshold = settings.ddos_thresholds.get(inst.instance_type)

@@ -252,7 +252,7 @@ def test_replicas_applying_the_same_findings_at_once_open_exactly_one_alert(db_u
 
 
 def test_event_checks_default_to_the_registry_s_event_kind(store):
-    from palisade.auditor.checks.base import all_metas
+    from palisade.auditor.checks import all_metas
 
     events = AlertRepository(store).event_checks
     assert "login.brute_force" in events

@@ -1,21 +1,15 @@
-"""Baseline configuration: the YAML policies (auditor/checks/baseline/policies/) against the agent's
-baseline facts, through the one engine in baseline_engine.py. One finding per failed policy
-check; its subject is "<policy id>/<check id>" and its title and severity come from the YAML.
+"""Baseline configuration: the YAML policies (policies/) against the agent's baseline facts,
+through the one engine in engine.py. One finding per failed policy check; its subject is
+"<policy id>/<check id>" and its title and severity come from the YAML.
 """
 
 from __future__ import annotations
 
-from palisade.auditor.checks.base import CheckInput, CheckMeta, Finding, instance_check
+from palisade.auditor.checks.base import Finding
 from palisade.auditor.checks.baseline.engine import baseline_facts, evaluate_policies
-
-BASELINE = CheckMeta(
-    id="baseline",
-    title="Baseline configuration check failed",
-    severity="suspicious",
-    category="baseline",
-    rationale="Hardening items of the CIS benchmarks (sshd, accounts, file modes, Windows).",
-    remediation="See each finding's remediation (from its policy).",
-)
+from palisade.auditor.checks.baseline.metadata import BASELINE
+from palisade.auditor.checks.inputs import CheckInput
+from palisade.auditor.checks.registry import instance_check
 
 
 def _failure_text(failures: tuple[dict, ...]) -> str:

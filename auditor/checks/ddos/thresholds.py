@@ -1,4 +1,4 @@
-"""The seed's DDoS basic-protection scrubbing thresholds per instance type
+"""The ECS security guide's DDoS basic-protection scrubbing thresholds per instance type
 (data/ddos-scrubbing-thresholds.csv: instance_type, max_bps_threshold_mbit, max_pps_threshold)."""
 
 from __future__ import annotations

@@ -12,96 +12,24 @@ import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass
 
-from palisade.auditor.checks.base import (
-    CheckInput,
-    CheckMeta,
-    Finding,
-    FleetInput,
-    fleet_check,
-    instance_check,
+from palisade.auditor.checks.base import Finding
+from palisade.auditor.checks.inputs import CheckInput, FleetInput
+from palisade.auditor.checks.logins.metadata import (
+    BRUTE_FORCE,
+    BRUTE_FORCE_SUCCESS,
+    FLEET_FAILURES,
+    NEW_SOURCE,
+    SOURCE_DROPPED_BY_MODEL,
+    UNUSUAL_ACCOUNT,
+    UNUSUAL_HOUR,
 )
+from palisade.auditor.checks.registry import fleet_check, instance_check
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.network.reachability import reachable
+from palisade.auditor.model.network.reachability import Reachability, reachable
 from palisade.shared.proto import facts_pb2
 
 FAILED_RESULTS = ("failure", "invalid_user")
 _VAGUE_METHODS = ("", "pam")
-
-BRUTE_FORCE = CheckMeta(
-    id="login.brute_force",
-    title="Brute-force login attempts",
-    severity="suspicious",
-    category="login",
-    rationale="Many failed logins from one source in a short time is password guessing.",
-    remediation=(
-        "Block the source in the security group, disable password login (use a key pair), "
-        "and consider fail2ban."
-    ),
-    kind="event",
-)
-BRUTE_FORCE_SUCCESS = CheckMeta(
-    id="login.brute_force_success",
-    title="Successful login after repeated failures from the same source",
-    severity="serious",
-    category="login",
-    rationale="A success right after many failures from one source is a guessed password.",
-    remediation=(
-        "Treat the account as compromised: change its password, review the session and the "
-        "host, and block the source."
-    ),
-    kind="event",
-)
-NEW_SOURCE = CheckMeta(
-    id="login.new_source",
-    title="Login from a source never seen for this instance",
-    severity="suspicious",
-    category="login",
-    rationale="A successful login from an address the instance never saw before.",
-    remediation="Confirm with the account's owner; if unknown, treat it as a compromise.",
-    kind="event",
-)
-UNUSUAL_HOUR = CheckMeta(
-    id="login.unusual_hour",
-    title="Login at an unusual hour",
-    severity="remind",
-    category="login",
-    rationale="A successful login at an hour of day when this instance never saw one.",
-    remediation="Confirm with the account's owner.",
-    kind="event",
-)
-UNUSUAL_ACCOUNT = CheckMeta(
-    id="login.unusual_account",
-    title="Login with an account never used on this instance",
-    severity="suspicious",
-    category="login",
-    rationale="A successful login with an account that never logged in here before.",
-    remediation="Confirm the account is expected; remove or lock accounts nobody uses.",
-    kind="event",
-)
-SOURCE_DROPPED_BY_MODEL = CheckMeta(
-    id="login.source_blocked_by_security_group",
-    title="Successful login from a source the security groups would drop",
-    severity="serious",
-    category="login",
-    rationale=(
-        "The modelled security groups drop this source, yet it logged in: the model is out of "
-        "date or something (another NIC, a tunnel, a port forward) bypasses it."
-    ),
-    remediation=(
-        "Find how the connection got in (another NIC, a VPN, a forwarded port) and fix the "
-        "model or close the path; review the session."
-    ),
-    kind="event",
-)
-FLEET_FAILURES = CheckMeta(
-    id="login.source_failing_across_fleet",
-    title="One source fails to log in on many instances",
-    severity="suspicious",
-    category="login",
-    rationale="Failed logins from one source on several instances is a scan of the fleet.",
-    remediation="Block the source in the security groups of the affected instances.",
-    kind="event",
-)
 
 
 @dataclass(frozen=True)
@@ -335,7 +263,7 @@ def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
         return None
     own = set(inst.private_ips) | {n.public_ip for n in inst.nics if n.public_ip}
     findings: dict[str, Finding] = {}
-    asked: dict[tuple[str, int], object] = {}
+    asked: dict[tuple[str, int], Reachability | None] = {}
     for ev, login in _successes(inp):
         src = login.source_ip
         port = service_port(inp, login)
@@ -348,9 +276,9 @@ def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
             except ModelError:
                 asked[key] = None
         verdict = asked[key]
-        if verdict is None or verdict.reachable:  # type: ignore[attr-defined]
+        if verdict is None or verdict.reachable:
             continue
-        paths = verdict.paths  # type: ignore[attr-defined]
+        paths = verdict.paths
         deciding = [
             {
                 "sources": p.sources,
@@ -362,9 +290,7 @@ def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
             }
             for p in paths
         ]
-        why = verdict.reason or "; ".join(  # type: ignore[attr-defined]
-            d["reason"] for d in deciding if d["reason"]
-        )
+        why = verdict.reason or "; ".join(d["reason"] for d in deciding if d["reason"])
         findings[src] = SOURCE_DROPPED_BY_MODEL.finding(
             inp.instance_id,
             src,

@@ -3,23 +3,11 @@ active AccessKey (auditor/model/ram/findings.py)."""
 
 from __future__ import annotations
 
-from palisade.auditor.checks.base import CheckMeta, Finding, FleetInput, fleet_check
-from palisade.auditor.model.ram.findings import (
-    ONE_LOGIN_METHOD_ADVICE,
-    users_with_password_and_access_keys,
-)
-
-PASSWORD_AND_ACCESS_KEY = CheckMeta(
-    id="ram.user_password_and_access_key",
-    title="A RAM user has both a console password and an AccessKey",
-    severity="remind",
-    category="ram",
-    rationale=ONE_LOGIN_METHOD_ADVICE,
-    remediation=(
-        "Give the user one access method: delete its login profile (people) or its AccessKeys "
-        "(programs)."
-    ),
-)
+from palisade.auditor.checks.base import Finding
+from palisade.auditor.checks.inputs import FleetInput
+from palisade.auditor.checks.ram.metadata import PASSWORD_AND_ACCESS_KEY
+from palisade.auditor.checks.registry import fleet_check
+from palisade.auditor.model.ram.findings import users_with_password_and_access_keys
 
 
 @fleet_check(PASSWORD_AND_ACCESS_KEY)

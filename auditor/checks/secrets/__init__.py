@@ -1,0 +1,1 @@
+"""Secrets: plaintext AccessKeys stored on the host, cross-checked with RAM."""

@@ -7,25 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from palisade.auditor.checks.base import CheckInput, CheckMeta, Finding, instance_check
+from palisade.auditor.checks.base import Finding
+from palisade.auditor.checks.inputs import CheckInput
+from palisade.auditor.checks.registry import instance_check
+from palisade.auditor.checks.secrets.metadata import PLAINTEXT_ACCESS_KEY
 from palisade.auditor.model.ram.entities import AccessKeyStatus
 from palisade.shared.proto import facts_pb2
-
-PLAINTEXT_ACCESS_KEY = CheckMeta(
-    id="secrets.plaintext_access_key",
-    title="A plaintext AccessKey is stored on the host",
-    severity="serious",
-    category="secrets",
-    rationale=(
-        "An AccessKey in a file on an instance is one file read away from an attacker. The "
-        "seed's advice is an instance RAM role, whose STS credentials come from the metadata "
-        "service and rotate by themselves."
-    ),
-    remediation=(
-        "Delete the key from the file, disable and rotate it in RAM, and grant the instance a "
-        "RAM role instead."
-    ),
-)
 
 
 @dataclass(frozen=True)

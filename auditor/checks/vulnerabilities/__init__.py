@@ -1,0 +1,1 @@
+"""Vulnerabilities: installed packages against the OSV advisory feed."""

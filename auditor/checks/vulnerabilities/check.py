@@ -3,19 +3,12 @@ CheckSettings.advisories (osv.load_osv). One finding per advisory that affects t
 
 from __future__ import annotations
 
-from palisade.auditor.checks.base import CheckInput, CheckMeta, Finding, instance_check, worst
+from palisade.auditor.checks.base import Finding, worst
+from palisade.auditor.checks.inputs import CheckInput
+from palisade.auditor.checks.registry import instance_check
+from palisade.auditor.checks.vulnerabilities.metadata import VULNERABLE_PACKAGE
 from palisade.auditor.checks.vulnerabilities.osv import Match
 from palisade.shared.proto import facts_pb2
-
-VULNERABLE_PACKAGE = CheckMeta(
-    id="vulnerability.package",
-    title="An installed package has a known vulnerability",
-    severity="suspicious",
-    category="vulnerability",
-    rationale="The installed version is in an advisory's affected range.",
-    remediation="Upgrade the package to the fixed version (apt-get / dnf upgrade) and restart "
-    "what uses it.",
-)
 
 # host os_name (lower-case prefix) -> OSV ecosystem bases
 _DISTROS = (

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cmp_to_key
 
 
 class VersionError(ValueError):
@@ -225,7 +224,3 @@ def compare_rpm(a: str | RpmVersion, b: str | RpmVersion) -> int:
 
 
 COMPARATORS = {"debian": compare_debian, "rpm": compare_rpm}
-
-
-def sort_key(kind: str):
-    return cmp_to_key(COMPARATORS[kind])

@@ -14,7 +14,8 @@ from palisade.auditor.checks import (
     run_fleet_checks,
     run_instance_checks,
 )
-from palisade.auditor.checks.base import CATEGORIES, SEVERITIES, RegisteredCheck
+from palisade.auditor.checks.base import CATEGORIES, SEVERITIES
+from palisade.auditor.checks.registry import RegisteredCheck
 
 from .conftest import NOW, listener, login, snapshot
 
