@@ -43,6 +43,14 @@ class FleetInventory:
             if candidate not in existing:
                 return candidate
 
+    def id_counters(self) -> dict[str, int]:
+        """The last number given out per id kind; a stored model keeps them so that ids keep
+        counting up after a load."""
+        return dict(self._counters)
+
+    def restore_id_counters(self, counters: dict[str, int]) -> None:
+        self._counters = dict(counters)
+
     def get_account(self, account_id: str) -> Account:
         account = self.accounts.get(account_id)
         if account is None:
@@ -132,3 +140,19 @@ class FleetInventory:
         self._group_ip_count[group_id] = self._group_ip_count.get(group_id, 0) - len(
             nic.private_ips
         )
+
+    def rebuild_indexes(self) -> None:
+        """Recompute the indexes kept up to date as instances join, leave and come and go
+        (group members, private IPs per group and per VPC) from the instances: they are not
+        stored."""
+        members: dict[str, set[tuple[str, str]]] = {}
+        ip_count: dict[str, int] = {}
+        vpc_ips: dict[str, set[str]] = {}
+        for instance in self.instances.values():
+            for nic in instance.nics:
+                if instance.vpc_id:
+                    vpc_ips.setdefault(instance.vpc_id, set()).update(nic.private_ips)
+                for group_id in nic.security_group_ids:
+                    members.setdefault(group_id, set()).add((instance.instance_id, nic.nic_id))
+                    ip_count[group_id] = ip_count.get(group_id, 0) + len(nic.private_ips)
+        self._members, self._group_ip_count, self._vpc_ips = members, ip_count, vpc_ips
