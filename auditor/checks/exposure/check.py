@@ -7,7 +7,8 @@ from __future__ import annotations
 import ipaddress
 
 from palisade.auditor.checks.base import CheckInput, CheckMeta, Finding, instance_check, worst
-from palisade.auditor.model.network.reachability import ExposureEntry, exposure
+from palisade.auditor.model.network.exposure import exposure
+from palisade.auditor.model.network.exposure_index import ExposureEntry
 from palisade.auditor.model.network.security_group import PORTED_PROTOCOLS, SecurityGroupRule
 from palisade.shared import ports
 from palisade.shared.proto import facts_pb2
