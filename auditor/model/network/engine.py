@@ -435,14 +435,6 @@ class CompiledPolicy:
     ) -> PortTable | None:
         return self.tables.get((direction, nic_type if self._classic else None, protocol))
 
-    def best_rule(self, flow: Flow) -> ResolvedRule | None:
-        table = self.tables.get(
-            (flow.direction, flow.nic_type if self._classic else None, flow.protocol)
-        )
-        if table is None:
-            return None
-        return table.lookup(flow.lookup_port, flow.peer)
-
     def decide(self, flow: Flow) -> Decision:
         policy = self.policy
         peer = flow.src if flow.direction is Direction.INGRESS else flow.dst

@@ -152,9 +152,5 @@ INTERNET_SPACE: list[Interval] = subtract(
 )
 
 
-def is_private(ip: int) -> bool:
-    return any(lo <= ip <= hi for lo, hi in PRIVATE_SPACE)
-
-
 def is_internet(ip: int) -> bool:
     return any(lo <= ip <= hi for lo, hi in INTERNET_SPACE)
