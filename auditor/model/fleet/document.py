@@ -3,6 +3,9 @@ addresses) are not stored: they are rebuilt from the instances on load."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from palisade.auditor.model.document import DocumentError, decode, encode
 from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.fleet.resources import Account, Instance, Region, Vpc
@@ -10,6 +13,8 @@ from palisade.auditor.model.limits import Limits
 from palisade.auditor.model.network.security_group import SecurityGroup
 
 FORMAT = 1
+
+_R = TypeVar("_R")  # a resource type (Account, Vpc, ...)
 
 
 def to_document(model: CloudModel) -> dict:
@@ -33,16 +38,19 @@ def from_document(doc: dict) -> CloudModel:
         limits=decode(Limits, doc["limits"], "$.limits"), id_prefix=doc.get("id_prefix", "")
     )
     model.restore_id_counters({str(k): int(v) for k, v in doc.get("counters", {}).items()})
-    sections = (
-        (Account, "accounts", model.accounts, lambda a: a.account_id),
-        (Region, "regions", model.regions, lambda r: r.region_id),
-        (Vpc, "vpcs", model.vpcs, lambda v: v.vpc_id),
-        (SecurityGroup, "groups", model.groups, lambda g: g.group_id),
-        (Instance, "instances", model.instances, lambda i: i.instance_id),
-    )
-    for cls, key, target, identity in sections:
-        for i, item in enumerate(doc.get(key, [])):
-            obj = decode(cls, item, f"$.{key}[{i}]")
-            target[identity(obj)] = obj
+    _load(doc, "accounts", Account, model.accounts, lambda a: a.account_id)
+    _load(doc, "regions", Region, model.regions, lambda r: r.region_id)
+    _load(doc, "vpcs", Vpc, model.vpcs, lambda v: v.vpc_id)
+    _load(doc, "groups", SecurityGroup, model.groups, lambda g: g.group_id)
+    _load(doc, "instances", Instance, model.instances, lambda i: i.instance_id)
     model.rebuild_indexes()
     return model
+
+
+def _load(
+    doc: dict, key: str, cls: type[_R], target: dict[str, _R], identity: Callable[[_R], str]
+) -> None:
+    """The list `doc[key]` of `cls` into `target`, keyed by `identity`, in stored order."""
+    for i, item in enumerate(doc.get(key, [])):
+        obj = decode(cls, item, f"$.{key}[{i}]")
+        target[identity(obj)] = obj

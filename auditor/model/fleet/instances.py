@@ -7,7 +7,7 @@ from datetime import datetime
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.membership import MembershipOperations
-from palisade.auditor.model.fleet.resources import Instance, InstanceState, Nic, OsFamily
+from palisade.auditor.model.fleet.resources import Instance, InstanceState, Nic, OsFamily, Vpc
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.security_group import (
     Direction,
@@ -53,6 +53,7 @@ class InstanceOperations(MembershipOperations):
             raise ModelError(
                 "InvalidParameter", f"{exc}; use network type vpc/classic and OS linux/windows."
             ) from None
+        vpc: Vpc | None = None  # set for a VPC instance
         if network is NetworkType.VPC:
             if vpc_id is None:
                 raise ModelError(
@@ -80,15 +81,15 @@ class InstanceOperations(MembershipOperations):
                     "InvalidIpAddress.Malformed",
                     f"IP address {ip!r} is not valid; use a dotted quad such as 172.16.0.10.",
                 )
-        if network is NetworkType.VPC:
-            lo, hi = ipv4.cidr_text_interval(self.vpcs[vpc_id].cidr)  # type: ignore[index]
-            taken = self._vpc_ips.get(vpc_id, set())  # type: ignore[arg-type]
+        if vpc is not None:
+            lo, hi = ipv4.cidr_text_interval(vpc.cidr)
+            taken = self._vpc_ips.get(vpc.vpc_id, set())
             for ip in ips:
-                if not lo <= ipv4.parse_ip(ip) <= hi:  # type: ignore[operator]
+                if not lo <= ipv4.ip_value(ip) <= hi:
                     raise ModelError(
                         "InvalidPrivateIpAddress.Mismatch",
-                        f"Private IP {ip} is outside VPC {vpc_id} ({self.vpcs[vpc_id].cidr}).",
-                    )  # type: ignore[index]
+                        f"Private IP {ip} is outside VPC {vpc_id} ({vpc.cidr}).",
+                    )
                 if ip in taken:
                     raise ModelError(
                         "InvalidPrivateIpAddress.Duplicated",

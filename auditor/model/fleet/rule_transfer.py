@@ -102,7 +102,8 @@ class RuleTransferOperations(SecurityGroupOperations):
             inner_access_policy=source.inner_access_policy,
         )
         shell.group_id = self._ensure_unique_id("sg", self.groups)
-        kept, skipped = [], []
+        kept: list[SecurityGroupRule] = []
+        skipped: list[tuple[SecurityGroupRule, str]] = []
         for rule in source.rules:
             if rule.priority > self.limits.priority_max:
                 skipped.append(

@@ -465,11 +465,9 @@ class KeyPairService:
                 continue
             assert view is not None
             binding = self.bindings.get(instance_id)
-            effective = binding and (
-                binding.pending
-                if binding.pending
-                else (None if binding.pending_detach else binding.active)
-            )
+            effective: BoundKey | None = None
+            if binding is not None:
+                effective = binding.pending or (None if binding.pending_detach else binding.active)
             if binding is None or effective is None or effective.name != name:
                 results.append(
                     InstanceResult(

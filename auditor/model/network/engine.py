@@ -139,6 +139,7 @@ def resolve_rule(
     network: NetworkType,
     member_ips: dict[str, list[int]],
 ) -> ResolvedRule:
+    peers: tuple[ipv4.Interval, ...]
     if rule.peer_cidr is not None:
         peers = (ipv4.cidr_text_interval(rule.peer_cidr),)
     else:
@@ -166,8 +167,8 @@ def resolve_nic_policy(
     if member_ips is None:
         wanted = {r.peer_group_id for g in groups for r in g.rules if r.peer_group_id}
         wanted |= {g.group_id for g in groups}
-        member_ips = {g: [ipv4.parse_ip(ip) for ip in model.member_private_ips(g)] for g in wanted}
-    rules = []
+        member_ips = {g: [ipv4.ip_value(ip) for ip in model.member_private_ips(g)] for g in wanted}
+    rules: list[ResolvedRule] = []
     for group in groups:
         for rule in group.rules:
             rules.append(
@@ -203,7 +204,7 @@ def member_ip_index(model) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {g: [] for g in model.groups}
     for instance in model.instances.values():
         for nic in instance.nics:
-            ips = [ipv4.parse_ip(ip) for ip in nic.private_ips]
+            ips = [ipv4.ip_value(ip) for ip in nic.private_ips]
             for gid in nic.security_group_ids:
                 out[gid].extend(ips)
     return out

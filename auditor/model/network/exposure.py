@@ -61,8 +61,8 @@ def exposure(model, instance_id: str, index: ExposureIndex | None = None) -> Exp
     same_group = rule_set.same_group
     isolated = [g for g in with_others if g not in same_group]
     if isolated:
-        my_ips = {ipv4.parse_ip(ip) for ip in nic.private_ips}
-        others = tuple(rule_set.other_members(g, my_ips) for g in isolated)  # type: ignore[arg-type]
+        my_ips = {ipv4.ip_value(ip) for ip in nic.private_ips}
+        others = tuple(rule_set.other_members(g, my_ips) for g in isolated)
     else:
         others = ()
     # Instances whose other members fall in the same source classes share one report body.

@@ -109,8 +109,8 @@ class ExposureIndex:
             for nic in inst.nics:
                 mask = self.mask_of(nic.security_group_ids)
                 for ip in nic.private_ips:
-                    n = ipv4.parse_ip(ip)
-                    labels[n] = labels.get(n, 0) | mask  # type: ignore[index]
+                    n = ipv4.ip_value(ip)
+                    labels[n] = labels.get(n, 0) | mask
         self.networks: dict[tuple, list[tuple[list[int], int, int]]] = {}
         for key, labels in by_network.items():
             batches: dict[tuple[int, int], list[int]] = {}
@@ -294,7 +294,7 @@ class RuleSetExposure:
             if s.nic_type is not None and s.nic_type is not nt:
                 continue
             if private and (
-                index.bit.get(s.peer_group_id) is None  # type: ignore[arg-type]
+                index.bit.get(s.peer_group_id) is None
                 if s.cidr is None
                 else not index.has_members(s.cidr)
             ):
@@ -430,8 +430,8 @@ class RuleSetExposure:
                             if ks is None:
                                 ks = shared[keys] = frozenset(keys)
                             reached.append((g, ks))
-                for g, keys in reached:
-                    segs_by_group.setdefault(g, []).append((lo, hi, keys))
+                for g, ks in reached:
+                    segs_by_group.setdefault(g, []).append((lo, hi, ks))
             for g, segs in segs_by_group.items():
                 per_group.setdefault(g, []).extend(self._entries(segs, protocol))
         self._by_group = {g: tuple(entries) for g, entries in per_group.items()}

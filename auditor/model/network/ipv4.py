@@ -29,6 +29,14 @@ def parse_ip(text: str) -> int | None:
     return (a << 24) | (b << 16) | (c << 8) | d
 
 
+def ip_value(text: str) -> int:
+    """An address the model already holds (so valid) to int; ValueError if it is not valid."""
+    value = parse_ip(text)
+    if value is None:
+        raise ValueError(f"not an IPv4 address: {text!r}")
+    return value
+
+
 def format_ip(value: int) -> str:
     return ".".join(str((value >> s) & 255) for s in (24, 16, 8, 0))
 

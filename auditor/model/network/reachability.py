@@ -14,6 +14,7 @@ from palisade.auditor.model.network.engine import (
     CompiledPolicy,
     Decision,
     Flow,
+    ResolvedRule,
     _from_rule,
     resolve_nic_policy,
 )
@@ -44,6 +45,7 @@ def decide_space(
     policy = engine.policy
     lookup_port = port if protocol in PORTED_PROTOCOLS else 0
     table = engine.table(Direction.INGRESS, protocol, nic_type)
+    pieces: list[tuple[int, int, ResolvedRule | None]]
     if table is None:
         pieces = [(lo, hi, None) for lo, hi in space]
     else:
@@ -169,9 +171,8 @@ def reachable(
     if source == INTERNET:
         paths, reason = _space_paths(model, engine, target, proto, port, ipv4.INTERNET_SPACE)
     elif isinstance(source, str) and ipv4.parse_cidr(source) is not None:
-        net, length = ipv4.parse_cidr(source)  # type: ignore[misc]
         paths, reason = _space_paths(
-            model, engine, target, proto, port, [ipv4.cidr_interval(net, length)]
+            model, engine, target, proto, port, [ipv4.cidr_text_interval(source)]
         )
     elif source in model.instances or source in model.groups:
         sources = (
