@@ -1,6 +1,6 @@
 """The security-group engine: which flows the groups of a NIC let through, and why.
 
-Semantics (seed section 1.1/1.6):
+Semantics (the ECS security guide, sections 1.1 and 1.6):
 - the rules of all groups of a NIC form one rule set; of the rules matching a flow, the one
   with the smallest priority number decides; on equal priority drop beats accept;
 - no matching rule: ingress is dropped, egress is accepted (enterprise egress: a setting);
