@@ -234,7 +234,9 @@ def _before_rules(policy: NicPolicy, flow: Flow) -> Decision | None:
     return None
 
 
-def _from_rule(policy: NicPolicy, flow: Flow, best: ResolvedRule | None) -> Decision:
+def decision_from_rule(policy: NicPolicy, flow: Flow, best: ResolvedRule | None) -> Decision:
+    """What `best`, the strongest rule matching `flow`, decides (None: no rule matches, the
+    direction's default decides)."""
     notes: tuple[str, ...] = ()
     if (
         flow.direction is Direction.INGRESS
@@ -298,7 +300,7 @@ def naive_decide(policy: NicPolicy, flow: Flow) -> Decision:
     for r in policy.rules:
         if _matches(r, flow, port, peer) and (best is None or r.order < best.order):
             best = r
-    return _from_rule(policy, flow, best)
+    return decision_from_rule(policy, flow, best)
 
 
 # ------------------------------------------------------------------ compiled form
@@ -461,7 +463,7 @@ class CompiledPolicy:
         )
         hit = self._decisions.get(key)
         if hit is None or key[2]:
-            hit = _from_rule(policy, flow, best)
+            hit = decision_from_rule(policy, flow, best)
             if not key[2]:
                 self._decisions[key] = hit
         return hit

@@ -15,7 +15,7 @@ from palisade.auditor.model.network.engine import (
     Decision,
     Flow,
     ResolvedRule,
-    _from_rule,
+    decision_from_rule,
     resolve_nic_policy,
 )
 from palisade.auditor.model.network.security_group import (
@@ -59,7 +59,7 @@ def decide_space(
     probe = Flow(Direction.INGRESS, protocol, "0.0.0.0", "0.0.0.0", lookup_port, nic_type)
     out = []
     for lo, hi, best in pieces:
-        decision = _from_rule(policy, probe, best)
+        decision = decision_from_rule(policy, probe, best)
         for a, b in ipv4.subtract([(lo, hi)], inner):
             out.append((a, b, decision))
         for a, b in ipv4.intersect([(lo, hi)], inner):
