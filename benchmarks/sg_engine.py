@@ -28,7 +28,8 @@ from palisade.auditor.model.network.engine import (
     naive_decide,
     resolve_nic_policy,
 )
-from palisade.auditor.model.network.reachability import ExposureIndex, exposure
+from palisade.auditor.model.network.exposure import exposure
+from palisade.auditor.model.network.exposure_index import ExposureIndex
 from palisade.auditor.model.network.security_group import (
     Direction,
     IpProtocol,

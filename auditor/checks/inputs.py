@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from palisade.auditor.checks.vulnerabilities.osv import AdvisoryDatabase
     from palisade.auditor.model.cloud_state import CloudState
     from palisade.auditor.model.fleet.resources import Instance
-    from palisade.auditor.model.network.reachability import ExposureIndex
+    from palisade.auditor.model.network.exposure_index import ExposureIndex
 
 
 @dataclass

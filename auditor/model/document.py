@@ -45,7 +45,15 @@ def encode(value: object) -> object:
     raise DocumentError(f"cannot encode {type(value).__name__}")
 
 
+_T = typing.TypeVar("_T")
+
+
+@typing.overload
+def decode(tp: type[_T], data: object, where: str = "$") -> _T: ...
+@typing.overload
+def decode(tp: object, data: object, where: str = "$") -> object: ...
 def decode(tp: object, data: object, where: str = "$") -> object:
+    """`data` as a value of the type `tp` (a class: an instance of it)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)

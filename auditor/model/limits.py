@@ -1,5 +1,6 @@
-"""Quotas and platform constants. The defaults are the seed's figures (ECS guide, 2019-09-18);
-later cloud figures are settings (e.g. `Limits(rules_per_group=200, rules_per_nic=1000)`)."""
+"""Quotas and platform constants. The defaults are the figures of the ECS security guide
+(2019-09-18); later cloud figures are settings (e.g.
+`Limits(rules_per_group=200, rules_per_nic=1000)`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ class Limits:
     classic_intranet_ingress_prefix: int = 32  # classic intranet ingress CIDR must be a.b.c.d/32
     enterprise_min_instance_created: date = date(2019, 5, 30)
     enterprise_nics_per_group: int = 50000
-    # The seed: enterprise groups allow all egress; later cloud docs deny it by default.
+    # The ECS security guide: enterprise groups allow all egress; later cloud docs deny it by
+    # default.
     enterprise_egress_default_accept: bool = True
     import_max_rules: int = 100
     name_min: int = 2

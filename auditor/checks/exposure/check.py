@@ -15,7 +15,8 @@ from palisade.auditor.checks.exposure.metadata import (
 )
 from palisade.auditor.checks.inputs import CheckInput
 from palisade.auditor.checks.registry import instance_check
-from palisade.auditor.model.network.reachability import ExposureEntry, exposure
+from palisade.auditor.model.network.exposure import exposure
+from palisade.auditor.model.network.exposure_index import ExposureEntry
 from palisade.auditor.model.network.security_group import PORTED_PROTOCOLS, SecurityGroupRule
 from palisade.shared import ports
 from palisade.shared.proto import facts_pb2

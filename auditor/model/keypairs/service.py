@@ -3,11 +3,11 @@
 Pure: no clock reads (pass `now`), no key generation inside (the caller injects the
 generator), no I/O. Every operation validates everything before changing anything.
 
-The seed's rules (ECS guide, 2019): Linux instances only; one key pair per instance, a new one
-replaces the old; binding disables password login (a later password reset re-enables it);
-binding or unbinding a running instance takes effect only after a restart; deleting is
-irreversible, instances keep showing the name, and a name still bound when deleted can never
-be used again.
+The rules of the ECS security guide (2019): Linux instances only; one key pair per instance,
+a new one replaces the old; binding disables password login (a later password reset
+re-enables it); binding or unbinding a running instance takes effect only after a restart;
+deleting is irreversible, instances keep showing the name, and a name still bound when deleted
+can never be used again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ FORMAT = 1
 
 @dataclass(frozen=True)
 class KeyPairLimits:
-    key_pairs_per_region: int = 500  # per account per region (the seed's quota)
+    key_pairs_per_region: int = 500  # per account per region (the ECS security guide's quota)
     instances_per_attach: int = 50
     names_per_delete: int = 100
     name_min: int = 2
@@ -151,8 +151,8 @@ def name_matches(pattern: str, name: str) -> bool:
 
 # -- public keys -----------------------------------------------------------------------------
 
-# The seed's accepted types plus ed25519. Short names (rsa, dsa, ecdsa) stand for the plain
-# types; the stored key always carries the type its blob declares.
+# The types the ECS security guide accepts, plus ed25519. Short names (rsa, dsa, ecdsa) stand
+# for the plain types; the stored key always carries the type its blob declares.
 _ALIASES = {
     "rsa": ("ssh-rsa",),
     "dsa": ("ssh-dss",),
@@ -465,11 +465,9 @@ class KeyPairService:
                 continue
             assert view is not None
             binding = self.bindings.get(instance_id)
-            effective = binding and (
-                binding.pending
-                if binding.pending
-                else (None if binding.pending_detach else binding.active)
-            )
+            effective: BoundKey | None = None
+            if binding is not None:
+                effective = binding.pending or (None if binding.pending_detach else binding.active)
             if binding is None or effective is None or effective.name != name:
                 results.append(
                     InstanceResult(

@@ -1,6 +1,6 @@
 """The security-group engine: which flows the groups of a NIC let through, and why.
 
-Semantics (seed section 1.1/1.6):
+Semantics (the ECS security guide, sections 1.1 and 1.6):
 - the rules of all groups of a NIC form one rule set; of the rules matching a flow, the one
   with the smallest priority number decides; on equal priority drop beats accept;
 - no matching rule: ingress is dropped, egress is accepted (enterprise egress: a setting);
@@ -139,6 +139,7 @@ def resolve_rule(
     network: NetworkType,
     member_ips: dict[str, list[int]],
 ) -> ResolvedRule:
+    peers: tuple[ipv4.Interval, ...]
     if rule.peer_cidr is not None:
         peers = (ipv4.cidr_text_interval(rule.peer_cidr),)
     else:
@@ -166,8 +167,8 @@ def resolve_nic_policy(
     if member_ips is None:
         wanted = {r.peer_group_id for g in groups for r in g.rules if r.peer_group_id}
         wanted |= {g.group_id for g in groups}
-        member_ips = {g: [ipv4.parse_ip(ip) for ip in model.member_private_ips(g)] for g in wanted}
-    rules = []
+        member_ips = {g: [ipv4.ip_value(ip) for ip in model.member_private_ips(g)] for g in wanted}
+    rules: list[ResolvedRule] = []
     for group in groups:
         for rule in group.rules:
             rules.append(
@@ -203,7 +204,7 @@ def member_ip_index(model) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {g: [] for g in model.groups}
     for instance in model.instances.values():
         for nic in instance.nics:
-            ips = [ipv4.parse_ip(ip) for ip in nic.private_ips]
+            ips = [ipv4.ip_value(ip) for ip in nic.private_ips]
             for gid in nic.security_group_ids:
                 out[gid].extend(ips)
     return out
@@ -233,7 +234,9 @@ def _before_rules(policy: NicPolicy, flow: Flow) -> Decision | None:
     return None
 
 
-def _from_rule(policy: NicPolicy, flow: Flow, best: ResolvedRule | None) -> Decision:
+def decision_from_rule(policy: NicPolicy, flow: Flow, best: ResolvedRule | None) -> Decision:
+    """What `best`, the strongest rule matching `flow`, decides (None: no rule matches, the
+    direction's default decides)."""
     notes: tuple[str, ...] = ()
     if (
         flow.direction is Direction.INGRESS
@@ -297,7 +300,7 @@ def naive_decide(policy: NicPolicy, flow: Flow) -> Decision:
     for r in policy.rules:
         if _matches(r, flow, port, peer) and (best is None or r.order < best.order):
             best = r
-    return _from_rule(policy, flow, best)
+    return decision_from_rule(policy, flow, best)
 
 
 # ------------------------------------------------------------------ compiled form
@@ -435,14 +438,6 @@ class CompiledPolicy:
     ) -> PortTable | None:
         return self.tables.get((direction, nic_type if self._classic else None, protocol))
 
-    def best_rule(self, flow: Flow) -> ResolvedRule | None:
-        table = self.tables.get(
-            (flow.direction, flow.nic_type if self._classic else None, flow.protocol)
-        )
-        if table is None:
-            return None
-        return table.lookup(flow.lookup_port, flow.peer)
-
     def decide(self, flow: Flow) -> Decision:
         policy = self.policy
         peer = flow.src if flow.direction is Direction.INGRESS else flow.dst
@@ -468,7 +463,7 @@ class CompiledPolicy:
         )
         hit = self._decisions.get(key)
         if hit is None or key[2]:
-            hit = _from_rule(policy, flow, best)
+            hit = decision_from_rule(policy, flow, best)
             if not key[2]:
                 self._decisions[key] = hit
         return hit

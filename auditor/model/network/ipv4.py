@@ -29,6 +29,14 @@ def parse_ip(text: str) -> int | None:
     return (a << 24) | (b << 16) | (c << 8) | d
 
 
+def ip_value(text: str) -> int:
+    """An address the model already holds (so valid) to int; ValueError if it is not valid."""
+    value = parse_ip(text)
+    if value is None:
+        raise ValueError(f"not an IPv4 address: {text!r}")
+    return value
+
+
 def format_ip(value: int) -> str:
     return ".".join(str((value >> s) & 255) for s in (24, 16, 8, 0))
 
@@ -150,10 +158,6 @@ PRIVATE_SPACE: list[Interval] = merge([cidr_text_interval(c) for c in PRIVATE_BL
 INTERNET_SPACE: list[Interval] = subtract(
     [ALL_IPV4], merge([cidr_text_interval(c) for c in NON_INTERNET_BLOCKS])
 )
-
-
-def is_private(ip: int) -> bool:
-    return any(lo <= ip <= hi for lo, hi in PRIVATE_SPACE)
 
 
 def is_internet(ip: int) -> bool:

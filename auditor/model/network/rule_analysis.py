@@ -1,5 +1,6 @@
 """Rule analysis: dead rules (shadowed, duplicates, equal-priority conflicts), risky rules
-(0.0.0.0/0 on ranges or all protocols), counts near the limits, and the seed's advice."""
+(0.0.0.0/0 on ranges or all protocols), counts near the limits, and the ECS security guide's
+advice."""
 
 from __future__ import annotations
 
@@ -240,7 +241,7 @@ def analyze_nic(model, instance_id: str, nic_id: str | None = None) -> list[Find
 
 
 def advice(model) -> list[Finding]:
-    """The seed's practice advice, per account and region."""
+    """The ECS security guide's practice advice, per account and region."""
     findings: list[Finding] = []
     scopes: dict[tuple[str, str], list] = {}
     for inst in model.instances.values():

@@ -116,7 +116,7 @@ class AddressPieces:
     must be one of `blocks` (or a union of pieces)."""
 
     def __init__(self, space: list[ipv4.Interval], blocks: Iterable[ipv4.Interval]) -> None:
-        cuts = set()
+        cuts: set[int] = set()
         for lo, hi in space:
             cuts.update((lo, hi + 1))
         for lo, hi in blocks:

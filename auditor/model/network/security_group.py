@@ -198,8 +198,9 @@ def _side(direction: Direction) -> str:
     return "Source" if direction is Direction.INGRESS else "Dest"
 
 
-def _text(value: object) -> str:
-    return value.value if isinstance(value, Enum) else value  # type: ignore[return-value]
+def _text(value: object) -> object:
+    """An enum member's value; anything else as it is (the parsers check it is a string)."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def parse_direction(value: object) -> Direction:

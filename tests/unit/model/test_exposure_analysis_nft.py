@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from palisade.auditor.model.network.exposure import exposure, exposure_fleet
 from palisade.auditor.model.network.nft_render import render_nft
-from palisade.auditor.model.network.reachability import exposure, exposure_fleet
 from palisade.auditor.model.network.rule_analysis import (
     ADVICE,
     CONFLICT,

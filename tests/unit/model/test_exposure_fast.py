@@ -13,13 +13,8 @@ from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.engine import ResolvedRule, resolve_nic_policy
-from palisade.auditor.model.network.reachability import (
-    ExposureEntry,
-    ExposureIndex,
-    ExposureReport,
-    exposure,
-    exposure_fleet,
-)
+from palisade.auditor.model.network.exposure import ExposureReport, exposure, exposure_fleet
+from palisade.auditor.model.network.exposure_index import ExposureEntry, ExposureIndex
 from palisade.auditor.model.network.rule_sweep import deciding_rules
 from palisade.auditor.model.network.security_group import (
     FLOW_PROTOCOLS,

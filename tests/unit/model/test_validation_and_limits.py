@@ -26,7 +26,8 @@ def code_of(fn, *args, **kw) -> str:
 
 
 def snapshot(model: CloudModel):
-    return copy.deepcopy((model.groups, model.instances, model._members, model._counters))  # noqa: SLF001
+    members = {group_id: model.members(group_id) for group_id in model.groups}
+    return copy.deepcopy((model.groups, model.instances, members, model.id_counters()))
 
 
 @pytest.fixture
