@@ -9,6 +9,7 @@ server-side with a CSRF token on every form; templates escape every value.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from palisade.auditor.model.ram import Caller, RequestContext
 from palisade.auditor.store.database import Database
 from palisade.auditor.store.events import HOUR_MS, hour_of
 from palisade.auditor.web import pages
+from palisade.auditor.web.errors import Forbidden, NotFound
 from palisade.auditor.web.i18n import LANGUAGES, pick_language, translator
 from palisade.auditor.web.sessions import DashboardSessions, Session
 
@@ -39,14 +41,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-
-
-class Forbidden(Exception):
-    pass
-
-
-class NotFound(Exception):
-    pass
 
 
 @dataclass
@@ -130,7 +124,7 @@ class Dashboard:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["ms"] = pages.format_ms
+        self.env.filters["ms"] = format_ms
         self.env.filters["q"] = lambda v: quote(str(v), safe="")
 
     # -- data the pages share ----------------------------------------------------------------
@@ -344,6 +338,13 @@ class Dashboard:
         token, _ = self.sessions.create(user, int(time.time() * 1000))
         log.info("dashboard login: %s from %s", user, ip)
         return self.redirect(next_url, [self._cookie(SESSION_COOKIE, token)])
+
+
+def format_ms(ms: int | None) -> str:
+    """A time in milliseconds as the pages show it (UTC); a dash for none."""
+    if not ms:
+        return "—"
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _day_start(now_ms: int) -> int:
