@@ -87,23 +87,6 @@ class Page:
         return response.status == 200, response.body
 
 
-def _bar_chart(values: list[int], label: str) -> dict:
-    """An inline SVG bar chart (no script: the CSP allows none), with its total."""
-    peak = max(values) if values and max(values) else 1
-    bars = []
-    for n, count in enumerate(values):
-        h = round(80 * count / peak)
-        bars.append(
-            f'<rect x="{n * 20 + 2}" y="{90 - h}" width="16" height="{h}"><title>{count}</title>'
-            "</rect>"
-        )
-    svg = (
-        f'<svg class="chart" viewBox="0 0 {len(values) * 20} 95" width="100%" height="120" '
-        f'role="img" aria-label="{label}">{"".join(bars)}</svg>'
-    )
-    return {"svg": svg, "total": sum(values)}
-
-
 class Dashboard:
     def __init__(
         self,
@@ -146,28 +129,10 @@ class Dashboard:
 
         return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
 
-    def login_timeline(self, instance_id: str, now_ms: int) -> str:
-        """An instance's failed (above) and successful (below) logins per hour, 24 h."""
-        failed, succeeded = self.store.instance_logins_per_hour(
-            instance_id, _day_start(now_ms), now_ms
-        )
-        peak = max(max(failed), max(succeeded), 1)
-        parts = []
-        for n, (f, ok) in enumerate(zip(failed, succeeded, strict=True)):
-            hf, hs = round(45 * f / peak), round(45 * ok / peak)
-            parts.append(
-                f'<rect class="failed" x="{n * 20 + 2}" y="{48 - hf}" width="16" '
-                f'height="{hf}"><title>{f} failed</title></rect>'
-            )
-            parts.append(
-                f'<rect class="succeeded" x="{n * 20 + 2}" y="50" width="16" '
-                f'height="{hs}"><title>{ok} succeeded</title></rect>'
-            )
-        return (
-            f'<svg class="timeline" viewBox="0 0 {len(failed) * 20} 98" width="100%" '
-            f'height="100" role="img" aria-label="logins per hour, 24 h">{"".join(parts)}'
-            "</svg>"
-        )
+    def instance_logins_per_hour(self, instance_id: str, now_ms: int) -> tuple[list, list]:
+        """An instance's (failed, successful) logins per hour over the last 24 h (the instance
+        page's timeline)."""
+        return self.store.instance_logins_per_hour(instance_id, _day_start(now_ms), now_ms)
 
     def exposures_by_service(self) -> list[tuple[str, int]]:
         """Open exposure alerts per service (`tcp/6379` -> Redis), most first."""
@@ -184,22 +149,21 @@ class Dashboard:
             counts[name] = counts.get(name, 0) + 1
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
 
-    def alerts_per_hour(self, now_ms: int) -> dict:
-        """Alerts opened per hour over the last 24 h, as an inline SVG bar chart."""
+    def alerts_opened_per_hour(self, now_ms: int) -> list[int]:
+        """Alerts opened per hour over the last 24 h (the overview's chart)."""
         hours = [0] * 24
         if self.alerts is not None:
             since = now_ms - 24 * 3600 * 1000
             for first_seen in self.alerts.opened_since(since):
                 hours[min(23, max(0, (first_seen - since) // 3_600_000))] += 1
-        return _bar_chart(hours, "alerts opened per hour")
+        return hours
 
     def baseline_results(self, instance_id: str) -> list:
         return [a for a in self.alerts_for(instance_id) if getattr(a, "category", "") == "baseline"]
 
-    def login_activity(self, now_ms: int) -> dict:
-        """Failed logins per hour over the last 24 h, as an inline SVG bar chart."""
-        hours = self.store.failed_logins_per_hour(_day_start(now_ms), now_ms)
-        return _bar_chart(hours, "failed logins per hour")
+    def failed_logins_per_hour(self, now_ms: int) -> list[int]:
+        """Failed logins per hour over the last 24 h (the overview's chart)."""
+        return self.store.failed_logins_per_hour(_day_start(now_ms), now_ms)
 
     def top_failed_sources(self, now_ms: int) -> list[tuple[str, int]]:
         return self.store.top_failed_sources(_day_start(now_ms), 10)

@@ -146,9 +146,11 @@ def instance(p, instance_id: str):
         baseline=p.app.baseline_results(instance_id),
         traffic=_traffic(snapshot),
         ddos=_ddos_threshold(inst),
-        timeline=p.app.login_timeline(instance_id, int(p.app.api.clock().timestamp() * 1000))
+        logins_per_hour=p.app.instance_logins_per_hour(
+            instance_id, int(p.app.api.clock().timestamp() * 1000)
+        )
         if agent
-        else "",
+        else None,
         alerts=p.app.alerts_for(instance_id),
         message=p.params.get("message", ""),
     )

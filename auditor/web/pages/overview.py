@@ -25,8 +25,8 @@ def overview(p):
         by_state=by_state,
         total=len(ids),
         alerts_by_level=p.app.alert_counts_by_level(),
-        activity=p.app.login_activity(now_ms),
-        alert_activity=p.app.alerts_per_hour(now_ms),
+        failed_logins=p.app.failed_logins_per_hour(now_ms),
+        alerts_opened=p.app.alerts_opened_per_hour(now_ms),
         exposures=p.app.exposures_by_service(),
         top_sources=p.app.top_failed_sources(now_ms),
     )
