@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 
 
 def _error(code: str, message: str) -> int:

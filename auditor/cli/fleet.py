@@ -20,7 +20,7 @@ from palisade.auditor.fleetspec.documents import load_document
 from palisade.auditor.fleetspec.ecs_import import looks_like_ecs, parse_ecs
 from palisade.auditor.fleetspec.fleet_file import parse_fleet
 from palisade.auditor.fleetspec.spec import FleetSpec, SpecError
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 
 
 def _fail(code: str, message: str, **extra: str) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from google.protobuf import json_format
 
 from palisade.auditor.cli.keypairs import instance_key_pair
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 
 
 def _fmt_ms(ms: int) -> str:

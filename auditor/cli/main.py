@@ -16,7 +16,7 @@ from palisade.auditor.cli import instances as instances_cli
 from palisade.auditor.cli import keypairs as keypair_cli
 from palisade.auditor.cli import server as server_cli
 from palisade.auditor.cli import tokens as tokens_cli
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 
 
 def _data_dir(args) -> DataDir:

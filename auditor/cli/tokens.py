@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 
 DEFAULT_TOKEN_TTL = "1h"
 
