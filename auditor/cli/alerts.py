@@ -1,6 +1,6 @@
-"""`palisade alerts|alert|findings|silence|whitelist`: the alert actions (auditor/api/actions/
-alerts.py) called through the API client, like `palisade api`, so RAM authorises them and the
-audit log records them. Errors print the API's JSON error and exit 1.
+"""`palisade alerts|alert|findings|silence|whitelist`: the alert actions
+(auditor/api/actions/sas/alerts.py) called through the API client, like `palisade api`, so RAM
+authorises them and the audit log records them. Errors print the API's JSON error and exit 1.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 
 PAGE_SIZE = 100
 

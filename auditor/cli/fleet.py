@@ -16,15 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from palisade.auditor.fleetspec.apply import ApiCallError, ApplyResult, apply_fleet, local_api
-from palisade.auditor.fleetspec.spec import (
-    FleetSpec,
-    SpecError,
-    load_document,
-    looks_like_ecs,
-    parse_ecs,
-    parse_fleet,
-)
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.fleetspec.documents import load_document
+from palisade.auditor.fleetspec.ecs_import import looks_like_ecs, parse_ecs
+from palisade.auditor.fleetspec.fleet_file import parse_fleet
+from palisade.auditor.fleetspec.spec import FleetSpec, SpecError
+from palisade.auditor.server.data_dir import DataDir
 
 
 def _fail(code: str, message: str, **extra: str) -> int:

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 from palisade.auditor.tools import ssh_private_keys
 
 

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from palisade.auditor.server.serve import DataDir
+from palisade.auditor.server.data_dir import DataDir
 
 
 def _alive(pid_file: Path) -> int | None:

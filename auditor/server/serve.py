@@ -1,4 +1,5 @@
-"""`palisade serve`: the auditor process (store, CA, gRPC ingest, HTTP port)."""
+"""`palisade serve`: the auditor process (store, CA, gRPC ingest, the checks, the notification
+dispatcher, the HTTP port with the API and the dashboard)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import json
 import logging
 import signal
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from palisade.auditor import notify
@@ -22,49 +22,15 @@ from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.api.pipeline import ApiService
 from palisade.auditor.checks import CheckSettings
 from palisade.auditor.ingest import server as ingest
-from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.server.check_runner import CheckRunner
-from palisade.auditor.store.database import Database, sqlite_url
+from palisade.auditor.server.data_dir import DataDir
 from palisade.auditor.web.app import PREFIX, Dashboard
 from palisade.shared import tls
 
 GC_THRESHOLD_0 = 50_000  # allocations between young-generation collections (default 700)
 
 log = logging.getLogger("palisade.auditor")
-
-STATE_FILE = "auditor.json"
-
-
-@dataclass
-class DataDir:
-    """Where an auditor keeps its CA, its SQLite database and its addresses."""
-
-    path: Path
-
-    @property
-    def state_file(self) -> Path:
-        return self.path / STATE_FILE
-
-    def ca(self) -> CertificateAuthority:
-        return CertificateAuthority.load_or_create(self.path / "ca")
-
-    def state(self) -> dict:
-        try:
-            return json.loads(self.state_file.read_text())
-        except FileNotFoundError:
-            return {}
-
-    def db_url(self, override: str | None = None) -> str:
-        return override or self.state().get("db") or sqlite_url(self.path)
-
-    def store(self, db: str | None = None) -> Database:
-        self.path.mkdir(parents=True, exist_ok=True)
-        return Database(self.db_url(db))
-
-    def write_state(self, state: dict) -> None:
-        # mode 0600: a PostgreSQL URL may carry a password
-        tls.write_secret(self.state_file, (json.dumps(state, indent=2) + "\n").encode())
 
 
 def _split(address: str) -> tuple[str, int]:

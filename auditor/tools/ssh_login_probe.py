@@ -1,8 +1,8 @@
 """Logging in to an instance over SSH, as its owner would: once with a private key and, on a
 separate connection, with a password (or, without one, asking which methods sshd offers).
 
-The seed: "if you can log in with the new private key, the replacement worked"; and a bound
-key pair disables password login, which this shows from the outside.
+It shows from the outside what a key pair replacement promises: if you can log in with the
+new private key, the replacement worked; and a bound key pair disables password login.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def load_paramiko_key(key_path: str):
     cls = next((c for t, c in classes if isinstance(key, t)), None)
     if cls is None:
         raise ValueError(f"{type(key).__name__} keys are not supported for logging in")
-    text = key.private_bytes(  # type: ignore[union-attr]
+    text = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.OpenSSH,
         serialization.NoEncryption(),

@@ -7,8 +7,13 @@ import base64
 import binascii
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from palisade.shared import sshkeys
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from cryptography.hazmat.primitives.serialization import SSHPrivateKeyTypes
 
 _OPENSSH_BEGIN = b"-----BEGIN OPENSSH PRIVATE KEY-----"
 _OPENSSH_END = b"-----END OPENSSH PRIVATE KEY-----"
@@ -30,10 +35,12 @@ class PrivateKeyError(ValueError):
 
 @dataclass
 class PrivateKeyFile:
-    key: object  # a cryptography private key
+    key: PrivateKeyTypes | SSHPrivateKeyTypes  # as cryptography loaded it
     comment: str  # OpenSSH files carry one; PEM files do not
 
     def public_key_line(self) -> str:
+        # arg-type: a PEM file may hold a key SSH has no format for (X25519, DH); rendering
+        # it raises ValueError
         return sshkeys.public_key_from_cryptography(self.key, self.comment)  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ server-side with a CSRF token on every form; templates escape every value.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from palisade.auditor.model.ram import Caller, RequestContext
 from palisade.auditor.store.database import Database
 from palisade.auditor.store.events import HOUR_MS, hour_of
 from palisade.auditor.web import pages
+from palisade.auditor.web.errors import Forbidden, NotFound
 from palisade.auditor.web.i18n import LANGUAGES, pick_language, translator
 from palisade.auditor.web.sessions import DashboardSessions, Session
 
@@ -39,14 +41,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-
-
-class Forbidden(Exception):
-    pass
-
-
-class NotFound(Exception):
-    pass
 
 
 @dataclass
@@ -93,23 +87,6 @@ class Page:
         return response.status == 200, response.body
 
 
-def _bar_chart(values: list[int], label: str) -> dict:
-    """An inline SVG bar chart (no script: the CSP allows none), with its total."""
-    peak = max(values) if values and max(values) else 1
-    bars = []
-    for n, count in enumerate(values):
-        h = round(80 * count / peak)
-        bars.append(
-            f'<rect x="{n * 20 + 2}" y="{90 - h}" width="16" height="{h}"><title>{count}</title>'
-            "</rect>"
-        )
-    svg = (
-        f'<svg class="chart" viewBox="0 0 {len(values) * 20} 95" width="100%" height="120" '
-        f'role="img" aria-label="{label}">{"".join(bars)}</svg>'
-    )
-    return {"svg": svg, "total": sum(values)}
-
-
 class Dashboard:
     def __init__(
         self,
@@ -130,7 +107,7 @@ class Dashboard:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["ms"] = pages.format_ms
+        self.env.filters["ms"] = format_ms
         self.env.filters["q"] = lambda v: quote(str(v), safe="")
 
     # -- data the pages share ----------------------------------------------------------------
@@ -152,28 +129,10 @@ class Dashboard:
 
         return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
 
-    def login_timeline(self, instance_id: str, now_ms: int) -> str:
-        """An instance's failed (above) and successful (below) logins per hour, 24 h."""
-        failed, succeeded = self.store.instance_logins_per_hour(
-            instance_id, _day_start(now_ms), now_ms
-        )
-        peak = max(max(failed), max(succeeded), 1)
-        parts = []
-        for n, (f, ok) in enumerate(zip(failed, succeeded, strict=True)):
-            hf, hs = round(45 * f / peak), round(45 * ok / peak)
-            parts.append(
-                f'<rect class="failed" x="{n * 20 + 2}" y="{48 - hf}" width="16" '
-                f'height="{hf}"><title>{f} failed</title></rect>'
-            )
-            parts.append(
-                f'<rect class="succeeded" x="{n * 20 + 2}" y="50" width="16" '
-                f'height="{hs}"><title>{ok} succeeded</title></rect>'
-            )
-        return (
-            f'<svg class="timeline" viewBox="0 0 {len(failed) * 20} 98" width="100%" '
-            f'height="100" role="img" aria-label="logins per hour, 24 h">{"".join(parts)}'
-            "</svg>"
-        )
+    def instance_logins_per_hour(self, instance_id: str, now_ms: int) -> tuple[list, list]:
+        """An instance's (failed, successful) logins per hour over the last 24 h (the instance
+        page's timeline)."""
+        return self.store.instance_logins_per_hour(instance_id, _day_start(now_ms), now_ms)
 
     def exposures_by_service(self) -> list[tuple[str, int]]:
         """Open exposure alerts per service (`tcp/6379` -> Redis), most first."""
@@ -190,22 +149,21 @@ class Dashboard:
             counts[name] = counts.get(name, 0) + 1
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
 
-    def alerts_per_hour(self, now_ms: int) -> dict:
-        """Alerts opened per hour over the last 24 h, as an inline SVG bar chart."""
+    def alerts_opened_per_hour(self, now_ms: int) -> list[int]:
+        """Alerts opened per hour over the last 24 h (the overview's chart)."""
         hours = [0] * 24
         if self.alerts is not None:
             since = now_ms - 24 * 3600 * 1000
             for first_seen in self.alerts.opened_since(since):
                 hours[min(23, max(0, (first_seen - since) // 3_600_000))] += 1
-        return _bar_chart(hours, "alerts opened per hour")
+        return hours
 
     def baseline_results(self, instance_id: str) -> list:
         return [a for a in self.alerts_for(instance_id) if getattr(a, "category", "") == "baseline"]
 
-    def login_activity(self, now_ms: int) -> dict:
-        """Failed logins per hour over the last 24 h, as an inline SVG bar chart."""
-        hours = self.store.failed_logins_per_hour(_day_start(now_ms), now_ms)
-        return _bar_chart(hours, "failed logins per hour")
+    def failed_logins_per_hour(self, now_ms: int) -> list[int]:
+        """Failed logins per hour over the last 24 h (the overview's chart)."""
+        return self.store.failed_logins_per_hour(_day_start(now_ms), now_ms)
 
     def top_failed_sources(self, now_ms: int) -> list[tuple[str, int]]:
         return self.store.top_failed_sources(_day_start(now_ms), 10)
@@ -344,6 +302,13 @@ class Dashboard:
         token, _ = self.sessions.create(user, int(time.time() * 1000))
         log.info("dashboard login: %s from %s", user, ip)
         return self.redirect(next_url, [self._cookie(SESSION_COOKIE, token)])
+
+
+def format_ms(ms: int | None) -> str:
+    """A time in milliseconds as the pages show it (UTC); a dash for none."""
+    if not ms:
+        return "—"
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _day_start(now_ms: int) -> int:

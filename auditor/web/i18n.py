@@ -1,4 +1,4 @@
-"""The dashboard's two languages: English and Simplified Chinese (the seed's users')."""
+"""The dashboard's two languages: English and Simplified Chinese."""
 
 from __future__ import annotations
 

@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from palisade.auditor.fleetspec.apply import ApiCallError, apply_fleet, local_api
-from palisade.auditor.fleetspec.spec import SpecError, parse_ecs, parse_fleet
+from palisade.auditor.fleetspec.ecs_import import parse_ecs
+from palisade.auditor.fleetspec.fleet_file import parse_fleet
+from palisade.auditor.fleetspec.spec import SpecError
 from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 

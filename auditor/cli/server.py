@@ -1,0 +1,92 @@
+"""`palisade serve` (run the auditor), `palisade up` and `palisade down` (an auditor and an
+agent on this host, for trying Palisade out)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
+from palisade.auditor.api.instance_credentials import MAX_TTL, MIN_TTL
+from palisade.auditor.server.serve import DataDir, serve
+
+
+def _sts_ttl(text: str) -> int:
+    low, high = int(MIN_TTL.total_seconds()), int(MAX_TTL.total_seconds())
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise argparse.ArgumentTypeError(f"must be {low} to {high} seconds")
+    return int(text)
+
+
+def cmd_serve(d: DataDir, args) -> int:
+    asyncio.run(
+        serve(
+            d.path,
+            args.grpc,
+            args.http,
+            args.db,
+            args.max_message_bytes,
+            args.enroll,
+            sts_ttl=dt.timedelta(seconds=args.sts_ttl),
+            check_period_s=args.check_period,
+        )
+    )
+    return 0
+
+
+def cmd_up(d: DataDir, args) -> int:
+    from palisade.auditor.server.local_stack import up
+
+    return up(d.path, args.grpc, args.http, args.interval)
+
+
+def cmd_down(d: DataDir, args) -> int:
+    from palisade.auditor.server.local_stack import down
+
+    return down(d.path)
+
+
+def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) -> None:
+    """Registers `serve` on the `palisade` parser."""
+    s = sub.add_parser("serve", help="run the auditor")
+    s.add_argument("--data-dir", default=argparse.SUPPRESS)
+    s.add_argument("--grpc", default="127.0.0.1:50051", help="agent port (HOST:PORT, port 0 = any)")
+    s.add_argument("--enroll", help="enrolment port (HOST:PORT; default: the --grpc port + 1)")
+    s.add_argument("--http", default="127.0.0.1:8080", help="API and dashboard port")
+    s.add_argument(
+        "--db",
+        help="database URL (default: SQLite in the data dir; "
+        "postgresql://... for several replicas)",
+    )
+    s.add_argument("--max-message-bytes", type=int, default=8 * 1024 * 1024)
+    s.add_argument(
+        "--check-period",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how often every instance is re-checked (they are also checked on every report)",
+    )
+    s.add_argument(
+        "--sts-ttl",
+        type=_sts_ttl,
+        default=int(DEFAULT_STS_TTL.total_seconds()),
+        metavar="SECONDS",
+        help="lifetime of the STS credentials instances get for their RAM role "
+        "(default 3600; 15 to 43200)",
+    )
+    s.set_defaults(func=lambda args: cmd_serve(data_dir(args), args))
+
+
+def add_local_stack_commands(sub, data_dir: Callable[[argparse.Namespace], DataDir]) -> None:
+    """Registers `up` and `down` on the `palisade` parser."""
+    u = sub.add_parser("up", help="start an auditor and an agent on this host (make run)")
+    u.add_argument("--data-dir", default=argparse.SUPPRESS)
+    u.add_argument("--grpc", default="127.0.0.1:50051")
+    u.add_argument("--http", default="127.0.0.1:8080")
+    u.add_argument("--interval", type=float, default=10.0, help="agent snapshot interval (s)")
+    u.set_defaults(func=lambda args: cmd_up(data_dir(args), args))
+    dn = sub.add_parser("down", help="stop what `palisade up` started")
+    dn.add_argument("--data-dir", default=argparse.SUPPRESS)
+    dn.set_defaults(func=lambda args: cmd_down(data_dir(args), args))

@@ -1,0 +1,22 @@
+"""The dashboard's pages: one module per area, one function per page, each naming the RAM
+action it shows. Importing the package registers every page with the router."""
+
+from palisade.auditor.web.pages import (
+    alerts,
+    instances,
+    key_pairs,
+    notifications,
+    overview,
+    security_groups,
+)
+from palisade.auditor.web.pages.router import route
+
+__all__ = [
+    "alerts",
+    "instances",
+    "key_pairs",
+    "notifications",
+    "overview",
+    "route",
+    "security_groups",
+]

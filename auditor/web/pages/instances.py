@@ -1,0 +1,209 @@
+"""The instance pages: the list of modelled instances and enrolled agents with a security
+state each, and one instance's listeners, keys, logins, alerts and traffic."""
+
+from __future__ import annotations
+
+from palisade.auditor.checks import CheckSettings
+from palisade.auditor.model.network.reachability import reachable
+from palisade.auditor.web.errors import NotFound
+from palisade.auditor.web.pages.common import PAGE_SIZE, page_number
+from palisade.auditor.web.pages.router import page
+
+STALE_AFTER_MS = 5 * 60 * 1000  # an agent silent this long shows grey
+
+
+def shield(agent: dict | None, open_alerts: dict[str, int], now_ms: int) -> str:
+    """The instance list's shield: grey without a reporting agent, red/orange with open
+    alerts (red for serious ones), green otherwise."""
+    seen = agent["last_seen_ms"] if agent else 0
+    if not seen or now_ms - seen > STALE_AFTER_MS:
+        return "grey"
+    if open_alerts.get("serious"):
+        return "red"
+    return "orange" if open_alerts else "green"
+
+
+def instance_rows(p, agents: dict[str, dict], now_ms: int) -> list[dict]:
+    """The union of modelled instances and enrolled agents, with a security state each."""
+    cloud = p.state.cloud
+    alerts = p.app.alert_counts_by_instance()
+    bindings = getattr(p.state.keypairs, "bindings", {})
+    rows = []
+    for iid in sorted(set(cloud.instances) | set(agents)):
+        inst = cloud.instances.get(iid)
+        agent = agents.get(iid)
+        seen = agent["last_seen_ms"] if agent else 0
+        open_alerts = alerts.get(iid, {})
+        binding = bindings.get(iid)
+        rows.append(
+            {
+                "instance_id": iid,
+                "name": inst.name if inst else "",
+                "hostname": agent["hostname"] if agent else "",
+                "os": f"{agent['os_name']} {agent['os_version']}".strip()
+                if agent
+                else (inst.os_family.value if inst else ""),
+                "region": inst.region_id if inst else "",
+                "state": inst.state.value if inst else "",
+                "groups": [g for n in inst.nics for g in n.security_group_ids] if inst else [],
+                "key_pair": binding.active.name if binding and binding.active else "",
+                "last_seen_ms": seen,
+                "shield": shield,
+                "alerts": sum(open_alerts.values()),
+            }
+        )
+    return rows
+
+
+@page("GET", "/instances")
+def instances(p):
+    p.require("ecs:DescribeInstances", p.arn("ecs", "*", "instance/*"))
+    now_ms = int(p.app.api.clock().timestamp() * 1000)
+    q = p.params.get("q", "").strip()[:100].lower()
+    shield = p.params.get("state", "")
+    rows = instance_rows(p, {a["instance_id"]: a for a in p.store.instances()}, now_ms)
+    if q:
+        rows = [
+            r
+            for r in rows
+            if any(q in str(r[k]).lower() for k in ("instance_id", "name", "hostname", "region"))
+        ]
+    if shield in ("green", "orange", "red", "grey"):
+        rows = [r for r in rows if r["shield"] == shield]
+    number = page_number(p)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    return p.app.render(
+        "instances.html",
+        p,
+        p.lang,
+        rows=shown,
+        q=q,
+        shield=shield,
+        number=number,
+        pages=pages,
+        total=len(rows),
+    )
+
+
+@page("GET", "/instances/([A-Za-z0-9._-]{1,128})")
+def instance(p, instance_id: str):
+    cloud = p.state.cloud
+    inst = cloud.instances.get(instance_id)
+    region = inst.region_id if inst else "*"
+    p.require("ecs:DescribeInstances", p.arn("ecs", region, f"instance/{instance_id}"))
+    agent = p.store.instance(instance_id)
+    if inst is None and agent is None:
+        raise NotFound(f"No instance {instance_id}.")
+    snapshot = p.store.latest_snapshot(instance_id) if agent else None
+    listeners = []
+    for lis in snapshot.listeners if snapshot else []:
+        verdict, rule = _exposure_of(cloud, instance_id, lis) if inst else (None, "")
+        listeners.append(
+            {
+                "protocol": lis.protocol,
+                "address": lis.address,
+                "port": lis.port,
+                "process": lis.process_name,
+                "user": lis.user,
+                "pid": lis.pid,
+                "exposed": verdict,
+                "rule": rule,
+            }
+        )
+    binding = getattr(p.state.keypairs, "bindings", {}).get(instance_id)
+    bound_fp = binding.active.fingerprint if binding and binding.active else None
+    keys = []
+    for f in snapshot.authorized_keys if snapshot else []:
+        for k in f.keys:
+            keys.append(
+                {
+                    "user": f.user,
+                    "path": f.path,
+                    "line": k.line_number,
+                    "type": k.key_type,
+                    "fingerprint": k.fingerprint_sha256,
+                    "md5": k.fingerprint_md5,
+                    "comment": k.comment,
+                    "malformed": k.malformed,
+                    "error": k.error,
+                    "drift": bool(bound_fp) and k.fingerprint_md5 != bound_fp,
+                }
+            )
+    logins = p.store.recent_logins(instance_id, 50) if agent else []
+    return p.app.render(
+        "instance.html",
+        p,
+        p.lang,
+        iid=instance_id,
+        inst=inst,
+        agent=agent,
+        listeners=listeners,
+        keys=keys,
+        binding=binding,
+        logins=logins,
+        history=p.store.history(instance_id, 50) if agent else [],
+        baseline=p.app.baseline_results(instance_id),
+        traffic=_traffic(snapshot),
+        ddos=_ddos_threshold(inst),
+        logins_per_hour=p.app.instance_logins_per_hour(
+            instance_id, int(p.app.api.clock().timestamp() * 1000)
+        )
+        if agent
+        else None,
+        alerts=p.app.alerts_for(instance_id),
+        message=p.params.get("message", ""),
+    )
+
+
+def _exposure_of(cloud, instance_id: str, lis) -> tuple[bool | None, str]:
+    if lis.address in ("127.0.0.1", "::1") or lis.address.startswith("127."):
+        return False, "bound to loopback"
+    if lis.protocol not in ("tcp", "udp") or not 1 <= lis.port <= 65535:
+        return None, ""
+    try:
+        result = reachable(cloud, "internet", instance_id, lis.protocol, lis.port)
+    except Exception as exc:
+        return None, str(exc)[:200]
+    deciding = next((path for path in result.paths if path.allowed), None) or (
+        result.paths[0] if result.paths else None
+    )
+    rule = deciding.ingress.reason if deciding else result.reason
+    return result.reachable, rule
+
+
+def _ddos_threshold(inst) -> dict | None:
+    """The instance type's scrubbing threshold (from the ECS security guide's table) and the
+    black-hole line."""
+    if inst is None:
+        return None
+    settings = CheckSettings()
+    threshold = settings.ddos_thresholds.get(inst.instance_type)
+    if threshold is None:
+        return {
+            "type": inst.instance_type,
+            "known": False,
+            "black_hole_mbps": settings.ddos_black_hole_bps / 1e6,
+        }
+    return {
+        "type": inst.instance_type,
+        "known": True,
+        "mbps": threshold.bps / 1e6,
+        "pps": threshold.pps,
+        "black_hole_mbps": settings.ddos_black_hole_bps / 1e6,
+    }
+
+
+def _traffic(snapshot) -> list[dict]:
+    if snapshot is None or not snapshot.HasField("traffic"):
+        return []
+    out = []
+    for nic in snapshot.traffic.interfaces:
+        out.append(
+            {
+                "name": nic.name,
+                "rx_bps": getattr(nic, "rx_bits_per_second", 0),
+                "rx_pps": getattr(nic, "rx_packets_per_second", 0),
+            }
+        )
+    return out
