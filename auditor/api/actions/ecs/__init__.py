@@ -1,6 +1,8 @@
-"""ECS actions: regions, VPCs, instances, security groups, key pairs, instance RAM roles."""
+"""ECS actions: regions, peer accounts, instances, security groups, key pairs, instance RAM
+roles, and read-only questions about the network model."""
 
 from palisade.auditor.api.actions.ecs import (  # noqa: F401  (registration on import)
+    accounts,
     instance_ram_roles,
     instances,
     keypairs,
