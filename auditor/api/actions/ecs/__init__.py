@@ -8,5 +8,9 @@ from palisade.auditor.api.actions.ecs import (  # noqa: F401  (registration on i
     keypairs,
     network_queries,
     regions,
+    security_group_audit,
+    security_group_copies,
+    security_group_membership,
+    security_group_rules,
     security_groups,
 )

@@ -184,6 +184,14 @@ def instance_view(state: CloudState, instance: Instance) -> dict:
     }
 
 
+def record_group_change(ctx: ActionContext, group: SecurityGroup, before: dict) -> None:
+    """The group's `DescribeSecurityGroupAttribute` document before and after, in the audit
+    log, when the change changed it."""
+    after = group_view(group)
+    if after != before:
+        ctx.record(group_arn(group), before, after)
+
+
 # -- all or nothing ----------------------------------------------------------------------------
 
 
