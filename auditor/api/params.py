@@ -117,7 +117,8 @@ class Params:
     def page(self, default_size: int = 10, max_size: int = 100) -> tuple[int, int]:
         number = self.int("PageNumber", 1, minimum=1, maximum=10**6)
         size = self.int("PageSize", default_size, minimum=1, maximum=max_size)
-        return number, size  # type: ignore[return-value]
+        assert number is not None and size is not None  # both have a default
+        return number, size
 
     def unknown(self, known: set[str]) -> list[str]:
         """Parameters the action does not take (reported, so typos are not silently ignored)."""

@@ -136,25 +136,3 @@ def lookup(name: str | None) -> ActionSpec:
     if spec is None:
         raise ApiError("InvalidAction.NotFound", f"Specified api {name[:64]!r} is not found.", 404)
     return spec
-
-
-def region_resource(kind: str, id_param: str | None = None, service: str = "ecs") -> Resources:
-    """`acs:ecs:<RegionId>:<account>:<kind>/<id or *>`."""
-
-    def arns(ctx: ActionContext, p: Params) -> list[str]:
-        region = p.str("RegionId") or "*"
-        ident = (p.str(id_param) if id_param else None) or "*"
-        return [ctx.arn(service, region, f"{kind}/{ident}")]
-
-    return arns
-
-
-def listed_resources(kind: str, list_param: str, service: str = "ecs") -> Resources:
-    """One ARN per value of a list parameter (`InstanceIds`, `KeyPairNames`, ...)."""
-
-    def arns(ctx: ActionContext, p: Params) -> list[str]:
-        region = p.str("RegionId") or "*"
-        values = p.list(list_param, max_items=1000) or ["*"]
-        return [ctx.arn(service, region, f"{kind}/{v}") for v in values]
-
-    return arns

@@ -1,10 +1,16 @@
-"""ECS actions: regions, VPCs, instances, security groups, key pairs, instance RAM roles."""
+"""ECS actions: regions, peer accounts, instances, security groups, key pairs, instance RAM
+roles, and read-only questions about the network model."""
 
 from palisade.auditor.api.actions.ecs import (  # noqa: F401  (registration on import)
+    accounts,
     instance_ram_roles,
     instances,
     keypairs,
     network_queries,
     regions,
+    security_group_audit,
+    security_group_copies,
+    security_group_membership,
+    security_group_rules,
     security_groups,
 )

@@ -1,8 +1,10 @@
-"""What the ECS actions on regions, VPCs, instances and security groups share: resource ARNs,
-the ECS response shapes, the owning account, and all-or-nothing changes."""
+"""What the ECS actions on regions, instances and security groups (and the VPC actions) share:
+resource ARNs, the ECS response shapes, the owning account, ids kept from the real cloud, and
+all-or-nothing changes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -12,7 +14,7 @@ from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import ActionContext, Resources
 from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.fleet.resources import Instance, Vpc
+from palisade.auditor.model.fleet.resources import Instance
 from palisade.auditor.model.network.rules_json import group_document
 from palisade.auditor.model.network.security_group import SecurityGroup
 
@@ -35,10 +37,6 @@ def instance_arn(instance: Instance) -> str:
     return arn("ecs", instance.region_id, instance.account_id, f"instance/{instance.instance_id}")
 
 
-def vpc_arn(vpc: Vpc) -> str:
-    return arn("vpc", vpc.region_id, vpc.account_id, f"vpc/{vpc.vpc_id}")
-
-
 def owner_account(ctx: ActionContext, p: Params) -> str:
     """The account whose resources an action lists or creates: this auditor's account, or a
     peer account modelled next to it (`ResourceOwnerAccount`, e.g. for cross-account rules)."""
@@ -51,6 +49,17 @@ def region_id(ctx: ActionContext, p: Params) -> str:
     region = p.req("RegionId")
     ctx.state.cloud.get_region(region)
     return region
+
+
+def given_id(p: Params, name: str, pattern: re.Pattern, example: str) -> str | None:
+    """An id kept from the real cloud (import); the model makes its own otherwise."""
+    value = p.str(name)
+    if value is not None and not pattern.match(value):
+        raise ModelError(
+            f"Invalid{name}.Malformed",
+            f"{name} {value[:64]!r} is not valid; it looks like {example}.",
+        )
+    return value
 
 
 # -- resources (the pipeline authorises the action on every one) -------------------------------
@@ -175,15 +184,12 @@ def instance_view(state: CloudState, instance: Instance) -> dict:
     }
 
 
-def vpc_view(vpc: Vpc) -> dict:
-    return {
-        "VpcId": vpc.vpc_id,
-        "RegionId": vpc.region_id,
-        "VpcName": vpc.name,
-        "CidrBlock": vpc.cidr,
-        "Status": "Available",
-        "OwnerId": vpc.account_id,
-    }
+def record_group_change(ctx: ActionContext, group: SecurityGroup, before: dict) -> None:
+    """The group's `DescribeSecurityGroupAttribute` document before and after, in the audit
+    log, when the change changed it."""
+    after = group_view(group)
+    if after != before:
+        ctx.record(group_arn(group), before, after)
 
 
 # -- all or nothing ----------------------------------------------------------------------------

@@ -1,11 +1,8 @@
-"""Regions, peer accounts, VPCs and instances: AddRegion, AddAccount, CreateVpc, DescribeVpcs,
-DeleteVpc, RunInstances / CreateInstance, DescribeInstances, StartInstance, StopInstance,
+"""Instances: RunInstances / CreateInstance, DescribeInstances, StartInstance, StopInstance,
 RebootInstance, DeleteInstance.
 
-`AddRegion` and `AddAccount` are Palisade's own (the real cloud has them already): a region to
-model, and a peer account whose groups this account's rules may authorise (cross-account
-rules). `VpcId`, `InstanceId` and `CreationTime` on the create actions keep the ids and dates
-of resources loaded from the real cloud (`palisade import-ecs`).
+`InstanceId` and `CreationTime` on the create actions keep the id and date of an instance
+loaded from the real cloud (`palisade import-ecs`).
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ from datetime import UTC, datetime
 from palisade.auditor.api.actions.ecs.common import (
     all_or_nothing,
     get_instance,
+    given_id,
     group_arn,
     group_view,
     instance_arn,
@@ -24,9 +22,6 @@ from palisade.auditor.api.actions.ecs.common import (
     new_resource,
     owner_account,
     region_id,
-    vpc_arn,
-    vpc_resource,
-    vpc_view,
 )
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, paginate
@@ -36,156 +31,7 @@ from palisade.auditor.model.fleet.resources import OsFamily
 from palisade.auditor.model.keypairs.service import InstanceView
 from palisade.auditor.model.ram import InstanceRef
 
-_VPC_ID = re.compile(r"^vpc-[0-9A-Za-z]{1,40}$")
 _INSTANCE_ID = re.compile(r"^i-[0-9A-Za-z]{1,40}$")
-
-
-def _given_id(p: Params, name: str, pattern: re.Pattern, example: str) -> str | None:
-    """An id kept from the real cloud (import); the model makes its own otherwise."""
-    value = p.str(name)
-    if value is not None and not pattern.match(value):
-        raise ModelError(
-            f"Invalid{name}.Malformed",
-            f"{name} {value[:64]!r} is not valid; it looks like {example}.",
-        )
-    return value
-
-
-# -- regions and peer accounts ------------------------------------------------------------------
-
-
-@action(
-    "AddRegion",
-    writes=True,
-    resources=lambda ctx, p: [ctx.arn("ecs", p.str("RegionId") or "*", "region/*")],
-    params=("RegionId",),
-)
-def add_region(ctx: ActionContext, p: Params) -> dict:
-    region = p.req("RegionId")
-    cloud = ctx.state.cloud
-    created = region not in cloud.regions
-    if created:
-        cloud.add_region(region)
-        ctx.record(ctx.arn("ecs", region, f"region/{region}"), None, {"RegionId": region})
-    return {"RegionId": region, "Created": created}
-
-
-@action(
-    "AddAccount",
-    writes=True,
-    resources=lambda ctx, p: [f"acs:ecs:*:{p.str('AccountId') or '*'}:account/*"],
-    params=("AccountId", "AccountName"),
-)
-def add_account(ctx: ActionContext, p: Params) -> dict:
-    account_id = p.req("AccountId")
-    name = p.str("AccountName", "") or ""
-    cloud = ctx.state.cloud
-    created = account_id not in cloud.accounts
-    if created:
-        cloud.add_account(account_id, name[:128])
-        ctx.record(
-            f"acs:ecs:*:{account_id}:account/{account_id}",
-            None,
-            {"AccountId": account_id, "AccountName": name[:128]},
-        )
-    return {"AccountId": account_id, "Created": created}
-
-
-@action(
-    "DescribeAccounts",
-    writes=False,
-    resources=lambda ctx, p: ["acs:ecs:*:*:account/*"],
-    params=(),
-)
-def describe_accounts(ctx: ActionContext, p: Params) -> dict:
-    """This auditor's account and the peer accounts modelled next to it."""
-    accounts = ctx.state.cloud.accounts.values()
-    return {
-        "Accounts": {
-            "Account": [
-                {
-                    "AccountId": a.account_id,
-                    "AccountName": a.name,
-                    "Own": a.account_id == ctx.account_id,
-                }
-                for a in accounts
-            ]
-        }
-    }
-
-
-# -- VPCs ---------------------------------------------------------------------------------------
-
-
-@action(
-    "CreateVpc",
-    service="vpc",
-    writes=True,
-    resources=new_resource("vpc", "vpc"),
-    params=("CidrBlock", "VpcName", "Description", "VpcId", "ResourceOwnerAccount"),
-)
-def create_vpc(ctx: ActionContext, p: Params) -> dict:
-    region = region_id(ctx, p)
-    account = owner_account(ctx, p)
-    name = p.str("VpcName", "") or ""
-    if len(name) > 128:
-        raise ModelError("InvalidVpcName.Malformed", "VpcName is at most 128 characters.")
-    vpc = ctx.state.cloud.create_vpc(
-        account,
-        region,
-        p.str("CidrBlock", "172.16.0.0/12") or "172.16.0.0/12",
-        vpc_id=_given_id(p, "VpcId", _VPC_ID, "vpc-xxxxxxxx"),
-        name=name,
-    )
-    ctx.record(vpc_arn(vpc), None, vpc_view(vpc))
-    return {"VpcId": vpc.vpc_id, "RegionId": region}
-
-
-@action(
-    "DescribeVpcs",
-    service="vpc",
-    writes=False,
-    resources=lambda ctx, p: [ctx.arn("vpc", p.str("RegionId") or "*", "vpc/*")],
-    params=("VpcId", "VpcName", "PageNumber", "PageSize", "ResourceOwnerAccount"),
-)
-def describe_vpcs(ctx: ActionContext, p: Params) -> dict:
-    region = region_id(ctx, p)
-    account = owner_account(ctx, p)
-    number, size = p.page(default_size=10, max_size=50)
-    ids = set(p.list("VpcId", max_items=20)) if p.str("VpcId") else None
-    name = p.str("VpcName")
-    vpcs = sorted(
-        (
-            v
-            for v in ctx.state.cloud.vpcs.values()
-            if v.account_id == account
-            and v.region_id == region
-            and (ids is None or v.vpc_id in ids)
-            and (name is None or v.name == name)
-        ),
-        key=lambda v: v.vpc_id,
-    )
-    return {
-        "TotalCount": len(vpcs),
-        "PageNumber": number,
-        "PageSize": size,
-        "Vpcs": {"Vpc": [vpc_view(v) for v in paginate(vpcs, number, size)]},
-    }
-
-
-@action("DeleteVpc", service="vpc", writes=True, resources=vpc_resource, params=("VpcId",))
-def delete_vpc(ctx: ActionContext, p: Params) -> dict:
-    cloud = ctx.state.cloud
-    vpc = cloud.get_vpc(p.req("VpcId"))
-    region = p.str("RegionId")
-    if region is not None and vpc.region_id != region:
-        raise ModelError("InvalidVpcId.NotFound", f"VPC {vpc.vpc_id} is not in {region[:64]}.")
-    cloud.delete_vpc(vpc.vpc_id)
-    ctx.record(vpc_arn(vpc), vpc_view(vpc), None)
-    return {}
-
-
-# -- instances ----------------------------------------------------------------------------------
 
 _RUN_PARAMS = (
     "InstanceType",
@@ -257,7 +103,7 @@ def _create(ctx: ActionContext, p: Params) -> tuple[str, list[str]]:
         private_ips=[p.req("PrivateIpAddress")],
         public_ip=p.str("PublicIpAddress"),
         security_group_ids=groups,
-        instance_id=_given_id(p, "InstanceId", _INSTANCE_ID, "i-xxxxxxxx"),
+        instance_id=given_id(p, "InstanceId", _INSTANCE_ID, "i-xxxxxxxx"),
         name=name,
     )
     new_groups = sorted(set(cloud.groups) - groups_before)

@@ -1,6 +1,25 @@
-"""Security-center (`sas`) actions: alerts, findings, silences, whitelist, notifications."""
+"""Security Center (`sas`) actions: alerts, findings, silences, whitelist; notification
+channels, subscriptions, window, inbox, outbox.
+
+RAM actions are `sas:<Action>` (Alibaba's Security Center owns alerts there), resources
+`acs:sas:*:<account>:alert/<id>`, `.../silence/<id>`, `.../notification-channel/<id>`, ...
+
+These actions change their own tables (the alert store, the notification settings), not the
+cloud state document, so they are declared `writes=False`: the pipeline neither saves the
+document nor replays the handler after a state conflict (which would apply a change twice).
+Each change writes its own audit-log row in the same transaction as the change. The alert
+store comes from `ctx.services`: "alerts" (the auditor's AlertRepository, with its settings)
+when the auditor provides it, else an AlertRepository over "store".
+"""
 
 from palisade.auditor.api.actions.sas import (  # noqa: F401  (registration on import)
     alerts,
-    notifications,
+    findings,
+    inbox,
+    notification_channels,
+    notification_window,
+    outbox,
+    silences,
+    subscriptions,
+    whitelist,
 )

@@ -1,5 +1,6 @@
 """What the security-center actions (`sas`: alerts, notifications) share: their RAM
-service name, ARNs, the caller as the audit log names it, times in the API's format."""
+service name, ARNs, the caller as the audit log names it, times in the API's format, list
+parameters whose items may be comma-separated."""
 
 from __future__ import annotations
 
@@ -34,3 +35,8 @@ def iso(ms: int | None) -> str | None:
     if not ms:
         return None
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def list_values(p: Params, name: str) -> list[str]:
+    """A list parameter whose items may also be comma-separated."""
+    return [v.strip() for item in p.list(name) for v in item.split(",") if v.strip()]

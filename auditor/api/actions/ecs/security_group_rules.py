@@ -1,0 +1,185 @@
+"""Security group rules: AuthorizeSecurityGroup(Egress), RevokeSecurityGroup(Egress),
+ModifySecurityGroupRule / ModifySecurityGroupEgressRule.
+
+Every change records the group's `DescribeSecurityGroupAttribute` document before and after
+in the audit log.
+"""
+
+from __future__ import annotations
+
+from palisade.auditor.api.actions.ecs.common import (
+    get_group,
+    group_resource,
+    group_view,
+    record_group_change,
+)
+from palisade.auditor.api.errors import ApiError
+from palisade.auditor.api.params import Params
+from palisade.auditor.api.registry import ActionContext, action
+from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.network.security_group import (
+    Direction,
+    NetworkType,
+    RuleRequest,
+    SecurityGroup,
+)
+
+_RULE_FIELDS = ("IpProtocol", "PortRange", "Policy", "Priority", "NicType", "Description")
+
+
+def _rule_params(side: str) -> tuple[str, ...]:
+    return _RULE_FIELDS + (f"{side}CidrIp", f"{side}GroupId", f"{side}GroupOwnerAccount")
+
+
+def _default_nic_type(group: SecurityGroup, p: Params, side: str) -> str:
+    """ECS's default is internet; VPC groups and group authorisation are intranet only."""
+    if group.network_type is NetworkType.VPC or p.str(f"{side}GroupId"):
+        return "intranet"
+    return "internet"
+
+
+def _request(group: SecurityGroup, p: Params, direction: Direction) -> RuleRequest:
+    side = "Source" if direction is Direction.INGRESS else "Dest"
+    return RuleRequest(
+        direction=direction,
+        ip_protocol=p.req("IpProtocol"),
+        port_range=p.req("PortRange"),
+        peer_cidr=p.str(f"{side}CidrIp"),
+        peer_group_id=p.str(f"{side}GroupId"),
+        peer_group_owner_account=p.str(f"{side}GroupOwnerAccount"),
+        policy=p.str("Policy", "accept") or "accept",
+        priority=p.str("Priority", "1") or "1",
+        nic_type=p.str("NicType") or _default_nic_type(group, p, side),
+        description=p.str("Description", "") or "",
+    )
+
+
+def _authorize(ctx: ActionContext, p: Params, direction: Direction) -> dict:
+    group = get_group(ctx, p)
+    before = group_view(group)
+    added = ctx.state.cloud.authorize(group.group_id, _request(group, p, direction), ctx.now)
+    record_group_change(ctx, group, before)
+    return {"SecurityGroupRuleIds": {"SecurityGroupRuleId": [r.rule_id for r in added]}}
+
+
+@action(
+    "AuthorizeSecurityGroup",
+    writes=True,
+    resources=group_resource,
+    params=("SecurityGroupId", *_rule_params("Source")),
+)
+def authorize_security_group(ctx: ActionContext, p: Params) -> dict:
+    return _authorize(ctx, p, Direction.INGRESS)
+
+
+@action(
+    "AuthorizeSecurityGroupEgress",
+    writes=True,
+    resources=group_resource,
+    params=("SecurityGroupId", *_rule_params("Dest")),
+)
+def authorize_security_group_egress(ctx: ActionContext, p: Params) -> dict:
+    return _authorize(ctx, p, Direction.EGRESS)
+
+
+def _revoke(ctx: ActionContext, p: Params, direction: Direction) -> dict:
+    group = get_group(ctx, p)
+    cloud = ctx.state.cloud
+    before = group_view(group)
+    rule_ids = p.list("SecurityGroupRuleId", max_items=100)
+    if rule_ids:
+        side = "Source" if direction is Direction.INGRESS else "Dest"
+        stray = [n for n in (*_RULE_FIELDS, f"{side}CidrIp", f"{side}GroupId") if p.str(n)]
+        if stray:
+            raise ApiError(
+                "InvalidParameter.Conflict",
+                f"Give SecurityGroupRuleId or the rule's fields, not both ({stray[0]}).",
+            )
+        for rule_id in rule_ids:  # all must exist, in this direction, before any goes
+            rule = group.rule(rule_id)
+            if rule is None or rule.direction is not direction:
+                raise ModelError(
+                    "InvalidSecurityGroupRuleId.NotFound",
+                    f"Rule {rule_id[:64]!r} is not a {direction.value} rule of {group.group_id}.",
+                )
+        for rule_id in dict.fromkeys(rule_ids):
+            cloud.revoke(group.group_id, rule_id=rule_id)
+    else:
+        cloud.revoke(group.group_id, request=_request(group, p, direction))
+    record_group_change(ctx, group, before)
+    return {}
+
+
+@action(
+    "RevokeSecurityGroup",
+    writes=True,
+    resources=group_resource,
+    params=("SecurityGroupId", "SecurityGroupRuleId", *_rule_params("Source")),
+)
+def revoke_security_group(ctx: ActionContext, p: Params) -> dict:
+    return _revoke(ctx, p, Direction.INGRESS)
+
+
+@action(
+    "RevokeSecurityGroupEgress",
+    writes=True,
+    resources=group_resource,
+    params=("SecurityGroupId", "SecurityGroupRuleId", *_rule_params("Dest")),
+)
+def revoke_security_group_egress(ctx: ActionContext, p: Params) -> dict:
+    return _revoke(ctx, p, Direction.EGRESS)
+
+
+def _modify_rule(ctx: ActionContext, p: Params, direction: Direction) -> dict:
+    """The fields given replace the rule's; the others stay as they are."""
+    group = get_group(ctx, p)
+    rule_id = p.req("SecurityGroupRuleId")
+    old = group.rule(rule_id)
+    if old is None or old.direction is not direction:
+        raise ModelError(
+            "InvalidSecurityGroupRuleId.NotFound",
+            f"Rule {rule_id[:64]!r} is not a {direction.value} rule of {group.group_id}.",
+        )
+    side = "Source" if direction is Direction.INGRESS else "Dest"
+    cidr, gid = p.str(f"{side}CidrIp"), p.str(f"{side}GroupId")
+    peer_cidr, peer_group, owner = old.peer_cidr, old.peer_group_id, old.peer_group_owner_account
+    if cidr is not None or gid is not None:  # a new peer replaces the old one entirely
+        peer_cidr, peer_group, owner = cidr, gid, p.str(f"{side}GroupOwnerAccount")
+    elif p.str(f"{side}GroupOwnerAccount") is not None:
+        owner = p.str(f"{side}GroupOwnerAccount")
+    request = RuleRequest(
+        direction=direction,
+        ip_protocol=p.str("IpProtocol") or old.ip_protocol,
+        port_range=p.str("PortRange") or str(old.port_range),
+        peer_cidr=peer_cidr,
+        peer_group_id=peer_group,
+        peer_group_owner_account=owner,
+        policy=p.str("Policy") or old.policy,
+        priority=p.str("Priority") or old.priority,
+        nic_type=p.str("NicType") or old.nic_type,
+        description=old.description if "Description" not in p.raw else p.raw["Description"],
+    )
+    before = group_view(group)
+    ctx.state.cloud.modify_rule(group.group_id, rule_id, request)
+    record_group_change(ctx, group, before)
+    return {}
+
+
+@action(
+    "ModifySecurityGroupRule",
+    writes=True,
+    resources=group_resource,
+    params=("SecurityGroupId", "SecurityGroupRuleId", *_rule_params("Source")),
+)
+def modify_security_group_rule(ctx: ActionContext, p: Params) -> dict:
+    return _modify_rule(ctx, p, Direction.INGRESS)
+
+
+@action(
+    "ModifySecurityGroupEgressRule",
+    writes=True,
+    resources=group_resource,
+    params=("SecurityGroupId", "SecurityGroupRuleId", *_rule_params("Dest")),
+)
+def modify_security_group_egress_rule(ctx: ActionContext, p: Params) -> dict:
+    return _modify_rule(ctx, p, Direction.EGRESS)
