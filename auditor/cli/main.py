@@ -9,13 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from palisade.auditor.cli import alerts as alerts_cli
-from palisade.auditor.cli import api as api_cli
-from palisade.auditor.cli import fleet as fleet_cli
-from palisade.auditor.cli import instances as instances_cli
-from palisade.auditor.cli import keypairs as keypair_cli
-from palisade.auditor.cli import server as server_cli
-from palisade.auditor.cli import tokens as tokens_cli
+from palisade.auditor.cli import alerts, api, fleet, instances, keypairs, server, tokens
 from palisade.auditor.server.data_dir import DataDir
 
 
@@ -32,14 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
     # in this order in `palisade --help`
-    server_cli.add_serve_command(sub, _data_dir)
-    tokens_cli.add_commands(sub, _data_dir)
-    instances_cli.add_commands(sub, _data_dir)
-    api_cli.add_commands(sub, _data_dir)
-    server_cli.add_local_stack_commands(sub, _data_dir)
-    keypair_cli.add_commands(sub, _data_dir)
-    alerts_cli.add_commands(sub, _data_dir)
-    fleet_cli.add_commands(sub, _data_dir)
+    server.add_serve_command(sub, _data_dir)
+    tokens.add_commands(sub, _data_dir)
+    instances.add_commands(sub, _data_dir)
+    api.add_commands(sub, _data_dir)
+    server.add_local_stack_commands(sub, _data_dir)
+    keypairs.add_commands(sub, _data_dir)
+    alerts.add_commands(sub, _data_dir)
+    fleet.add_commands(sub, _data_dir)
     return p
 
 

@@ -1,6 +1,6 @@
 """Everything the API changes, as one object: the cloud model, RAM, instance roles.
 
-It is persisted as one JSON document (see store.state_store); each section has an
+It is persisted as one JSON document (see store.cloud_state_repository); each section has an
 explicit to_document/from_document, so a stored state survives code changes.
 """
 

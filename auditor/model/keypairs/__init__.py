@@ -1,0 +1,1 @@
+"""SSH key pairs as the cloud keeps them, and which instance uses which."""

@@ -32,7 +32,7 @@ def deciding_rules(ordered: Sequence[SweepRule], everyone: int) -> list[Segment]
     A sweep over the ports keeps the rules covering the current range in decision order and
     walks them until no source is left undecided. Ranges are cut only where a rule matching
     some source starts or ends, and neighbours with the same answer are joined: the result is
-    coarser than `security_group_engine.PortTable`'s segments but joins only segments that
+    coarser than `engine.PortTable`'s segments but joins only segments that
     have the same deciding rules. When every change at a cut comes after the rule that
     settled the last source, the answer cannot change and the walk is skipped; rules after
     one that matches every source on every port are never looked at."""

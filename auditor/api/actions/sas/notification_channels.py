@@ -25,8 +25,7 @@ from palisade.auditor.api.actions.sas.notification_store import (
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext, action
-from palisade.auditor.notify import settings_repository as settings_store
-from palisade.auditor.notify import templates
+from palisade.auditor.notify import settings_repository, templates
 from palisade.auditor.notify.models import (
     ACCOUNT_INBOX,
     Channel,
@@ -48,7 +47,7 @@ _CHANNEL_PARAMS = ("Name", "MaxPerHour", "UserName") + _EMAIL_PARAMS + _HOOK_PAR
 
 
 def _channel_view(channel: Channel) -> dict:
-    config = settings_store.public_config(channel.config)
+    config = settings_repository.public_config(channel.config)
     return {
         "ChannelId": channel.channel_id,
         "Name": channel.name,
@@ -175,7 +174,7 @@ def _cap(p: Params) -> int | None:
 
 
 def get_channel(conn: Connection, ctx: ActionContext, channel_id: str) -> Channel:
-    found = settings_store.channel(conn, ctx.account_id, channel_id)
+    found = settings_repository.channel(conn, ctx.account_id, channel_id)
     if found is None:
         raise ApiError(
             "InvalidChannelId.NotFound",
@@ -212,10 +211,10 @@ def create_notification_channel(ctx: ActionContext, p: Params) -> dict:
     _check_complete(config)
     cap = _cap(p) or None
     channel = Channel(
-        settings_store.new_id("nc"), ctx.account_id, name or "", kind, config, cap, now_ms(ctx)
+        settings_repository.new_id("nc"), ctx.account_id, name or "", kind, config, cap, now_ms(ctx)
     )
     with write_transaction(ctx) as conn:
-        settings_store.add_channel(conn, channel, now_ms(ctx))
+        settings_repository.add_channel(conn, channel, now_ms(ctx))
         view = _channel_view(channel)
         record_audit(
             conn,
@@ -239,7 +238,7 @@ def describe_notification_channels(ctx: ActionContext, p: Params) -> dict:
     wanted = set(p.list("ChannelIds"))
     number, size = p.page(default_size=50, max_size=100)
     with read_connection(ctx) as conn:
-        found = settings_store.channels(conn, ctx.account_id)
+        found = settings_repository.channels(conn, ctx.account_id)
     if wanted:
         found = [c for c in found if c.channel_id in wanted]
     page = found[(number - 1) * size : number * size]
@@ -266,7 +265,7 @@ def modify_notification_channel(ctx: ActionContext, p: Params) -> dict:
         old = get_channel(conn, ctx, channel_id)
         _refuse_other_kinds_params(p, old.kind)
         name = _name(p, required=False)
-        config = settings_store.merge_config(old.config, _CHANGES[old.kind](p))
+        config = settings_repository.merge_config(old.config, _CHANGES[old.kind](p))
         _check_complete(config)
         cap = _cap(p)
         new = replace(
@@ -275,7 +274,7 @@ def modify_notification_channel(ctx: ActionContext, p: Params) -> dict:
             config=config,
             max_per_hour=old.max_per_hour if cap is None else (cap or None),
         )
-        settings_store.save_channel(conn, new, now_ms(ctx))
+        settings_repository.save_channel(conn, new, now_ms(ctx))
         record_audit(
             conn,
             ctx,
@@ -301,13 +300,13 @@ def delete_notification_channel(ctx: ActionContext, p: Params) -> dict:
         raise ApiError("OperationDenied.BuiltIn", "the account inbox is always on")
     with write_transaction(ctx) as conn:
         old = get_channel(conn, ctx, channel_id)
-        settings_store.remove_channel(conn, ctx.account_id, channel_id)
-        for sub in settings_store.subscriptions(conn, ctx.account_id):
+        settings_repository.remove_channel(conn, ctx.account_id, channel_id)
+        for sub in settings_repository.subscriptions(conn, ctx.account_id):
             if channel_id in sub.channel_ids:
-                settings_store.remove_subscription(conn, ctx.account_id, sub.subscription_id)
+                settings_repository.remove_subscription(conn, ctx.account_id, sub.subscription_id)
                 rest = tuple(c for c in sub.channel_ids if c != channel_id)
                 if rest:
-                    settings_store.add_subscription(
+                    settings_repository.add_subscription(
                         conn, replace(sub, channel_ids=rest), sub.created_at_ms
                     )
         record_audit(
@@ -338,7 +337,7 @@ def modify_notification_cap(ctx: ActionContext, p: Params) -> dict:
         if not old.paced:
             raise ApiError("OperationDenied.Inbox", "the inbox takes every message; it has no cap")
         new = replace(old, max_per_hour=cap or None)
-        settings_store.save_channel(conn, new, now_ms(ctx))
+        settings_repository.save_channel(conn, new, now_ms(ctx))
         record_audit(
             conn,
             ctx,

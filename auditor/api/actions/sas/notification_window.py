@@ -13,8 +13,7 @@ from palisade.auditor.api.actions.sas.notification_store import (
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import ActionContext, action
-from palisade.auditor.notify import settings_repository as settings_store
-from palisade.auditor.notify import window
+from palisade.auditor.notify import settings_repository, window
 from palisade.auditor.notify.models import NotificationWindow
 
 
@@ -39,8 +38,8 @@ def modify_notification_window(ctx: ActionContext, p: Params) -> dict:
     except ValueError as exc:
         raise ApiError("InvalidParameter", str(exc)) from None
     with write_transaction(ctx) as conn:
-        old = settings_store.window(conn, ctx.account_id)
-        settings_store.save_window(conn, ctx.account_id, win, now_ms(ctx))
+        old = settings_repository.window(conn, ctx.account_id)
+        settings_repository.save_window(conn, ctx.account_id, win, now_ms(ctx))
         record_audit(
             conn,
             ctx,
@@ -60,5 +59,5 @@ def modify_notification_window(ctx: ActionContext, p: Params) -> dict:
 )
 def describe_notification_window(ctx: ActionContext, p: Params) -> dict:
     with read_connection(ctx) as conn:
-        win = settings_store.window(conn, ctx.account_id)
+        win = settings_repository.window(conn, ctx.account_id)
     return {**_window_view(win), "OpenNow": window.is_open(win, ctx.now)}

@@ -14,7 +14,7 @@ from palisade.auditor.api.actions.sas.notification_store import (
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext, action
-from palisade.auditor.notify import settings_repository as settings_store
+from palisade.auditor.notify import settings_repository
 from palisade.auditor.notify.models import CATEGORIES, LEVELS, Subscription
 
 
@@ -50,14 +50,14 @@ def create_subscription(ctx: ActionContext, p: Params) -> dict:
         for channel_id in channel_ids:
             get_channel(conn, ctx, channel_id)
         sub = Subscription(
-            settings_store.new_id("ns"),
+            settings_repository.new_id("ns"),
             ctx.account_id,
             category,
             frozenset(levels),
             tuple(channel_ids),
             now_ms(ctx),
         )
-        settings_store.add_subscription(conn, sub, now_ms(ctx))
+        settings_repository.add_subscription(conn, sub, now_ms(ctx))
         record_audit(
             conn,
             ctx,
@@ -80,7 +80,7 @@ def describe_subscriptions(ctx: ActionContext, p: Params) -> dict:
     category = p.str("Category")
     number, size = p.page(default_size=50, max_size=100)
     with read_connection(ctx) as conn:
-        found = settings_store.subscriptions(conn, ctx.account_id)
+        found = settings_repository.subscriptions(conn, ctx.account_id)
     if category:
         found = [s for s in found if s.category == category]
     page = found[(number - 1) * size : number * size]
@@ -105,7 +105,7 @@ def delete_subscription(ctx: ActionContext, p: Params) -> dict:
         old = next(
             (
                 s
-                for s in settings_store.subscriptions(conn, ctx.account_id)
+                for s in settings_repository.subscriptions(conn, ctx.account_id)
                 if s.subscription_id == subscription_id
             ),
             None,
@@ -116,7 +116,7 @@ def delete_subscription(ctx: ActionContext, p: Params) -> dict:
                 f"the subscription {subscription_id[:64]} does not exist",
                 404,
             )
-        settings_store.remove_subscription(conn, ctx.account_id, subscription_id)
+        settings_repository.remove_subscription(conn, ctx.account_id, subscription_id)
         record_audit(
             conn,
             ctx,
