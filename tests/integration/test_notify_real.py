@@ -18,8 +18,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import func, select
 
 from palisade.auditor.ingest.ca import CertificateAuthority
-from palisade.auditor.notify import default_transports, outbox
-from palisade.auditor.notify import settings_repository as settings_store
+from palisade.auditor.notify import default_transports, outbox, settings_repository
 from palisade.auditor.notify.dispatcher import Dispatcher
 from palisade.auditor.notify.models import (
     Channel,
@@ -155,8 +154,8 @@ class HookReceiver:
 def configure(store: Database, channels: list[Channel]) -> None:
     with store.engine.begin() as conn:
         for c in channels:
-            settings_store.add_channel(conn, c, 0)
-        settings_store.add_subscription(
+            settings_repository.add_channel(conn, c, 0)
+        settings_repository.add_subscription(
             conn,
             Subscription(
                 "ns-all",

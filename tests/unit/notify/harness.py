@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from palisade.auditor.notify import outbox
-from palisade.auditor.notify import settings_repository as settings_store
+from palisade.auditor.notify import outbox, settings_repository
 from palisade.auditor.notify.dispatcher import Dispatcher
 from palisade.auditor.notify.messages import Delivery
 from palisade.auditor.notify.models import (
@@ -73,13 +72,13 @@ class Bench:
             "inbox": InboxTransport(self.store),
         }
         with self.store.engine.begin() as conn:
-            settings_store.add_channel(
+            settings_repository.add_channel(
                 conn, Channel("nc-mail", ACCOUNT, "mail", "email", EmailConfig("smtp")), 0
             )
-            settings_store.add_channel(
+            settings_repository.add_channel(
                 conn, Channel("nc-hook", ACCOUNT, "hook", "sms_hook", SmsHookConfig("http://x")), 0
             )
-            settings_store.add_subscription(
+            settings_repository.add_subscription(
                 conn,
                 Subscription(
                     "ns-1",
@@ -103,14 +102,14 @@ class Bench:
 
     def set_window(self, start: str, end: str, tz: str) -> None:
         with self.store.engine.begin() as conn:
-            settings_store.save_window(conn, ACCOUNT, NotificationWindow(start, end, tz), 0)
+            settings_repository.save_window(conn, ACCOUNT, NotificationWindow(start, end, tz), 0)
 
     def set_cap(self, channel_id: str, cap: int | None) -> None:
         with self.store.engine.begin() as conn:
-            found = settings_store.channel(conn, ACCOUNT, channel_id)
+            found = settings_repository.channel(conn, ACCOUNT, channel_id)
             from dataclasses import replace
 
-            settings_store.save_channel(conn, replace(found, max_per_hour=cap), 0)
+            settings_repository.save_channel(conn, replace(found, max_per_hour=cap), 0)
 
     def rows(self, channel_id: str | None = None) -> list:
         o = schema.notify_outbox

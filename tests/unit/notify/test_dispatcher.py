@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from palisade.auditor.notify import outbox
-from palisade.auditor.notify import settings_repository as settings_store
+from palisade.auditor.notify import outbox, settings_repository
 from palisade.auditor.notify.transports import PermanentDeliveryError
 from tests.unit.notify.harness import T0, Bench, event
 
@@ -162,7 +161,7 @@ def test_a_lease_left_by_a_dead_dispatcher_is_taken_over_when_it_expires(bench):
 def test_a_deleted_channel_fails_its_rows(bench):
     bench.enqueue(event("1"))
     with bench.store.engine.begin() as conn:
-        settings_store.remove_channel(conn, "1000000000000001", "nc-mail")
+        settings_repository.remove_channel(conn, "1000000000000001", "nc-mail")
     bench.dispatcher().run_once(T0)
     row = bench.rows("nc-mail")[0]
     assert row.state == "failed" and "deleted" in row.last_error
