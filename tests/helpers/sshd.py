@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import require_binary, require_root, wait_for
+from tests.helpers.polling import wait_for
+from tests.helpers.system import require_binary, require_root
 
 
 @dataclass

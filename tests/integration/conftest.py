@@ -1,10 +1,10 @@
 import pytest
 
-from tests.helpers import (
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
     require_postgres,
-    start_auditor,
 )
 
 
@@ -16,19 +16,7 @@ def auditor(tmp_path):
     proc.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh, empty store database of each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    require_postgres()
-    url = create_postgres_database()
-    yield url
-    drop_postgres_database(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_db)])
 def backend_auditor(request, tmp_path):
     """A real auditor process on each backend (for the ingest tests)."""
     extra: tuple[str, ...] = ()

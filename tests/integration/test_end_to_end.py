@@ -12,7 +12,8 @@ import uuid
 import pytest
 
 from palisade.shared import sshkeys
-from tests.helpers import BIN, require_binary, require_root, wait_for
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN, require_binary, require_root
 
 pytestmark = pytest.mark.integration
 

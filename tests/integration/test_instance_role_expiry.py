@@ -13,7 +13,9 @@ import pytest
 
 from palisade.auditor.api.client import Credentials, call
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
-from tests.helpers import BIN, start_auditor, wait_for
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN
 from tests.integration.test_ram_api import ECS_TRUST, enroll, free_port, http_get
 
 pytestmark = pytest.mark.integration

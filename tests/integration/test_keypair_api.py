@@ -13,8 +13,8 @@ import pytest
 from palisade.agent import transport
 from palisade.shared import sshkeys
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.helpers import require_binary, start_auditor
-from tests.keypair_fixtures import (
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.keypair_auditor import (
     OTHER_REGION,
     api,
     edit_state,
@@ -23,6 +23,7 @@ from tests.keypair_fixtures import (
     read_state,
     seed_instances,
 )
+from tests.helpers.system import require_binary
 
 pytestmark = pytest.mark.integration
 R = {"RegionId": "cn-hangzhou"}

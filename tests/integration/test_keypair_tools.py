@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tests.helpers import BIN, require_binary
-from tests.keypair_fixtures import ok, seed_instances
-from tests.sshd import ssh_server
+from tests.helpers.keypair_auditor import ok, seed_instances
+from tests.helpers.sshd import ssh_server
+from tests.helpers.system import BIN, require_binary
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from tests.helpers import BIN, wait_for
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN
 
 pytestmark = pytest.mark.integration
 

@@ -31,11 +31,11 @@ from palisade.auditor.notify.models import (
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.store import schema
 from palisade.auditor.store.database import Database
-from tests.helpers import (
+from tests.helpers.polling import wait_for
+from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
     require_postgres,
-    wait_for,
 )
 
 pytestmark = pytest.mark.integration

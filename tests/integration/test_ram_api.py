@@ -27,9 +27,11 @@ from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.ram import sign_request
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
-from tests import api_cli
-from tests.api_cli import credentials_env
-from tests.helpers import BIN, start_auditor, wait_for
+from tests.helpers import palisade_cli
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.palisade_cli import credentials_env
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN
 
 pytestmark = pytest.mark.integration
 
@@ -67,13 +69,13 @@ def auditor(tmp_path_factory):
 def api(auditor, action: str, *assignments: str, creds=None) -> tuple[int, dict]:
     """`palisade api ACTION Name=Value...`: (exit code, JSON printed), signed with `creds`
     (AccessKeyId, AccessKeySecret[, SecurityToken]) or, without them, as the account owner."""
-    return api_cli.api(
+    return palisade_cli.api(
         auditor, action, *assignments, env=credentials_env(creds), clear_credentials=True
     )
 
 
 def ok(auditor, action: str, *assignments: str, creds=None) -> dict:
-    return api_cli.ok(
+    return palisade_cli.ok(
         auditor, action, *assignments, env=credentials_env(creds), clear_credentials=True
     )
 

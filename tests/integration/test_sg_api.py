@@ -17,8 +17,8 @@ import pytest
 
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
-from tests.api_cli import api, ok, run
-from tests.helpers import start_auditor
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.palisade_cli import api, ok, run
 
 pytestmark = pytest.mark.integration
 

@@ -69,8 +69,8 @@ from palisade.auditor.model.network.security_group import (
     RulePolicy,
     RuleRequest,
 )
-from tests.helpers import require_binary, require_root
-from tests.netns import BLOCKED, PASSED, Agent, Lab, Namespace, Probe
+from tests.helpers.network_namespaces import BLOCKED, PASSED, Agent, Lab, Namespace, Probe
+from tests.helpers.system import require_binary, require_root
 
 pytestmark = pytest.mark.integration
 

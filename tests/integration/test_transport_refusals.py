@@ -17,11 +17,11 @@ from palisade.agent import transport
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.helpers import (
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
     require_postgres,
-    start_auditor,
 )
 
 pytestmark = pytest.mark.integration

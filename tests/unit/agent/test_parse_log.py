@@ -13,9 +13,8 @@ import pytest
 
 from palisade.agent.collectors.logins import CONTRACT_FIELDS, detect_format, read_log_file
 from palisade.agent.parse_log import main
-
-from .annotated_corpus import DATA, line_samples
-from .utmp_writer import LOGIN_PROCESS, USER_PROCESS, utmp_record
+from tests.unit.agent.collectors.logins.annotated_corpus import DATA, line_samples
+from tests.unit.agent.collectors.logins.utmp_writer import LOGIN_PROCESS, USER_PROCESS, utmp_record
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from palisade.agent.collectors import packages
 
-STATUS = Path(__file__).resolve().parents[1] / "data" / "packages" / "dpkg_status"
+STATUS = Path(__file__).resolve().parents[3] / "data" / "packages" / "dpkg_status"
 
 
 def _rows(pkgs):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from palisade.agent.collectors import windows_baseline as wb
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "windows"
+DATA = Path(__file__).resolve().parents[3] / "data" / "windows"
 
 
 def _text(name: str) -> str:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import ACTIONS
-from tests.unit.api.harness import ApiHarness
+from tests.helpers.in_process_api import ApiHarness
 
 # What can arrive over HTTP: parse_qsl decodes with errors="replace", so no lone surrogates.
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
-from tests.unit.api.harness import ApiHarness
+from tests.helpers.in_process_api import ApiHarness
 
 REAL = base64.b64decode("AAAAC3NzaC1lZDI1NTE5AAAAIHOIZLYJaeHEvSR6e1AKt4BOBDQjOUg3M/1wLOW6BJwP")
 

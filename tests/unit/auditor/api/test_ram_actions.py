@@ -10,7 +10,7 @@ import pytest
 from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.ram import RamError
-from tests.unit.api.harness import ApiHarness
+from tests.helpers.in_process_api import ApiHarness
 
 ECS_TRUST = json.dumps(
     {

@@ -15,8 +15,7 @@ from palisade.auditor.fleetspec.apply import ApiCallError, apply_fleet, local_ap
 from palisade.auditor.fleetspec.spec import SpecError, parse_ecs, parse_fleet
 from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
-
-from .harness import ApiHarness
+from tests.helpers.in_process_api import ApiHarness
 
 R = {"RegionId": "cn-hangzhou"}
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)

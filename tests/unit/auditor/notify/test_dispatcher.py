@@ -11,7 +11,7 @@ import pytest
 from palisade.auditor.notify import outbox
 from palisade.auditor.notify import settings_repository as settings_store
 from palisade.auditor.notify.transports import PermanentDeliveryError
-from tests.unit.notify.harness import T0, Bench, event
+from tests.unit.auditor.notify.dispatcher_bench import T0, Bench, event
 
 
 @pytest.fixture

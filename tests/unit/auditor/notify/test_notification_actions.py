@@ -12,7 +12,7 @@ from palisade.auditor.notify.dispatcher import Dispatcher
 from palisade.auditor.notify.models import NotifyEvent
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.notify.transports.inbox import InboxTransport
-from tests.unit.api.harness import ApiHarness
+from tests.helpers.in_process_api import ApiHarness
 
 
 @pytest.fixture

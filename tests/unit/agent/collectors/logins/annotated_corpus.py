@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "logins"
+DATA = Path(__file__).resolve().parents[4] / "data" / "logins"
 CONTRACT_DEFAULTS = {
     "user": None,
     "source_ip": None,
