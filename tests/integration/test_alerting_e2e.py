@@ -21,7 +21,7 @@ from tests.helpers.polling import wait_for
 from tests.helpers.sshd import SyslogRelay, free_port, ssh_client, ssh_server
 from tests.helpers.system import BIN
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 paramiko = pytest.importorskip("paramiko")
 
 HOOK_SECRET = "hook-secret-42"

@@ -26,7 +26,7 @@ from tests.helpers.polling import wait_for
 from tests.helpers.sshd import SyslogRelay, ssh_client, ssh_server
 from tests.helpers.system import BIN, IN_CI, require_binary
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root, pytest.mark.browser]
 paramiko = pytest.importorskip("paramiko")
 
 ARTIFACTS = Path(os.environ.get("PALISADE_ARTIFACTS", "test-artifacts")) / "dashboard"

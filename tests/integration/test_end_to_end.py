@@ -16,7 +16,7 @@ from tests.helpers.agent_enrollment import enroll_agent
 from tests.helpers.polling import wait_for
 from tests.helpers.system import BIN, require_binary, require_root
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 
 
 @pytest.fixture

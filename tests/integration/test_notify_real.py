@@ -315,6 +315,7 @@ def test_a_channel_that_is_down_gets_every_message_once_it_is_back(tmp_path, sto
         assert set(states) == {"sent"}
 
 
+@pytest.mark.needs_db
 def test_two_dispatchers_on_one_postgresql_send_each_message_once(tmp_path):
     require_postgres()
     url = create_postgres_database()

@@ -26,7 +26,7 @@ from tests.helpers.postgres import (
 )
 from tests.helpers.system import BIN
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_db]
 
 AGENTS = 200
 ROUNDS = 10

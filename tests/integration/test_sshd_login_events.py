@@ -20,7 +20,7 @@ from tests.helpers.polling import wait_for
 from tests.helpers.sshd import SyslogRelay, ssh_client, ssh_server
 from tests.helpers.system import BIN, require_binary
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 
 paramiko = pytest.importorskip("paramiko")
 

@@ -65,7 +65,9 @@ def _assert_good_agent_accepted(auditor, tmp_path):
     assert auditor.cli_json("instance", "show", instance_id)["hostname"] == "test-host"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_db)]
+)
 def shared_auditor(request, tmp_path_factory):
     """One auditor per backend for the whole module; every refusal leaves it serving."""
     extra: tuple[str, ...] = ("--max-message-bytes", "65536")
