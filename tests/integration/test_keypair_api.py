@@ -158,7 +158,7 @@ def test_import_accepts_the_types_with_ssh_keygens_md5_fingerprint(kp, keys, kin
 
 
 @pytest.mark.parametrize("alias,kind", [("rsa", "rsa"), ("ecdsa", "ecdsa384")])
-def test_import_accepts_the_seeds_short_type_names(kp, keys, alias, kind):
+def test_import_accepts_the_ecs_guides_short_type_names(kp, keys, alias, kind):
     line, md5 = keys[kind]
     aliased = alias + " " + line.split(" ", 1)[1]
     body = ok(kp, "ImportKeyPair", KeyPairName=_name(), PublicKeyBody=aliased, **R)

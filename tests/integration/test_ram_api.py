@@ -611,7 +611,7 @@ def test_instance_gets_role_credentials_from_its_agent_and_is_held_to_the_role(
     assert metadata["AccessKeyId"].startswith("STS.") and metadata["Code"] == "Success"
     expiration = datetime.strptime(metadata["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert expiration - datetime.now(UTC) > timedelta(minutes=30)
-    # the seed's spelling of the path works too
+    # the ECS security guide's spelling of the path (Ram/) works too
     assert http_get(f"{base}/Ram/security-credentials/InstanceReader")[0] == 200
 
     session = (metadata["AccessKeyId"], metadata["AccessKeySecret"], metadata["SecurityToken"])

@@ -1,7 +1,7 @@
 """Security groups, VPCs and instances through `palisade api` against a real auditor: every
-action and its error codes, the seed's eight application cases (section 1.3) checked with
-`palisade sg explain`, clone/export/import/restore, the audit log, `palisade apply` (idempotent)
-and `palisade import-ecs` (nothing stored on error).
+action and its error codes, the ECS security guide's eight application cases (section 1.3)
+checked with `palisade sg explain`, clone/export/import/restore, the audit log, `palisade
+apply` (idempotent) and `palisade import-ecs` (nothing stored on error).
 
 The CLI runs in-process (`cli.main`); one auditor serves the module, and each test works in its
 own VPC or region so that the tests do not see each other's resources.
@@ -755,7 +755,7 @@ def test_default_group_appears_on_a_regions_first_instance(auditor):
     assert [e["Action"] for e in audit["AuditEntries"]["AuditEntry"]] == ["RunInstances"]
 
 
-# -- the seed's eight application cases --
+# -- the ECS security guide's eight application cases --
 
 
 @pytest.fixture(scope="module")

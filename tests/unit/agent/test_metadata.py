@@ -77,7 +77,7 @@ def test_lists_the_role_then_serves_its_credentials_in_the_ecs_shape(endpoint, a
         "Code": "Success",
     }
     assert auditor.calls == 1  # the listing's fetch is reused
-    # the seed spells the path Ram/
+    # the ECS security guide spells the path Ram/
     assert get(endpoint, "/latest/meta-data/Ram/security-credentials/reader").status == 200
     assert get(endpoint, PATH + "other").status == 404
     assert get(endpoint, "/latest/meta-data/instance-id").body == "i-1"

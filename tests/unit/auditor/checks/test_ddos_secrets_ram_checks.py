@@ -23,7 +23,7 @@ def _traffic(
     return snapshot(traffic=t)
 
 
-def test_seed_thresholds_table_is_packaged():
+def test_the_instance_type_thresholds_table_is_packaged():
     table = load_default_thresholds()
     assert len(table) == 163
     assert table["ecs.g5.2xlarge"] == DdosThreshold(2500e6, 800_000)

@@ -1,5 +1,5 @@
-"""The seed's eight application cases (section 1.3) and the default/template groups, each
-asserting the reachability the seed promises."""
+"""The ECS security guide's eight application cases (section 1.3) and the default/template
+groups, each asserting the reachability the guide promises."""
 
 from __future__ import annotations
 

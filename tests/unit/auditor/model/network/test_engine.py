@@ -1,5 +1,6 @@
 """The engine: compiled `decide` equals the naive scan on random rule sets and flows, and the
-semantics the seed gives (priority, drop on ties, defaults, same-group, statefulness, SMTP)."""
+semantics the ECS security guide gives (priority, drop on ties, defaults, same-group,
+statefulness, SMTP)."""
 
 from __future__ import annotations
 
@@ -177,7 +178,8 @@ def test_enterprise_egress_default_follows_the_setting(fleet):
     ent = fleet.group(vpc_id=vpc, group_type="enterprise")
     i = fleet.instance([ent], vpc_id=vpc)
     out = Flow(Direction.EGRESS, IpProtocol.UDP, fleet.ip(i), "8.8.8.8", 53)
-    assert compile_nic(fleet.model, i).decide(out).allowed  # the seed: egress allowed
+    # the ECS security guide: enterprise groups allow egress by default
+    assert compile_nic(fleet.model, i).decide(out).allowed
     fleet.model.limits = Limits(enterprise_egress_default_accept=False)
     assert not compile_nic(fleet.model, i).decide(out).allowed
 

@@ -1,4 +1,5 @@
-"""The seed's system policies and its custom-policy examples, parsed and evaluated."""
+"""The system policies and custom-policy examples of the ECS security guide, parsed and
+evaluated."""
 
 import json
 
@@ -18,7 +19,7 @@ from palisade.auditor.model.ram import (
 SG = "acs:ecs:cn-hangzhou:1234567890123456:securitygroup/sg-bp1"
 CTX = RequestContext(source_ip="42.120.74.10")
 
-SEED_SYSTEM_POLICIES = [
+GUIDE_SYSTEM_POLICIES = [
     "AliyunECSReadOnlyAccess",
     "AliyunECSFullAccess",
     "AliyunECSImageImportDefaultRole",
@@ -33,7 +34,7 @@ def decide(policy_name: str, action: str, resource: str = "*") -> bool:
 
 
 @pytest.mark.parametrize(
-    "name", SEED_SYSTEM_POLICIES + ["AdministratorAccess", "AliyunRAMFullAccess"]
+    "name", GUIDE_SYSTEM_POLICIES + ["AdministratorAccess", "AliyunRAMFullAccess"]
 )
 def test_every_named_system_policy_exists_and_reparses(name):
     system = SYSTEM_POLICIES[name]
@@ -79,9 +80,9 @@ def test_full_access_may_create_only_the_ecs_service_linked_role():
     assert not evaluate([named], "ram:CreateServiceLinkedRole", "*", other).allowed
 
 
-# --- the seed's custom-policy examples (section 3, "脚本配置策略示例") -----------------------
+# --- the ECS security guide's custom-policy examples (section 3, "脚本配置策略示例") -------
 
-SEED_EXAMPLE_PAY_AS_YOU_GO = """{
+GUIDE_EXAMPLE_PAY_AS_YOU_GO = """{
     "Statement": [
         {
             "Effect": "Allow",
@@ -100,7 +101,7 @@ SEED_EXAMPLE_PAY_AS_YOU_GO = """{
     "Version": "1"
 }"""
 
-SEED_EXAMPLE_SUBSCRIPTION = """{
+GUIDE_EXAMPLE_SUBSCRIPTION = """{
     "Statement": [
         {
             "Effect": "Allow",
@@ -116,7 +117,7 @@ SEED_EXAMPLE_SUBSCRIPTION = """{
     "Version": "1"
 }"""
 
-SEED_EXAMPLE_DESCRIBE = """{
+GUIDE_EXAMPLE_DESCRIBE = """{
     "Statement": [
         {"Effect": "Allow", "Action": ["ecs:DescribeInstances", "ecs:DescribeDisks"],
          "Resource": "*"}
@@ -134,18 +135,18 @@ def custom(text: str, name: str = "Custom"):
 @pytest.mark.parametrize(
     "text, action, expected",
     [
-        (SEED_EXAMPLE_PAY_AS_YOU_GO, "ecs:RunInstances", True),
-        (SEED_EXAMPLE_PAY_AS_YOU_GO, "vpc:DescribeVSwitches", True),
-        (SEED_EXAMPLE_PAY_AS_YOU_GO, "bss:PayOrder", False),
-        (SEED_EXAMPLE_PAY_AS_YOU_GO, "ecs:DeleteInstance", False),
-        (SEED_EXAMPLE_SUBSCRIPTION, "bss:PayOrder", True),
-        (SEED_EXAMPLE_SUBSCRIPTION, "ecs:RunInstances", True),
-        (SEED_EXAMPLE_SUBSCRIPTION, "bss:Refund", False),
-        (SEED_EXAMPLE_DESCRIBE, "ecs:DescribeDisks", True),
-        (SEED_EXAMPLE_DESCRIBE, "ecs:StopInstance", False),
+        (GUIDE_EXAMPLE_PAY_AS_YOU_GO, "ecs:RunInstances", True),
+        (GUIDE_EXAMPLE_PAY_AS_YOU_GO, "vpc:DescribeVSwitches", True),
+        (GUIDE_EXAMPLE_PAY_AS_YOU_GO, "bss:PayOrder", False),
+        (GUIDE_EXAMPLE_PAY_AS_YOU_GO, "ecs:DeleteInstance", False),
+        (GUIDE_EXAMPLE_SUBSCRIPTION, "bss:PayOrder", True),
+        (GUIDE_EXAMPLE_SUBSCRIPTION, "ecs:RunInstances", True),
+        (GUIDE_EXAMPLE_SUBSCRIPTION, "bss:Refund", False),
+        (GUIDE_EXAMPLE_DESCRIBE, "ecs:DescribeDisks", True),
+        (GUIDE_EXAMPLE_DESCRIBE, "ecs:StopInstance", False),
     ],
 )
-def test_seed_script_examples(text, action, expected):
+def test_guide_script_examples(text, action, expected):
     assert evaluate([custom(text)], action, "*", CTX).allowed is expected
 
 
@@ -189,7 +190,8 @@ DEVELOPERS = json.dumps(
 
 @pytest.fixture
 def company(account, now):
-    """The seed's scenario: SysAdmins and Developers groups, the company-network rule."""
+    """The ECS security guide's scenario: SysAdmins and Developers groups, the company-network
+    rule."""
     account.create_policy("SysAdminsPolicy", SYSADMINS, now)
     account.create_policy("DevelopersPolicy", DEVELOPERS, now)
     account.create_policy("CompanyNetworkOnly", COMPANY_NETWORK_ONLY, now)
@@ -243,9 +245,9 @@ def test_read_only_user_can_describe_but_not_modify_a_security_group(account, no
     assert not account.authorize(caller, "ecs:AuthorizeSecurityGroup", SG, CTX).allowed
 
 
-# --- the seed's role examples (section 4), as printed and as corrected ---------------------
+# --- the ECS security guide's role examples (section 4), as printed and as corrected -------
 
-SEED_TRUST_POLICY_AS_PRINTED = """{
+GUIDE_TRUST_POLICY_AS_PRINTED = """{
   "Statement": [
 {
     "Action": "sts:AssumeRole",
@@ -259,7 +261,7 @@ SEED_TRUST_POLICY_AS_PRINTED = """{
 "Version": "1"
 }"""
 
-SEED_ROLE_POLICY_AS_PRINTED = """{
+GUIDE_ROLE_POLICY_AS_PRINTED = """{
     "Statement": [
         {
             "Action": [
@@ -274,32 +276,32 @@ SEED_ROLE_POLICY_AS_PRINTED = """{
 }"""
 
 
-def test_seed_trust_policy_as_printed_is_refused_with_its_position():
-    # The seed's listing lost the `]` closing Statement; RAM would refuse it too.
+def test_guide_trust_policy_as_printed_is_refused_with_its_position():
+    # The guide's listing lost the `]` closing Statement; RAM would refuse it too.
     with pytest.raises(PolicyError) as err:
-        parse_trust_policy(SEED_TRUST_POLICY_AS_PRINTED)
+        parse_trust_policy(GUIDE_TRUST_POLICY_AS_PRINTED)
     assert err.value.line == 12
 
 
-def test_seed_trust_policy_corrected_trusts_ecs():
-    fixed = SEED_TRUST_POLICY_AS_PRINTED.replace('},\n"Version"', '}],\n"Version"')
+def test_guide_trust_policy_corrected_trusts_ecs():
+    fixed = GUIDE_TRUST_POLICY_AS_PRINTED.replace('},\n"Version"', '}],\n"Version"')
     trust = parse_trust_policy(fixed)
     assert trusts_service(trust, "ecs.aliyuncs.com")
     assert not trusts_service(trust, "fc.aliyuncs.com")
 
 
-def test_seed_role_policy_typo_is_located():
+def test_guide_role_policy_typo_is_located():
     with pytest.raises(PolicyError) as err:
-        parse_policy(SEED_ROLE_POLICY_AS_PRINTED)
+        parse_policy(GUIDE_ROLE_POLICY_AS_PRINTED)
     assert err.value.position == "Statement[0].Action[1]"
-    fixed = parse_policy(SEED_ROLE_POLICY_AS_PRINTED.replace("oss>List*", "oss:List*"))
-    named = custom(json.dumps(json.loads(SEED_ROLE_POLICY_AS_PRINTED.replace(">", ":"))))
+    fixed = parse_policy(GUIDE_ROLE_POLICY_AS_PRINTED.replace("oss>List*", "oss:List*"))
+    named = custom(json.dumps(json.loads(GUIDE_ROLE_POLICY_AS_PRINTED.replace(">", ":"))))
     assert fixed == named.document
     assert evaluate([named], "oss:ListObjects", "*", CTX).allowed
     assert not evaluate([named], "oss:PutObject", "*", CTX).allowed
 
 
-def test_seed_pass_role_policy_needs_version_1_and_no_spaces():
+def test_guide_pass_role_policy_needs_version_1_and_no_spaces():
     printed = json.dumps(
         {
             "Version": "2016-10-17",
