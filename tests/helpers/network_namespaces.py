@@ -183,20 +183,22 @@ class Agent:
             text=True,
             bufsize=1,
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both are PIPEs
+        self.requests, self.answers = self.proc.stdin, self.proc.stdout
         ready = self._line()
         if ready.get("ready") is not True:
             raise RuntimeError(f"agent in {ns.name} did not start: {ready}")
 
     def _line(self) -> dict:
-        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        line = self.answers.readline()
         if not line:
             self.stderr.seek(0)
             raise RuntimeError(f"agent in {self.ns.name} exited: {self.stderr.read()[-3000:]}")
         return json.loads(line)
 
     def send(self, probes: list[Probe]) -> None:
-        self.proc.stdin.write(json.dumps([p.to_json() for p in probes]) + "\n")  # type: ignore[union-attr]
-        self.proc.stdin.flush()  # type: ignore[union-attr]
+        self.requests.write(json.dumps([p.to_json() for p in probes]) + "\n")
+        self.requests.flush()
 
     def receive(self) -> list[str]:
         return self._line()["results"]
@@ -208,7 +210,7 @@ class Agent:
     def stop(self) -> None:
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.close()  # type: ignore[union-attr]
+                self.requests.close()
                 self.proc.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()

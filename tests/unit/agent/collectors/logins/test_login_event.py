@@ -26,7 +26,7 @@ def _event(**changes: object) -> LoginEvent:
         raw="Nov 29 04:10:01 web-01 sshd[42]: Accepted publickey for alice ...",
     )
     fields.update(changes)
-    return LoginEvent(**fields)  # type: ignore[arg-type]
+    return LoginEvent(**fields)
 
 
 def test_json_dict_has_exactly_the_contract_fields_in_order() -> None:

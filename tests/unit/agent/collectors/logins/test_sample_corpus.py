@@ -32,7 +32,7 @@ XML_CASES = [sample for path in sorted(DATA.glob("*.xml")) for sample in xml_sam
 _RESULTS: dict[str, dict[int, object]] = {}
 
 
-def _parse_line(options: dict, sample: Sample):  # type: ignore[no-untyped-def]
+def _parse_line(options: dict, sample: Sample):
     """The sample's event, from one parser fed the whole file in order (years carry over)."""
     if sample.file not in _RESULTS:
         _, samples = line_samples(DATA / sample.file)

@@ -11,7 +11,7 @@ from pathlib import Path
 from palisade.agent.collectors.logins import FileTailer, TailStateStore
 
 
-def _lines(units) -> list[bytes]:  # type: ignore[no-untyped-def]
+def _lines(units) -> list[bytes]:
     return [unit.data for unit in units]
 
 
@@ -29,7 +29,7 @@ def _expected(start: int, stop: int) -> list[bytes]:
 
 
 def _tailer(log: Path, state: Path, **options: object) -> FileTailer:
-    return FileTailer(log, TailStateStore(state), **options)  # type: ignore[arg-type]
+    return FileTailer(log, TailStateStore(state), **options)
 
 
 def test_follows_appends_and_keeps_a_partial_line_until_complete(tmp_path: Path) -> None:
