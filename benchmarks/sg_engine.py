@@ -81,8 +81,8 @@ def build_fleet(
 ) -> tuple[CloudModel, list[str]]:
     """`groups` groups of 100 rules in one VPC; `rule_sets` distinct 5-group combinations
     spread over `instances` instances (instances with the same role share their groups, as
-    the seed advises). The first `isolated_groups` groups have InnerAccessPolicy Drop, so
-    their members reach each other only through rules."""
+    the ECS security guide advises). The first `isolated_groups` groups have
+    InnerAccessPolicy Drop, so their members reach each other only through rules."""
     rng = random.Random(seed)
     limits = Limits(private_ips_per_normal_group=1_000_000)
     model = CloudModel(limits)

@@ -15,11 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.api_cli import ok
-from tests.helpers import BIN, enroll_agent, wait_for
-from tests.sshd import SyslogRelay, free_port, ssh_client, ssh_server
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.palisade_cli import ok
+from tests.helpers.polling import wait_for
+from tests.helpers.sshd import SyslogRelay, free_port, ssh_client, ssh_server
+from tests.helpers.system import BIN
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 paramiko = pytest.importorskip("paramiko")
 
 HOOK_SECRET = "hook-secret-42"

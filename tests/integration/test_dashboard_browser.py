@@ -20,11 +20,13 @@ import pytest
 
 from palisade.agent import transport
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.api_cli import ok
-from tests.helpers import BIN, IN_CI, enroll_agent, require_binary, wait_for
-from tests.sshd import SyslogRelay, ssh_client, ssh_server
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.palisade_cli import ok
+from tests.helpers.polling import wait_for
+from tests.helpers.sshd import SyslogRelay, ssh_client, ssh_server
+from tests.helpers.system import BIN, IN_CI, require_binary
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root, pytest.mark.browser]
 paramiko = pytest.importorskip("paramiko")
 
 ARTIFACTS = Path(os.environ.get("PALISADE_ARTIFACTS", "test-artifacts")) / "dashboard"

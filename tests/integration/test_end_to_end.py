@@ -12,9 +12,11 @@ import uuid
 import pytest
 
 from palisade.shared import sshkeys
-from tests.helpers import BIN, require_binary, require_root, wait_for
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN, require_binary, require_root
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 
 
 @pytest.fixture
@@ -35,24 +37,7 @@ def temp_account(tmp_path):
 @pytest.fixture
 def running_agent(auditor, tmp_path):
     state_dir = tmp_path / "agent"
-    token = auditor.token("i-e2e")
-    subprocess.run(
-        [
-            str(BIN / "palisade-agent"),
-            "enroll",
-            "--auditor",
-            auditor.grpc,
-            "--enroll-address",
-            auditor.enroll,
-            "--token",
-            token,
-            "--state-dir",
-            str(state_dir),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    enroll_agent(auditor, state_dir, "i-e2e")
     log = open(tmp_path / "agent.log", "ab")
     proc = subprocess.Popen(
         [str(BIN / "palisade-agent"), "run", "--state-dir", str(state_dir), "--interval", "1"],

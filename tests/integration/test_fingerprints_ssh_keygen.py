@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from palisade.shared import sshkeys
-from tests.helpers import require_binary
+from tests.helpers.system import require_binary
 
 pytestmark = pytest.mark.integration
 

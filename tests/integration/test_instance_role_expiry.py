@@ -13,8 +13,11 @@ import pytest
 
 from palisade.auditor.api.client import Credentials, call
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
-from tests.helpers import BIN, start_auditor, wait_for
-from tests.integration.test_ram_api import ECS_TRUST, enroll, free_port, http_get
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN
+from tests.integration.test_ram_api import ECS_TRUST, free_port, http_get
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +59,7 @@ def metadata_url(auditor, tmp_path):
         PrivateIpAddress="10.7.0.10",
         InstanceId="i-expiry",
     )
-    state = enroll(auditor, "i-expiry", tmp_path / "agent")
+    state = enroll_agent(auditor, tmp_path / "agent", "i-expiry")
     port = free_port()
     log = open(tmp_path / "agent.log", "ab")
     proc = subprocess.Popen(

@@ -13,8 +13,8 @@ import pytest
 from palisade.agent import transport
 from palisade.shared import sshkeys
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.helpers import require_binary, start_auditor
-from tests.keypair_fixtures import (
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.keypair_auditor import (
     OTHER_REGION,
     api,
     edit_state,
@@ -23,6 +23,7 @@ from tests.keypair_fixtures import (
     read_state,
     seed_instances,
 )
+from tests.helpers.system import require_binary
 
 pytestmark = pytest.mark.integration
 R = {"RegionId": "cn-hangzhou"}
@@ -157,7 +158,7 @@ def test_import_accepts_the_types_with_ssh_keygens_md5_fingerprint(kp, keys, kin
 
 
 @pytest.mark.parametrize("alias,kind", [("rsa", "rsa"), ("ecdsa", "ecdsa384")])
-def test_import_accepts_the_seeds_short_type_names(kp, keys, alias, kind):
+def test_import_accepts_the_ecs_guides_short_type_names(kp, keys, alias, kind):
     line, md5 = keys[kind]
     aliased = alias + " " + line.split(" ", 1)[1]
     body = ok(kp, "ImportKeyPair", KeyPairName=_name(), PublicKeyBody=aliased, **R)

@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tests.helpers import BIN, require_binary
-from tests.keypair_fixtures import ok, seed_instances
-from tests.sshd import ssh_server
+from tests.helpers.keypair_auditor import ok, seed_instances
+from tests.helpers.sshd import ssh_server
+from tests.helpers.system import BIN, require_binary
 
 pytestmark = pytest.mark.integration
 
@@ -135,6 +135,7 @@ def _verify(auditor, key_path, server, *extra):
     return done.returncode, json.loads(done.stdout)
 
 
+@pytest.mark.needs_root
 def test_a_created_key_logs_in_to_a_real_sshd_and_password_login_is_refused(auditor, tmp_path):
     seed_instances(auditor)
     created = ok(auditor, "CreateKeyPair", KeyPairName="login-key", RegionId="cn-hangzhou")
@@ -168,6 +169,7 @@ def test_a_created_key_logs_in_to_a_real_sshd_and_password_login_is_refused(audi
         assert report["key_matches_key_pair"] is False
 
 
+@pytest.mark.needs_root
 def test_verify_reports_password_login_when_sshd_allows_it(auditor, tmp_path):
     """The other side of the same probe: the password is really tried when sshd offers it."""
     seed_instances(auditor)

@@ -6,7 +6,9 @@ import subprocess
 
 import pytest
 
-from tests.helpers import BIN, wait_for
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN
 
 pytestmark = pytest.mark.integration
 
@@ -40,23 +42,7 @@ def _start_agent(state_dir, log_path, out):
 def test_login_events_are_stored_once_across_restarts(backend_auditor, tmp_path):
     auditor = backend_auditor
     state_dir = tmp_path / "agent"
-    subprocess.run(
-        [
-            str(BIN / "palisade-agent"),
-            "enroll",
-            "--auditor",
-            auditor.grpc,
-            "--enroll-address",
-            auditor.enroll,
-            "--token",
-            auditor.token("i-logins"),
-            "--state-dir",
-            str(state_dir),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    enroll_agent(auditor, state_dir, "i-logins")
     log_path = tmp_path / "auth.log"
     with open(log_path, "w") as f:
         for i in range(3):

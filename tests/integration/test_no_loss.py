@@ -13,7 +13,8 @@ import time
 import pytest
 
 from palisade.auditor.store.database import Database, sqlite_url
-from tests.helpers import BIN, wait_for
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN
 
 pytestmark = pytest.mark.integration
 

@@ -30,11 +30,11 @@ from palisade.auditor.notify.models import (
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.store import schema
 from palisade.auditor.store.database import Database
-from tests.helpers import (
+from tests.helpers.polling import wait_for
+from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
     require_postgres,
-    wait_for,
 )
 
 pytestmark = pytest.mark.integration
@@ -314,6 +314,7 @@ def test_a_channel_that_is_down_gets_every_message_once_it_is_back(tmp_path, sto
         assert set(states) == {"sent"}
 
 
+@pytest.mark.needs_db
 def test_two_dispatchers_on_one_postgresql_send_each_message_once(tmp_path):
     require_postgres()
     url = create_postgres_database()

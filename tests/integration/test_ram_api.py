@@ -15,21 +15,22 @@ import subprocess
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from palisade.agent.metadata import GrpcRoleFetcher, NoRole
-from palisade.agent.transport import AgentState
 from palisade.auditor.api.client import Credentials
 from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.ram import sign_request
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
-from tests import api_cli
-from tests.api_cli import credentials_env
-from tests.helpers import BIN, start_auditor, wait_for
+from tests.helpers import palisade_cli
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.palisade_cli import credentials_env
+from tests.helpers.polling import wait_for
+from tests.helpers.system import BIN
 
 pytestmark = pytest.mark.integration
 
@@ -67,13 +68,13 @@ def auditor(tmp_path_factory):
 def api(auditor, action: str, *assignments: str, creds=None) -> tuple[int, dict]:
     """`palisade api ACTION Name=Value...`: (exit code, JSON printed), signed with `creds`
     (AccessKeyId, AccessKeySecret[, SecurityToken]) or, without them, as the account owner."""
-    return api_cli.api(
+    return palisade_cli.api(
         auditor, action, *assignments, env=credentials_env(creds), clear_credentials=True
     )
 
 
 def ok(auditor, action: str, *assignments: str, creds=None) -> dict:
-    return api_cli.ok(
+    return palisade_cli.ok(
         auditor, action, *assignments, env=credentials_env(creds), clear_credentials=True
     )
 
@@ -525,27 +526,6 @@ def add_vpc_instances(auditor, *instance_ids: str) -> None:
     states.save(version, state.to_document(), [], now)
 
 
-def enroll(auditor, instance_id: str, state_dir: Path) -> AgentState:
-    subprocess.run(
-        [
-            str(BIN / "palisade-agent"),
-            "enroll",
-            "--auditor",
-            auditor.grpc,
-            "--enroll-address",
-            auditor.enroll,
-            "--token",
-            auditor.token(instance_id),
-            "--state-dir",
-            str(state_dir),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return AgentState.load(state_dir)
-
-
 def http_get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -559,7 +539,7 @@ def http_get(url: str) -> tuple[int, str]:
 @pytest.fixture
 def agent_with_metadata(auditor, tmp_path):
     add_vpc_instances(auditor, "i-role1", "i-role2")
-    state = enroll(auditor, "i-role1", tmp_path / "agent")
+    state = enroll_agent(auditor, tmp_path / "agent", "i-role1")
     port = free_port()
     log = open(tmp_path / "agent.log", "ab")
     proc = subprocess.Popen(
@@ -631,7 +611,7 @@ def test_instance_gets_role_credentials_from_its_agent_and_is_held_to_the_role(
     assert metadata["AccessKeyId"].startswith("STS.") and metadata["Code"] == "Success"
     expiration = datetime.strptime(metadata["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert expiration - datetime.now(UTC) > timedelta(minutes=30)
-    # the seed's spelling of the path works too
+    # the ECS security guide's spelling of the path (Ram/) works too
     assert http_get(f"{base}/Ram/security-credentials/InstanceReader")[0] == 200
 
     session = (metadata["AccessKeyId"], metadata["AccessKeySecret"], metadata["SecurityToken"])
@@ -652,7 +632,7 @@ def test_instance_gets_role_credentials_from_its_agent_and_is_held_to_the_role(
     assert refused(auditor, "DescribeRegions", creds=session[:2])[0] == "MissingSecurityToken"
 
     # the auditor gives an agent its own instance's role only: i-role2's certificate gets none
-    other = enroll(auditor, "i-role2", tmp_path / "agent2")
+    other = enroll_agent(auditor, tmp_path / "agent2", "i-role2")
     fetcher = GrpcRoleFetcher(other)
     try:
         with pytest.raises(NoRole):

@@ -20,7 +20,7 @@ import pytest
 
 from palisade.auditor.api.client import Credentials, call
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
-from tests.helpers import start_auditor
+from tests.helpers.auditor_process import start_auditor
 
 pytestmark = pytest.mark.integration
 

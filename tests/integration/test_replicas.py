@@ -18,15 +18,15 @@ from palisade.agent.spool import Spool
 from palisade.auditor.store.database import Database
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.helpers import (
-    BIN,
+from tests.helpers.polling import wait_for
+from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
     require_postgres,
-    wait_for,
 )
+from tests.helpers.system import BIN
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_db]
 
 AGENTS = 200
 ROUNDS = 10

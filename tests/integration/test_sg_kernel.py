@@ -69,10 +69,10 @@ from palisade.auditor.model.network.security_group import (
     RulePolicy,
     RuleRequest,
 )
-from tests.helpers import require_binary, require_root
-from tests.netns import BLOCKED, PASSED, Agent, Lab, Namespace, Probe
+from tests.helpers.network_namespaces import BLOCKED, PASSED, Agent, Lab, Namespace, Probe
+from tests.helpers.system import require_binary, require_root
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 
 NOW = datetime(2024, 1, 1, 12, 0, 0)
 REGION = "cn-hangzhou"

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from palisade.shared import sshkeys
-from tests.helpers import BIN, enroll_agent, require_binary, wait_for
-from tests.sshd import SyslogRelay, ssh_client, ssh_server
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.polling import wait_for
+from tests.helpers.sshd import SyslogRelay, ssh_client, ssh_server
+from tests.helpers.system import BIN, require_binary
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 
 paramiko = pytest.importorskip("paramiko")
 

@@ -17,11 +17,11 @@ from palisade.agent import transport
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.helpers import (
+from tests.helpers.auditor_process import start_auditor
+from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
     require_postgres,
-    start_auditor,
 )
 
 pytestmark = pytest.mark.integration
@@ -65,7 +65,9 @@ def _assert_good_agent_accepted(auditor, tmp_path):
     assert auditor.cli_json("instance", "show", instance_id)["hostname"] == "test-host"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_db)]
+)
 def shared_auditor(request, tmp_path_factory):
     """One auditor per backend for the whole module; every refusal leaves it serving."""
     extra: tuple[str, ...] = ("--max-message-bytes", "65536")

@@ -1,0 +1,90 @@
+"""A real `palisade serve` process on loopback, in its own data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers.polling import wait_for
+from tests.helpers.postgres import create_postgres_database, drop_postgres_database
+from tests.helpers.system import BIN
+
+
+@dataclass
+class AuditorProcess:
+    data_dir: Path
+    proc: subprocess.Popen
+    grpc: str
+    enroll: str
+    http: str
+    database: str | None = None  # a PostgreSQL database made for this auditor, dropped at stop
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "palisade"), "--data-dir", str(self.data_dir), *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
+
+    def cli_json(self, *args: str):
+        return json.loads(self.cli(*args, "--json").stdout)
+
+    def token(self, instance_id: str, ttl: str = "10m") -> str:
+        return self.cli(
+            "token", "create", "--instance-id", instance_id, "--ttl", ttl
+        ).stdout.strip()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.database:
+            drop_postgres_database(self.database, os.environ["PALISADE_TEST_DB"])
+            self.database = None
+
+
+def start_auditor(data_dir: Path, *extra: str) -> AuditorProcess:
+    """`palisade serve` on ephemeral loopback ports; with PALISADE_TEST_DB=postgresql://...
+    on a fresh database of that server, otherwise on SQLite in `data_dir`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    test_db = os.environ.get("PALISADE_TEST_DB", "")
+    database = None
+    if test_db.startswith("postgresql") and "--db" not in extra:
+        database = create_postgres_database(test_db)
+        extra = (*extra, "--db", database)
+    log = open(data_dir / "auditor.log", "ab")
+    proc = subprocess.Popen(
+        [
+            str(BIN / "palisade"),
+            "--data-dir",
+            str(data_dir),
+            "serve",
+            "--grpc",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+            *extra,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    state_file = data_dir / "auditor.json"
+    try:
+        wait_for(lambda: state_file.exists() or proc.poll() is not None, 30, what="auditor start")
+    except AssertionError:
+        proc.kill()
+        raise
+    if proc.poll() is not None:
+        raise AssertionError("auditor exited: " + (data_dir / "auditor.log").read_text()[-3000:])
+    state = json.loads(state_file.read_text())
+    return AuditorProcess(data_dir, proc, state["grpc"], state["enroll"], state["http"], database)
