@@ -46,7 +46,7 @@ def cmd_collect(args) -> int:
 
 
 def cmd_enroll(args) -> int:
-    from palisade.agent.transport import EnrolmentError, enroll
+    from palisade.agent.enrolment import EnrolmentError, enroll
 
     auditors = [a.strip() for item in args.auditor for a in item.split(",") if a.strip()]
     ca_pem = Path(args.ca_file).read_bytes() if args.ca_file else None
@@ -61,7 +61,7 @@ def cmd_enroll(args) -> int:
 
 def cmd_run(args) -> int:
     from palisade.agent.runner import run
-    from palisade.agent.transport import AgentState, EnrolmentError
+    from palisade.agent.state import AgentState, EnrolmentError
 
     try:
         state = AgentState.load(Path(args.state_dir))

@@ -28,7 +28,9 @@ from urllib.parse import urlsplit
 
 import grpc
 
-from palisade.agent.transport import CHANNEL_OPTIONS, AgentState, EnrolmentError, split_address
+from palisade.agent.enrolment import EnrolmentError, split_address
+from palisade.agent.state import AgentState
+from palisade.agent.transport import CHANNEL_OPTIONS
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger("palisade.agent.metadata")

@@ -18,7 +18,8 @@ from palisade.agent.collectors.logins.collector import (
 from palisade.agent.metadata import start_for_agent
 from palisade.agent.snapshot import collect_snapshot
 from palisade.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolFull
-from palisade.agent.transport import AgentState, Sender
+from palisade.agent.state import AgentState
+from palisade.agent.transport import Sender
 from palisade.shared.proto import agent_pb2, facts_pb2
 from palisade.shared.snapshot_delta import make_delta
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import grpc
 from aiosmtpd.controller import Controller
 
-from palisade.agent import transport
+from palisade.agent import enrolment, transport
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 
@@ -79,8 +79,8 @@ def _enrol(data: Path, enroll_addr: str, instance_id: str) -> grpc.ChannelCreden
         text=True,
         check=True,
     ).stdout.strip()
-    secret, pin = transport.parse_token(token)
-    ca = transport.fetch_pinned_ca(enroll_addr, pin)
+    secret, pin = enrolment.parse_token(token)
+    ca = enrolment.fetch_pinned_ca(enroll_addr, pin)
     key = tls.new_private_key()
     with grpc.secure_channel(
         enroll_addr, grpc.ssl_channel_credentials(ca), options=transport.CHANNEL_OPTIONS

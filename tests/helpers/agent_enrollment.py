@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from palisade.agent.transport import AgentState
+from palisade.agent.state import AgentState
 from tests.helpers.auditor_process import AuditorProcess
 from tests.helpers.system import BIN
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from palisade.agent import transport
+from palisade.agent import enrolment, transport
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.helpers.agent_enrollment import enroll_agent
 from tests.helpers.palisade_cli import ok
@@ -84,7 +84,7 @@ def _admin_password(auditor) -> str:
 
 def _report_hostile(auditor, tmp_path: Path) -> None:
     """An instance whose hostname, listener process and login user name are hostile."""
-    state = transport.enroll(
+    state = enrolment.enroll(
         tmp_path / "hostile",
         [auditor.grpc],
         auditor.token("i-hostile"),

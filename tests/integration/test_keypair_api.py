@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from palisade.agent import transport
+from palisade.agent import enrolment, transport
 from palisade.shared import sshkeys
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.helpers.auditor_process import start_auditor
@@ -435,7 +435,7 @@ def transport_channel(auditor, state):
 
 
 def test_a_pending_change_takes_effect_when_the_agent_reports_a_restart(kp, tmp_path):
-    agent = transport.enroll(
+    agent = enrolment.enroll(
         tmp_path / "agent", [kp.grpc], kp.token("i-run1"), enroll_address=kp.enroll
     )
     now = int(time.time())

@@ -15,6 +15,7 @@ import pytest
 
 from palisade.agent import transport
 from palisade.agent.spool import Spool
+from palisade.agent.state import AgentState
 from palisade.auditor.store.database import Database
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
@@ -122,7 +123,7 @@ def test_a_replica_killed_mid_stream_loses_nothing(replicas, tmp_path):
         stop = asyncio.Event()
         senders = []
         for d in dirs:
-            state = transport.AgentState(d, d.name, addresses)
+            state = AgentState(d, d.name, addresses)
             senders.append(
                 transport.Sender(
                     state, Spool(d / "spool"), transport.Backoff(initial=0.2, maximum=2)

@@ -13,7 +13,8 @@ import uuid
 import grpc
 import pytest
 
-from palisade.agent import transport
+from palisade.agent import enrolment, transport
+from palisade.agent.state import AgentState
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.shared import tls
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
@@ -47,8 +48,8 @@ def _report(address: str, creds, messages, timeout=10):
         return list(stub.Report(iter(messages), timeout=timeout))
 
 
-def _enrol(auditor, tmp_path, instance_id: str) -> transport.AgentState:
-    return transport.enroll(
+def _enrol(auditor, tmp_path, instance_id: str) -> AgentState:
+    return enrolment.enroll(
         tmp_path / instance_id,
         [auditor.grpc],
         auditor.token(instance_id),
@@ -118,11 +119,11 @@ def test_certificate_from_another_ca_is_refused(shared_auditor, tmp_path):
 
 def test_reused_token_is_refused(shared_auditor, tmp_path):
     token = shared_auditor.token("i-once")
-    transport.enroll(
+    enrolment.enroll(
         tmp_path / "a", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
     )
-    with pytest.raises(transport.EnrolmentError, match="InvalidToken.Used"):
-        transport.enroll(
+    with pytest.raises(enrolment.EnrolmentError, match="InvalidToken.Used"):
+        enrolment.enroll(
             tmp_path / "b", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
         )
     _assert_good_agent_accepted(shared_auditor, tmp_path)
@@ -131,8 +132,8 @@ def test_reused_token_is_refused(shared_auditor, tmp_path):
 def test_expired_token_is_refused(shared_auditor, tmp_path):
     token = shared_auditor.token("i-late", ttl="1s")
     time.sleep(1.2)
-    with pytest.raises(transport.EnrolmentError, match="InvalidToken.Expired"):
-        transport.enroll(
+    with pytest.raises(enrolment.EnrolmentError, match="InvalidToken.Expired"):
+        enrolment.enroll(
             tmp_path / "late", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
         )
     _assert_good_agent_accepted(shared_auditor, tmp_path)
@@ -140,8 +141,8 @@ def test_expired_token_is_refused(shared_auditor, tmp_path):
 
 def test_forged_token_secret_is_refused(shared_auditor, tmp_path):
     token_id, _secret, pin = shared_auditor.token("i-forged").split(".")
-    with pytest.raises(transport.EnrolmentError, match="InvalidToken.NotFound"):
-        transport.enroll(
+    with pytest.raises(enrolment.EnrolmentError, match="InvalidToken.NotFound"):
+        enrolment.enroll(
             tmp_path / "forged",
             [shared_auditor.grpc],
             f"{token_id}.guess.{pin}",
@@ -151,15 +152,15 @@ def test_forged_token_secret_is_refused(shared_auditor, tmp_path):
 
 def test_wrong_ca_pin_is_refused_before_sending_the_token(shared_auditor, tmp_path):
     token_id, secret, _pin = shared_auditor.token("i-pin").split(".")
-    with pytest.raises(transport.EnrolmentError, match="does not present the CA"):
-        transport.enroll(
+    with pytest.raises(enrolment.EnrolmentError, match="does not present the CA"):
+        enrolment.enroll(
             tmp_path / "pin",
             [shared_auditor.grpc],
             f"{token_id}.{secret}.AAAA",
             enroll_address=shared_auditor.enroll,
         )
     # the token was not spent: it still enrols
-    transport.enroll(
+    enrolment.enroll(
         tmp_path / "pin2",
         [shared_auditor.grpc],
         f"{token_id}.{secret}.{_pin}",
@@ -184,7 +185,7 @@ def test_report_for_another_instance_is_refused(shared_auditor, tmp_path):
 
 def test_superseded_certificate_is_refused(shared_auditor, tmp_path):
     old = _enrol(shared_auditor, tmp_path, "i-reenrol")
-    transport.enroll(
+    enrolment.enroll(
         tmp_path / "new",
         [shared_auditor.grpc],
         shared_auditor.token("i-reenrol"),
@@ -206,7 +207,7 @@ def test_message_over_the_size_limit_is_refused(shared_auditor, tmp_path):
 def test_garbage_bytes_are_refused(shared_auditor, tmp_path):
     # 1. raw bytes on both TCP ports, no TLS at all
     for address in (shared_auditor.grpc, shared_auditor.enroll):
-        host, port = transport.split_address(address)
+        host, port = enrolment.split_address(address)
         with socket.create_connection((host, port), timeout=5) as sock:
             sock.sendall(b"\x16\x03\x01garbage" + bytes(range(256)) * 4)
             sock.settimeout(5)
@@ -238,8 +239,8 @@ def test_garbage_bytes_are_refused(shared_auditor, tmp_path):
 
 def test_malformed_csr_does_not_spend_the_token(shared_auditor, tmp_path):
     token = shared_auditor.token("i-csr")
-    secret_part, pin = transport.parse_token(token)
-    ca_pem = transport.fetch_pinned_ca(shared_auditor.enroll, pin)
+    secret_part, pin = enrolment.parse_token(token)
+    ca_pem = enrolment.fetch_pinned_ca(shared_auditor.enroll, pin)
     creds = grpc.ssl_channel_credentials(root_certificates=ca_pem)
     with grpc.secure_channel(
         shared_auditor.enroll, creds, options=transport.CHANNEL_OPTIONS
@@ -249,6 +250,6 @@ def test_malformed_csr_does_not_spend_the_token(shared_auditor, tmp_path):
                 agent_pb2.EnrollRequest(token=secret_part, csr_pem=b"not a csr"), timeout=10
             )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    transport.enroll(
+    enrolment.enroll(
         tmp_path / "csr", [shared_auditor.grpc], token, enroll_address=shared_auditor.enroll
     )
