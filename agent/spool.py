@@ -85,6 +85,7 @@ class Spool:
             os.close(fd)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
+        """tmp, fsync, rename; the folder is fsynced by `put`, once after all its renames."""
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as f:
             f.write(data)
