@@ -12,5 +12,4 @@ keypair_auditor      a running auditor seeded with instances for the key-pair te
 sshd                 a real OpenSSH server and client on loopback
 network_namespaces   network namespaces joined by veth, for a real kernel between hosts
 probe_agent          the script run inside those namespaces that answers the probes
-dashboard_client     an HTTP client for the dashboard that keeps its session cookie
 """
