@@ -17,9 +17,9 @@ from palisade.auditor.alerts.lifecycle import Scope
 from palisade.auditor.alerts.repository import AlertRepository
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database
+from tests.helpers.alert_findings import Finding
 from tests.helpers.auditor_process import start_auditor
 from tests.helpers.palisade_cli import run
-from tests.unit.auditor.alerts.test_lifecycle import Finding
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,37 +23,7 @@ from palisade.auditor.alerts.lifecycle import (
     validate_whitelist_value,
 )
 from palisade.auditor.model.errors import ModelError
-
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-ACCOUNT = "1234567890"
-SCOPE = Scope(ACCOUNT, "i-1", frozenset({"login.brute_force", "exposure.port"}))
-EVENT_CHECKS = frozenset({"login.brute_force"})  # CheckMeta.kind "event"
-
-
-@dataclass(frozen=True)
-class Finding:  # the shape of palisade.auditor.checks.base.Finding
-    check_id: str
-    instance_id: str | None
-    subject: str
-    severity: str = "serious"
-    category: str = "login"
-    title: str = "title"
-    message: str = "message"
-    details: dict = field(default_factory=dict)
-
-
-def brute(source: str = "203.0.113.7", **kw) -> Finding:
-    return Finding("login.brute_force", "i-1", source, details={"source_ip": source}, **kw)
-
-
-def port(p: int = 6379) -> Finding:
-    return Finding(
-        "exposure.port",
-        "i-1",
-        f"tcp/{p}",
-        category="exposure",
-        details={"port": p, "protocol": "tcp"},
-    )
+from tests.helpers.alert_findings import ACCOUNT, EVENT_CHECKS, SCOPE, T0, Finding, brute, port
 
 
 class Round:
@@ -347,7 +317,6 @@ def _burst(last_ms: int):
 
 
 def _round(existing, findings, closed=()):
-    from datetime import datetime
 
     from palisade.auditor.alerts.lifecycle import Scope, reconcile
 

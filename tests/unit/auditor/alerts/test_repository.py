@@ -15,7 +15,7 @@ from palisade.auditor.model.errors import ModelError
 from palisade.auditor.store import schema
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database
-from tests.unit.auditor.alerts.test_lifecycle import (
+from tests.helpers.alert_findings import (
     ACCOUNT,
     EVENT_CHECKS,
     SCOPE,
