@@ -317,7 +317,6 @@ def _burst(last_ms: int):
 
 
 def _round(existing, findings, closed=()):
-
     from palisade.auditor.alerts.lifecycle import Scope, reconcile
 
     scope = Scope("acct", "i-1", frozenset({"login.brute_force"}))
