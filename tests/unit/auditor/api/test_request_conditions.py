@@ -13,13 +13,7 @@ from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import condition_values, lookup
 from palisade.auditor.cli import main as cli
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
-from tests.helpers.in_process_api import ApiHarness
-from tests.unit.auditor.api.test_ram_actions import add_instances, reader_role, user_with_key
-
-
-@pytest.fixture
-def h(tmp_path) -> ApiHarness:
-    return ApiHarness(tmp_path / "auditor")
+from tests.helpers.in_process_ram import add_instances, reader_role, user_with_key
 
 
 def test_condition_values_of_a_request():
