@@ -1,16 +1,21 @@
 """What the tests share, one module per kind of help:
 
-system               CI or not, the installed console scripts, system binaries, root
-polling              waiting for a condition
-postgres             throwaway databases on the test PostgreSQL server
-auditor_process      a real `palisade serve` process
-agent_enrollment     `palisade-agent enroll` against such an auditor
-palisade_cli         `palisade ...` called in-process against a real auditor
-in_process_api       the API service in-process, with a settable clock and signed calls
-security_group_cli   groups, VPCs, instances and rules made through `palisade api` in-process
-alert_findings       findings, in the checks' shape, and the scope the alert tests use
-keypair_auditor      a running auditor seeded with instances for the key-pair tests
-sshd                 a real OpenSSH server and client on loopback
-network_namespaces   network namespaces joined by veth, for a real kernel between hosts
-probe_agent          the script run inside those namespaces that answers the probes
+system                 CI or not, the installed console scripts, system binaries, root
+polling                waiting for a condition
+postgres               throwaway databases on the test PostgreSQL server
+auditor_process        a real `palisade serve` process
+agent_enrollment       `palisade-agent enroll` against such an auditor
+metadata_agent         `palisade-agent run` serving the instance metadata endpoint
+palisade_cli           `palisade ...` called in-process against a real auditor
+in_process_api         the API service in-process, with a settable clock and signed calls
+in_process_ram         RAM users, a role and instances made through that in-process API
+ram_policies           RAM policy documents as JSON text (policy(), the ECS trust policy)
+ram_account_documents  a RAM account with every kind of entity, and its JSON round trip
+ram_cli                RAM calls through `palisade api` in-process, as the owner or a user
+security_group_cli     groups, VPCs, instances and rules made through `palisade api` in-process
+alert_findings         findings, in the checks' shape, and the scope the alert tests use
+keypair_auditor        a running auditor seeded with instances for the key-pair tests
+sshd                   a real OpenSSH server and client on loopback
+network_namespaces     network namespaces joined by veth, for a real kernel between hosts
+probe_agent            the script run inside those namespaces that answers the probes
 """

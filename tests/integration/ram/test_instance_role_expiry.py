@@ -5,7 +5,6 @@ first refresh after the role is detached, and refused by the API once they expir
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -15,9 +14,9 @@ from palisade.auditor.api.client import Credentials, call
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from tests.helpers.agent_enrollment import enroll_agent
 from tests.helpers.auditor_process import start_auditor
+from tests.helpers.metadata_agent import http_get, metadata_agent
 from tests.helpers.polling import wait_for
-from tests.helpers.system import BIN
-from tests.integration.test_ram_api import ECS_TRUST, free_port, http_get
+from tests.helpers.ram_policies import ECS_TRUST
 
 pytestmark = pytest.mark.integration
 
@@ -60,28 +59,8 @@ def metadata_url(auditor, tmp_path):
         InstanceId="i-expiry",
     )
     state = enroll_agent(auditor, tmp_path / "agent", "i-expiry")
-    port = free_port()
-    log = open(tmp_path / "agent.log", "ab")
-    proc = subprocess.Popen(
-        [
-            str(BIN / "palisade-agent"),
-            "run",
-            "--state-dir",
-            str(state.directory),
-            "--interval",
-            "30",
-            "--metadata-address",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}/latest/meta-data"
-    wait_for(lambda: http_get(f"{base}/instance-id")[0] == 200, 30, what="metadata endpoint")
-    yield f"{base}/ram/security-credentials/{ROLE}"
-    proc.terminate()
-    proc.wait(timeout=15)
-    log.close()
+    with metadata_agent(state.directory, tmp_path / "agent.log", interval=30) as base:
+        yield f"{base}/ram/security-credentials/{ROLE}"
     assert "SecurityToken" not in (tmp_path / "agent.log").read_text()
 
 
