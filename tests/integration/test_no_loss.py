@@ -13,6 +13,8 @@ import time
 import pytest
 
 from palisade.auditor.store.database import Database, sqlite_url
+from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.auditor_process import AuditorProcess
 from tests.helpers.polling import wait_for
 from tests.helpers.system import BIN
 
@@ -36,10 +38,9 @@ def _line(i: int) -> str:
     )
 
 
-class Auditor:
-    def __init__(self, data_dir, grpc_port, enroll_port):
-        self.data_dir, self.grpc_port, self.enroll_port = data_dir, grpc_port, enroll_port
-        self.proc = None
+class RestartableAuditor(AuditorProcess):
+    """`palisade serve` on fixed loopback ports, so that it can be killed and started again
+    where the enrolled agent expects it; `proc` is None until `start`."""
 
     def start(self):
         (self.data_dir / "auditor.json").unlink(missing_ok=True)
@@ -51,9 +52,9 @@ class Auditor:
                 str(self.data_dir),
                 "serve",
                 "--grpc",
-                f"127.0.0.1:{self.grpc_port}",
+                self.grpc,
                 "--enroll",
-                f"127.0.0.1:{self.enroll_port}",
+                self.enroll,
                 "--http",
                 "127.0.0.1:0",
             ],
@@ -61,6 +62,7 @@ class Auditor:
             stderr=subprocess.STDOUT,
         )
         wait_for(lambda: (self.data_dir / "auditor.json").exists(), 30, what="auditor up")
+        self.http = json.loads((self.data_dir / "auditor.json").read_text())["http"]
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -78,40 +80,12 @@ def _stored_ports(url: str) -> list[tuple[str, int]]:
 def test_every_event_is_stored_exactly_once_across_kills(tmp_path):
     data = tmp_path / "auditor"
     data.mkdir()
-    auditor = Auditor(data, _free_port(), _free_port())
+    auditor = RestartableAuditor(
+        data, None, f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}", http=""
+    )
     auditor.start()
     state_dir = tmp_path / "agent"
-    token = subprocess.run(
-        [
-            str(BIN / "palisade"),
-            "--data-dir",
-            str(data),
-            "token",
-            "create",
-            "--instance-id",
-            "i-noloss",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    subprocess.run(
-        [
-            str(BIN / "palisade-agent"),
-            "enroll",
-            "--auditor",
-            f"127.0.0.1:{auditor.grpc_port}",
-            "--enroll-address",
-            f"127.0.0.1:{auditor.enroll_port}",
-            "--token",
-            token,
-            "--state-dir",
-            str(state_dir),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    enroll_agent(auditor, state_dir, "i-noloss")
     log_path = tmp_path / "auth.log"
     log_path.write_text("")
     agent_log = open(tmp_path / "agent.log", "ab")
