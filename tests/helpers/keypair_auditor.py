@@ -36,7 +36,7 @@ def read_state(auditor) -> CloudState:
         store.close()
 
 
-def seed_instances(auditor) -> None:
+def add_test_instances(auditor) -> None:
     """Linux running i-run1..i-run3, Linux stopped i-stop1..i-stop2, Windows i-win1, and
     i-far1 in another region."""
 

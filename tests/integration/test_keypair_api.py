@@ -16,12 +16,12 @@ from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.helpers.auditor_process import start_auditor
 from tests.helpers.keypair_auditor import (
     OTHER_REGION,
+    add_test_instances,
     api,
     edit_state,
     error_code,
     ok,
     read_state,
-    seed_instances,
 )
 from tests.helpers.system import require_binary
 
@@ -32,7 +32,7 @@ R = {"RegionId": "cn-hangzhou"}
 @pytest.fixture(scope="module")
 def kp(tmp_path_factory):
     proc = start_auditor(tmp_path_factory.mktemp("keypairs") / "auditor")
-    seed_instances(proc)
+    add_test_instances(proc)
     yield proc
     proc.stop()
 
@@ -216,7 +216,7 @@ def test_key_pairs_per_account_per_region_are_limited(auditor, keys):
     """The quota is a setting (500 by default); here it is lowered to 2 in the stored state."""
     import dataclasses
 
-    seed_instances(auditor)
+    add_test_instances(auditor)
 
     def lower(state):
         state.keypairs.limits = dataclasses.replace(state.keypairs.limits, key_pairs_per_region=2)

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tests.helpers.keypair_auditor import ok, seed_instances
+from tests.helpers.keypair_auditor import add_test_instances, ok
 from tests.helpers.sshd import ssh_server
 from tests.helpers.system import BIN, require_binary
 
@@ -137,7 +137,7 @@ def _verify(auditor, key_path, server, *extra):
 
 @pytest.mark.needs_root
 def test_a_created_key_logs_in_to_a_real_sshd_and_password_login_is_refused(auditor, tmp_path):
-    seed_instances(auditor)
+    add_test_instances(auditor)
     created = ok(auditor, "CreateKeyPair", KeyPairName="login-key", RegionId="cn-hangzhou")
     ok(
         auditor,
@@ -172,7 +172,7 @@ def test_a_created_key_logs_in_to_a_real_sshd_and_password_login_is_refused(audi
 @pytest.mark.needs_root
 def test_verify_reports_password_login_when_sshd_allows_it(auditor, tmp_path):
     """The other side of the same probe: the password is really tried when sshd offers it."""
-    seed_instances(auditor)
+    add_test_instances(auditor)
     created = ok(auditor, "CreateKeyPair", KeyPairName="pw-key", RegionId="cn-hangzhou")
     key_path = _write(tmp_path / "pw-key.pem", created["PrivateKeyBody"].encode())
     with ssh_server(password_authentication=True) as server:
