@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Callable
 
 from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
 from palisade.auditor.api.instance_credentials import MAX_TTL, MIN_TTL
+from palisade.auditor.notify import hook_targets
 from palisade.auditor.server.serve import DataDir, serve
 
 
@@ -18,6 +20,15 @@ def _sts_ttl(text: str) -> int:
     if not text.isdigit() or not low <= int(text) <= high:
         raise argparse.ArgumentTypeError(f"must be {low} to {high} seconds")
     return int(text)
+
+
+def _allowed_hook_hosts(args) -> frozenset[str]:
+    """--allow-hook-host (repeatable), else $PALISADE_ALLOW_HOOK_HOSTS (comma-separated)."""
+    given = args.allow_hook_host or [os.environ.get(hook_targets.ALLOW_ENV, "")]
+    try:
+        return hook_targets.parse_allowed(given)
+    except ValueError as exc:
+        raise SystemExit(f"palisade serve: --allow-hook-host: {exc}") from None
 
 
 def cmd_serve(d: DataDir, args) -> int:
@@ -31,6 +42,7 @@ def cmd_serve(d: DataDir, args) -> int:
             args.enroll,
             sts_ttl=dt.timedelta(seconds=args.sts_ttl),
             check_period_s=args.check_period,
+            allow_hook_hosts=_allowed_hook_hosts(args),
         )
     )
     return 0
@@ -75,6 +87,13 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
         metavar="SECONDS",
         help="lifetime of the STS credentials instances get for their RAM role "
         "(default 3600; 15 to 43200)",
+    )
+    s.add_argument(
+        "--allow-hook-host",
+        action="append",
+        metavar="NAME",
+        help="a host SMS hooks may reach although it is loopback, private or link-local "
+        f"(repeatable; default: ${hook_targets.ALLOW_ENV}, comma-separated)",
     )
     s.set_defaults(func=lambda args: cmd_serve(data_dir(args), args))
 

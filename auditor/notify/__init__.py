@@ -15,14 +15,15 @@ from palisade.auditor.notify.outbox import enqueue
 __all__ = ["Dispatcher", "NotifyEvent", "enqueue", "default_transports"]
 
 
-def default_transports(store):
-    """The real transports: email (SMTP), the SMS hook (HTTP POST), the inbox (the store)."""
+def default_transports(store, hook_policy=None):
+    """The real transports: email (SMTP), the SMS hook (HTTP POST; `hook_policy`, a
+    hook_targets.HookPolicy, says which hosts it may reach), the inbox (the store)."""
     from palisade.auditor.notify.transports.email import EmailTransport
     from palisade.auditor.notify.transports.inbox import InboxTransport
     from palisade.auditor.notify.transports.sms_hook import SmsHookTransport
 
     return {
         "email": EmailTransport(),
-        "sms_hook": SmsHookTransport(),
+        "sms_hook": SmsHookTransport(hook_policy),
         "inbox": InboxTransport(store),
     }

@@ -22,6 +22,7 @@ from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.api.pipeline import ApiService
 from palisade.auditor.checks import CheckSettings
 from palisade.auditor.ingest import server as ingest
+from palisade.auditor.notify.hook_targets import HookPolicy
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache
 from palisade.auditor.server.check_runner import CheckRunner
 from palisade.auditor.server.data_dir import DataDir
@@ -54,6 +55,7 @@ async def serve(
     sts_ttl: dt.timedelta = DEFAULT_STS_TTL,
     check_settings: CheckSettings | None = None,
     check_period_s: float = 60.0,
+    allow_hook_hosts: frozenset[str] = frozenset(),
 ) -> None:
     d = DataDir(Path(data_dir))
     d.path.mkdir(parents=True, exist_ok=True)
@@ -62,10 +64,12 @@ async def serve(
     key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.UTC))
     enroll_address = enroll_address or default_enroll_address(grpc_address)
     alerts = AlertRepository(store, on_opened=notify.enqueue)
-    api = ApiService(store, services={"alerts": alerts})
+    # which SMS hook hosts may be private (checked at the API and before every send)
+    hook_policy = HookPolicy(allowed_hosts=allow_hook_hosts)
+    api = ApiService(store, services={"alerts": alerts, "hook_policy": hook_policy})
     admin = api.initialise()
     dispatcher = notify.Dispatcher(
-        store, NotificationSettingsCache(store), notify.default_transports(store)
+        store, NotificationSettingsCache(store), notify.default_transports(store, hook_policy)
     ).start()
     runner = CheckRunner(
         store,

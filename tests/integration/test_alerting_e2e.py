@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.auditor_process import start_auditor
 from tests.helpers.palisade_cli import ok
 from tests.helpers.polling import wait_for
 from tests.helpers.sshd import SyslogRelay, free_port, ssh_client, ssh_server
@@ -52,6 +53,14 @@ class HookReceiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+@pytest.fixture
+def auditor(tmp_path):
+    """A real auditor that lets SMS hooks reach the loopback receiver (by name)."""
+    proc = start_auditor(tmp_path / "auditor", "--allow-hook-host", "127.0.0.1")
+    yield proc
+    proc.stop()
 
 
 def api(auditor, action: str, *assignments: str) -> dict:

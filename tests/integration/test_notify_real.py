@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from palisade.auditor.ingest.ca import CertificateAuthority
 from palisade.auditor.notify import default_transports, outbox, settings_repository
 from palisade.auditor.notify.dispatcher import Dispatcher
+from palisade.auditor.notify.hook_targets import HookPolicy
 from palisade.auditor.notify.models import (
     Channel,
     EmailConfig,
@@ -194,7 +195,11 @@ def dispatcher(store: Database, **kw) -> Dispatcher:
     kw.setdefault("retry_cap_s", 0.3)
     kw.setdefault("poll_s", 0.2)
     return Dispatcher(
-        store, NotificationSettingsCache(store, ttl_s=0), default_transports(store), **kw
+        store,
+        NotificationSettingsCache(store, ttl_s=0),
+        # the hook receiver is on loopback: allowed by name, as --allow-hook-host does
+        default_transports(store, HookPolicy(allowed_hosts=frozenset({"127.0.0.1"}))),
+        **kw,
     )
 
 

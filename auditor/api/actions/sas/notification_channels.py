@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 
@@ -25,7 +24,7 @@ from palisade.auditor.api.actions.sas.notification_store import (
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext, action
-from palisade.auditor.notify import settings_repository, templates
+from palisade.auditor.notify import hook_targets, settings_repository, templates
 from palisade.auditor.notify.models import (
     ACCOUNT_INBOX,
     Channel,
@@ -115,10 +114,11 @@ def _email_changes(p: Params) -> dict[str, Any]:
 def _hook_changes(p: Params) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if (url := p.str("Url")) is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise invalid("Url", "an http:// or https:// URL")
-        out["url"] = _no_crlf("Url", url)
+        try:
+            hook_targets.parse(_no_crlf("Url", url))
+        except hook_targets.HookUrlError as exc:
+            raise invalid("Url", exc.message) from None
+        out["url"] = url
     if (name := p.str("SecretHeaderName")) is not None:
         if not _HEADER_NAME.fullmatch(name):
             raise invalid("SecretHeaderName", "an HTTP header name")
@@ -168,6 +168,21 @@ def _check_complete(config) -> None:
         raise ApiError("InvalidParameter", "give SecretHeaderName and SecretHeaderValue together")
 
 
+def _check_hook_destination(ctx: ActionContext, changes: dict[str, Any]) -> None:
+    """A new hook URL must reach only public addresses, unless the auditor allows its host
+    (`palisade serve --allow-hook-host`). A name that does not resolve yet is accepted: the
+    transport checks again before every send."""
+    if "url" not in changes:
+        return
+    policy = ctx.services.get("hook_policy") or hook_targets.HookPolicy()
+    try:
+        policy.check(changes["url"], require_resolution=False)
+    except hook_targets.HookUrlError as exc:
+        raise ApiError(
+            f"InvalidParameter.{exc.field}", f"The parameter Url is refused: {exc.message}"
+        ) from None
+
+
 def _cap(p: Params) -> int | None:
     """MaxPerHour: 1..100000; 0 removes the cap. Absent: unchanged (None)."""
     return p.int("MaxPerHour", minimum=0, maximum=MAX_CAP)
@@ -198,6 +213,7 @@ def create_notification_channel(ctx: ActionContext, p: Params) -> dict:
     _refuse_other_kinds_params(p, kind)
     name = _name(p, required=True)
     changes = _CHANGES[kind](p)
+    _check_hook_destination(ctx, changes)
     if kind == "email":
         if "host" not in changes:
             raise ApiError("MissingParameter", "an email channel needs SmtpHost")
@@ -265,7 +281,9 @@ def modify_notification_channel(ctx: ActionContext, p: Params) -> dict:
         old = get_channel(conn, ctx, channel_id)
         _refuse_other_kinds_params(p, old.kind)
         name = _name(p, required=False)
-        config = settings_repository.merge_config(old.config, _CHANGES[old.kind](p))
+        changes = _CHANGES[old.kind](p)
+        _check_hook_destination(ctx, changes)
+        config = settings_repository.merge_config(old.config, changes)
         _check_complete(config)
         cap = _cap(p)
         new = replace(
