@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from palisade.auditor.alerts.repository import AlertRepository
-from palisade.auditor.api.actions.ecs import keypairs as keypair_actions
 from palisade.auditor.ingest.restarts import RestartWatch
 from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
+from palisade.auditor.server import key_activation
 from palisade.auditor.server.check_runner import CheckRunner
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.shared.proto import agent_pb2, facts_pb2
@@ -81,11 +81,7 @@ def _runner(h: ApiHarness) -> CheckRunner:
 
 
 def test_a_restart_whose_activation_failed_is_activated_by_the_sweep(h, monkeypatch):
-    watch = RestartWatch(  # as serve.py wires it
-        lambda instance_id, boot_time: h.api.apply_system_change(
-            "InstanceRestarted", keypair_actions.restart_observed(instance_id, boot_time)
-        )
-    )
+    watch = RestartWatch(key_activation.restart_listener(h.api))  # as serve.py wires it
     booted = int(h.now.timestamp()) - 3600
     assert _report(h, "i-1", booted) == 0  # the first snapshot
     h.advance(60)
@@ -167,7 +163,5 @@ def test_only_a_boot_the_store_knows_counts(h):
     """An instance with no snapshot (boot time 0) is never activated."""
     h.ok("AttachKeyPair", KeyPairName="key", InstanceIds='["i-2"]', **R)
     h.advance(300)
-    version = CloudStateRepository(h.store).version()
-    _runner(h).sweep()
-    assert CloudStateRepository(h.store).version() == version
+    assert key_activation.sweep(h.api, h.store) is False
     assert _status(h, "i-2") == "pending"
