@@ -3,8 +3,9 @@
 The store compares the boot time of each snapshot with the one stored before, in the same
 transaction, and says so in its result (`ApplyResult.restarted_at_boot_time`); the ingest
 then passes the change on (instance id, new boot time in unix seconds) to the listener,
-which the auditor wires to the cloud model (a pending key-pair change takes effect). A
-listener failure is logged and never refuses the agent's message: it is already stored.
+which the auditor wires to the cloud model (a pending key-pair change takes effect:
+`server/key_activation.py`). A listener failure is logged and never refuses the agent's
+message: it is already stored; the check runner's periodic sweep activates what it missed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Runs the checks where the facts change: after each ingest commit for the instances it
 touched, and periodically for everything (the fleet-wide checks and conditions that clear
-without new facts, like a brute force that ended).
+without new facts, like a brute force that ended). The periodic sweep first activates the
+pending key pairs whose instances have booted since they were requested (key_activation.py).
 
 Findings go to the alert service, which opens, counts and resolves alerts in one
 transaction per scope (serialised across replicas) and queues the notifications of the
@@ -26,6 +27,7 @@ from palisade.auditor.checks import (
     evaluate_fleet,
     evaluate_instance,
 )
+from palisade.auditor.server import key_activation
 from palisade.auditor.store.database import Database
 
 log = logging.getLogger("palisade.checks")
@@ -188,7 +190,12 @@ class CheckRunner:
         return Scope(state.account_id, instance_id, frozenset(run.evaluated)), run.findings
 
     def sweep(self) -> int:
-        """Every known instance, then the fleet-wide checks."""
+        """Pending key pairs of instances that booted since, every known instance, then the
+        fleet-wide checks."""
+        try:
+            key_activation.sweep(self.api, self.store)
+        except Exception:  # the checks still run; the next sweep tries again
+            log.exception("activating pending key pairs failed")
         now = self.clock()
         state = self.api.current()
         ids = sorted(

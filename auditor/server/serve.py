@@ -14,7 +14,6 @@ from pathlib import Path
 
 from palisade.auditor import notify
 from palisade.auditor.alerts.repository import AlertRepository
-from palisade.auditor.api.actions.ecs import keypairs as keypair_actions
 from palisade.auditor.api.client import CREDENTIALS_FILE
 from palisade.auditor.api.http import HttpApp, start_http
 from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
@@ -24,6 +23,7 @@ from palisade.auditor.checks import CheckSettings
 from palisade.auditor.ingest import server as ingest
 from palisade.auditor.notify.hook_targets import HookPolicy
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache
+from palisade.auditor.server import key_activation
 from palisade.auditor.server.check_runner import CheckRunner
 from palisade.auditor.server.data_dir import DataDir
 from palisade.auditor.web.app import PREFIX, Dashboard
@@ -89,9 +89,7 @@ async def serve(
         max_message_bytes,
         role_credentials=InstanceRoleCredentials(api, sts_ttl),
         on_committed=runner.instances_changed,
-        on_restart=lambda instance_id, boot_time: api.apply_system_change(
-            "InstanceRestarted", keypair_actions.restart_observed(instance_id, boot_time)
-        ),
+        on_restart=key_activation.restart_listener(api),
     )
     if admin is not None:
         tls.write_secret(

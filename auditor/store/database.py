@@ -458,6 +458,19 @@ class Database:
             ).first()
         return self._instance_dict(row) if row else None
 
+    def boot_times(self, instance_ids: list[str]) -> dict[str, int]:
+        """instance id -> the boot time (unix seconds) of its latest snapshot; instances that
+        never reported one are left out."""
+        i = schema.instances
+        found: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for at in range(0, len(instance_ids), 500):
+                q = select(i.c.instance_id, i.c.boot_time).where(
+                    i.c.instance_id.in_(instance_ids[at : at + 500]), i.c.boot_time > 0
+                )
+                found.update((r.instance_id, int(r.boot_time)) for r in conn.execute(q))
+        return found
+
     def latest_snapshot(self, instance_id: str) -> facts_pb2.Snapshot | None:
         i = schema.instances
         with self.engine.connect() as conn:

@@ -1,15 +1,23 @@
 """Shared by the key-pair tests: instances seeded into a running auditor's state, API calls
-through `palisade api`, and the key pair binding as `palisade instance show` reads it."""
+through `palisade api`, and snapshots (with the host's boot time) reported as an enrolled
+agent would."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
+import uuid
 from datetime import UTC, datetime
 
+import grpc
+
+from palisade.agent import transport
 from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
 from palisade.auditor.model.fleet.resources import InstanceState
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
+from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 
 OTHER_REGION = "cn-beijing"
 
@@ -97,3 +105,40 @@ def error_code(auditor, action: str, **params: str) -> str:
     assert rc == 1, body
     assert set(body) == {"Code", "Message", "RequestId"}, body
     return body["Code"]
+
+
+# -- the agent's side: snapshots with a boot time --------------------------------------------
+
+
+def snapshot_message(instance_id: str, boot_time: int) -> agent_pb2.AgentMessage:
+    snap = facts_pb2.Snapshot(
+        snapshot_id=uuid.uuid4().hex,
+        instance_id=instance_id,
+        collected_at_ms=int(time.time() * 1000),
+        host=facts_pb2.HostInfo(hostname="kp-host", os_family="linux", boot_time=boot_time),
+        sshd=facts_pb2.SshdFacts(
+            password_authentication=False,
+            pubkey_authentication=True,
+            authorized_keys_file=[".ssh/authorized_keys"],
+            permit_root_login="prohibit-password",
+            source="parsed",
+        ),
+    )
+    snap.authorized_keys.append(facts_pb2.AuthorizedKeysFile(user="root", path="/root/.ssh/a"))
+    return agent_pb2.AgentMessage(
+        message_id=uuid.uuid4().hex, instance_id=instance_id, snapshot=snap
+    )
+
+
+def report(auditor, state, message) -> None:
+    with transport_channel(auditor, state) as stub:
+        acks = list(stub.Report(iter([message]), timeout=10))
+    assert [a.message_id for a in acks] == [message.message_id]
+
+
+@contextlib.contextmanager
+def transport_channel(auditor, state):
+    with grpc.secure_channel(
+        auditor.grpc, state.credentials(), options=transport.CHANNEL_OPTIONS
+    ) as ch:
+        yield agent_pb2_grpc.IngestStub(ch)

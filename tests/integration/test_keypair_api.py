@@ -10,9 +10,8 @@ import uuid
 
 import pytest
 
-from palisade.agent import enrolment, transport
+from palisade.agent import enrolment
 from palisade.shared import sshkeys
-from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.helpers.auditor_process import start_auditor
 from tests.helpers.keypair_auditor import (
     OTHER_REGION,
@@ -22,6 +21,8 @@ from tests.helpers.keypair_auditor import (
     error_code,
     ok,
     read_state,
+    report,
+    snapshot_message,
 )
 from tests.helpers.system import require_binary
 
@@ -393,58 +394,17 @@ def test_every_change_is_in_the_audit_log(kp):
 # -- restart: the agent reports a new boot time ----------------------------------------------
 
 
-def _snapshot(instance_id: str, boot_time: int) -> agent_pb2.AgentMessage:
-    snap = facts_pb2.Snapshot(
-        snapshot_id=uuid.uuid4().hex,
-        instance_id=instance_id,
-        collected_at_ms=int(time.time() * 1000),
-        host=facts_pb2.HostInfo(hostname="kp-host", os_family="linux", boot_time=boot_time),
-        sshd=facts_pb2.SshdFacts(
-            password_authentication=False,
-            pubkey_authentication=True,
-            authorized_keys_file=[".ssh/authorized_keys"],
-            permit_root_login="prohibit-password",
-            source="parsed",
-        ),
-    )
-    snap.authorized_keys.append(facts_pb2.AuthorizedKeysFile(user="root", path="/root/.ssh/a"))
-    return agent_pb2.AgentMessage(
-        message_id=uuid.uuid4().hex, instance_id=instance_id, snapshot=snap
-    )
-
-
-def _report(auditor, state, message) -> None:
-    with transport_channel(auditor, state) as stub:
-        acks = list(stub.Report(iter([message]), timeout=10))
-    assert [a.message_id for a in acks] == [message.message_id]
-
-
-def transport_channel(auditor, state):
-    import contextlib
-
-    import grpc
-
-    @contextlib.contextmanager
-    def channel():
-        with grpc.secure_channel(
-            auditor.grpc, state.credentials(), options=transport.CHANNEL_OPTIONS
-        ) as ch:
-            yield agent_pb2_grpc.IngestStub(ch)
-
-    return channel()
-
-
 def test_a_pending_change_takes_effect_when_the_agent_reports_a_restart(kp, tmp_path):
     agent = enrolment.enroll(
         tmp_path / "agent", [kp.grpc], kp.token("i-run1"), enroll_address=kp.enroll
     )
     now = int(time.time())
-    _report(kp, agent, _snapshot("i-run1", now - 7200))
+    report(kp, agent, snapshot_message("i-run1", now - 7200))
     name = _name()
     fingerprint = ok(kp, "CreateKeyPair", KeyPairName=name, **R)["KeyPairFingerPrint"]
     ok(kp, "AttachKeyPair", KeyPairName=name, InstanceIds='["i-run1"]', **R)
     # a boot from before the request, reported late, changes nothing
-    _report(kp, agent, _snapshot("i-run1", now - 3600))
+    report(kp, agent, snapshot_message("i-run1", now - 3600))
     view = kp.cli_json("instance", "show", "i-run1")
     assert view["key_pair"]["status"] == "pending"
     assert view["key_pair"]["pending"] == {
@@ -453,7 +413,7 @@ def test_a_pending_change_takes_effect_when_the_agent_reports_a_restart(kp, tmp_
         "deleted": False,
     }
     # the restart after the request activates it, and disables password login
-    _report(kp, agent, _snapshot("i-run1", int(time.time()) + 1))
+    report(kp, agent, snapshot_message("i-run1", int(time.time()) + 1))
     view = kp.cli_json("instance", "show", "i-run1")
     assert view["key_pair"]["status"] == "active"
     assert view["key_pair"]["active"]["name"] == name
@@ -476,7 +436,7 @@ def test_a_pending_change_takes_effect_when_the_agent_reports_a_restart(kp, tmp_
     # a pending detach, then a restart: no key pair any more (password login stays off)
     ok(kp, "DetachKeyPair", KeyPairName=name, InstanceIds='["i-run1"]', **R)
     assert kp.cli_json("instance", "show", "i-run1")["key_pair"]["pending_detach"] is True
-    _report(kp, agent, _snapshot("i-run1", int(time.time()) + 2))
+    report(kp, agent, snapshot_message("i-run1", int(time.time()) + 2))
     kp_view = kp.cli_json("instance", "show", "i-run1")["key_pair"]
     assert kp_view["status"] == "none" and kp_view["active"] is None
     assert kp_view["password_login_enabled"] is False

@@ -492,9 +492,15 @@ class KeyPairService:
         binding = self.bindings.setdefault(instance_id, KeyBinding(instance_id))
         binding.password_login_enabled = True
 
+    def pending_instance_ids(self) -> list[str]:
+        """Instances with a change waiting for their restart, sorted."""
+        return sorted(i for i, b in self.bindings.items() if b.has_pending)
+
     def restart_observed(self, instance_id: str, boot_time: datetime) -> KeyBinding | None:
-        """The instance booted at `boot_time`: a change requested before that boot is now in
-        effect. Returns the binding when something changed."""
+        """The instance booted at `boot_time` (its latest boot, as its agent reports it): a
+        change requested before that boot is now in effect. Idempotent: returns the binding
+        when something changed, None when nothing was pending or the boot came before the
+        request."""
         binding = self.bindings.get(instance_id)
         if binding is None or not binding.has_pending or binding.requested_at is None:
             return None

@@ -8,7 +8,7 @@ ingest through `ApiService.apply_system_change`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from palisade.auditor.api.params import Params, paginate
@@ -251,9 +251,21 @@ def activate_after_restart(
     return [AuditEntry(arn, {**before, "boot_time": _time(boot_time)}, after)]
 
 
-def restart_observed(
-    instance_id: str, boot_time_s: int
+def activate_booted(
+    boot_times: Mapping[str, int],
 ) -> Callable[[CloudState, datetime], list[AuditEntry]]:
-    """The change `ApiService.apply_system_change` runs when the ingest sees a new boot time."""
-    boot_time = datetime.fromtimestamp(boot_time_s, UTC)
-    return lambda state, _now: activate_after_restart(state, instance_id, boot_time)
+    """The change `ApiService.apply_system_change` runs for instances whose agents reported a
+    boot time (instance id -> unix seconds, the latest reported): every pending change
+    requested before that boot takes effect. Level-triggered and idempotent: the ingest's
+    restart hook passes the one instance that just restarted, the periodic sweep every
+    pending instance's latest boot; an activated binding is no longer pending, and a
+    replica replaying it on a newer state finds nothing to do."""
+    boots = {i: datetime.fromtimestamp(s, UTC) for i, s in boot_times.items() if s > 0}
+
+    def change(state: CloudState, _now: datetime) -> list[AuditEntry]:
+        entries: list[AuditEntry] = []
+        for instance_id in sorted(boots):
+            entries += activate_after_restart(state, instance_id, boots[instance_id])
+        return entries
+
+    return change

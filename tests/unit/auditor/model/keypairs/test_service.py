@@ -156,6 +156,16 @@ def test_a_restart_activates_only_changes_requested_before_it():
     assert service.restart_observed("i-1", NOW + timedelta(hours=1)) is None  # nothing pending
 
 
+def test_pending_instance_ids_lists_the_bindings_waiting_for_a_restart():
+    service = KeyPairService()
+    service.import_key("1", "r", "key", ED25519, NOW)
+    service.attach("1", "r", "key", ["i-2", "i-1"], lambda i: _view(i), NOW)
+    service.attach("1", "r", "key", ["i-3"], lambda i: _view(i, running=False), NOW)
+    assert service.pending_instance_ids() == ["i-1", "i-2"]
+    service.restart_observed("i-2", NOW + timedelta(seconds=1))
+    assert service.pending_instance_ids() == ["i-1"]
+
+
 def test_a_password_reset_reenables_password_login():
     service = KeyPairService()
     service.import_key("1", "r", "key", ED25519, NOW)
