@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import unicodedata
 
 Interval = tuple[int, int]
 
@@ -111,6 +112,23 @@ def canonical_cidr(text: object) -> str | None:
     """The canonical `a.b.c.d/n` of a CIDR (a bare address is /32), or None if not valid."""
     parsed = parse_cidr(text)
     return None if parsed is None else format_cidr(*parsed)
+
+
+def _as_read_before(text: str) -> str:
+    """What the reader before `ipaddress` took for the same text: any script's decimal
+    digits, and a trailing newline (`$`)."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text).rstrip("\n")
+
+
+def repair_ip(text: str) -> str:
+    """An address stored before addresses were read by `ipaddress`, in canonical form (the
+    text unchanged if it is not an address either way)."""
+    return canonical_ip(text) or canonical_ip(_as_read_before(text)) or text
+
+
+def repair_cidr(text: str) -> str:
+    """A block stored before blocks were read by `ipaddress`, in canonical form."""
+    return canonical_cidr(text) or canonical_cidr(_as_read_before(text)) or text
 
 
 def merge(intervals: list[Interval]) -> list[Interval]:

@@ -19,11 +19,12 @@ def test_run_instances_refuses_a_unicode_twin_of_a_used_address(h):
     vpc, g = _vpc_and_group(h)
     h.ok("RunInstances", **R, VpcId=vpc, PrivateIpAddress="172.16.0.10", SecurityGroupId=g)
     version = CloudStateRepository(h.store).version()
-    status, code, message = h.error(
-        "RunInstances", **R, VpcId=vpc, PrivateIpAddress=TWIN, SecurityGroupId=g
-    )
-    assert (status, code) == (400, "InvalidIpAddress.Malformed")
-    assert TWIN in message
+    for twin in (TWIN, "172.16.0.10\n"):  # the old reader's `$` took a trailing newline
+        status, code, message = h.error(
+            "RunInstances", **R, VpcId=vpc, PrivateIpAddress=twin, SecurityGroupId=g
+        )
+        assert (status, code) == (400, "InvalidIpAddress.Malformed")
+        assert repr(twin) in message
     status, code, _ = h.error(
         "RunInstances",
         **R,

@@ -101,12 +101,13 @@ def test_stored_vpc_blocks_are_canonical(text):
     assert vpc.cidr == str(ipaddress.ip_network(text))
 
 
-def test_a_unicode_twin_is_not_a_second_nic_on_the_same_address(fleet):
+@pytest.mark.parametrize("twin", [UNICODE_TWIN, "172.16.0.10\n"])
+def test_a_twin_spelling_is_not_a_second_nic_on_the_same_address(fleet, twin):
     vpc = fleet.vpc()
     gid = fleet.group(vpc_id=vpc)
     fleet.instance([gid], vpc_id=vpc, private_ip="172.16.0.10")
     with pytest.raises(ModelError) as err:
-        fleet.instance([gid], vpc_id=vpc, private_ip=UNICODE_TWIN)
+        fleet.instance([gid], vpc_id=vpc, private_ip=twin)
     assert err.value.code == "InvalidIpAddress.Malformed"
     assert [ip for i in fleet.model.instances.values() for ip in i.nics[0].private_ips] == [
         "172.16.0.10"
