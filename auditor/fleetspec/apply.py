@@ -123,7 +123,7 @@ class _Applier:
             raise ApiCallError("DescribeVpcs", "Ambiguous", f"several VPCs are named {v.name!r}")
         if found:
             vpc_id = found[0]["VpcId"]
-            if found[0]["CidrBlock"] != v.cidr:
+            if found[0]["CidrBlock"] != _norm_cidr(v.cidr):  # the model stores it canonical
                 self.result.notes.append(
                     f"{vpc_id}: CIDR {found[0]['CidrBlock']} differs from {v.cidr} (a VPC's "
                     "block cannot change; delete and recreate it)"

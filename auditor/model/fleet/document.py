@@ -10,6 +10,7 @@ from palisade.auditor.model.document import DocumentError, decode, encode
 from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.fleet.resources import Account, Instance, Region, Vpc
 from palisade.auditor.model.limits import Limits
+from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.security_group import SecurityGroup
 
 FORMAT = 1
@@ -43,8 +44,21 @@ def from_document(doc: dict) -> CloudModel:
     _load(doc, "vpcs", Vpc, model.vpcs, lambda v: v.vpc_id)
     _load(doc, "groups", SecurityGroup, model.groups, lambda g: g.group_id)
     _load(doc, "instances", Instance, model.instances, lambda i: i.instance_id)
+    _canonical_addresses(model)
     model.rebuild_indexes()
     return model
+
+
+def _canonical_addresses(model: CloudModel) -> None:
+    """Documents saved before addresses were read by `ipaddress` may hold an address spelt
+    with another script's digits or a trailing newline: stored canonical from now on."""
+    for vpc in model.vpcs.values():
+        vpc.cidr = ipv4.repair_cidr(vpc.cidr)
+    for instance in model.instances.values():
+        for nic in instance.nics:
+            nic.private_ips = [ipv4.repair_ip(ip) for ip in nic.private_ips]
+            if nic.public_ip:
+                nic.public_ip = ipv4.repair_ip(nic.public_ip)
 
 
 def _load(

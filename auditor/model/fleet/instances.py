@@ -75,12 +75,17 @@ class InstanceOperations(MembershipOperations):
             raise ModelError(
                 "MissingParameter.PrivateIpAddress", "Give the instance a private IP address."
             )
+        canonical: list[str] = []
         for ip in ips + ([public_ip] if public_ip else []):
-            if ipv4.parse_ip(ip) is None:
+            text = ipv4.canonical_ip(ip)
+            if text is None:
                 raise ModelError(
                     "InvalidIpAddress.Malformed",
                     f"IP address {ip!r} is not valid; use a dotted quad such as 172.16.0.10.",
                 )
+            canonical.append(text)
+        # Stored as canonical text: one address has one spelling (duplicates compare text).
+        ips, public_ip = canonical[: len(ips)], canonical[-1] if public_ip else public_ip
         if vpc is not None:
             lo, hi = ipv4.cidr_text_interval(vpc.cidr)
             taken = self._vpc_ips.get(vpc.vpc_id, set())

@@ -58,7 +58,11 @@ class PlacementOperations(FleetInventory):
         if vpc_id is not None and vpc_id in self.vpcs:
             raise ModelError("InvalidVpcId.Duplicate", f"VPC {vpc_id!r} already exists.")
         vpc = Vpc(
-            vpc_id or self._ensure_unique_id("vpc", self.vpcs), account_id, region_id, cidr, name
+            vpc_id or self._ensure_unique_id("vpc", self.vpcs),
+            account_id,
+            region_id,
+            ipv4.format_cidr(*parsed),  # canonical: a bare address is a /32
+            name,
         )
         self.vpcs[vpc.vpc_id] = vpc
         return vpc

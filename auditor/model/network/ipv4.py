@@ -1,14 +1,21 @@
 """IPv4 addresses and CIDR blocks as integers and closed intervals (fast, no objects
-per address)."""
+per address).
+
+Text from users is read by the standard `ipaddress` module (ASCII digits only, no leading
+zeros, no shorthand) and the model stores the canonical text (`canonical_ip`,
+`canonical_cidr`), so that two spellings of one address can never be two addresses.
+"""
 
 from __future__ import annotations
 
-import re
+import functools
+import ipaddress
+import unicodedata
 
 Interval = tuple[int, int]
 
 ALL_IPV4: Interval = (0, 0xFFFFFFFF)
-_DOTTED = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+_IPV4 = ipaddress.IPv4Address
 
 # Addresses that never come from "the internet": RFC 1918, carrier-grade NAT (used for the
 # classic network's intranet), loopback, link-local, "this network", multicast and reserved.
@@ -21,28 +28,43 @@ NON_INTERNET_BLOCKS = PRIVATE_BLOCKS + (
 )
 
 
-def parse_ip(text: str) -> int | None:
-    """Dotted quad (no leading zeros, no shorthand) to int, or None."""
-    if not isinstance(text, str) or not _DOTTED.match(text):
+def parse_ip(text: object) -> int | None:
+    """Dotted quad to int as `ipaddress.IPv4Address` reads it, or None: ASCII digits only
+    (not `\\d`, which takes any script's digits), no leading zeros, no shorthand."""
+    if not isinstance(text, str):
         return None
-    a, b, c, d = (int(x) for x in text.split("."))
-    return (a << 24) | (b << 16) | (c << 8) | d
+    try:
+        return int(_IPV4(text))
+    except ValueError:  # ipaddress.AddressValueError
+        return None
+
+
+def canonical_ip(text: object) -> str | None:
+    """The canonical text of an address (what the model stores), or None if not valid."""
+    value = parse_ip(text)
+    return None if value is None else format_ip(value)
 
 
 def ip_value(text: str) -> int:
-    """An address the model already holds (so valid) to int; ValueError if it is not valid."""
-    value = parse_ip(text)
+    """An address the model already holds (so valid) to int; ValueError if it is not valid.
+    On the engine's hot paths: the model's addresses repeat, so their values are cached."""
+    value = _cached_ip(text)
     if value is None:
         raise ValueError(f"not an IPv4 address: {text!r}")
     return value
+
+
+_cached_ip = functools.lru_cache(maxsize=1 << 16)(parse_ip)
 
 
 def format_ip(value: int) -> str:
     return ".".join(str((value >> s) & 255) for s in (24, 16, 8, 0))
 
 
-def parse_cidr(text: str) -> tuple[int, int] | None:
-    """`a.b.c.d` or `a.b.c.d/n` with no host bits set -> (network, prefix length), else None."""
+def parse_cidr(text: object) -> tuple[int, int] | None:
+    """`a.b.c.d` or `a.b.c.d/n` -> (address, prefix length), else None. The address is read
+    as `parse_ip` reads it; n is 0..32 in ASCII digits without a leading zero (no netmask
+    form). Host bits may be set: callers check `host_bits_set` and say what to use."""
     if not isinstance(text, str):
         return None
     if "/" in text:
@@ -84,6 +106,29 @@ def cidr_text_interval(text: str) -> Interval:
 
 def format_cidr(net: int, length: int) -> str:
     return f"{format_ip(net)}/{length}"
+
+
+def canonical_cidr(text: object) -> str | None:
+    """The canonical `a.b.c.d/n` of a CIDR (a bare address is /32), or None if not valid."""
+    parsed = parse_cidr(text)
+    return None if parsed is None else format_cidr(*parsed)
+
+
+def _as_read_before(text: str) -> str:
+    """What the reader before `ipaddress` took for the same text: any script's decimal
+    digits, and a trailing newline (`$`)."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text).rstrip("\n")
+
+
+def repair_ip(text: str) -> str:
+    """An address stored before addresses were read by `ipaddress`, in canonical form (the
+    text unchanged if it is not an address either way)."""
+    return canonical_ip(text) or canonical_ip(_as_read_before(text)) or text
+
+
+def repair_cidr(text: str) -> str:
+    """A block stored before blocks were read by `ipaddress`, in canonical form."""
+    return canonical_cidr(text) or canonical_cidr(_as_read_before(text)) or text
 
 
 def merge(intervals: list[Interval]) -> list[Interval]:

@@ -118,6 +118,36 @@ def test_instances_state_machine_and_describe(auditor):
         assert refused(auditor, "RunInstances", R, *extra) == code, extra
 
 
+def test_addresses_in_other_scripts_digits_are_refused(auditor):
+    """Issue 18: `1٧2.16.0.10` (an Arabic-Indic seven) was a second NIC on 172.16.0.10."""
+    assert (
+        refused(auditor, "CreateVpc", R, "CidrBlock=1٧2.16.0.0/16") == "InvalidCidrBlock.Malformed"
+    )
+    vpc = ok(auditor, "CreateVpc", R, "CidrBlock=172.16.0.0/16")["VpcId"]
+    g = group(auditor, vpc)
+    instance(auditor, vpc, [g], "172.16.0.10")
+    twin = (f"VpcId={vpc}", "PrivateIpAddress=1٧2.16.0.10", f"SecurityGroupId={g}")
+    assert refused(auditor, "RunInstances", R, *twin) == "InvalidIpAddress.Malformed"
+    for action, side in (
+        ("AuthorizeSecurityGroup", "Source"),
+        ("AuthorizeSecurityGroupEgress", "Dest"),
+    ):
+        code = refused(
+            auditor,
+            action,
+            R,
+            f"SecurityGroupId={g}",
+            "IpProtocol=tcp",
+            "PortRange=22/22",
+            f"{side}CidrIp=1٧2.16.0.0/16",
+        )
+        assert code == f"Invalid{side}CidrIp.Malformed"
+    listed = ok(auditor, "DescribeInstances", R, f"VpcId={vpc}")["Instances"]["Instance"]
+    assert [i["VpcAttributes"]["PrivateIpAddress"]["IpAddress"] for i in listed] == [
+        ["172.16.0.10"]
+    ]
+
+
 def test_key_pair_and_ram_role_at_creation(auditor):
     vpc = new_vpc(auditor)
     g = group(auditor, vpc)

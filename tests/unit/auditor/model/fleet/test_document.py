@@ -94,3 +94,17 @@ def test_bad_documents_are_refused_clearly():
     doc["groups"][0]["rules"][0]["policy"] = "maybe"
     with pytest.raises(DocumentError, match="policy"):
         fleet_document.from_document(doc)
+
+
+def test_addresses_saved_before_ipaddress_reading_load_canonical():
+    """Before issue 18 an address could be stored spelt with another script's digits or a
+    trailing newline; such a document loads with the canonical text, and the engine reads it."""
+    doc = fleet_document.to_document(_populated())
+    doc["vpcs"][0]["cidr"] = "1٩2.168.0.0/16"
+    nic = doc["instances"][0]["nics"][0]
+    nic["private_ips"], nic["public_ip"] = ["1٩2.168.0.1٠"], "4٧.0.0.1\n"
+    doc["instances"][1]["nics"][0]["private_ips"] = ["192.168.0.11\n"]
+    restored = fleet_document.from_document(json.loads(json.dumps(doc)))
+    assert fleet_document.to_document(restored) == fleet_document.to_document(_populated())
+    web = next(g for g in restored.groups.values() if g.name == "web")
+    assert restored.member_private_ips(web.group_id) == ["192.168.0.10"]
