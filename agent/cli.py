@@ -60,7 +60,7 @@ def cmd_enroll(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from palisade.agent.runner import run
+    from palisade.agent.runner import TaskFailed, run
     from palisade.agent.state import AgentState, EnrolmentError
 
     try:
@@ -68,21 +68,36 @@ def cmd_run(args) -> int:
     except EnrolmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    asyncio.run(
-        run(
-            state,
-            args.interval,
-            args.host_root,
-            login_logs=args.login_log,
-            event_interval=args.event_interval,
-            spool_max_bytes=args.spool_max_mb * 1024 * 1024,
-            metadata_address=None
-            if args.metadata_address.lower() == "none"
-            else args.metadata_address,
-            metadata_require_token=args.metadata_require_token,
+    try:
+        asyncio.run(
+            run(
+                state,
+                args.interval,
+                args.host_root,
+                login_logs=args.login_log,
+                event_interval=args.event_interval,
+                spool_max_bytes=args.spool_max_mb * 1024 * 1024,
+                metadata_address=None
+                if args.metadata_address.lower() == "none"
+                else args.metadata_address,
+                metadata_require_token=args.metadata_require_token,
+            )
         )
-    )
+    except TaskFailed as exc:  # a task kept dying (agent/supervisor.py)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def cmd_status(args) -> int:
+    from palisade.agent.health import report
+
+    code, facts, lines = report(Path(args.state_dir))
+    if args.json:
+        print(json.dumps(facts, indent=2))
+    else:
+        print("\n".join(lines))
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--event-interval", type=float, default=2.0, help="seconds between reads of the login logs"
     )
     r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser(
+        "status", help="is the agent enrolled and running; its spool; last send and error"
+    )
+    s.add_argument("--state-dir", required=True)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
 
     sub.add_parser("parse-log", help="the login events in a log file (see parse-log --help)")
     return p

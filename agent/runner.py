@@ -1,11 +1,15 @@
-"""`palisade-agent run`: collect on a schedule, spool, send."""
+"""`palisade-agent run`: collect on a schedule, spool, send; each long-running task under
+agent/supervisor.py (restarted when it dies; the run fails when one cannot recover), the
+status file for `palisade-agent status` (agent/health.py) kept up to date."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -15,15 +19,19 @@ from palisade.agent.collectors.logins.collector import (
     LoginEventCollector,
     LoginLogSource,
 )
+from palisade.agent.health import keep_status_file
 from palisade.agent.metadata import start_for_agent
 from palisade.agent.snapshot import collect_snapshot
 from palisade.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolFull
 from palisade.agent.state import AgentState
-from palisade.agent.transport import Sender
+from palisade.agent.supervisor import Supervisor, TaskFailed
+from palisade.agent.transport import Sender, wait_or_stop
 from palisade.shared.proto import agent_pb2, facts_pb2
 from palisade.shared.snapshot_delta import make_delta
 
 log = logging.getLogger("palisade.agent")
+
+__all__ = ["TaskFailed", "run"]
 
 
 EVENTS_PER_BATCH = 1000
@@ -134,6 +142,58 @@ async def _follow_logins(
         collector.close()
 
 
+async def _collect_snapshots(
+    state: AgentState,
+    host_root: str,
+    chain: SnapshotChain,
+    spool: Spool,
+    sender: Sender,
+    interval: float,
+    stop: asyncio.Event,
+) -> None:
+    while not stop.is_set():
+        try:
+            message = await asyncio.to_thread(snapshot_message, state, host_root, chain, spool)
+            spool.put(message)
+            sender.wakeup.set()
+        except SpoolFull as exc:
+            log.error("%s; not collecting until the auditor catches up", exc)
+        await wait_or_stop(interval, stop)
+
+
+async def _serve_metadata(
+    state: AgentState, address: str | None, require_token: bool, stop: asyncio.Event
+) -> None:
+    """The instance's RAM role credentials on the metadata path (agent/metadata.py), until
+    `stop`; raises (and so is restarted) if its server thread ends on its own."""
+    metadata = start_for_agent(state, address, require_token)
+    if metadata is None:
+        return
+    try:
+        while not stop.is_set():
+            if not metadata.server.thread.is_alive():
+                raise RuntimeError(f"the metadata endpoint on {address} stopped serving")
+            await wait_or_stop(5.0, stop)
+    finally:
+        await asyncio.to_thread(metadata.stop)
+
+
+def _status(state: AgentState, sender: Sender, supervisor: Supervisor, stop: asyncio.Event) -> dict:
+    """What STATE/status.json says (agent/health.py)."""
+    return {
+        "instance_id": state.instance_id,
+        "pid": os.getpid(),
+        "connected": sender.connected,
+        "last_send_at": sender.last_ack_at,
+        "last_error": sender.last_error,
+        "last_error_at": sender.last_error_at,
+        "task_restarts": supervisor.restarts,
+        "last_task_error": supervisor.last_death,
+        "failure": str(supervisor.failure) if supervisor.failure else None,
+        "stopped_at": time.time() if stop.is_set() else None,
+    }
+
+
 async def run(
     state: AgentState,
     interval: float,
@@ -145,6 +205,7 @@ async def run(
     metadata_address: str | None = None,
     metadata_require_token: bool = False,
 ) -> None:
+    """Until `stop` (or SIGINT/SIGTERM); raises TaskFailed when a task keeps dying."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     # Collection runs in worker threads; two are plenty (snapshots and login logs), and each
@@ -159,11 +220,27 @@ async def run(
     spool = Spool(state.directory / "spool", max_bytes=spool_max_bytes)
     chain = SnapshotChain()
     sender = Sender(state, spool, on_ack=chain.on_ack)
-    send_task = asyncio.create_task(sender.run(stop))
-    # the instance's RAM role credentials on the metadata path (agent/metadata.py)
-    metadata = start_for_agent(state, metadata_address, metadata_require_token)
-    logins_task = asyncio.create_task(
-        _follow_logins(state, spool, sender, login_sources(login_logs), event_interval, stop)
+    supervisor = Supervisor(stop)
+    supervisor.add("sender", lambda: sender.run(stop))
+    supervisor.add(
+        "metadata",
+        lambda: _serve_metadata(state, metadata_address, metadata_require_token, stop),
+    )
+    supervisor.add(
+        "logins",
+        lambda: _follow_logins(
+            state, spool, sender, login_sources(login_logs), event_interval, stop
+        ),
+    )
+    supervisor.add(
+        "snapshots",
+        lambda: _collect_snapshots(state, host_root, chain, spool, sender, interval, stop),
+    )
+    supervisor.add(
+        "status",
+        lambda: keep_status_file(
+            state.directory, lambda: _status(state, sender, supervisor, stop), stop
+        ),
     )
     log.info(
         "agent for %s reporting to %s every %ss",
@@ -171,18 +248,4 @@ async def run(
         ", ".join(state.auditors),
         interval,
     )
-    while not stop.is_set():
-        try:
-            message = await asyncio.to_thread(snapshot_message, state, host_root, chain, spool)
-            spool.put(message)
-            sender.wakeup.set()
-        except SpoolFull as exc:
-            log.error("%s; not collecting until the auditor catches up", exc)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
-    await logins_task
-    await send_task
-    if metadata is not None:
-        await asyncio.to_thread(metadata.stop)
+    await supervisor.run()

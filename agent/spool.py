@@ -48,6 +48,24 @@ def _events_carried(message: agent_pb2.AgentMessage) -> int:
     return len(message.events.events) if message.WhichOneof("payload") == "events" else 1
 
 
+def depth(directory: Path) -> tuple[int, int, int]:
+    """(messages waiting, events they carry, events dropped) of the spool in `directory`, read
+    without opening it (no folder made, no leftovers removed): for `palisade-agent status`
+    while the agent may be writing."""
+    messages = events = 0
+    for path in Path(directory).glob("*.pb"):
+        parts = path.stem.split("-", 3)
+        if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+            continue
+        messages += 1
+        events += int(parts[2]) if parts[1] in EVENT_KINDS else 0
+    try:
+        dropped = int((Path(directory) / "dropped-events").read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        dropped = 0
+    return messages, events, dropped
+
+
 class Spool:
     def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES):
         self.dir = Path(directory)

@@ -1,21 +1,23 @@
 """The agent's report stream to the auditor: the Sender streams the spool over mutual TLS,
-deletes what is acknowledged and reconnects with backoff; CHANNEL_OPTIONS are the gRPC channel
-options every connection to the auditor uses.
+deletes what is acknowledged and reconnects with backoff (palisade.shared.backoff: capped, so
+an outage of any length never overflows it); CHANNEL_OPTIONS are the gRPC channel options
+every connection to the auditor uses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
+import time
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import grpc
 
 from palisade.agent.spool import Spool
 from palisade.agent.state import AgentState
-from palisade.shared import tls
+from palisade.shared import backoff, tls
 from palisade.shared.proto import agent_pb2_grpc
 
 log = logging.getLogger("palisade.agent.transport")
@@ -29,35 +31,45 @@ MAX_IN_FLIGHT = 256
 
 
 @dataclass
-class Backoff:
-    """Exponential backoff with jitter, so a fleet does not reconnect in lock-step."""
+class Backoff(backoff.Backoff):
+    """The sender's reconnect backoff: from 0.5 s, doubling, up to 60 s, equal jitter (so a
+    fleet does not reconnect in lock-step)."""
 
     initial: float = 0.5
     maximum: float = 60.0
-    attempt: int = 0
-    rng: random.Random = field(default_factory=random.Random)
 
-    def next_delay(self) -> float:
-        ceiling = min(self.maximum, self.initial * (2**self.attempt))
-        self.attempt += 1
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
-    def reset(self) -> None:
-        self.attempt = 0
+async def wait_or_stop(delay: float, stop: asyncio.Event) -> None:
+    """Sleep `delay` seconds, or less if `stop` is set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=delay)
+    except TimeoutError:
+        pass
 
 
 class Sender:
     """Streams the spool to the auditor; deletes what is acknowledged; reconnects forever."""
 
     def __init__(
-        self, state: AgentState, spool: Spool, backoff: Backoff | None = None, on_ack=None
+        self,
+        state: AgentState,
+        spool: Spool,
+        backoff: Backoff | None = None,
+        on_ack=None,
+        sleep: Callable[[float, asyncio.Event], Awaitable[None]] = wait_or_stop,
+        clock: Callable[[], float] = time.time,
     ):
         self.state, self.spool = state, spool
         self.on_ack = on_ack
         self.backoff = backoff or Backoff()
+        self.sleep, self.clock = sleep, clock  # injectable: tests run long outages instantly
         self.wakeup = asyncio.Event()
         self.connected = False
         self.acked = 0
+        # for `palisade-agent status`: when the auditor last acknowledged, the last failure
+        self.last_ack_at: float | None = None
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         # Each instance starts at its own replica (a stable hash of its id), so a fleet
@@ -69,18 +81,20 @@ class Sender:
                 await self._stream(address, stop)
             except grpc.aio.AioRpcError as exc:
                 log.warning("auditor %s: %s %s", address, exc.code().name, exc.details())
+                self._failed(f"auditor {address}: {exc.code().name} {exc.details()}")
             except (TimeoutError, OSError, asyncio.InvalidStateError) as exc:
                 # InvalidStateError: a write raced the stream's end ("RPC already finished")
                 log.warning("auditor %s: %s", address, exc or type(exc).__name__)
-            except Exception:
+                self._failed(f"auditor {address}: {exc or type(exc).__name__}")
+            except Exception as exc:
                 log.exception("auditor %s: unexpected error; reconnecting", address)
+                self._failed(f"auditor {address}: {type(exc).__name__}: {exc}")
             self.connected = False
             turn += 1
-            delay = self.backoff.next_delay()
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            await self.sleep(self.backoff.next_delay(), stop)
+
+    def _failed(self, what: str) -> None:
+        self.last_error, self.last_error_at = what, self.clock()
 
     async def _stream(self, address: str, stop: asyncio.Event) -> None:
         async with grpc.aio.secure_channel(
@@ -97,6 +111,7 @@ class Sender:
                         self.on_ack(ack)
                     in_flight.discard(ack.message_id)
                     self.acked += 1
+                    self.last_ack_at = self.clock()
                     if not self.connected:
                         self.connected = True
                         log.info("connected to auditor %s", address)

@@ -2,13 +2,16 @@
 
 A channel that is down is retried until it is back (nothing is lost); the cap keeps a long
 outage from turning into a slow trickle once it ends, and the jitter keeps replicas and
-channels from retrying in lockstep.
+channels from retrying in lockstep. The arithmetic is palisade.shared.backoff, the agent's
+sender's too (its exponent is clamped: any number of attempts gives at most the cap).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+
+from palisade.shared import backoff
 
 BASE_S = 2.0
 CAP_S = 300.0
@@ -22,5 +25,4 @@ def retry_delay(
 ) -> float:
     """Seconds before the next try after `attempts` failed ones ("equal jitter": between half
     and all of min(cap, base * 2^(attempts-1)))."""
-    ceiling = min(cap_s, base_s * 2 ** max(0, min(attempts - 1, 30)))
-    return ceiling / 2 + rand() * ceiling / 2
+    return backoff.delay(attempts - 1, base_s, cap_s, "equal", rand)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,3 +89,41 @@ def start_auditor(data_dir: Path, *extra: str) -> AuditorProcess:
         raise AssertionError("auditor exited: " + (data_dir / "auditor.log").read_text()[-3000:])
     state = json.loads(state_file.read_text())
     return AuditorProcess(data_dir, proc, state["grpc"], state["enroll"], state["http"], database)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RestartableAuditor(AuditorProcess):
+    """`palisade serve` on fixed loopback ports, so that it can be killed and started again
+    where the enrolled agent expects it; `proc` is None until `start`."""
+
+    def start(self):
+        (self.data_dir / "auditor.json").unlink(missing_ok=True)
+        log = open(self.data_dir.parent / "auditor.log", "ab")
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "palisade"),
+                "--data-dir",
+                str(self.data_dir),
+                "serve",
+                "--grpc",
+                self.grpc,
+                "--enroll",
+                self.enroll,
+                "--http",
+                "127.0.0.1:0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: (self.data_dir / "auditor.json").exists(), 30, what="auditor up")
+        self.http = json.loads((self.data_dir / "auditor.json").read_text())["http"]
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()

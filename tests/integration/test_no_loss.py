@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -14,7 +13,7 @@ import pytest
 
 from palisade.auditor.store.database import Database, sqlite_url
 from tests.helpers.agent_enrollment import enroll_agent
-from tests.helpers.auditor_process import AuditorProcess
+from tests.helpers.auditor_process import RestartableAuditor, free_port
 from tests.helpers.polling import wait_for
 from tests.helpers.system import BIN
 
@@ -24,49 +23,12 @@ TOTAL = int(os.environ.get("PALISADE_NO_LOSS_EVENTS", "100000"))
 CHUNK = 2_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _line(i: int) -> str:
     ip = f"203.0.{(i // 250) % 250}.{i % 250}"
     return (
         f"Nov 29 05:{(i // 60) % 60:02d}:{i % 60:02d} web-01 sshd[{1000 + i % 5000}]: "
         f"Failed password for root from {ip} port {10000 + i // 62500} ssh2\n"
     )
-
-
-class RestartableAuditor(AuditorProcess):
-    """`palisade serve` on fixed loopback ports, so that it can be killed and started again
-    where the enrolled agent expects it; `proc` is None until `start`."""
-
-    def start(self):
-        (self.data_dir / "auditor.json").unlink(missing_ok=True)
-        log = open(self.data_dir.parent / "auditor.log", "ab")
-        self.proc = subprocess.Popen(
-            [
-                str(BIN / "palisade"),
-                "--data-dir",
-                str(self.data_dir),
-                "serve",
-                "--grpc",
-                self.grpc,
-                "--enroll",
-                self.enroll,
-                "--http",
-                "127.0.0.1:0",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for(lambda: (self.data_dir / "auditor.json").exists(), 30, what="auditor up")
-        self.http = json.loads((self.data_dir / "auditor.json").read_text())["http"]
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
 
 
 def _stored_ports(url: str) -> list[tuple[str, int]]:
@@ -81,7 +43,7 @@ def test_every_event_is_stored_exactly_once_across_kills(tmp_path):
     data = tmp_path / "auditor"
     data.mkdir()
     auditor = RestartableAuditor(
-        data, None, f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}", http=""
+        data, None, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}", http=""
     )
     auditor.start()
     state_dir = tmp_path / "agent"

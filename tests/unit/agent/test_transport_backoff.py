@@ -12,3 +12,11 @@ def test_backoff_grows_exponentially_with_jitter_and_caps():
     assert len(set(delays)) == len(delays)  # jittered, not lock-step
     b.reset()
     assert b.next_delay() <= 1
+
+
+def test_backoff_past_1024_failures_stays_at_the_cap_instead_of_overflowing():
+    # 0.5 * 2**1024 raised OverflowError, which ended the sender task for good
+    for attempt in (1023, 1024, 2000, 10**6):
+        b = Backoff(attempt=attempt, rng=random.Random(attempt))
+        assert 30.0 <= b.next_delay() <= 60.0  # equal jitter: half to all of the 60 s cap
+        assert b.attempt == attempt + 1

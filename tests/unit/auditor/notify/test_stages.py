@@ -184,6 +184,17 @@ def test_retry_delays_double_with_jitter_and_are_capped():
     assert backoff.retry_delay(10_000, 2, 300, rand=lambda: 1.0) == 300
 
 
+def test_retry_delays_are_the_shared_backoff_at_any_attempt_count():
+    from palisade.shared import backoff as shared
+
+    for attempts in (0, 1, 2, 31, 1024, 1025, 10**6):
+        for r in (0.0, 0.3, 1.0):
+            assert backoff.retry_delay(attempts, 2, 300, rand=lambda r=r: r) == shared.delay(
+                attempts - 1, 2, 300, "equal", rand=lambda r=r: r
+            )
+    assert backoff.retry_delay(0, 2, 300, rand=lambda: 1.0) == 2  # as for the first failure
+
+
 # -- templates -------------------------------------------------------------------------------
 
 
