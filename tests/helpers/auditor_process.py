@@ -127,3 +127,13 @@ class RestartableAuditor(AuditorProcess):
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
+
+    @classmethod
+    def started(cls, data_dir: Path) -> RestartableAuditor:
+        """A new auditor in `data_dir` (created), on two free loopback ports, started."""
+        data_dir.mkdir()
+        auditor = cls(
+            data_dir, None, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}", http=""
+        )
+        auditor.start()
+        return auditor

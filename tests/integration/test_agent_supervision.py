@@ -18,7 +18,7 @@ from palisade.agent.state import AgentState
 from palisade.auditor.store.database import Database, sqlite_url
 from palisade.shared.proto import agent_pb2, facts_pb2
 from tests.helpers.agent_enrollment import enroll_agent
-from tests.helpers.auditor_process import RestartableAuditor, free_port
+from tests.helpers.auditor_process import RestartableAuditor
 from tests.helpers.system import BIN
 
 pytestmark = pytest.mark.integration
@@ -80,12 +80,7 @@ class InjectedOutage:
 
 
 def test_an_auditor_down_for_2000_attempts_gets_every_event_once_when_back(tmp_path):
-    data = tmp_path / "auditor"
-    data.mkdir()
-    auditor = RestartableAuditor(
-        data, None, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}", http=""
-    )
-    auditor.start()
+    auditor = RestartableAuditor.started(tmp_path / "auditor")
     try:
         state = enroll_agent(auditor, tmp_path / "agent", "i-outage")
         auditor.stop()  # down: nothing listens on the agent's auditor address
@@ -115,7 +110,7 @@ def test_an_auditor_down_for_2000_attempts_gets_every_event_once_when_back(tmp_p
         assert all(0 < d <= 60 for d in outage.delays)
         assert all(30 <= d for d in outage.delays[20:OUTAGE_ATTEMPTS])
         auditor.stop()
-        stored = _stored(data)
+        stored = _stored(auditor.data_dir)
         assert len(stored) == len(expected) and set(stored) == expected  # each event once
     finally:
         auditor.stop()

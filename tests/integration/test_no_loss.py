@@ -13,7 +13,7 @@ import pytest
 
 from palisade.auditor.store.database import Database, sqlite_url
 from tests.helpers.agent_enrollment import enroll_agent
-from tests.helpers.auditor_process import RestartableAuditor, free_port
+from tests.helpers.auditor_process import RestartableAuditor
 from tests.helpers.polling import wait_for
 from tests.helpers.system import BIN
 
@@ -40,12 +40,7 @@ def _stored_ports(url: str) -> list[tuple[str, int]]:
 
 
 def test_every_event_is_stored_exactly_once_across_kills(tmp_path):
-    data = tmp_path / "auditor"
-    data.mkdir()
-    auditor = RestartableAuditor(
-        data, None, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}", http=""
-    )
-    auditor.start()
+    auditor = RestartableAuditor.started(tmp_path / "auditor")
     state_dir = tmp_path / "agent"
     enroll_agent(auditor, state_dir, "i-noloss")
     log_path = tmp_path / "auth.log"
@@ -71,7 +66,7 @@ def test_every_event_is_stored_exactly_once_across_kills(tmp_path):
         )
 
     agent = start_agent()
-    url = sqlite_url(data)
+    url = sqlite_url(auditor.data_dir)
     try:
         with open(log_path, "a") as f:
             for start in range(0, TOTAL, CHUNK):
