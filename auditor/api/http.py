@@ -1,20 +1,33 @@
 """The auditor's HTTP port: the ECS-style API at `/`, `/healthz`, and whatever the
-dashboard mounts. Stdlib http.server: no framework to keep patched."""
+dashboard mounts. A small WSGI app served by waitress: it reads every request in full on
+its event loop before a worker thread sees it (slow clients hold no thread), closes idle
+connections, bounds header and body sizes, and stops gracefully."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from http import HTTPStatus
+from urllib.parse import parse_qsl
+
+import waitress
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
 from palisade.auditor.api.pipeline import ApiService
 
 log = logging.getLogger("palisade.http")
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_TIMEOUT_S = 30  # an idle or stalled connection is closed after this
+WORKER_THREADS = 16  # requests handled at once; connections wait (buffered) for a worker
+CONNECTION_LIMIT = 2000  # open connections; past it the server stops accepting for a while
+SHUTDOWN_GRACE_S = 10.0
 
 
 @dataclass
@@ -104,63 +117,168 @@ class HttpApp:
         return Reply.json(response.status, response.body)
 
 
-def make_handler(app: HttpApp) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "palisade"
-        sys_version = ""
+def _too_large() -> Reply:
+    return Reply.json(
+        413, {"Code": "RequestTooLarge", "Message": f"the body exceeds {MAX_BODY_BYTES} bytes"}
+    )
 
-        def _serve(self) -> None:
-            split = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                reply = Reply.json(
-                    413,
-                    {
-                        "Code": "RequestTooLarge",
-                        "Message": f"the body exceeds {MAX_BODY_BYTES} bytes",
-                    },
-                )
-                self.close_connection = True
-            else:
-                body = self.rfile.read(length) if length > 0 else b""
-                request = Request(
-                    self.command,
-                    split.path,
-                    split.query,
-                    {k.lower(): v for k, v in self.headers.items()},
-                    body,
-                    self.client_address[0],
-                )
+
+def _headers(environ: dict) -> dict[str, str]:
+    out = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            out[key.replace("_", "-").lower()] = environ[key]
+    return out
+
+
+def _reply_for(app: HttpApp, environ: dict) -> Reply:
+    method = environ["REQUEST_METHOD"]
+    if method not in ("GET", "POST", "HEAD"):
+        return Reply.json(
+            501, {"Code": "NotImplemented", "Message": f"unsupported method {method[:16]}"}
+        )
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return Reply.json(400, {"Code": "InvalidParameter", "Message": "a bad Content-Length"})
+    if length > MAX_BODY_BYTES:
+        return _too_large()
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    request = Request(
+        method,
+        path,
+        environ.get("QUERY_STRING", ""),
+        _headers(environ),
+        body,
+        environ.get("REMOTE_ADDR", ""),
+    )
+    try:
+        return app.dispatch(request)
+    except Exception:
+        log.exception("error serving %s %s", method, path)
+        return Reply.json(
+            500, {"Code": "InternalError", "Message": "the auditor failed; see its log"}
+        )
+
+
+def _status(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
+
+
+def _response_headers(reply: Reply) -> list[tuple[str, str]]:
+    headers = [
+        ("Content-Type", reply.content_type),
+        ("Content-Length", str(len(reply.body))),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    if "Cache-Control" not in reply.headers:
+        headers.append(("Cache-Control", "no-store"))
+    headers += list(reply.headers.items())
+    headers += [("Set-Cookie", cookie) for cookie in reply.cookies]
+    return headers
+
+
+def make_wsgi(app: HttpApp) -> Callable:
+    def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        reply = _reply_for(app, environ)
+        headers = _response_headers(reply)
+        if reply.status == 413:
+            headers.append(("Connection", "close"))
+        start_response(_status(reply.status), headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [reply.body]
+
+    return wsgi
+
+
+class EcsErrorTask(ErrorTask):
+    """What waitress rejects itself (a body or header block over the limit, a malformed
+    request) gets the API's error shape, not waitress's plain text."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        if error.code == 413:
+            reply = _too_large()
+        else:
+            code = {431: "RequestHeaderFieldsTooLarge", 400: "BadRequest"}.get(
+                error.code, "InternalError"
+            )
+            reply = Reply.json(error.code, {"Code": code, "Message": str(error.body)[:200]})
+        self.status = _status(reply.status)
+        self.response_headers.extend(_response_headers(reply))
+        self.set_close_on_finish()
+        self.content_length = len(reply.body)
+        self.write(reply.body)
+
+
+class EcsChannel(HTTPChannel):
+    error_task_class = EcsErrorTask
+
+
+class HttpServer:
+    """waitress on one address: `serve_forever` runs its loop, `shutdown` stops accepting,
+    lets the requests in flight finish (up to a grace period) and closes everything."""
+
+    def __init__(self, app: HttpApp, host: str, port: int, timeout_s: int = DEFAULT_TIMEOUT_S):
+        self.server = waitress.create_server(
+            make_wsgi(app),
+            host=host,
+            port=port,
+            threads=WORKER_THREADS,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=timeout_s,
+            cleanup_interval=max(1, min(30, timeout_s // 2)),
+            max_request_body_size=MAX_BODY_BYTES,
+            max_request_header_size=MAX_HEADER_BYTES,
+            clear_untrusted_proxy_headers=False,  # the headers reach the app as sent
+            ident="palisade",
+            expose_tracebacks=False,
+        )
+        self.server.channel_class = EcsChannel
+        self.server_port = int(self.server.effective_port)
+        self._stopped = threading.Event()
+
+    def serve_forever(self) -> None:
+        try:
+            self.server.run()
+        finally:
+            self._stopped.set()
+
+    def _busy(self) -> bool:
+        for channel in list(self.server.active_channels.values()):
+            if channel.requests or channel.total_outbufs_len:
+                return True
+        return bool(self.server.task_dispatcher.active_count)
+
+    def shutdown(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        server = self.server
+
+        def stop_accepting() -> None:
+            server.accepting = False
+            server.del_channel()
+            server.socket.close()
+
+        server.trigger.pull_trigger(stop_accepting)
+        deadline = time.monotonic() + grace_s
+        while self._busy() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):  # noqa: SLF001  # waitress's socket map
                 try:
-                    reply = app.dispatch(request)
-                except Exception:
-                    log.exception("error serving %s %s", self.command, split.path)
-                    reply = Reply.json(
-                        500, {"Code": "InternalError", "Message": "the auditor failed; see its log"}
-                    )
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.send_header("X-Content-Type-Options", "nosniff")
-            if "Cache-Control" not in reply.headers:
-                self.send_header("Cache-Control", "no-store")
-            for key, value in reply.headers.items():
-                self.send_header(key, value)
-            for cookie in reply.cookies:
-                self.send_header("Set-Cookie", cookie)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(reply.body)
+                    channel.close()
+                except OSError:
+                    pass
 
-        do_GET = do_POST = do_HEAD = _serve
-
-        def log_message(self, fmt, *args):  # requests are logged by the API, without secrets
-            pass
-
-    return Handler
+        server.trigger.pull_trigger(close_all)
+        self._stopped.wait(5)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
 
 
-def start_http(app: HttpApp, host: str, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(app))
-    server.daemon_threads = True
-    return server
+def start_http(
+    app: HttpApp, host: str, port: int, timeout_s: int = DEFAULT_TIMEOUT_S
+) -> HttpServer:
+    return HttpServer(app, host, port, timeout_s)

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 
+from palisade.auditor.api.http import DEFAULT_TIMEOUT_S
 from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
 from palisade.auditor.api.instance_credentials import MAX_TTL, MIN_TTL
 from palisade.auditor.notify import hook_targets
@@ -31,6 +32,13 @@ def _allowed_hook_hosts(args) -> frozenset[str]:
         raise SystemExit(f"palisade serve: --allow-hook-host: {exc}") from None
 
 
+def _http_timeout(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 3600:
+        raise argparse.ArgumentTypeError("between 1 and 3600 seconds")
+    return value
+
+
 def cmd_serve(d: DataDir, args) -> int:
     asyncio.run(
         serve(
@@ -43,6 +51,7 @@ def cmd_serve(d: DataDir, args) -> int:
             sts_ttl=dt.timedelta(seconds=args.sts_ttl),
             check_period_s=args.check_period,
             allow_hook_hosts=_allowed_hook_hosts(args),
+            http_timeout_s=args.http_timeout,
         )
     )
     return 0
@@ -79,6 +88,13 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
         default=60.0,
         metavar="SECONDS",
         help="how often every instance is re-checked (they are also checked on every report)",
+    )
+    s.add_argument(
+        "--http-timeout",
+        type=_http_timeout,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"close an HTTP connection idle or stalled this long (default {DEFAULT_TIMEOUT_S})",
     )
     s.add_argument(
         "--sts-ttl",

@@ -15,7 +15,7 @@ from pathlib import Path
 from palisade.auditor import notify
 from palisade.auditor.alerts.repository import AlertRepository
 from palisade.auditor.api.client import CREDENTIALS_FILE
-from palisade.auditor.api.http import HttpApp, start_http
+from palisade.auditor.api.http import DEFAULT_TIMEOUT_S, HttpApp, start_http
 from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
 from palisade.auditor.api.instance_credentials import InstanceRoleCredentials
 from palisade.auditor.api.pipeline import ApiService
@@ -56,6 +56,7 @@ async def serve(
     check_settings: CheckSettings | None = None,
     check_period_s: float = 60.0,
     allow_hook_hosts: frozenset[str] = frozenset(),
+    http_timeout_s: int = DEFAULT_TIMEOUT_S,
 ) -> None:
     d = DataDir(Path(data_dir))
     d.path.mkdir(parents=True, exist_ok=True)
@@ -115,7 +116,7 @@ async def serve(
     http_host, http_port = _split(http_address)
     app = HttpApp(api)
     app.mount(PREFIX, Dashboard(api, store, alerts=alerts))
-    httpd = start_http(app, http_host, http_port)
+    httpd = start_http(app, http_host, http_port, http_timeout_s)
     threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
     grpc_host = _split(grpc_address)[0]
     state = {
@@ -150,7 +151,7 @@ async def serve(
     await runner_task
     dispatcher.stop()
     log.info("shutting down")
+    await asyncio.to_thread(httpd.shutdown)  # the requests in flight finish first
     for server in servers:
         await server.stop(grace=5)
-    httpd.shutdown()
     store.close()
