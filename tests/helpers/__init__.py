@@ -14,9 +14,11 @@ ram_account_documents  a RAM account with every kind of entity, and its JSON rou
 ram_cli                RAM calls through `palisade api` in-process, as the owner or a user
 security_group_cli     groups, VPCs, instances and rules made through `palisade api` in-process
 alert_findings         findings, in the checks' shape, and the scope the alert tests use
-keypair_auditor        a running auditor seeded with instances for the key-pair tests; snapshots
+keypair_auditor        a running auditor given test instances for the key-pair tests; snapshots
                        with a boot time, reported as an enrolled agent
 sshd                   a real OpenSSH server and client on loopback
 network_namespaces     network namespaces joined by veth, for a real kernel between hosts
 probe_agent            the script run inside those namespaces that answers the probes
+fake_dns               name resolution answered by the test (monkeypatched getaddrinfo)
+hook_receiver          a loopback HTTP server that records SMS-hook requests
 """

@@ -4,10 +4,9 @@ metadata or private addresses, unless the auditor allows the host by name."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
+from tests.helpers.fake_dns import fake_dns
 from tests.helpers.in_process_api import ApiHarness
 
 
@@ -50,26 +49,6 @@ def test_refused_hook_urls(h, url, code, why):
     assert response.body["Code"] == code
     assert why in response.body["Message"]
     assert "sms_hook" not in str(h.ok("DescribeNotificationChannels"))
-
-
-def fake_dns(monkeypatch, answers: dict[str, list[str]]):
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host in answers:
-            return [
-                (
-                    socket.AF_INET6 if ":" in a else socket.AF_INET,
-                    socket.SOCK_STREAM,
-                    6,
-                    "",
-                    (a, port),
-                )
-                for a in answers[host]
-            ]
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def test_a_name_that_resolves_to_loopback_is_refused(h, monkeypatch):

@@ -13,6 +13,7 @@ from palisade.auditor.notify.messages import Delivery
 from palisade.auditor.notify.models import Channel, NotifyEvent, SmsHookConfig
 from palisade.auditor.notify.transports import PermanentDeliveryError
 from palisade.auditor.notify.transports.sms_hook import SmsHookTransport
+from tests.helpers.fake_dns import fake_dns
 from tests.helpers.hook_receiver import HookReceiver
 
 EVENT = NotifyEvent("1", "7", "i-1", "login.brute_force", "login", "serious", "Brute", "9 fails")
@@ -28,24 +29,6 @@ def receiver():
     r = HookReceiver()
     yield r
     r.stop()
-
-
-def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> list[str]:
-    """getaddrinfo answers `answers` for those names (the rest as usual); returns the list of
-    names looked up."""
-    real, looked_up = socket.getaddrinfo, []
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host in answers:
-            looked_up.append(host)
-            return [
-                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, int(port or 0)))
-                for a in answers[host]
-            ]
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return looked_up
 
 
 def test_a_loopback_hook_is_refused_at_send_time(receiver):
@@ -66,15 +49,35 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(monkey
     connected: list[tuple] = []
     request = bytearray()
 
+    real_create_connection, this_thread = socket.create_connection, threading.get_ident()
+
     def create_connection(address, timeout=None, *args, **kwargs):
+        # Threads other tests left running (receivers, dispatchers) connect as usual: only
+        # this test's own connection is faked and recorded.
+        if threading.get_ident() != this_thread:
+            return real_create_connection(address, timeout, *args, **kwargs)
         connected.append(address)
         ours, theirs = socket.socketpair()
 
         def answer():
+            # Read the whole request (head and body) before answering, and keep our end open
+            # until the client is done: closing early breaks the client's pipe mid-body.
             with theirs:
                 while b"\r\n\r\n" not in request:
                     request.extend(theirs.recv(65536))
+                head, _, body = bytes(request).partition(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                while len(body) < length:
+                    chunk = theirs.recv(65536)
+                    request.extend(chunk)
+                    body += chunk
                 theirs.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                while theirs.recv(65536):
+                    pass
 
         threading.Thread(target=answer, daemon=True).start()
         return ours
