@@ -21,4 +21,5 @@ network_namespaces     network namespaces joined by veth, for a real kernel betw
 probe_agent            the script run inside those namespaces that answers the probes
 fake_dns               name resolution answered by the test (monkeypatched getaddrinfo)
 hook_receiver          a loopback HTTP server that records SMS-hook requests
+raw_http               raw HTTP over a socket, for requests a client library would not send
 """

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from tests.helpers import palisade_cli
 from tests.helpers.auditor_process import start_auditor
 from tests.helpers.polling import wait_for
+from tests.helpers.raw_http import exchange
 
 pytestmark = pytest.mark.integration
 
@@ -97,24 +97,7 @@ def test_a_chunked_body_over_the_limit_gets_an_ecs_error(auditor):
     data = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
     data += b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
     data += (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 20 + b"0\r\n\r\n"  # 1.25 MiB
-    received: list[bytes] = []
-    with socket.create_connection(_address(auditor), timeout=10) as s:
-
-        def read() -> None:  # concurrently: the answer comes before the body is all sent
-            try:
-                while chunk := s.recv(65536):
-                    received.append(chunk)
-            except OSError:
-                pass
-
-        reader = threading.Thread(target=read)
-        reader.start()
-        try:
-            s.sendall(data)
-        except OSError:
-            pass  # the server answered and hung up mid-body
-        reader.join(10)
-    head, _, body = b"".join(received).partition(b"\r\n\r\n")
+    head, _, body = exchange(_address(auditor), data).partition(b"\r\n\r\n")
     assert head.split()[1] == b"413", head
     assert json.loads(body)["Code"] == "RequestTooLarge"
 

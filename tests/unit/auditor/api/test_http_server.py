@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
 import time
 
 from palisade.auditor.api.http import HttpApp, Reply, Request, start_http
+from tests.helpers.raw_http import exchange
 
 
 class SlowRoute:
@@ -30,29 +30,6 @@ def _serve(route):
     server = start_http(app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def _exchange(port: int, data: bytes) -> bytes:
-    """Send `data` while reading the answer: a server that rejects a request early answers
-    and hangs up before the client has sent it all."""
-    received: list[bytes] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-
-        def read() -> None:
-            try:
-                while chunk := s.recv(65536):
-                    received.append(chunk)
-            except OSError:
-                pass
-
-        reader = threading.Thread(target=read)
-        reader.start()
-        try:
-            s.sendall(data)
-        except OSError:
-            pass
-        reader.join(10)
-    return b"".join(received)
 
 
 def test_shutdown_lets_the_in_flight_request_finish():
@@ -86,8 +63,8 @@ def test_replies_carry_the_security_headers_and_errors_keep_their_shape():
         assert resp.getheader("X-Content-Type-Options") == "nosniff"
         assert resp.getheader("Cache-Control") == "no-store"
         assert json.loads(resp.read()) == {"Code": "NotFound", "Message": "no such page"}
-        received = _exchange(
-            server.server_port,
+        received = exchange(
+            ("127.0.0.1", server.server_port),
             b"POST / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n" + b"x" * (1024 * 1024 + 1),
         )
         head, _, body = received.partition(b"\r\n\r\n")
@@ -107,8 +84,8 @@ def test_a_header_block_over_the_limit_and_head_requests():
         assert (resp.status, resp.read()) == (200, b"")
         assert resp.getheader("Content-Length") == str(len(b'{"status": "ok"}\n'))
         assert resp.getheader("Server") == "palisade"
-        received = _exchange(
-            server.server_port,
+        received = exchange(
+            ("127.0.0.1", server.server_port),
             b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * (70 * 1024) + b"\r\n\r\n",
         )
         head, _, body = received.partition(b"\r\n\r\n")
