@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from palisade.auditor.alerts.lifecycle import Alert
 from palisade.auditor.api.actions.sas.alert_params import FILTER_PARAMS, alert_filter
-from palisade.auditor.api.actions.sas.alert_store import alert_repository
+from palisade.auditor.api.actions.sas.alert_repository import alert_repository
 from palisade.auditor.api.actions.sas.common import SERVICE, iso, resource
 from palisade.auditor.api.params import Params, paginate
 from palisade.auditor.api.registry import ActionContext, action

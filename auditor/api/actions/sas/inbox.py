@@ -4,7 +4,7 @@ and its own."""
 from __future__ import annotations
 
 from palisade.auditor.api.actions.sas.common import SERVICE, iso, list_values, resource
-from palisade.auditor.api.actions.sas.notification_store import (
+from palisade.auditor.api.actions.sas.notification_database import (
     now_ms,
     read_connection,
     write_transaction,

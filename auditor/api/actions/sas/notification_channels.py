@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from palisade.auditor.api.actions.sas.common import SERVICE, iso, resource
-from palisade.auditor.api.actions.sas.notification_store import (
+from palisade.auditor.api.actions.sas.notification_database import (
     now_ms,
     read_connection,
     record_audit,

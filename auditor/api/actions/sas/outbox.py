@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from palisade.auditor.api.actions.sas.common import SERVICE, iso, resource
-from palisade.auditor.api.actions.sas.notification_store import read_connection
+from palisade.auditor.api.actions.sas.notification_database import read_connection
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext, action
 from palisade.auditor.notify import outbox

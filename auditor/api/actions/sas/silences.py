@@ -11,7 +11,7 @@ from palisade.auditor.api.actions.sas.alert_params import (
     positive_id,
     time_param,
 )
-from palisade.auditor.api.actions.sas.alert_store import alert_repository, audit_info
+from palisade.auditor.api.actions.sas.alert_repository import alert_repository, audit_info
 from palisade.auditor.api.actions.sas.common import SERVICE, actor, iso, resource
 from palisade.auditor.api.params import Params, invalid, paginate
 from palisade.auditor.api.registry import ActionContext, action

@@ -10,7 +10,7 @@ from palisade.auditor.api.actions.sas.alert_params import (
     end_time,
     positive_id,
 )
-from palisade.auditor.api.actions.sas.alert_store import alert_repository, audit_info
+from palisade.auditor.api.actions.sas.alert_repository import alert_repository, audit_info
 from palisade.auditor.api.actions.sas.common import SERVICE, actor, iso, resource
 from palisade.auditor.api.params import Params, invalid, paginate
 from palisade.auditor.api.registry import ActionContext, action

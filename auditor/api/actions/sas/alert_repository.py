@@ -1,5 +1,5 @@
 """Where the alert actions (alerts, findings, silences, whitelist) keep their changes: the
-alert store, and the audit-log row each change writes in the same transaction."""
+AlertRepository, and the audit-log row each change writes in the same transaction."""
 
 from __future__ import annotations
 
