@@ -111,6 +111,28 @@ def test_pubkey_refuses_an_encrypted_key_and_garbage_clearly(tmp_path):
     assert done.returncode == 2 and "No such file" in done.stderr
 
 
+def test_pubkey_refuses_keys_ssh_has_no_format_for_without_a_traceback(tmp_path):
+    """X25519 or a secp256k1 EC key load as private keys, but SSH cannot use them."""
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    for name, key, kind in (
+        ("x25519", x25519.X25519PrivateKey.generate(), "X25519"),
+        ("k1", ec.generate_private_key(ec.SECP256K1()), "EC (secp256k1)"),
+    ):
+        _write(
+            tmp_path / name,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        done = _pubkey(tmp_path / name)
+        assert done.returncode == 1 and not done.stdout, done
+        assert f"no public key format for {kind} keys" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
 # -- verify against a real sshd -------------------------------------------------------------
 
 
