@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.palisade_cli import ok, run
-from tests.helpers.security_group_cli import R, authorize, content, group, new_vpc, permissions
+from tests.helpers.security_group_cli import (
+    R,
+    authorize,
+    content,
+    group,
+    instance,
+    ip_of,
+    new_vpc,
+    permissions,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +101,25 @@ def test_output_into_a_missing_folder_is_a_clear_error(auditor, tmp_path):
         f"SecurityGroupId={source}",
     )
     assert rc == 1 and json.loads(text)["Code"] == "OutputNotWritten"
+
+
+def test_instances_lists_modelled_instances_no_agent_reports_for(auditor):
+    vpc = new_vpc(auditor)
+    gid = group(auditor, vpc)
+    iid = instance(auditor, vpc, [gid], ip_of(auditor, vpc, 7))
+    rc, text = run(auditor, "instances", "--json")
+    assert rc == 0
+    (row,) = [r for r in json.loads(text) if r["instance_id"] == iid]
+    assert row["enrolled"] is False and row["listeners"] == []
+    assert row["model"]["RegionId"] == "cn-hangzhou"
+    assert row["model"]["SecurityGroupIds"]["SecurityGroupId"] == [gid]
+    rc, text = run(auditor, "instances")
+    assert rc == 0 and any(iid in line and "no agent" in line for line in text.splitlines())
+    rc, text = run(auditor, "instance", "show", iid)
+    assert rc == 0
+    assert "modelled: cn-hangzhou" in text and ip_of(auditor, vpc, 7) in text
+    assert "no agent has reported" in text
+    rc, text = run(auditor, "instance", "show", "--json", iid)
+    view = json.loads(text)
+    assert view["model"]["InstanceId"] == iid and view["key_pair"]["status"] == "none"
+    assert view["history"] == [] and view["logins"] == []
