@@ -205,3 +205,27 @@ def test_verify_reports_password_login_when_sshd_allows_it(auditor, tmp_path):
         assert report["password_login"]["result"] == "refused"
         rc, report = _verify(auditor, key_path, server)
         assert report["password_login"]["result"] == "offered"
+
+
+def test_verify_without_host_says_which_addresses_it_tried(auditor, tmp_path):
+    """The modelled addresses of i-run1 (172.16.0.10, no public one) do not answer here: a
+    clear error naming each address tried and --host, not a long hang or a traceback."""
+    add_test_instances(auditor)
+    created = ok(auditor, "CreateKeyPair", KeyPairName="nohost", RegionId="cn-hangzhou")
+    key_path = _write(tmp_path / "nohost.pem", created["PrivateKeyBody"].encode())
+    done = auditor.cli(
+        "keypair",
+        "verify",
+        "--instance",
+        "i-run1",
+        "--key",
+        str(key_path),
+        "--port",
+        "22",
+        "--timeout",
+        "1",
+        check=False,
+    )
+    assert done.returncode == 2 and not done.stdout
+    assert "cannot reach i-run1 on port 22 (172.16.0.10: " in done.stderr
+    assert "--host" in done.stderr and "Traceback" not in done.stderr
