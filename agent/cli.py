@@ -9,6 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
+from palisade.shared import closed_pipe
+
 
 def cmd_collect(args) -> int:
     from palisade.agent.snapshot import collect_snapshot
@@ -171,7 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    return closed_pipe.run(lambda: _main(sys.argv[1:] if argv is None else argv))
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["parse-log"]:  # its own parser: same options as fail2ban-regex style tools
         from palisade.agent import parse_log
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 from palisade.agent import spool as spool_module
 from palisade.agent.state import AgentState, EnrolmentError
+from palisade.shared.atomic_file import write_text_atomic
 
 STATUS_FILE = "status.json"
 CHECK_S = 2.0  # how often the running agent compares its status with the file's
@@ -30,13 +30,9 @@ STALE_S = 3 * HEARTBEAT_S  # older than this: the agent is not running
 
 def write_status(directory: Path, status: dict[str, Any]) -> None:
     """Replace STATE/status.json in one step: a reader sees the old file or the new one."""
-    path = Path(directory) / STATUS_FILE
-    tmp = path.with_name(f"{STATUS_FILE}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        f.write(json.dumps(status, indent=2, sort_keys=True) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(
+        Path(directory) / STATUS_FILE, json.dumps(status, indent=2, sort_keys=True) + "\n"
+    )
 
 
 def read_status(directory: Path) -> dict[str, Any] | None:

@@ -12,11 +12,11 @@ events, never the agent's disk or the newest facts.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from palisade.shared import atomic_file
 from palisade.shared.proto import agent_pb2
 
 log = logging.getLogger("palisade.agent.spool")
@@ -96,20 +96,11 @@ class Spool:
         return out
 
     def _fsync_dir(self) -> None:
-        fd = os.open(self.dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        atomic_file.fsync_dir(self.dir)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         """tmp, fsync, rename; the folder is fsynced by `put`, once after all its renames."""
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_file.write_atomic(path, data, sync_dir=False)
 
     def put(self, message: agent_pb2.AgentMessage) -> SpoolFile:
         kind = message.WhichOneof("payload") or "unknown"

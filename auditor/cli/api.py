@@ -1,5 +1,7 @@
 """`palisade api ACTION Name=Value...`: one signed call to the running auditor; prints the
-answer's JSON and exits 1 when the action failed."""
+answer's JSON and exits 1 when the action failed. `palisade api --help [ACTION]` lists the
+actions (or one action's parameters) from the action registry itself, so it cannot drift from
+what the server accepts."""
 
 from __future__ import annotations
 
@@ -33,9 +35,81 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
     return params
 
 
+def describe_actions() -> str:
+    """Every action, grouped by the product that owns it, with the RAM action it needs."""
+    from palisade.auditor.api.actions import ecs  # noqa: F401  (registers every action)
+    from palisade.auditor.api.registry import ACTIONS
+
+    lines = [
+        "Actions (`palisade api --help ACTION` for one action's parameters):",
+    ]
+    for service in sorted({spec.service for spec in ACTIONS.values()}):
+        lines.append("")
+        lines.append(f"{service}:")
+        for spec in sorted(ACTIONS.values(), key=lambda s: s.name):
+            if spec.service == service:
+                kind = "write" if spec.writes else "read "
+                lines.append(f"  {spec.name:<40} {kind}  RAM action {spec.ram_action}")
+    return "\n".join(lines)
+
+
+def describe_action(name: str) -> str | None:
+    """One action: its RAM action, whether it changes anything, its parameters and what its
+    handler's docstring says; None when there is no such action."""
+    import inspect
+
+    from palisade.auditor.api.actions import ecs  # noqa: F401  (registers every action)
+    from palisade.auditor.api.registry import ACTIONS
+
+    spec = ACTIONS.get(name)
+    if spec is None:
+        return None
+    lines = [
+        f"{spec.name} ({spec.service})",
+        f"  RAM action: {spec.ram_action}",
+        f"  changes state: {'yes' if spec.writes else 'no'}",
+        "  parameters: " + (", ".join(sorted(spec.params)) or "(none)"),
+        "  lists: Name.1=..., Name.2=... or a JSON array in Name; Name=@FILE reads a file",
+    ]
+    doc = inspect.getdoc(spec.handler)
+    if doc:
+        lines += ["", *("  " + line for line in doc.splitlines())]
+    return "\n".join(lines)
+
+
+def cmd_help(action: str | None) -> int:
+    if action is None:
+        print(describe_actions())
+        return 0
+    text = describe_action(action)
+    if text is None:
+        return _error(
+            "InvalidAction.NotFound", f"no action named {action!r}; see `palisade api --help`"
+        )
+    print(text)
+    return 0
+
+
+def write_output(path: Path, body: dict) -> None:
+    """An export's `Document` (the file ImportSecurityGroupRules takes back), else the whole
+    answer, written whole or not at all."""
+    from palisade.shared.atomic_file import write_text_atomic
+
+    document = body.get("Document")
+    if isinstance(document, (dict, list)):
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+    elif isinstance(document, str):
+        text = document
+    else:
+        text = json.dumps(body, indent=2, ensure_ascii=False)
+    write_text_atomic(path, text + ("" if text.endswith("\n") else "\n"))
+
+
 def cmd_api(d: DataDir, args) -> int:
     from palisade.auditor.api.client import Credentials, call
 
+    if args.help or not args.action:
+        return cmd_help(args.action)
     try:
         params = parse_assignments(args.params)
     except (ValueError, OSError) as exc:
@@ -55,6 +129,13 @@ def cmd_api(d: DataDir, args) -> int:
         status, body = call(endpoint, credentials, args.action, params)
     except OSError as exc:
         return _error("AuditorUnreachable", f"cannot reach the auditor at {endpoint}: {exc}")
+    if status == 200 and args.output:
+        try:
+            write_output(Path(args.output), body)
+        except OSError as exc:
+            return _error("OutputNotWritten", f"cannot write {args.output}: {exc}")
+        print(json.dumps({"RequestId": body.get("RequestId", ""), "Output": args.output}, indent=2))
+        return 0
     print(json.dumps(body, indent=2, ensure_ascii=False))
     return 0 if status == 200 else 1
 
@@ -64,9 +145,23 @@ def add_commands(sub, data_dir: Callable[[argparse.Namespace], DataDir]) -> None
     a = sub.add_parser(
         "api",
         help="call one ECS-style action, e.g. "
-        "`palisade api DescribeSecurityGroups RegionId=cn-hangzhou`",
+        "`palisade api DescribeSecurityGroups RegionId=cn-hangzhou`; "
+        "`palisade api --help [ACTION]` lists them",
+        add_help=False,  # --help takes an optional ACTION: our own, below
+    )
+    a.add_argument(
+        "-h",
+        "--help",
+        action="store_true",
+        help="list the actions, or with ACTION its RAM action and parameters",
     )
     a.add_argument("--data-dir", default=argparse.SUPPRESS)
-    a.add_argument("action")
+    a.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the answer to FILE (an export's Document: the file its import takes back)",
+    )
+    a.add_argument("action", nargs="?")
     a.add_argument("params", nargs="*", metavar="Name=Value")
     a.set_defaults(func=lambda args: cmd_api(data_dir(args), args))

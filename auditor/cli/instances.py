@@ -1,5 +1,6 @@
-"""`palisade instances` and `palisade instance show`: what the agents reported, read from
-the auditor's store."""
+"""`palisade instances` and `palisade instance show`: every instance the auditor knows, the
+ones it models (RunInstances, an applied fleet spec, an ECS import) and the ones whose agent
+reports, with what the agents reported; read from the auditor's store."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 from google.protobuf import json_format
 
-from palisade.auditor.cli.keypairs import instance_key_pair
+from palisade.auditor.cli.keypairs import instance_key_pair, load_state
 from palisade.auditor.server.data_dir import DataDir
 
 
@@ -21,9 +22,38 @@ def _fmt_ms(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _instance_view(store, row: dict) -> dict:
-    snap = store.latest_snapshot(row["instance_id"])
-    view = dict(row)
+# the agent's fields of an instance no agent has reported for
+_NO_AGENT = {
+    "hostname": "",
+    "os_family": "",
+    "os_name": "",
+    "os_version": "",
+    "agent_version": "",
+    "boot_time": 0,
+    "enrolled_at_ms": 0,
+    "last_seen_ms": 0,
+    "snapshot_at_ms": 0,
+}
+
+
+def _modelled(d: DataDir, only: str | None = None) -> dict[str, dict]:
+    """instance id -> the instance as DescribeInstances answers it, for every modelled one
+    (or just `only`)."""
+    from palisade.auditor.api.actions.ecs.common import instance_view
+
+    state = load_state(d)
+    if state is None:
+        return {}
+    instances = state.cloud.instances
+    ids = [only] if only is not None else list(instances)
+    return {iid: instance_view(state, instances[iid]) for iid in ids if iid in instances}
+
+
+def _instance_view(store, row: dict | None, instance_id: str, model: dict | None) -> dict:
+    """What the agent reported (`row`, None when no agent has) beside the modelled instance."""
+    view = {**(row or {"instance_id": instance_id, **_NO_AGENT}), "enrolled": row is not None}
+    view["model"] = model
+    snap = store.latest_snapshot(instance_id) if row is not None else None
     if snap is None:
         view["listeners"], view["authorized_keys"], view["sshd"] = [], [], None
         return view
@@ -39,17 +69,28 @@ def _instance_view(store, row: dict) -> dict:
 
 def cmd_instances(d: DataDir, args) -> int:
     store = d.store()
-    rows = [_instance_view(store, r) for r in store.instances()]
+    reported = {r["instance_id"]: r for r in store.instances()}
+    modelled = _modelled(d)
+    rows = [
+        _instance_view(store, reported.get(iid), iid, modelled.get(iid))
+        for iid in sorted(reported.keys() | modelled.keys())
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'INSTANCE':<24} {'HOSTNAME':<20} {'OS':<22} {'LISTENERS':>9} {'KEYS':>5}  LAST SEEN")
+    print(
+        f"{'INSTANCE':<24} {'REGION':<14} {'STATUS':<9} {'HOSTNAME':<20} {'OS':<22} "
+        f"{'LISTENERS':>9} {'KEYS':>5}  AGENT LAST SEEN"
+    )
     for r in rows:
         keys = sum(len(f.get("keys", [])) for f in r["authorized_keys"])
         os_name = f"{r['os_name']} {r['os_version']}".strip()
+        model = r["model"] or {}
+        seen = _fmt_ms(r["last_seen_ms"]) if r["enrolled"] else "no agent"
         print(
-            f"{r['instance_id']:<24} {r['hostname'][:20]:<20} {os_name[:22]:<22} "
-            f"{len(r['listeners']):>9} {keys:>5}  {_fmt_ms(r['last_seen_ms'])}"
+            f"{r['instance_id']:<24} {model.get('RegionId', '-'):<14} "
+            f"{model.get('Status', 'unmodelled'):<9} {r['hostname'][:20]:<20} {os_name[:22]:<22} "
+            f"{len(r['listeners']):>9} {keys:>5}  {seen}"
         )
     return 0
 
@@ -57,7 +98,8 @@ def cmd_instances(d: DataDir, args) -> int:
 def cmd_instance_show(d: DataDir, args) -> int:
     store = d.store()
     row = store.instance(args.instance_id)
-    if row is None:
+    model = _modelled(d, only=args.instance_id).get(args.instance_id)
+    if row is None and model is None:
         print(
             json.dumps(
                 {
@@ -68,7 +110,7 @@ def cmd_instance_show(d: DataDir, args) -> int:
             file=sys.stderr,
         )
         return 1
-    view = _instance_view(store, row)
+    view = _instance_view(store, row, args.instance_id, model)
     view["history"] = store.history(args.instance_id)
     view["key_pair"] = instance_key_pair(d, args.instance_id)
     view["logins"] = store.recent_logins(args.instance_id)
@@ -76,7 +118,24 @@ def cmd_instance_show(d: DataDir, args) -> int:
         print(json.dumps(view, indent=2))
         return 0
     print(f"{view['instance_id']}  {view['hostname']}  {view['os_name']} {view['os_version']}")
-    print(f"  last seen {_fmt_ms(view['last_seen_ms'])}, agent {view['agent_version']}")
+    if model is not None:
+        addresses = (
+            model["VpcAttributes"]["PrivateIpAddress"]["IpAddress"]
+            or model["InnerIpAddress"]["IpAddress"]
+        )
+        print(
+            f"  modelled: {model['RegionId']} {model['InstanceType']} {model['Status']}, "
+            f"VPC {model['VpcAttributes']['VpcId'] or '-'}, "
+            f"private {', '.join(addresses) or '-'}, "
+            f"public {', '.join(model['PublicIpAddress']['IpAddress']) or '-'}, "
+            f"groups {', '.join(model['SecurityGroupIds']['SecurityGroupId']) or '-'}"
+        )
+    else:
+        print("  not modelled: no RunInstances, fleet spec or ECS import names it")
+    if view["enrolled"]:
+        print(f"  last seen {_fmt_ms(view['last_seen_ms'])}, agent {view['agent_version']}")
+    else:
+        print("  no agent has reported for this instance")
     print("  listeners:")
     for lis in view["listeners"]:
         print(

@@ -78,7 +78,18 @@ def cmd_verify(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
         return _fail(
             f"instance {args.instance!r} is not in the auditor's model (--data-dir {d.path})"
         )
-    host = args.host or inst.primary_nic.public_ip or inst.private_ips[0]
+    host = args.host
+    if host is None:
+        candidates = [inst.primary_nic.public_ip or "", *inst.private_ips]
+        host, failed = ssh_login_probe.first_reachable(
+            candidates, args.port, min(args.timeout, 5.0)
+        )
+        if host is None:
+            tried = "; ".join(f"{h}: {why}" for h, why in failed) or "it has no address"
+            return _fail(
+                f"cannot reach {inst.instance_id} on port {args.port} ({tried}); "
+                "give the address to use with --host"
+            )
     key_pair = instance_key_pair(d, args.instance)
     report = ssh_login_probe.probe(
         host, args.port, args.user, args.key, args.password, timeout=args.timeout
@@ -118,7 +129,11 @@ def add_commands(sub, data_dir: Callable[[argparse.Namespace], DataDir]) -> None
     v.add_argument("--data-dir", default=argparse.SUPPRESS)
     v.add_argument("--instance", required=True, help="instance id in the auditor's model")
     v.add_argument("--key", required=True, help="private key file (e.g. from CreateKeyPair)")
-    v.add_argument("--host", help="address to connect to (default: the instance's IP)")
+    v.add_argument(
+        "--host",
+        help="address to connect to (default: the instance's public address, else the first "
+        "of its private ones that accepts a connection)",
+    )
     v.add_argument("--port", type=int, default=22)
     v.add_argument("--user", default="root")
     v.add_argument("--password", help="also try this password (else: is password login offered)")

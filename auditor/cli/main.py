@@ -11,6 +11,7 @@ from pathlib import Path
 
 from palisade.auditor.cli import alerts, api, fleet, instances, keypairs, server, tokens
 from palisade.auditor.server.data_dir import DataDir
+from palisade.shared import closed_pipe
 
 
 def _data_dir(args) -> DataDir:
@@ -38,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return closed_pipe.run(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # The data dir holds the CA key, the store (AccessKey secrets) and credentials:
     # nothing the auditor creates is readable by other users.

@@ -151,6 +151,43 @@ def try_password(
         return LoginAttempt("password", "accepted", "logged in with the password", offered)
 
 
+def _ssh_banner(host: str, port: int, timeout: float) -> str | None:
+    """None when an SSH server greets us at host:port within `timeout`, else why not. A bare
+    TCP accept proves nothing (a firewall or proxy may accept and stay silent); the
+    identification line does (RFC 4253 4.2: the server may send other lines before it)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            received = b""
+            while len(received) < 8192:
+                chunk = sock.recv(1024)
+                if not chunk:
+                    return "closed without an SSH greeting"
+                received += chunk
+                if any(line.startswith(b"SSH-") for line in received.split(b"\n")[:-1]):
+                    return None
+            return "no SSH greeting"
+    except TimeoutError:
+        return "no SSH greeting (timed out)"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
+def first_reachable(
+    hosts: list[str], port: int, timeout: float
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """The first of `hosts` where an SSH server answers on `port`, and why each one tried
+    before it did not (an instance's public address is often not reachable from where the
+    auditor runs, its private one may be)."""
+    failed: list[tuple[str, str]] = []
+    for host in dict.fromkeys(h for h in hosts if h):
+        why = _ssh_banner(host, port, timeout)
+        if why is None:
+            return host, failed
+        failed.append((host, why))
+    return None, failed
+
+
 def probe(
     host: str,
     port: int,

@@ -39,9 +39,18 @@ class PrivateKeyFile:
     comment: str  # OpenSSH files carry one; PEM files do not
 
     def public_key_line(self) -> str:
-        # arg-type: a PEM file may hold a key SSH has no format for (X25519, DH); rendering
-        # it raises ValueError
-        return sshkeys.public_key_from_cryptography(self.key, self.comment)  # type: ignore[arg-type]
+        # arg-type: a PEM file may hold a key SSH has no format for (X25519, DH, an EC curve
+        # other than NIST P-256/384/521): cryptography refuses to render it with ValueError
+        try:
+            return sshkeys.public_key_from_cryptography(self.key, self.comment)  # type: ignore[arg-type]
+        except ValueError:
+            kind = type(self.key).__name__.lstrip("_").removesuffix("PrivateKey") or "this"
+            curve = getattr(getattr(self.key, "curve", None), "name", None)
+            kind += f" ({curve})" if curve else ""
+            raise PrivateKeyError(
+                f"SSH has no public key format for {kind} keys; give an RSA, ECDSA "
+                "(NIST P-256/384/521) or Ed25519 key"
+            ) from None
 
 
 def _openssh_body(data: bytes) -> bytes | None:
@@ -134,5 +143,6 @@ def load(data: bytes) -> PrivateKeyFile:
 
 
 def public_key_line(data: bytes) -> str:
-    """What `ssh-keygen -y -f FILE` prints for this file's key."""
+    """What `ssh-keygen -y -f FILE` prints for this file's key; PrivateKeyError for a key SSH
+    cannot use."""
     return load(data).public_key_line()

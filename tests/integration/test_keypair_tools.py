@@ -111,6 +111,28 @@ def test_pubkey_refuses_an_encrypted_key_and_garbage_clearly(tmp_path):
     assert done.returncode == 2 and "No such file" in done.stderr
 
 
+def test_pubkey_refuses_keys_ssh_has_no_format_for_without_a_traceback(tmp_path):
+    """X25519 or a secp256k1 EC key load as private keys, but SSH cannot use them."""
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    for name, key, kind in (
+        ("x25519", x25519.X25519PrivateKey.generate(), "X25519"),
+        ("k1", ec.generate_private_key(ec.SECP256K1()), "EC (secp256k1)"),
+    ):
+        _write(
+            tmp_path / name,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        done = _pubkey(tmp_path / name)
+        assert done.returncode == 1 and not done.stdout, done
+        assert f"no public key format for {kind} keys" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
 # -- verify against a real sshd -------------------------------------------------------------
 
 
@@ -183,3 +205,27 @@ def test_verify_reports_password_login_when_sshd_allows_it(auditor, tmp_path):
         assert report["password_login"]["result"] == "refused"
         rc, report = _verify(auditor, key_path, server)
         assert report["password_login"]["result"] == "offered"
+
+
+def test_verify_without_host_says_which_addresses_it_tried(auditor, tmp_path):
+    """The modelled addresses of i-run1 (172.16.0.10, no public one) do not answer here: a
+    clear error naming each address tried and --host, not a long hang or a traceback."""
+    add_test_instances(auditor)
+    created = ok(auditor, "CreateKeyPair", KeyPairName="nohost", RegionId="cn-hangzhou")
+    key_path = _write(tmp_path / "nohost.pem", created["PrivateKeyBody"].encode())
+    done = auditor.cli(
+        "keypair",
+        "verify",
+        "--instance",
+        "i-run1",
+        "--key",
+        str(key_path),
+        "--port",
+        "22",
+        "--timeout",
+        "1",
+        check=False,
+    )
+    assert done.returncode == 2 and not done.stdout
+    assert "cannot reach i-run1 on port 22 (172.16.0.10: " in done.stderr
+    assert "--host" in done.stderr and "Traceback" not in done.stderr

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from palisade.shared.atomic_file import write_atomic
+
 HEAD_BYTES = 512
 MAX_LINE = 1 << 20  # a "line" this long without a newline is handed out as is
 READ_CHUNK = 1 << 20
@@ -99,24 +101,7 @@ class TailStateStore:
                 for key, pos in sorted(self._positions.items())
             },
         }
-        write_atomically(self.path, json.dumps(document, indent=1).encode("utf-8"))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a crash leaves either the old or the new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    if os.name == "posix":
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        write_atomic(self.path, json.dumps(document, indent=1).encode("utf-8"))
 
 
 class FileTailer:

@@ -94,7 +94,7 @@ class Instance:
         return instance_type_supports_ipv6(self.instance_type)
 
 
-_TYPE = re.compile(r"^ecs\.([a-z]+)(\d+)([a-z]*)\.")
+_TYPE = re.compile(r"^ecs\.([a-z]+)([0-9]+)([a-z]*)\.")  # not \d: any script's digits
 _IPV6_OLD_FAMILIES = {"sn1ne", "sn2ne", "se1ne", "hfc", "hfg", "hfr"}
 
 
