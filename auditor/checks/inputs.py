@@ -13,10 +13,10 @@ from palisade.shared.proto import facts_pb2
 
 if TYPE_CHECKING:
     from palisade.auditor.checks.baseline.engine import BaselinePolicy
-    from palisade.auditor.model.ddos.protection import DdosPolicy
-    from palisade.auditor.model.ddos.thresholds import DdosThreshold
     from palisade.auditor.checks.vulnerabilities.osv import AdvisoryDatabase
     from palisade.auditor.model.cloud_state import CloudState
+    from palisade.auditor.model.ddos.protection import DdosPolicy
+    from palisade.auditor.model.ddos.thresholds import DdosThreshold
     from palisade.auditor.model.fleet.resources import Instance
     from palisade.auditor.model.network.exposure_index import ExposureIndex
 

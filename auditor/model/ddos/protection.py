@@ -60,9 +60,7 @@ class InstanceDdos:
         return self.status
 
     def black_holed(self, now: datetime) -> bool:
-        return (
-            self.status is DdosStatus.BLACK_HOLE and self.until is not None and now < self.until
-        )
+        return self.status is DdosStatus.BLACK_HOLE and self.until is not None and now < self.until
 
 
 def effective_threshold(

@@ -38,9 +38,7 @@ def parse_thresholds(text: str) -> dict[str, DdosThreshold]:
 
 @lru_cache(maxsize=1)
 def _packaged() -> dict[str, DdosThreshold]:
-    path = (
-        resources.files("palisade.auditor.model.ddos") / "data" / "ddos-scrubbing-thresholds.csv"
-    )
+    path = resources.files("palisade.auditor.model.ddos") / "data" / "ddos-scrubbing-thresholds.csv"
     return parse_thresholds(path.read_text(encoding="utf-8"))
 
 

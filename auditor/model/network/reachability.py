@@ -10,6 +10,7 @@ from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.resources import Instance
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.engine import (
+    BLACK_HOLE_DECISION,
     INNER_ACCEPT,
     CompiledPolicy,
     Decision,
@@ -43,6 +44,12 @@ def decide_space(
 ) -> list[tuple[int, int, Decision]]:
     """Ingress decisions for every source address in `space` (merged intervals), as pieces."""
     policy = engine.policy
+    out: list[tuple[int, int, Decision]] = []
+    if policy.black_holed:  # the internet's part of the space is dropped, whatever the rules
+        out = [
+            (lo, hi, BLACK_HOLE_DECISION) for lo, hi in ipv4.intersect(space, ipv4.INTERNET_SPACE)
+        ]
+        space = ipv4.subtract(space, ipv4.INTERNET_SPACE)
     lookup_port = port if protocol in PORTED_PROTOCOLS else 0
     table = engine.table(Direction.INGRESS, protocol, nic_type)
     pieces: list[tuple[int, int, ResolvedRule | None]]
@@ -57,7 +64,6 @@ def decide_space(
     inner_on = policy.network_type is NetworkType.VPC or nic_type is NicType.INTRANET
     inner = ipv4.merge([(ip, ip) for ip in policy.inner_accept]) if inner_on else []
     probe = Flow(Direction.INGRESS, protocol, "0.0.0.0", "0.0.0.0", lookup_port, nic_type)
-    out = []
     for lo, hi, best in pieces:
         decision = decision_from_rule(policy, probe, best)
         for a, b in ipv4.subtract([(lo, hi)], inner):
@@ -97,8 +103,12 @@ class Reachability:
     reason: str = ""
 
 
-def _instance_nic_policy(model, instance: Instance, member_ips=None) -> CompiledPolicy:
-    return CompiledPolicy(resolve_nic_policy(model, instance.instance_id, None, member_ips))
+def _instance_nic_policy(
+    model, instance: Instance, member_ips=None, black_holed: bool = False
+) -> CompiledPolicy:
+    return CompiledPolicy(
+        resolve_nic_policy(model, instance.instance_id, None, member_ips, black_holed)
+    )
 
 
 def _same_private_network(a: Instance, b: Instance) -> bool:
@@ -151,10 +161,16 @@ def _fmt_range(lo: int, hi: int) -> str:
 
 
 def reachable(
-    model, source: str, instance_id: str, protocol: IpProtocol | str, port: int = 0
+    model,
+    source: str,
+    instance_id: str,
+    protocol: IpProtocol | str,
+    port: int = 0,
+    black_holed: bool = False,
 ) -> Reachability:
     """Can `source` open `protocol`/`port` to the instance? `source` is an IP, a CIDR,
-    "internet", an instance id or a security group id."""
+    "internet", an instance id or a security group id. `black_holed`: the instance is in a
+    DDoS black hole now (all its inbound traffic from the internet is dropped)."""
     target = model.get_instance(instance_id)
     proto = parse_protocol(protocol)
     if proto is IpProtocol.ALL:
@@ -165,7 +181,7 @@ def reachable(
         raise ModelError(
             "InvalidPort.Malformed", f"Port {port!r} is not valid; use 1..65535 for {proto.value}."
         )
-    engine = _instance_nic_policy(model, target)
+    engine = _instance_nic_policy(model, target, black_holed=black_holed)
     paths: list[Path] = []
     reason = ""
     if source == INTERNET:

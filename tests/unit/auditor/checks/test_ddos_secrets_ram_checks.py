@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from palisade.auditor.checks import FleetInput
 from palisade.auditor.checks.ddos import check as ddos
-from palisade.auditor.model.ddos.protection import InstanceDdos
-from palisade.auditor.model.ddos.thresholds import DdosThreshold, load_default_thresholds
 from palisade.auditor.checks.ram import check as ram
 from palisade.auditor.checks.secrets import check as secrets
+from palisade.auditor.model.ddos.protection import InstanceDdos
+from palisade.auditor.model.ddos.thresholds import DdosThreshold, load_default_thresholds
 from palisade.shared.proto import facts_pb2
 
-from .conftest import NOW, NOW_MS, settings, snapshot
+from .conftest import NOW, NOW_MS, snapshot
 
 
 def _traffic(
