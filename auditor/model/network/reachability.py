@@ -44,12 +44,6 @@ def decide_space(
 ) -> list[tuple[int, int, Decision]]:
     """Ingress decisions for every source address in `space` (merged intervals), as pieces."""
     policy = engine.policy
-    out: list[tuple[int, int, Decision]] = []
-    if policy.black_holed:  # the internet's part of the space is dropped, whatever the rules
-        out = [
-            (lo, hi, BLACK_HOLE_DECISION) for lo, hi in ipv4.intersect(space, ipv4.INTERNET_SPACE)
-        ]
-        space = ipv4.subtract(space, ipv4.INTERNET_SPACE)
     lookup_port = port if protocol in PORTED_PROTOCOLS else 0
     table = engine.table(Direction.INGRESS, protocol, nic_type)
     pieces: list[tuple[int, int, ResolvedRule | None]]
@@ -64,6 +58,7 @@ def decide_space(
     inner_on = policy.network_type is NetworkType.VPC or nic_type is NicType.INTRANET
     inner = ipv4.merge([(ip, ip) for ip in policy.inner_accept]) if inner_on else []
     probe = Flow(Direction.INGRESS, protocol, "0.0.0.0", "0.0.0.0", lookup_port, nic_type)
+    out = []
     for lo, hi, best in pieces:
         decision = decision_from_rule(policy, probe, best)
         for a, b in ipv4.subtract([(lo, hi)], inner):
@@ -146,6 +141,9 @@ def _space_paths(
     if public:
         if nic.public_ip is None:
             reasons.append("the instance has no public IP; the internet cannot reach it")
+        elif engine.policy.black_holed:  # all access from the public network is dropped
+            for lo, hi in public:
+                paths.append(Path(_fmt_range(lo, hi), nic.public_ip, BLACK_HOLE_DECISION))
         else:
             nic_type = (
                 NicType.INTERNET if target.network_type is NetworkType.CLASSIC else NicType.INTRANET
