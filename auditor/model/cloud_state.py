@@ -74,12 +74,15 @@ class CloudState:
     def from_document(cls, doc: dict) -> CloudState:
         if doc.get("format") != FORMAT:
             raise ValueError(f"unknown state format {doc.get('format')!r}")
+        cloud = fleet_document.from_document(doc["cloud"])
+        ddos = DdosProtection.from_document(doc.get("ddos"))  # absent in old states
+        ddos.forget(set(ddos.instances) - set(cloud.instances))  # deleted instances
         return cls(
             account_id=doc["account_id"],
-            cloud=fleet_document.from_document(doc["cloud"]),
+            cloud=cloud,
             ram=ram_document.from_document(doc["ram"]),
             instance_roles=InstanceRamRoles.from_document(doc["instance_roles"]),
             sts_signing_key=bytes.fromhex(doc["sts_signing_key"]),
             keypairs=KeyPairService.from_document(doc.get("keypairs")),  # absent in old states
-            ddos=DdosProtection.from_document(doc.get("ddos")),  # absent in old states
+            ddos=ddos,
         )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.model.ddos.protection import (
     DdosPolicy,
     DdosProtection,
@@ -208,3 +209,9 @@ def test_missing_instance_type_is_a_clear_message():
 
 def test_the_default_instance_type_is_in_the_seed_table():
     assert default_threshold(load_default_thresholds(), DEFAULT_INSTANCE_TYPE) == LIMIT
+
+
+def test_a_deleted_instance_leaves_no_state_behind():
+    state, _ = CloudState.create(T0)
+    state.ddos.put("i-gone", InstanceDdos(SCRUB, EARLIER))
+    assert CloudState.from_document(state.to_document()).ddos.instances == {}
