@@ -19,7 +19,7 @@ setup(
     package_data={
         "palisade.auditor": [
             "checks/baseline/policies/*.yaml",
-            "checks/ddos/data/*.csv",
+            "model/ddos/data/*.csv",
             "store/migrations/*.mako",
             "web/templates/*.html",
             "web/static/*",

@@ -13,9 +13,10 @@ from palisade.shared.proto import facts_pb2
 
 if TYPE_CHECKING:
     from palisade.auditor.checks.baseline.engine import BaselinePolicy
-    from palisade.auditor.checks.ddos.thresholds import DdosThreshold
     from palisade.auditor.checks.vulnerabilities.osv import AdvisoryDatabase
     from palisade.auditor.model.cloud_state import CloudState
+    from palisade.auditor.model.ddos.protection import DdosPolicy
+    from palisade.auditor.model.ddos.thresholds import DdosThreshold
     from palisade.auditor.model.fleet.resources import Instance
     from palisade.auditor.model.network.exposure_index import ExposureIndex
 
@@ -63,7 +64,7 @@ class InstanceHistory:
 
 
 def _default_ddos_thresholds() -> dict[str, DdosThreshold]:
-    from palisade.auditor.checks.ddos.thresholds import load_default_thresholds
+    from palisade.auditor.model.ddos.thresholds import load_default_thresholds
 
     return load_default_thresholds()
 
@@ -95,8 +96,9 @@ class CheckSettings:
     exposure_extra_ports: dict[tuple[str, int], str] = field(default_factory=dict)
     # ddos
     ddos_thresholds: dict[str, DdosThreshold] = field(default_factory=_default_ddos_thresholds)
-    ddos_instance_thresholds: dict[str, DdosThreshold] = field(default_factory=dict)  # lower only
+    # (an instance's lowered threshold is in the state: CloudState.ddos, ModifyDdosThreshold)
     ddos_black_hole_bps: float = 5e9  # ECS security guide: above 5 Gbit/s, black-holed
+    ddos_black_hole_s: int = 9000  # Anti-DDoS Basic: a black hole lasts 2.5 hours by default
     ddos_max_traffic_age_s: int = 300  # older traffic facts are not evaluated
     ddos_ignored_interface_prefixes: tuple[str, ...] = (
         "lo",
@@ -115,6 +117,12 @@ class CheckSettings:
     baseline_policies: list[BaselinePolicy] = field(default_factory=_default_policies)
     # vulnerabilities (None: no feed loaded, the check is not evaluated)
     advisories: AdvisoryDatabase | None = None
+
+    @property
+    def ddos_policy(self) -> DdosPolicy:
+        from palisade.auditor.model.ddos.protection import DdosPolicy
+
+        return DdosPolicy(self.ddos_black_hole_bps, self.ddos_black_hole_s)
 
     def hour_of(self, time_ms: int) -> int:
         from zoneinfo import ZoneInfo

@@ -18,6 +18,7 @@ from palisade.auditor.fleetspec.spec import (
     kind_of,
     rule_ports,
 )
+from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE
 
 _PRIVATE_BLOCKS = ("192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8")
 
@@ -251,7 +252,7 @@ def _ecs_instance(inst: object, where: str, warnings: list[str]) -> InstanceSpec
         public,
         tuple(group_ids),
         os_type,
-        _opt_text(inst, "InstanceType", where) or "ecs.g6.large",
+        _opt_text(inst, "InstanceType", where) or DEFAULT_INSTANCE_TYPE,
         None,
         None,
         status,

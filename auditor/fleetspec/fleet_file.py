@@ -17,6 +17,7 @@ from palisade.auditor.fleetspec.spec import (
     kind_of,
     rule_ports,
 )
+from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE
 
 
 class _Reader:
@@ -172,7 +173,7 @@ def parse_fleet(document: object) -> FleetSpec:
                 r.text("public_ip"),
                 r.texts("security_groups"),
                 r.text("os", "linux") or "linux",
-                r.text("type", "ecs.g6.large") or "ecs.g6.large",
+                r.text("type", DEFAULT_INSTANCE_TYPE) or DEFAULT_INSTANCE_TYPE,
                 r.text("key_pair"),
                 r.text("ram_role"),
                 _status(r.text("status", "Running") or "Running", f"$.instances[{i}].status"),

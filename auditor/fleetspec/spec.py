@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE
+
 DEFAULT_REGION = "cn-hangzhou"
 MAX_TEXT = 4096  # the longest text value a file may give
 
@@ -120,7 +122,7 @@ class InstanceSpec:
     public_ip: str | None = None
     security_groups: tuple[str, ...] | None = None
     os: str = "linux"
-    instance_type: str = "ecs.g6.large"
+    instance_type: str = DEFAULT_INSTANCE_TYPE
     key_pair: str | None = None
     ram_role: str | None = None
     status: str = "Running"

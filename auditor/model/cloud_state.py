@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from palisade.auditor.model.ddos.protection import DdosProtection
 from palisade.auditor.model.fleet import document as fleet_document
 from palisade.auditor.model.fleet.cloud_model import CloudModel
 from palisade.auditor.model.keypairs.service import KeyPairService
@@ -37,6 +38,7 @@ class CloudState:
     instance_roles: InstanceRamRoles
     sts_signing_key: bytes
     keypairs: KeyPairService = field(default_factory=KeyPairService)
+    ddos: DdosProtection = field(default_factory=DdosProtection)
 
     @classmethod
     def create(cls, now: datetime) -> tuple[CloudState, FirstAdministrator]:
@@ -65,17 +67,22 @@ class CloudState:
             "ram": ram_document.to_document(self.ram),
             "instance_roles": self.instance_roles.to_document(),
             "keypairs": self.keypairs.to_document(),
+            "ddos": self.ddos.to_document(),
         }
 
     @classmethod
     def from_document(cls, doc: dict) -> CloudState:
         if doc.get("format") != FORMAT:
             raise ValueError(f"unknown state format {doc.get('format')!r}")
+        cloud = fleet_document.from_document(doc["cloud"])
+        ddos = DdosProtection.from_document(doc.get("ddos"))  # absent in old states
+        ddos.forget(set(ddos.instances) - set(cloud.instances))  # deleted instances
         return cls(
             account_id=doc["account_id"],
-            cloud=fleet_document.from_document(doc["cloud"]),
+            cloud=cloud,
             ram=ram_document.from_document(doc["ram"]),
             instance_roles=InstanceRamRoles.from_document(doc["instance_roles"]),
             sts_signing_key=bytes.fromhex(doc["sts_signing_key"]),
             keypairs=KeyPairService.from_document(doc.get("keypairs")),  # absent in old states
+            ddos=ddos,
         )

@@ -2,6 +2,8 @@
 touched, and periodically for everything (the fleet-wide checks and conditions that clear
 without new facts, like a brute force that ended). The periodic sweep first activates the
 pending key pairs whose instances have booted since they were requested (key_activation.py).
+Each instance's round first moves its DDoS protection state by its traffic (ddos_states.py;
+the sweep's rounds also end black holes whose time is up).
 
 Findings go to the alert service, which opens, counts and resolves alerts in one
 transaction per scope (serialised across replicas) and queues the notifications of the
@@ -27,7 +29,7 @@ from palisade.auditor.checks import (
     evaluate_fleet,
     evaluate_instance,
 )
-from palisade.auditor.server import key_activation
+from palisade.auditor.server import ddos_states, key_activation
 from palisade.auditor.store.database import Database
 
 log = logging.getLogger("palisade.checks")
@@ -184,10 +186,20 @@ class CheckRunner:
             self.settings,
             learning_since_ms=agent["enrolled_at_ms"] if agent else None,
         )
-        run = evaluate_instance(
-            CheckInput(state, instance_id, snapshot, events, now, self.settings, history)
-        )
+        inp = CheckInput(state, instance_id, snapshot, events, now, self.settings, history)
+        if self._observe_ddos(inp):  # the checks see the new state (a black hole: exposure)
+            inp = CheckInput(
+                self.api.current(), instance_id, snapshot, events, now, self.settings, history
+            )
+        run = evaluate_instance(inp)
         return Scope(state.account_id, instance_id, frozenset(run.evaluated)), run.findings
+
+    def _observe_ddos(self, inp: CheckInput) -> bool:
+        try:
+            return ddos_states.observe(self.api, inp)
+        except Exception:  # the checks still run; the next round tries again
+            log.exception("moving the DDoS state of %s failed", inp.instance_id)
+            return False
 
     def sweep(self) -> int:
         """Pending key pairs of instances that booted since, every known instance, then the

@@ -67,7 +67,11 @@ async def serve(
     alerts = AlertRepository(store, on_opened=notify.enqueue)
     # which SMS hook hosts may be private (checked at the API and before every send)
     hook_policy = HookPolicy(allowed_hosts=allow_hook_hosts)
-    api = ApiService(store, services={"alerts": alerts, "hook_policy": hook_policy})
+    check_settings = check_settings or CheckSettings()
+    api = ApiService(
+        store,
+        services={"alerts": alerts, "hook_policy": hook_policy, "check_settings": check_settings},
+    )
     admin = api.initialise()
     dispatcher = notify.Dispatcher(
         store, NotificationSettingsCache(store), notify.default_transports(store, hook_policy)
@@ -76,7 +80,7 @@ async def serve(
         store,
         api,
         alerts,
-        check_settings or CheckSettings(),
+        check_settings,
         after_commit=dispatcher.notify_new,
         period_s=check_period_s,
     )

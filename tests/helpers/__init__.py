@@ -19,6 +19,7 @@ keypair_auditor        a running auditor given test instances for the key-pair t
 sshd                   a real OpenSSH server and client on loopback
 network_namespaces     network namespaces joined by veth, for a real kernel between hosts
 probe_agent            the script run inside those namespaces that answers the probes
+udp_flood              a bounded UDP flood from one namespace; the agent's traffic meter in another
 fake_dns               name resolution answered by the test (monkeypatched getaddrinfo)
 hook_receiver          a loopback HTTP server that records SMS-hook requests
 raw_http               raw HTTP over a socket, for requests a client library would not send

@@ -249,6 +249,7 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
         assert "198.51.100.7/32" in admin.inner_text("#rules")
         assert "reachable from the internet" in exposure_of_port()  # the instance page again
         assert "scrubbing threshold" in admin.inner_text("#ddos")
+        assert "DDoS protection: normal" in admin.inner_text("#ddos-status")
         shot(admin, "instance-exposed")
 
         # restore with the green/red preview, then export

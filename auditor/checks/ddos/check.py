@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from palisade.auditor.checks.base import Finding
 from palisade.auditor.checks.ddos.metadata import BLACK_HOLE, SCRUBBING
-from palisade.auditor.checks.ddos.thresholds import DdosThreshold
-from palisade.auditor.checks.inputs import CheckInput
+from palisade.auditor.checks.inputs import CheckInput, CheckSettings
 from palisade.auditor.checks.registry import instance_check
+from palisade.auditor.model.cloud_state import CloudState
+from palisade.auditor.model.ddos.protection import InboundTraffic, effective_threshold
+from palisade.auditor.model.ddos.thresholds import DdosThreshold
 
 
 def inbound_rates(inp: CheckInput) -> tuple[float, float, list[str]] | None:
@@ -37,15 +39,26 @@ def inbound_rates(inp: CheckInput) -> tuple[float, float, list[str]] | None:
     )
 
 
-def threshold_for(inp: CheckInput) -> DdosThreshold | None:
-    inst = inp.instance
+def inbound_traffic(inp: CheckInput) -> InboundTraffic | None:
+    """The reading that drives the instance's protection state (model/ddos/protection.py)."""
+    rates = inbound_rates(inp)
+    return None if rates is None else InboundTraffic(rates[0], rates[1])
+
+
+def instance_threshold(
+    settings: CheckSettings, state: CloudState, instance_id: str
+) -> DdosThreshold | None:
+    """The instance type's scrubbing threshold, lowered by the user's (ModifyDdosThreshold)."""
+    inst = state.cloud.instances.get(instance_id)
     if inst is None:
         return None
-    base = inp.settings.ddos_thresholds.get(inst.instance_type)
-    lowered = inp.settings.ddos_instance_thresholds.get(inp.instance_id)
-    if base is None:
-        return lowered
-    return base.lowered_by(lowered)
+    return effective_threshold(
+        settings.ddos_thresholds.get(inst.instance_type), state.ddos.get(instance_id).lowered
+    )
+
+
+def threshold_for(inp: CheckInput) -> DdosThreshold | None:
+    return instance_threshold(inp.settings, inp.state, inp.instance_id)
 
 
 def _details(bps: float, pps: float, names: list[str], inp: CheckInput) -> dict:
@@ -63,13 +76,13 @@ def scrubbing(inp: CheckInput) -> list[Finding] | None:
     if rates is None or limit is None:
         return None
     bps, pps, names = rates
+    if not limit.exceeded_by(bps, pps):
+        return []
     over = []
     if bps > limit.bps:
         over.append(f"{bps / 1e6:.0f} Mbit/s > {limit.bps / 1e6:.0f} Mbit/s")
     if pps > limit.pps:
         over.append(f"{pps:.0f} pps > {limit.pps:.0f} pps")
-    if not over:
-        return []
     inst = inp.instance
     assert inst is not None
     return [

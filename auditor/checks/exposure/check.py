@@ -82,7 +82,10 @@ def _exposed_listeners(inp: CheckInput) -> dict[tuple[str, int], list[facts_pb2.
 def _internet(inp: CheckInput) -> tuple[ExposureEntry, ...]:
     key = ("exposure", inp.instance_id)
     if key not in inp.memo:
-        inp.memo[key] = exposure(inp.state.cloud, inp.instance_id, inp.exposure_index)
+        black_holed = inp.state.ddos.get(inp.instance_id).black_holed(inp.now)
+        inp.memo[key] = exposure(
+            inp.state.cloud, inp.instance_id, inp.exposure_index, black_holed=black_holed
+        )
     return inp.memo[key].internet
 
 

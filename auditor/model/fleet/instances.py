@@ -7,7 +7,14 @@ from datetime import datetime
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.membership import MembershipOperations
-from palisade.auditor.model.fleet.resources import Instance, InstanceState, Nic, OsFamily, Vpc
+from palisade.auditor.model.fleet.resources import (
+    DEFAULT_INSTANCE_TYPE,
+    Instance,
+    InstanceState,
+    Nic,
+    OsFamily,
+    Vpc,
+)
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.security_group import (
     Direction,
@@ -29,7 +36,7 @@ class InstanceOperations(MembershipOperations):
         region_id: str,
         *,
         created_at: datetime,
-        instance_type: str = "ecs.g6.large",
+        instance_type: str = DEFAULT_INSTANCE_TYPE,
         os_family: OsFamily | str = OsFamily.LINUX,
         network_type: NetworkType | str = NetworkType.VPC,
         vpc_id: str | None = None,

@@ -12,6 +12,11 @@ from enum import Enum
 
 from palisade.auditor.model.network.security_group import NetworkType
 
+# What an instance is when no type is given (RunInstances, fleet files, ECS imports): a type of
+# the seed's DDoS threshold table (model/ddos/data), so that it has a scrubbing threshold;
+# ecs.g6.large, the former default, has no row there.
+DEFAULT_INSTANCE_TYPE = "ecs.g5.large"
+
 
 class OsFamily(str, Enum):
     LINUX = "linux"

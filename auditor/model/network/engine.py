@@ -9,7 +9,10 @@ Semantics (the ECS security guide, sections 1.1 and 1.6):
 - group authorisation matches the private IPs of the other group's members;
 - classic groups distinguish internet/intranet NIC types, VPC groups do not;
 - the platform blocks outbound TCP 25 to the internet unless the instance has an unblock;
-- stateful: replies to allowed flows pass (see `SessionTable`, 910 s).
+- stateful: replies to allowed flows pass (see `SessionTable`, 910 s);
+- DDoS black hole: while an instance is black-holed (an input: `black_holed`, from the
+  instance's protection state) every inbound packet from the internet is dropped, before
+  sessions and rules.
 
 `resolve_nic_policy` turns model objects into a `NicPolicy` (rules with peers as address
 intervals); `CompiledPolicy` answers `decide(flow)` in O(log n) through per-(direction, NIC
@@ -46,6 +49,7 @@ DEFAULT_EGRESS_ACCEPT = "default-egress-accept"
 DEFAULT_EGRESS_DROP = "default-egress-drop"
 PLATFORM_SMTP = "platform-smtp"
 SESSION = "session"
+BLACK_HOLE = "ddos-black-hole"
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,13 @@ class Decision:
         return self.verdict is RulePolicy.ACCEPT
 
 
+BLACK_HOLE_DECISION = Decision(
+    RulePolicy.DROP,
+    BLACK_HOLE,
+    "DDoS black hole: all inbound traffic from the internet is dropped until the black hole ends",
+)
+
+
 @dataclass(frozen=True)
 class ResolvedRule:
     """A rule with its peer as merged address intervals (a CIDR, or the members' private IPs)."""
@@ -130,6 +141,7 @@ class NicPolicy:
     limits: Limits = DEFAULT_LIMITS
     instance_id: str = ""
     nic_id: str = ""
+    black_holed: bool = False  # DDoS black hole: public inbound traffic is dropped
 
 
 def resolve_rule(
@@ -154,9 +166,11 @@ def resolve_nic_policy(
     instance_id: str,
     nic_id: str | None = None,
     member_ips: dict[str, list[int]] | None = None,
+    black_holed: bool = False,
 ) -> NicPolicy:
     """The NIC's groups as one rule set. `member_ips` (group id -> private IPs as ints) may be
-    passed in to share the work across many NICs (see `member_ip_index`)."""
+    passed in to share the work across many NICs (see `member_ip_index`). `black_holed`: the
+    instance is in a DDoS black hole now (its protection state, CloudState.ddos)."""
     instance = model.get_instance(instance_id)
     nic = instance.nic(nic_id)
     if nic is None:
@@ -196,6 +210,7 @@ def resolve_nic_policy(
         limits,
         instance.instance_id,
         nic.nic_id,
+        black_holed,
     )
 
 
@@ -213,8 +228,20 @@ def member_ip_index(model) -> dict[str, list[int]]:
 # ------------------------------------------------------------------ shared semantics
 
 
+def black_hole(policy: NicPolicy, flow: Flow) -> Decision | None:
+    """The DDoS black hole's drop, if it applies: inbound from the internet while black-holed."""
+    if policy.black_holed and flow.direction is Direction.INGRESS and ipv4.is_internet(flow.src):
+        return BLACK_HOLE_DECISION
+    return None
+
+
 def _before_rules(policy: NicPolicy, flow: Flow) -> Decision | None:
-    """Decisions taken before any user rule: the platform's SMTP block, same-group access."""
+    """Decisions taken before any user rule: the DDoS black hole, the platform's SMTP block,
+    same-group access."""
+    if policy.black_holed:
+        dropped = black_hole(policy, flow)
+        if dropped is not None:
+            return dropped
     if (
         flow.direction is Direction.EGRESS
         and flow.protocol is IpProtocol.TCP
@@ -442,8 +469,10 @@ class CompiledPolicy:
         policy = self.policy
         peer = flow.src if flow.direction is Direction.INGRESS else flow.dst
         if (
-            flow.direction is Direction.EGRESS and flow.port == policy.limits.smtp_port
-        ) or peer in policy.inner_accept:
+            (flow.direction is Direction.EGRESS and flow.port == policy.limits.smtp_port)
+            or peer in policy.inner_accept
+            or policy.black_holed
+        ):
             early = _before_rules(policy, flow)
             if early is not None:
                 return early
@@ -469,8 +498,10 @@ class CompiledPolicy:
         return hit
 
 
-def compile_nic(model, instance_id: str, nic_id: str | None = None) -> CompiledPolicy:
-    return CompiledPolicy(resolve_nic_policy(model, instance_id, nic_id))
+def compile_nic(
+    model, instance_id: str, nic_id: str | None = None, black_holed: bool = False
+) -> CompiledPolicy:
+    return CompiledPolicy(resolve_nic_policy(model, instance_id, nic_id, black_holed=black_holed))
 
 
 # ------------------------------------------------------------------ statefulness
@@ -524,6 +555,9 @@ class SessionTable:
 def decide_stateful(
     engine: CompiledPolicy, flow: Flow, sessions: SessionTable, now: float
 ) -> Decision:
+    dropped = black_hole(engine.policy, flow)  # drops established sessions too
+    if dropped is not None:
+        return dropped
     if sessions.in_session(flow, now):
         return Decision(RulePolicy.ACCEPT, SESSION, "part of an allowed session (stateful)")
     decision = engine.decide(flow)

@@ -46,10 +46,16 @@ def _all_protocols(reason: str) -> tuple[ExposureEntry, ...]:
 _ALL_SAME_GROUP = _all_protocols(_SAME_GROUP)
 
 
-def exposure(model, instance_id: str, index: ExposureIndex | None = None) -> ExposureReport:
-    """What the instance's primary NIC lets in: from the internet (if it has a public IP) and
-    from the members of each other group on its private network, with the deciding rules.
-    For the instance's own groups the "members" are the other members."""
+_BLACK_HOLE = "DDoS black hole: all inbound traffic from the internet is dropped"
+
+
+def exposure(
+    model, instance_id: str, index: ExposureIndex | None = None, black_holed: bool = False
+) -> ExposureReport:
+    """What the instance's primary NIC lets in: from the internet (if it has a public IP and is
+    not in a DDoS black hole: `black_holed`, an input) and from the members of each other group
+    on its private network, with the deciding rules. For the instance's own groups the
+    "members" are the other members."""
     index = index or ExposureIndex(model)
     inst = model.get_instance(instance_id)
     nic = inst.primary_nic
@@ -66,11 +72,11 @@ def exposure(model, instance_id: str, index: ExposureIndex | None = None) -> Exp
     else:
         others = ()
     # Instances whose other members fall in the same source classes share one report body.
-    key = (nic.public_ip is not None, with_others, others)
+    key = (nic.public_ip is not None, black_holed, with_others, others)
     body = rule_set.reports.get(key)
     if body is None:
         body = rule_set.reports[key] = _report_body(
-            model, rule_set, nic, with_others, dict(zip(isolated, others, strict=True))
+            model, rule_set, nic, with_others, dict(zip(isolated, others, strict=True)), black_holed
         )
     return ExposureReport(instance_id, *body)
 
@@ -81,6 +87,7 @@ def _report_body(
     nic: Nic,
     with_others: tuple[str, ...],
     others: dict[str, int],
+    black_holed: bool,
 ) -> tuple:
     own = set(nic.security_group_ids)
     same_group = rule_set.same_group
@@ -96,6 +103,8 @@ def _report_body(
     internet: tuple[ExposureEntry, ...] = ()
     if nic.public_ip is None:
         notes.append("no public IP: not reachable from the internet")
+    elif black_holed:
+        notes.append(_BLACK_HOLE)
     else:
         internet = rule_set.internet
     for e in internet:
@@ -108,7 +117,8 @@ def _report_body(
     return internet, dict(sorted(groups.items())), tuple(notes)
 
 
-def exposure_fleet(model) -> dict[str, ExposureReport]:
-    """`exposure` for every instance, sharing indexes and the per-rule-set work."""
+def exposure_fleet(model, black_holed: frozenset[str] = frozenset()) -> dict[str, ExposureReport]:
+    """`exposure` for every instance, sharing indexes and the per-rule-set work. `black_holed`:
+    the instances in a DDoS black hole now."""
     index = ExposureIndex(model)
-    return {iid: exposure(model, iid, index) for iid in model.instances}
+    return {iid: exposure(model, iid, index, iid in black_holed) for iid in model.instances}

@@ -1,6 +1,7 @@
 """An nftables ruleset that enforces a NIC's security-group policy on a Linux host.
 
-Same order as the engine: conntrack first (statefulness), the platform's TCP 25 block,
+Same order as the engine: the DDoS black hole (an input: inbound from the internet dropped,
+established connections too), conntrack (statefulness), the platform's TCP 25 block,
 same-group access, then the rules strongest first (priority, drop before accept, then rule
 order), and the engine's defaults as chain policies. Useful on hosts without a cloud
 firewall, and the way the model is proven against the kernel (tests/integration)."""
@@ -63,6 +64,11 @@ def render_policy_nft(policy: NicPolicy, interfaces: dict[NicType, str] | None =
     ):
         lines.append(f"  chain {chain} {{")
         lines.append(f"    type filter hook {hook} priority 0; policy {default.value};")
+        if direction is Direction.INGRESS and policy.black_holed:
+            lines.append(
+                f"    ip saddr {_addresses(ipv4.INTERNET_SPACE)} drop"
+                ' comment "DDoS black hole: inbound from the internet dropped"'
+            )
         lines.append("    ct state established,related accept")
         lines.append(f'    {dev} "lo" accept')
         if direction is Direction.EGRESS and not policy.smtp_unblocked:
@@ -101,7 +107,13 @@ def render_policy_nft(policy: NicPolicy, interfaces: dict[NicType, str] | None =
 
 
 def render_nft(
-    model, instance_id: str, interfaces: dict[NicType, str] | None = None, nic_id: str | None = None
+    model,
+    instance_id: str,
+    interfaces: dict[NicType, str] | None = None,
+    nic_id: str | None = None,
+    black_holed: bool = False,
 ) -> str:
-    """The ruleset for one NIC of an instance (its primary NIC by default)."""
-    return render_policy_nft(resolve_nic_policy(model, instance_id, nic_id), interfaces)
+    """The ruleset for one NIC of an instance (its primary NIC by default); `black_holed`: the
+    instance is in a DDoS black hole now."""
+    policy = resolve_nic_policy(model, instance_id, nic_id, black_holed=black_holed)
+    return render_policy_nft(policy, interfaces)

@@ -10,6 +10,7 @@ from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.resources import Instance
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.engine import (
+    BLACK_HOLE_DECISION,
     INNER_ACCEPT,
     CompiledPolicy,
     Decision,
@@ -97,8 +98,12 @@ class Reachability:
     reason: str = ""
 
 
-def _instance_nic_policy(model, instance: Instance, member_ips=None) -> CompiledPolicy:
-    return CompiledPolicy(resolve_nic_policy(model, instance.instance_id, None, member_ips))
+def _instance_nic_policy(
+    model, instance: Instance, member_ips=None, black_holed: bool = False
+) -> CompiledPolicy:
+    return CompiledPolicy(
+        resolve_nic_policy(model, instance.instance_id, None, member_ips, black_holed)
+    )
 
 
 def _same_private_network(a: Instance, b: Instance) -> bool:
@@ -136,6 +141,9 @@ def _space_paths(
     if public:
         if nic.public_ip is None:
             reasons.append("the instance has no public IP; the internet cannot reach it")
+        elif engine.policy.black_holed:  # all access from the public network is dropped
+            for lo, hi in public:
+                paths.append(Path(_fmt_range(lo, hi), nic.public_ip, BLACK_HOLE_DECISION))
         else:
             nic_type = (
                 NicType.INTERNET if target.network_type is NetworkType.CLASSIC else NicType.INTRANET
@@ -151,10 +159,16 @@ def _fmt_range(lo: int, hi: int) -> str:
 
 
 def reachable(
-    model, source: str, instance_id: str, protocol: IpProtocol | str, port: int = 0
+    model,
+    source: str,
+    instance_id: str,
+    protocol: IpProtocol | str,
+    port: int = 0,
+    black_holed: bool = False,
 ) -> Reachability:
     """Can `source` open `protocol`/`port` to the instance? `source` is an IP, a CIDR,
-    "internet", an instance id or a security group id."""
+    "internet", an instance id or a security group id. `black_holed`: the instance is in a
+    DDoS black hole now (all its inbound traffic from the internet is dropped)."""
     target = model.get_instance(instance_id)
     proto = parse_protocol(protocol)
     if proto is IpProtocol.ALL:
@@ -165,7 +179,7 @@ def reachable(
         raise ModelError(
             "InvalidPort.Malformed", f"Port {port!r} is not valid; use 1..65535 for {proto.value}."
         )
-    engine = _instance_nic_policy(model, target)
+    engine = _instance_nic_policy(model, target, black_holed=black_holed)
     paths: list[Path] = []
     reason = ""
     if source == INTERNET:

@@ -146,6 +146,7 @@ def instance(p, instance_id: str):
         baseline=p.app.baseline_results(instance_id),
         traffic=_traffic(snapshot),
         ddos=_ddos_threshold(inst),
+        ddos_status=p.state.ddos.get(instance_id).effective_status(p.app.api.clock()).value,
         logins_per_hour=p.app.instance_logins_per_hour(
             instance_id, int(p.app.api.clock().timestamp() * 1000)
         )

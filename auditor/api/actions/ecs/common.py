@@ -144,9 +144,11 @@ def group_view(group: SecurityGroup) -> dict:
     return doc
 
 
-def instance_view(state: CloudState, instance: Instance) -> dict:
-    """One instance as DescribeInstances answers it."""
+def instance_view(state: CloudState, instance: Instance, now: datetime | None = None) -> dict:
+    """One instance as DescribeInstances answers it; `DdosStatus` (Palisade's: normal, defense,
+    blackhole) is the Anti-DDoS Basic state at `now` (without it, as last stored)."""
     nic = instance.primary_nic
+    ddos = state.ddos.get(instance.instance_id)
     binding = state.keypairs.binding(instance.instance_id)
     key = binding and (binding.pending or binding.active)
     vpc = instance.vpc_id is not None
@@ -170,6 +172,7 @@ def instance_view(state: CloudState, instance: Instance) -> dict:
         "PublicIpAddress": {"IpAddress": [nic.public_ip] if nic.public_ip else []},
         "KeyPairName": key.name if key else "",
         "RamRoleName": state.instance_roles.role_of(instance.instance_id) or "",
+        "DdosStatus": (ddos.effective_status(now) if now else ddos.status).value,
         "NetworkInterfaces": {
             "NetworkInterface": [
                 {

@@ -27,7 +27,7 @@ from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, paginate
 from palisade.auditor.api.registry import ActionContext, action
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.fleet.resources import OsFamily
+from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE, OsFamily
 from palisade.auditor.model.keypairs.service import InstanceView
 from palisade.auditor.model.ram import InstanceRef
 
@@ -96,7 +96,7 @@ def _create(ctx: ActionContext, p: Params) -> tuple[str, list[str]]:
         account,
         region,
         created_at=_creation_time(ctx, p),
-        instance_type=p.str("InstanceType", "ecs.g6.large") or "ecs.g6.large",
+        instance_type=p.str("InstanceType", DEFAULT_INSTANCE_TYPE) or DEFAULT_INSTANCE_TYPE,
         os_family=os_type,
         network_type=network.lower(),
         vpc_id=p.str("VpcId"),
@@ -202,7 +202,9 @@ def describe_instances(ctx: ActionContext, p: Params) -> dict:
         "PageNumber": number,
         "PageSize": size,
         "Instances": {
-            "Instance": [instance_view(ctx.state, i) for i in paginate(found, number, size)]
+            "Instance": [
+                instance_view(ctx.state, i, ctx.now) for i in paginate(found, number, size)
+            ]
         },
     }
 

@@ -1,7 +1,8 @@
 """Read-only questions about the security-group model, authorised like every other action:
 ExplainSecurityGroupDecision (`palisade sg explain`: can a source reach an instance, and which
 rule decided) and RenderNftables (`palisade sg render-nft`: the nftables ruleset that enforces
-an instance's groups on a host)."""
+an instance's groups on a host). Both count a DDoS black hole in force now (CloudState.ddos):
+the instance's inbound traffic from the internet is dropped."""
 
 from __future__ import annotations
 
@@ -45,7 +46,14 @@ def explain_security_group_decision(ctx: ActionContext, p: Params) -> dict:
     instance = get_instance(ctx, p)
     protocol = p.req("IpProtocol")
     port = p.int("Port", 0, minimum=0, maximum=65535)
-    result = reachable(ctx.state.cloud, p.req("Source"), instance.instance_id, protocol, port)
+    result = reachable(
+        ctx.state.cloud,
+        p.req("Source"),
+        instance.instance_id,
+        protocol,
+        port,
+        black_holed=ctx.state.ddos.get(instance.instance_id).black_holed(ctx.now),
+    )
     return {
         "InstanceId": instance.instance_id,
         "Source": p.req("Source"),
@@ -106,5 +114,11 @@ def render_nftables(ctx: ActionContext, p: Params) -> dict:
             "InvalidNetworkInterfaceId.NotFound",
             f"NIC {nic_id[:64]!r} is not on {instance.instance_id}.",
         )
-    ruleset = render_nft(ctx.state.cloud, instance.instance_id, interfaces or None, nic_id)
+    ruleset = render_nft(
+        ctx.state.cloud,
+        instance.instance_id,
+        interfaces or None,
+        nic_id,
+        black_holed=ctx.state.ddos.get(instance.instance_id).black_holed(ctx.now),
+    )
     return {"InstanceId": instance.instance_id, "Ruleset": ruleset}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from palisade.auditor.checks import FleetInput
 from palisade.auditor.checks.ddos import check as ddos
-from palisade.auditor.checks.ddos.thresholds import DdosThreshold, load_default_thresholds
 from palisade.auditor.checks.ram import check as ram
 from palisade.auditor.checks.secrets import check as secrets
+from palisade.auditor.model.ddos.protection import InstanceDdos
+from palisade.auditor.model.ddos.thresholds import DdosThreshold, load_default_thresholds
 from palisade.shared.proto import facts_pb2
 
-from .conftest import NOW, NOW_MS, settings, snapshot
+from .conftest import NOW, NOW_MS, snapshot
 
 
 def _traffic(
@@ -41,10 +42,11 @@ def test_scrubbing_above_the_instance_type_threshold(world):
 
 def test_threshold_lowered_per_instance(world):
     i = world.instance([world.group()], instance_type="ecs.g5.2xlarge")
-    lowered = settings(ddos_instance_thresholds={i: DdosThreshold(500e6, 10**9)})
-    assert len(ddos.scrubbing(world.input(i, _traffic(600e6), settings=lowered))) == 1
-    raised = settings(ddos_instance_thresholds={i: DdosThreshold(10e9, 10**9)})  # cannot raise
-    assert len(ddos.scrubbing(world.input(i, _traffic(3000e6), settings=raised))) == 1
+    # the user's threshold is in the state (ModifyDdosThreshold)
+    world.state.ddos.put(i, InstanceDdos(lowered=DdosThreshold(500e6, 10**9)))
+    assert len(ddos.scrubbing(world.input(i, _traffic(600e6)))) == 1
+    world.state.ddos.put(i, InstanceDdos(lowered=DdosThreshold(10e9, 10**9)))  # cannot raise
+    assert len(ddos.scrubbing(world.input(i, _traffic(3000e6)))) == 1
 
 
 def test_black_hole_above_5_gbit(world):

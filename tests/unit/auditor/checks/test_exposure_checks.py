@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from palisade.auditor.checks.exposure import check as exposure
+from datetime import timedelta
 
-from .conftest import listener, snapshot
+from palisade.auditor.checks.exposure import check as exposure
+from palisade.auditor.model.ddos.protection import DdosStatus, InstanceDdos
+
+from .conftest import NOW, listener, snapshot
 
 
 def _run(fn, world, iid, snap):
@@ -49,6 +52,18 @@ def test_near_miss_redis_on_loopback_or_rule_limited_to_office_is_not_exposed(wo
     world.allow(g2, "tcp", "5432/5432")
     j = world.instance([g2])
     assert _run(exposure.internet_listener_common_port, world, j, snap) == []
+
+
+def test_a_black_holed_instance_is_not_exposed_to_the_internet_until_the_hole_ends(world):
+    g = world.group()
+    world.allow(g, "tcp", "6379/6379")
+    i = world.instance([g])
+    snap = snapshot(listeners=[listener(6379, process="redis-server")])
+    until = NOW + timedelta(hours=2)
+    world.state.ddos.put(i, InstanceDdos(DdosStatus.BLACK_HOLE, NOW, until))
+    assert _run(exposure.internet_listener_common_port, world, i, snap) == []
+    world.state.ddos.put(i, InstanceDdos(DdosStatus.BLACK_HOLE, NOW - timedelta(hours=3), NOW))
+    assert len(_run(exposure.internet_listener_common_port, world, i, snap)) == 1  # time is up
 
 
 def test_no_public_ip_means_no_internet_exposure(world):

@@ -1,5 +1,6 @@
 """The ECS security guide's DDoS basic-protection scrubbing thresholds per instance type
-(data/ddos-scrubbing-thresholds.csv: instance_type, max_bps_threshold_mbit, max_pps_threshold)."""
+(data/ddos-scrubbing-thresholds.csv: instance_type, max_bps_threshold_mbit, max_pps_threshold).
+These are the maxima: a user may lower an instance's threshold, never raise it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ class DdosThreshold:
             return self
         return DdosThreshold(min(self.bps, other.bps), min(self.pps, other.pps))
 
+    def exceeded_by(self, bps: float, pps: float) -> bool:
+        """Scrubbing starts when either figure is above its threshold."""
+        return bps > self.bps or pps > self.pps
+
 
 def parse_thresholds(text: str) -> dict[str, DdosThreshold]:
     out = {}
@@ -33,9 +38,7 @@ def parse_thresholds(text: str) -> dict[str, DdosThreshold]:
 
 @lru_cache(maxsize=1)
 def _packaged() -> dict[str, DdosThreshold]:
-    path = (
-        resources.files("palisade.auditor.checks.ddos") / "data" / "ddos-scrubbing-thresholds.csv"
-    )
+    path = resources.files("palisade.auditor.model.ddos") / "data" / "ddos-scrubbing-thresholds.csv"
     return parse_thresholds(path.read_text(encoding="utf-8"))
 
 
