@@ -154,6 +154,12 @@ def test_each_bad_run_instances_value_gets_its_ecs_error(auditor):
     before = len(describe(auditor, f"VpcId={vpc}"))
     for code, params in cases.items():
         assert refused(auditor, "RunInstances", R, *params) == code, params
+    more = [
+        ("InvalidParameter.Amount", (*base, "PublicIpAddress=47.1.1.1", "Amount=2")),
+        ("InvalidParameter.Mismatch", (*base, "ImageId=win2019_x64_40G.vhd", "OsType=linux")),
+    ]
+    for code, params in more:
+        assert refused(auditor, "RunInstances", R, *params) == code, params
     assert len(describe(auditor, f"VpcId={vpc}")) == before  # nothing was made
     # a /29 holds 8 - 4 reserved = 4 instances; the 5th is refused and none is left half made
     small = ok(

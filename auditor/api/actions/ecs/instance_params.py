@@ -54,9 +54,15 @@ def os_family(os_type: str | None, image_id: str) -> str:
             f"ImageId {image_id[:64]!r} is not valid; use an image id such as "
             "ubuntu_22_04_x64_20G_alibase_20230907.vhd or m-bp1xxxxxxxx.",
         )
-    if os_type:
-        return os_type.lower()
     family = image_os_family(image_id)
+    if os_type:
+        if family is not None and os_type.lower() != family.value:
+            raise ModelError(
+                "InvalidParameter.Mismatch",
+                f"ImageId {image_id[:64]!r} is a {family.value} image, not {os_type[:20]!r}; "
+                "drop OsType or use a matching image.",
+            )
+        return os_type.lower()
     return (family or OsFamily.LINUX).value
 
 

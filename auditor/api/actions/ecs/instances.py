@@ -114,11 +114,12 @@ def _create(ctx: ActionContext, p: Params, amount: int) -> tuple[list[str], list
         check_host_name(host_name, os_type)
     private_ip = p.str("PrivateIpAddress")
     given = given_id(p, "InstanceId", _INSTANCE_ID, "i-xxxxxxxx")
-    if amount > 1 and (private_ip is not None or given is not None):
+    one_only = ("PrivateIpAddress", "PublicIpAddress", "InstanceId")
+    if amount > 1 and any(p.str(n) is not None for n in one_only):
         raise ApiError(
             "InvalidParameter.Amount",
-            "PrivateIpAddress and InstanceId name one instance: with them Amount must be 1 "
-            "(on a vSwitch each instance gets an address of its own without PrivateIpAddress).",
+            "PrivateIpAddress, PublicIpAddress and InstanceId name one instance: with them "
+            "Amount must be 1 (on a vSwitch each instance gets an address of its own).",
         )
     if private_ip is None and not p.str("VSwitchId"):
         private_ip = p.req("PrivateIpAddress")  # only a vSwitch gives out addresses
