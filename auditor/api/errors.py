@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from palisade.auditor.model.errors import ModelError
+
+if TYPE_CHECKING:
+    from palisade.auditor.model.ram import Caller
+    from palisade.auditor.model.ram.evaluation import Decision
 
 
 class ApiError(ModelError):
     def __init__(self, code: str, message: str, status: int = 400):
         super().__init__(code, message)
         self.status = status
+        self.extra: dict[str, Any] = {}  # fields answered beside Code and Message
 
 
 def http_status(error: ModelError) -> int:
@@ -21,3 +28,27 @@ def http_status(error: ModelError) -> int:
     if code.endswith((".NotFound", "NotFound")) or code.startswith("EntityNotExist"):
         return 404
     return 400
+
+
+def access_denied(caller: Caller, decision: Decision, account_id: str, who: str) -> ApiError:
+    """RAM's refusal of an action, with the `AccessDeniedDetail` RAM answers alongside
+    Code and Message: the action checked, who asked (type, name, owning account) and whether
+    a Deny statement or the lack of an Allow refused it. RAM also sends an
+    EncodedDiagnosticMessage for ram:DecodeDiagnosticMessage; Palisade has no such action,
+    so it is left out rather than sent undecodable."""
+    error = ApiError("Forbidden.RAM", f"{who} is not authorised: {decision.message()}", 403)
+    error.extra = {
+        "AccessDeniedDetail": {
+            "AuthAction": decision.action,
+            "AuthPrincipalType": _PRINCIPAL_TYPES.get(caller.kind, caller.kind),
+            "AuthPrincipalDisplayName": caller.name,
+            "AuthPrincipalOwnerId": account_id,
+            "NoPermissionType": decision.reason.value,
+            "PolicyType": "AccountLevelIdentityBasedPolicy",
+        }
+    }
+    return error
+
+
+# RAM's names for the kinds of caller it refuses (a role session is an AssumedRoleUser).
+_PRINCIPAL_TYPES = {"user": "SubUser", "role": "AssumedRoleUser", "root": "Account"}

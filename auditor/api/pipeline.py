@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
-from palisade.auditor.api.errors import ApiError, http_status
+from palisade.auditor.api.errors import ApiError, access_denied, http_status
 from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import (
     ActionContext,
@@ -110,8 +110,10 @@ class ApiService:
         except ModelError as exc:
             status = http_status(exc)
             log.info("%s %s -> %s %s", raw.get("Action", "?")[:64], source_ip, status, exc.code)
+            extra = exc.extra if isinstance(exc, ApiError) else {}
             return Response(
-                status, {"Code": exc.code, "Message": exc.message, "RequestId": request_id}
+                status,
+                {"Code": exc.code, "Message": exc.message, "RequestId": request_id, **extra},
             )
 
     def handle_as(self, caller: Caller, raw: dict[str, str], source_ip: str) -> Response:
@@ -169,11 +171,8 @@ class ApiService:
                 for arn in spec.resources(ctx, params):
                     decision = state.ram.authorize(who.caller, spec.ram_action, arn, context)
                     if not decision.allowed:
-                        raise ApiError(
-                            "Forbidden.RAM",
-                            f"{describe_caller(who.caller)} is not authorised: "
-                            f"{decision.message()}",
-                            403,
+                        raise access_denied(
+                            who.caller, decision, state.account_id, describe_caller(who.caller)
                         )
                 try:
                     body = spec.handler(ctx, params)

@@ -71,3 +71,16 @@ def ok(
     rc, body = api(auditor, action, *assignments, env=env, clear_credentials=clear_credentials)
     assert rc == 0, body
     return body
+
+
+def assert_error_body(body: dict) -> None:
+    """An API error answers Code, Message and RequestId; a RAM refusal adds the
+    AccessDeniedDetail RAM sends (the action, who, implicit or explicit deny)."""
+    expected = {"Code", "Message", "RequestId"}
+    if "AccessDeniedDetail" in body:
+        assert body["Code"] == "Forbidden.RAM", body
+        assert {"AuthAction", "AuthPrincipalType", "NoPermissionType"} <= set(
+            body["AccessDeniedDetail"]
+        ), body
+        expected.add("AccessDeniedDetail")
+    assert set(body) == expected, body

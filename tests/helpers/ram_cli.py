@@ -4,7 +4,7 @@ the credentials given: the calls the RAM integration tests make."""
 from __future__ import annotations
 
 from tests.helpers import palisade_cli
-from tests.helpers.palisade_cli import credentials_env
+from tests.helpers.palisade_cli import assert_error_body, credentials_env
 
 
 def api(auditor, action: str, *assignments: str, creds=None) -> tuple[int, dict]:
@@ -24,7 +24,7 @@ def ok(auditor, action: str, *assignments: str, creds=None) -> dict:
 def refused(auditor, action: str, *assignments: str, creds=None) -> tuple[str, str]:
     rc, body = api(auditor, action, *assignments, creds=creds)
     assert rc == 1, body
-    assert set(body) == {"Code", "Message", "RequestId"}
+    assert_error_body(body)
     return body["Code"], body["Message"]
 
 

@@ -1,5 +1,6 @@
 """`CloudModel` <-> JSON document. Derived indexes (group members, IP counts, VPC
-addresses) are not stored: they are rebuilt from the instances on load."""
+addresses) are not stored: they are rebuilt from the instances on load. Fields added since a
+document was saved (vSwitches, tags, an instance's zone, image, disk) take their defaults."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TypeVar
 
 from palisade.auditor.model.document import DocumentError, decode, encode
 from palisade.auditor.model.fleet.cloud_model import CloudModel
-from palisade.auditor.model.fleet.resources import Account, Instance, Region, Vpc
+from palisade.auditor.model.fleet.resources import Account, Instance, Region, Vpc, VSwitch
 from palisade.auditor.model.limits import Limits
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.security_group import SecurityGroup
@@ -27,6 +28,7 @@ def to_document(model: CloudModel) -> dict:
         "accounts": [encode(a) for a in model.accounts.values()],
         "regions": [encode(r) for r in model.regions.values()],
         "vpcs": [encode(v) for v in model.vpcs.values()],
+        "vswitches": [encode(s) for s in model.vswitches.values()],
         "groups": [encode(g) for g in model.groups.values()],
         "instances": [encode(i) for i in model.instances.values()],
     }
@@ -42,6 +44,7 @@ def from_document(doc: dict) -> CloudModel:
     _load(doc, "accounts", Account, model.accounts, lambda a: a.account_id)
     _load(doc, "regions", Region, model.regions, lambda r: r.region_id)
     _load(doc, "vpcs", Vpc, model.vpcs, lambda v: v.vpc_id)
+    _load(doc, "vswitches", VSwitch, model.vswitches, lambda s: s.vswitch_id)  # none before
     _load(doc, "groups", SecurityGroup, model.groups, lambda g: g.group_id)
     _load(doc, "instances", Instance, model.instances, lambda i: i.instance_id)
     _canonical_addresses(model)

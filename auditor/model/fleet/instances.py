@@ -7,13 +7,16 @@ from datetime import datetime
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.membership import MembershipOperations
+from palisade.auditor.model.fleet.placement import check_zone
 from palisade.auditor.model.fleet.resources import (
     DEFAULT_INSTANCE_TYPE,
     Instance,
     InstanceState,
     Nic,
     OsFamily,
+    SystemDisk,
     Vpc,
+    VSwitch,
 )
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.security_group import (
@@ -48,11 +51,43 @@ class InstanceOperations(MembershipOperations):
         instance_id: str | None = None,
         name: str = "",
         default_group_web_ports: bool = False,
+        vswitch_id: str | None = None,
+        zone_id: str | None = None,
+        image_id: str = "",
+        host_name: str = "",
+        system_disk: SystemDisk | None = None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
     ) -> Instance:
         """RunInstances. With no security group, an account that has none in the region gets
-        the region's default group (created here)."""
+        the region's default group (created here). On a vSwitch the instance is in the
+        vSwitch's VPC and zone, and without a private IP it gets the first free address of the
+        vSwitch's block."""
         self.get_account(account_id)
         self.get_region(region_id)
+        vswitch: VSwitch | None = None
+        if vswitch_id is not None:
+            vswitch = self.get_vswitch(vswitch_id)
+            if vswitch.account_id != account_id or vswitch.region_id != region_id:
+                raise ModelError(
+                    "InvalidVSwitchId.NotFound",
+                    f"vSwitch {vswitch_id!r} is not in account {account_id} / region {region_id}.",
+                )
+            if vpc_id is not None and vpc_id != vswitch.vpc_id:
+                raise ModelError(
+                    "InvalidParameter.Mismatch",
+                    f"vSwitch {vswitch_id} is in VPC {vswitch.vpc_id}, not {vpc_id}; drop VpcId "
+                    "or name a vSwitch of that VPC.",
+                )
+            if zone_id and zone_id != vswitch.zone_id:
+                raise ModelError(
+                    "InvalidParameter.Mismatch",
+                    f"vSwitch {vswitch_id} is in zone {vswitch.zone_id}, not {zone_id}; drop "
+                    "ZoneId or name a vSwitch of that zone.",
+                )
+            vpc_id, zone_id = vswitch.vpc_id, vswitch.zone_id
+        elif zone_id:
+            check_zone(zone_id, region_id)
         try:
             network = NetworkType(network_type)
             os_kind = OsFamily(os_family)
@@ -78,6 +113,8 @@ class InstanceOperations(MembershipOperations):
                 "A classic-network instance has no VPC; drop VpcId or use network type vpc.",
             )
         ips = list(private_ips or [])
+        if not ips and vswitch is not None:
+            ips = [self._free_address(vswitch)]
         if not ips:
             raise ModelError(
                 "MissingParameter.PrivateIpAddress", "Give the instance a private IP address."
@@ -93,6 +130,15 @@ class InstanceOperations(MembershipOperations):
             canonical.append(text)
         # Stored as canonical text: one address has one spelling (duplicates compare text).
         ips, public_ip = canonical[: len(ips)], canonical[-1] if public_ip else public_ip
+        if vswitch is not None:
+            slo, shi = ipv4.cidr_text_interval(vswitch.cidr)
+            for ip in ips:
+                if not slo <= ipv4.ip_value(ip) <= shi:
+                    raise ModelError(
+                        "InvalidPrivateIpAddress.Mismatch",
+                        f"Private IP {ip} is outside vSwitch {vswitch.vswitch_id} "
+                        f"({vswitch.cidr}).",
+                    )
         if vpc is not None:
             lo, hi = ipv4.cidr_text_interval(vpc.cidr)
             taken = self._vpc_ips.get(vpc.vpc_id, set())
@@ -127,6 +173,13 @@ class InstanceOperations(MembershipOperations):
             smtp_unblocked,
             ipv6_capable,
             name,
+            zone_id or "",
+            image_id,
+            vswitch_id,
+            host_name,
+            system_disk,
+            description,
+            dict(tags or {}),
         )
         wanted = list(security_group_ids or [])
         default_group = None
@@ -164,6 +217,20 @@ class InstanceOperations(MembershipOperations):
         if vpc_id is not None:
             self._vpc_ips.setdefault(vpc_id, set()).update(ips)
         return instance
+
+    def _free_address(self, vswitch: VSwitch) -> str:
+        """The lowest address of the vSwitch's block that is free in its VPC. ECS keeps the
+        first address and the last three of every vSwitch block for itself."""
+        lo, hi = ipv4.cidr_text_interval(vswitch.cidr)
+        taken = self._vpc_ips.get(vswitch.vpc_id, set())
+        for value in range(lo + 1, hi - 2):
+            text = ipv4.format_ip(value)
+            if text not in taken:
+                return text
+        raise ModelError(
+            "InvalidVSwitchId.IpNotEnough",
+            f"vSwitch {vswitch.vswitch_id} ({vswitch.cidr}) has no free private address left.",
+        )
 
     def _default_group(
         self, account_id, region_id, network, vpc_id, now, web_ports

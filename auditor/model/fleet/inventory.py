@@ -5,7 +5,7 @@ id counters and the lookups. The operations that change it are the mixins of `Cl
 from __future__ import annotations
 
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.fleet.resources import Account, Instance, Nic, Region, Vpc
+from palisade.auditor.model.fleet.resources import Account, Instance, Nic, Region, Vpc, VSwitch
 from palisade.auditor.model.limits import DEFAULT_LIMITS, Limits
 from palisade.auditor.model.network.security_group import SecurityGroup
 
@@ -22,6 +22,7 @@ class FleetInventory:
         self.accounts: dict[str, Account] = {}
         self.regions: dict[str, Region] = {}
         self.vpcs: dict[str, Vpc] = {}
+        self.vswitches: dict[str, VSwitch] = {}
         self.instances: dict[str, Instance] = {}
         self.groups: dict[str, SecurityGroup] = {}
         self._counters: dict[str, int] = {}
@@ -74,6 +75,15 @@ class FleetInventory:
                 "InvalidVpcId.NotFound", f"VPC {vpc_id!r} does not exist; check the VpcId."
             )
         return vpc
+
+    def get_vswitch(self, vswitch_id: str) -> VSwitch:
+        vswitch = self.vswitches.get(vswitch_id) if isinstance(vswitch_id, str) else None
+        if vswitch is None:
+            raise ModelError(
+                "InvalidVSwitchId.NotFound",
+                f"vSwitch {str(vswitch_id)[:64]!r} does not exist; check the VSwitchId.",
+            )
+        return vswitch
 
     def get_instance(self, instance_id: str) -> Instance:
         instance = self.instances.get(instance_id) if isinstance(instance_id, str) else None

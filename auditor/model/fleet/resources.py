@@ -49,6 +49,36 @@ class Vpc:
     region_id: str
     cidr: str = "172.16.0.0/12"
     name: str = ""
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class VSwitch:
+    """A vSwitch: a zone's slice of a VPC (its CIDR lies inside the VPC's). A VPC instance on
+    it is in its zone and takes its private address from its block."""
+
+    vswitch_id: str
+    account_id: str
+    region_id: str
+    vpc_id: str
+    zone_id: str
+    cidr: str
+    name: str = ""
+    description: str = ""
+    created_at: datetime | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SystemDisk:
+    """The system disk an instance was created with (`SystemDisk.*` of RunInstances)."""
+
+    category: str = "cloud_efficiency"
+    size_gib: int = 40
+    performance_level: str = ""
+    name: str = ""
+    description: str = ""
 
 
 @dataclass
@@ -78,6 +108,13 @@ class Instance:
     smtp_unblocked: bool = False  # the platform's outbound TCP 25 block was lifted on request
     ipv6_capable: bool | None = None  # None: derived from the instance type
     name: str = ""
+    zone_id: str = ""  # "" for instances stored before zones were modelled
+    image_id: str = ""
+    vswitch_id: str | None = None
+    host_name: str = ""
+    system_disk: SystemDisk | None = None
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def primary_nic(self) -> Nic:
@@ -115,3 +152,75 @@ def instance_type_supports_ipv6(instance_type: str) -> bool:
         or f"{family}{generation}{suffix}" in _IPV6_OLD_FAMILIES
         or suffix == "ne"
     )
+
+
+# vCPUs of the size suffix of an instance type name (ecs.<family>.<size>), as ECS names them.
+_SIZE_CPUS = {"small": 1, "medium": 1, "large": 2, "xlarge": 4}
+_SIZE = re.compile(r"^(\d+)xlarge$")
+# GiB of memory per vCPU by family letter: g general purpose 1:4, c compute 1:2, r memory 1:8,
+# t/s/n shared 1:2 (ECS's published ratios for those families; anything else is taken as 1:4).
+_MEMORY_RATIO = {"g": 4, "c": 2, "r": 8, "t": 2, "s": 2, "n": 2, "hfc": 2, "hfg": 4, "hfr": 8}
+
+
+def instance_type_capacity(instance_type: str) -> tuple[int, int]:
+    """(vCPUs, memory in MiB) an ECS instance type name stands for, from its size suffix and
+    family; (0, 0) for a name that does not follow the ecs.<family>.<size> pattern.
+    Hand-written: ECS publishes the sizes as a table (DescribeInstanceTypes), the model has no
+    access to it, and the naming rule gives the same figures for the regular families."""
+    parts = (instance_type or "").split(".")
+    if len(parts) != 3 or parts[0] != "ecs":
+        return 0, 0
+    family, size = parts[1], parts[2]
+    cpus = _SIZE_CPUS.get(size)
+    m = _SIZE.match(size)
+    if m:
+        cpus = 4 * int(m.group(1))
+    if cpus is None:
+        return 0, 0
+    letters = re.match(r"^[a-z]+", family)
+    key = letters.group(0) if letters else ""
+    ratio = _MEMORY_RATIO.get(key, _MEMORY_RATIO.get(key[:1], 4))
+    memory = cpus * ratio * 1024
+    if size == "small":  # ecs.t5-lc1m1.small and friends: 1 vCPU, 1 GiB
+        memory = 1024
+    return cpus, memory
+
+
+_OS_NAMES = (
+    ("aliyun", "Alibaba Cloud Linux"),
+    ("alinux", "Alibaba Cloud Linux"),
+    ("ubuntu", "Ubuntu"),
+    ("centos", "CentOS"),
+    ("debian", "Debian"),
+    ("rockylinux", "Rocky Linux"),
+    ("almalinux", "AlmaLinux"),
+    ("anolis", "Anolis OS"),
+    ("opensuse", "openSUSE"),
+    ("suse", "SUSE Linux Enterprise Server"),
+    ("rhel", "Red Hat Enterprise Linux"),
+    ("fedora", "Fedora"),
+    ("win", "Windows Server"),
+)
+
+
+def image_os_name(image_id: str) -> str:
+    """The OSName ECS shows for a public image id such as
+    `ubuntu_22_04_x64_20G_alibase_20230907.vhd` ("Ubuntu 22.04 64 bit"); "" for a custom
+    image (m-...) or an id that names no known system."""
+    text = (image_id or "").lower()
+    for prefix, name in _OS_NAMES:
+        if text.startswith(prefix):
+            rest = text[len(prefix) :].lstrip("_")
+            numbers = re.findall(r"(?<![a-z0-9])(\d+)(?=_|$)", rest.split("_x")[0])
+            version = ".".join(numbers[:2]) if prefix != "win" else " ".join(numbers[:1])
+            bits = " 64 bit" if "_x64" in text else (" 32 bit" if "_i386" in text else "")
+            return f"{name} {version}".strip() + bits
+    return ""
+
+
+def image_os_family(image_id: str) -> OsFamily | None:
+    """The OS family an image id names (public Windows images start with `win`), or None."""
+    text = (image_id or "").lower()
+    if not text or text.startswith("m-"):
+        return None
+    return OsFamily.WINDOWS if text.startswith("win") else OsFamily.LINUX

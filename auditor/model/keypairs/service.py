@@ -17,7 +17,7 @@ import binascii
 import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from palisade.auditor.model.document import decode, encode
@@ -45,6 +45,8 @@ class KeyPair:
     created_at: datetime
     region_id: str
     account_id: str
+    key_pair_id: str = ""  # "kp-..."; pairs stored before ids existed get one on load
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -278,6 +280,11 @@ class KeyPairService:
         self.pairs: dict[_Key, KeyPair] = {}
         self.retired: set[_Key] = set()  # deleted while bound: never usable again
         self.bindings: dict[str, KeyBinding] = {}
+        self.last_id = 0  # the number of the last key pair id given out
+
+    def _new_id(self) -> str:
+        self.last_id += 1
+        return f"kp-{self.last_id:012x}"
 
     # -- queries -------------------------------------------------------------------------
 
@@ -348,22 +355,23 @@ class KeyPairService:
         """CreateKeyPair: returns the key pair and its private key (PEM), which is not kept."""
         self._check_new_name(account_id, region_id, name)
         generated = generate()
-        parsed = parse_public_key_body(generated.public_key)
-        pair = KeyPair(
-            name, parsed.fingerprint, parsed.public_key, parsed.key_type, now, region_id, account_id
+        return self._add(account_id, region_id, name, generated.public_key, now), (
+            generated.private_key_pem
         )
-        self.pairs[(account_id, region_id, name)] = pair
-        return pair, generated.private_key_pem
 
     def import_key(
         self, account_id: str, region_id: str, name: str, public_key_body: str, now: datetime
     ) -> KeyPair:
         self._check_new_name(account_id, region_id, name)
-        parsed = parse_public_key_body(public_key_body)
+        return self._add(account_id, region_id, name, public_key_body, now)
+
+    def _add(self, account: str, region: str, name: str, body: str, now: datetime) -> KeyPair:
+        parsed = parse_public_key_body(body)
         pair = KeyPair(
-            name, parsed.fingerprint, parsed.public_key, parsed.key_type, now, region_id, account_id
+            name, parsed.fingerprint, parsed.public_key, parsed.key_type, now, region, account
         )
-        self.pairs[(account_id, region_id, name)] = pair
+        pair.key_pair_id = self._new_id()
+        self.pairs[(account, region, name)] = pair
         return pair
 
     # -- binding ---------------------------------------------------------------------------
@@ -545,6 +553,7 @@ class KeyPairService:
             "key_pairs": [encode(p) for p in self.pairs.values()],
             "retired": sorted([list(k) for k in self.retired]),
             "bindings": [encode(b) for b in self.bindings.values()],
+            "last_id": self.last_id,
         }
 
     @classmethod
@@ -558,6 +567,10 @@ class KeyPairService:
         for i, item in enumerate(doc.get("key_pairs", [])):
             pair = decode(KeyPair, item, f"$.keypairs.key_pairs[{i}]")
             service.pairs[(pair.account_id, pair.region_id, pair.name)] = pair
+        service.last_id = int(doc.get("last_id", 0))
+        for pair in sorted(service.pairs.values(), key=lambda p: (p.created_at, p.name)):
+            if not pair.key_pair_id:  # stored before key pairs had ids
+                pair.key_pair_id = service._new_id()
         service.retired = {(str(a), str(r), str(n)) for a, r, n in doc.get("retired", [])}
         for i, item in enumerate(doc.get("bindings", [])):
             binding = decode(KeyBinding, item, f"$.keypairs.bindings[{i}]")

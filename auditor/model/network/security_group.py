@@ -164,9 +164,10 @@ class SecurityGroup:
     rules: list[SecurityGroupRule] = field(default_factory=list)
     create_time: datetime | None = None
     is_default: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> SecurityGroup:
-        return replace(self, rules=list(self.rules))
+        return replace(self, rules=list(self.rules), tags=dict(self.tags))
 
     def rule(self, rule_id: str) -> SecurityGroupRule | None:
         return next((r for r in self.rules if r.rule_id == rule_id), None)

@@ -1,5 +1,5 @@
 """ECS actions: regions, peer accounts, instances, security groups, key pairs, instance RAM
-roles, and read-only questions about the network model."""
+roles, tags, and read-only questions about the network model."""
 
 from palisade.auditor.api.actions.ecs import (  # noqa: F401  (registration on import)
     accounts,
@@ -13,4 +13,5 @@ from palisade.auditor.api.actions.ecs import (  # noqa: F401  (registration on i
     security_group_membership,
     security_group_rules,
     security_groups,
+    tags,
 )

@@ -14,7 +14,11 @@ from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import ActionContext, Resources
 from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.fleet.resources import Instance
+from palisade.auditor.model.fleet.resources import (
+    Instance,
+    image_os_name,
+    instance_type_capacity,
+)
 from palisade.auditor.model.network.rules_json import group_document
 from palisade.auditor.model.network.security_group import SecurityGroup
 
@@ -76,6 +80,7 @@ def _existing_or_param(kind: str, id_param: str, service: str = "ecs") -> Resour
             "securitygroup": cloud.groups,
             "instance": cloud.instances,
             "vpc": cloud.vpcs,
+            "vswitch": cloud.vswitches,
         }[kind].get(ident)
         if found is not None:
             return [arn(service, found.region_id, found.account_id, f"{kind}/{ident}")]
@@ -87,6 +92,7 @@ def _existing_or_param(kind: str, id_param: str, service: str = "ecs") -> Resour
 group_resource = _existing_or_param("securitygroup", "SecurityGroupId")
 instance_resource = _existing_or_param("instance", "InstanceId")
 vpc_resource = _existing_or_param("vpc", "VpcId", service="vpc")
+vswitch_resource = _existing_or_param("vswitch", "VSwitchId", service="vpc")
 
 
 def both(*parts: Resources) -> Resources:
@@ -144,6 +150,16 @@ def group_view(group: SecurityGroup) -> dict:
     return doc
 
 
+def ecs_tags(tags: dict[str, str]) -> dict:
+    """`Tags` as the ECS product answers it."""
+    return {"Tag": [{"TagKey": k, "TagValue": v} for k, v in tags.items()]}
+
+
+def vpc_tags(tags: dict[str, str]) -> dict:
+    """`Tags` as the VPC product answers it (its models name the fields Key and Value)."""
+    return {"Tag": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
 def instance_view(state: CloudState, instance: Instance, now: datetime | None = None) -> dict:
     """One instance as DescribeInstances answers it; `DdosStatus` (Palisade's: normal, defense,
     blackhole) is the Anti-DDoS Basic state at `now` (without it, as last stored)."""
@@ -152,19 +168,30 @@ def instance_view(state: CloudState, instance: Instance, now: datetime | None = 
     binding = state.keypairs.binding(instance.instance_id)
     key = binding and (binding.pending or binding.active)
     vpc = instance.vpc_id is not None
+    cpus, memory = instance_type_capacity(instance.instance_type)
+    os_name = image_os_name(instance.image_id)
     return {
         "InstanceId": instance.instance_id,
         "InstanceName": instance.name,
+        "Description": instance.description,
         "RegionId": instance.region_id,
+        "ZoneId": instance.zone_id,
         "InstanceType": instance.instance_type,
+        "InstanceTypeFamily": instance.instance_type.rpartition(".")[0],
+        "Cpu": cpus,
+        "Memory": memory,
+        "ImageId": instance.image_id,
+        "HostName": instance.host_name,
         "OSType": instance.os_family.value,
+        "OSName": os_name,
+        "OSNameEn": os_name,
         "InstanceNetworkType": instance.network_type.value,
         "Status": instance.state.value,
         "CreationTime": ecs_time(instance.created_at),
         "SecurityGroupIds": {"SecurityGroupId": list(nic.security_group_ids)},
         "VpcAttributes": {
             "VpcId": instance.vpc_id or "",
-            "VSwitchId": "",
+            "VSwitchId": instance.vswitch_id or "",
             "NatIpAddress": "",
             "PrivateIpAddress": {"IpAddress": list(nic.private_ips) if vpc else []},
         },
@@ -173,6 +200,7 @@ def instance_view(state: CloudState, instance: Instance, now: datetime | None = 
         "KeyPairName": key.name if key else "",
         "RamRoleName": state.instance_roles.role_of(instance.instance_id) or "",
         "DdosStatus": (ddos.effective_status(now) if now else ddos.status).value,
+        "Tags": ecs_tags(instance.tags),
         "NetworkInterfaces": {
             "NetworkInterface": [
                 {

@@ -23,11 +23,21 @@ from palisade.auditor.api.actions.ecs.common import (
     owner_account,
     region_id,
 )
+from palisade.auditor.api.actions.ecs.instance_params import (
+    MAX_AMOUNT,
+    check_host_name,
+    check_text,
+    instance_type,
+    os_family,
+    system_disk,
+)
+from palisade.auditor.api.actions.ecs.tags import tag_filter, tags_given
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, paginate
 from palisade.auditor.api.registry import ActionContext, action
+from palisade.auditor.model import tags as tag_rules
 from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE, OsFamily
+from palisade.auditor.model.fleet.resources import OsFamily
 from palisade.auditor.model.keypairs.service import InstanceView
 from palisade.auditor.model.ram import InstanceRef
 
@@ -35,10 +45,16 @@ _INSTANCE_ID = re.compile(r"^i-[0-9A-Za-z]{1,40}$")
 
 _RUN_PARAMS = (
     "InstanceType",
-    "ImageId",  # accepted for scripts written for ECS; the model has no images
+    "ImageId",  # kept and shown; a public image's name gives OSName and, without OsType, the OS
     "OsType",
     "InstanceNetworkType",
     "VpcId",
+    "VSwitchId",
+    "ZoneId",
+    "SystemDisk",
+    "HostName",
+    "Description",
+    "Tag",
     "PrivateIpAddress",
     "PublicIpAddress",
     "SecurityGroupId",
@@ -70,16 +86,19 @@ def _creation_time(ctx: ActionContext, p: Params) -> datetime:
     )
 
 
-def _create(ctx: ActionContext, p: Params) -> tuple[str, list[str]]:
-    """The instance (and the default group if it needed one); returns its id and new groups."""
+def _create(ctx: ActionContext, p: Params, amount: int) -> tuple[list[str], list[str]]:
+    """The instances (and the default group if the first needed one); returns their ids and
+    the new groups."""
     region = region_id(ctx, p)
     account = owner_account(ctx, p)
     state, cloud = ctx.state, ctx.state.cloud
     groups = p.list("SecurityGroupIds", max_items=5)
     if p.str("SecurityGroupId"):
         groups = [p.req("SecurityGroupId"), *groups]
-    network = p.str("InstanceNetworkType") or ("vpc" if p.str("VpcId") else "classic")
-    os_type = (p.str("OsType") or "linux").lower()
+    vpc_like = p.str("VpcId") or p.str("VSwitchId")
+    network = p.str("InstanceNetworkType") or ("vpc" if vpc_like else "classic")
+    image = p.str("ImageId", "") or ""
+    os_type = os_family(p.str("OsType"), image)
     key_pair = p.str("KeyPairName")
     if key_pair is not None:
         state.keypairs.get(account, region, key_pair)
@@ -88,56 +107,94 @@ def _create(ctx: ActionContext, p: Params) -> tuple[str, list[str]]:
                 "DependencyViolation.WindowsInstance",
                 "SSH key pairs are for Linux instances only; drop KeyPairName or use OsType linux.",
             )
-    name = p.str("InstanceName", "") or ""
-    if len(name) > 128:
-        raise ModelError("InvalidInstanceName.Malformed", "InstanceName is at most 128 characters.")
+    name = check_text(p, "InstanceName", 128, "InvalidInstanceName.Malformed")
+    description = check_text(p, "Description", 256, "InvalidDescription.Malformed")
+    host_name = p.str("HostName")
+    if host_name is not None:
+        check_host_name(host_name, os_type)
+    private_ip = p.str("PrivateIpAddress")
+    given = given_id(p, "InstanceId", _INSTANCE_ID, "i-xxxxxxxx")
+    one_only = ("PrivateIpAddress", "PublicIpAddress", "InstanceId")
+    if amount > 1 and any(p.str(n) is not None for n in one_only):
+        raise ApiError(
+            "InvalidParameter.Amount",
+            "PrivateIpAddress, PublicIpAddress and InstanceId name one instance: with them "
+            "Amount must be 1 (on a vSwitch each instance gets an address of its own).",
+        )
+    if private_ip is None and not p.str("VSwitchId"):
+        private_ip = p.req("PrivateIpAddress")  # only a vSwitch gives out addresses
+    kind = instance_type(p)
+    disk = system_disk(p, image, os_type)
+    tags = tags_given(p)
+    created_at = _creation_time(ctx, p)
     groups_before = set(cloud.groups)
-    instance = cloud.create_instance(
-        account,
-        region,
-        created_at=_creation_time(ctx, p),
-        instance_type=p.str("InstanceType", DEFAULT_INSTANCE_TYPE) or DEFAULT_INSTANCE_TYPE,
-        os_family=os_type,
-        network_type=network.lower(),
-        vpc_id=p.str("VpcId"),
-        private_ips=[p.req("PrivateIpAddress")],
-        public_ip=p.str("PublicIpAddress"),
-        security_group_ids=groups,
-        instance_id=given_id(p, "InstanceId", _INSTANCE_ID, "i-xxxxxxxx"),
-        name=name,
-    )
-    new_groups = sorted(set(cloud.groups) - groups_before)
+    ids: list[str] = []
+    for _ in range(amount):
+        instance = cloud.create_instance(
+            account,
+            region,
+            created_at=created_at,
+            instance_type=kind,
+            os_family=os_type,
+            network_type=network.lower(),
+            vpc_id=p.str("VpcId"),
+            private_ips=[private_ip] if private_ip else [],
+            public_ip=p.str("PublicIpAddress"),
+            security_group_ids=groups or _new(cloud, groups_before),  # a 2nd joins the default
+            instance_id=given,
+            name=name,
+            vswitch_id=p.str("VSwitchId"),
+            zone_id=p.str("ZoneId"),
+            image_id=image,
+            host_name=host_name or "",
+            system_disk=disk,
+            description=description,
+            tags=tags,
+        )
+        if not instance.host_name:  # ECS names a host after its instance: iZ<id>Z
+            instance.host_name = f"iZ{instance.instance_id.removeprefix('i-')}Z"
+        ids.append(instance.instance_id)
+        _bind(ctx, p, account, region, instance.instance_id, instance.network_type.value)
+    return ids, _new(cloud, groups_before)
+
+
+def _new(cloud, before: set[str]) -> list[str]:
+    return sorted(set(cloud.groups) - before)
+
+
+def _bind(ctx: ActionContext, p: Params, account: str, region: str, instance_id: str, network):
+    """The key pair and RAM role given at creation."""
+    state = ctx.state
+    key_pair = p.str("KeyPairName")
     if key_pair is not None:
         # A key pair given at creation is in the image's first boot: active at once.
         view = InstanceView(
-            instance.instance_id, account, region, is_linux=True, is_running=False, is_stopped=True
+            instance_id, account, region, is_linux=True, is_running=False, is_stopped=True
         )
-        state.keypairs.attach(
-            account, region, key_pair, [instance.instance_id], lambda _: view, ctx.now
-        )
+        state.keypairs.attach(account, region, key_pair, [instance_id], lambda _: view, ctx.now)
     role = p.str("RamRoleName")
     if role is not None:
         state.instance_roles.attach(
             state.ram,
             ctx.caller,
-            InstanceRef(instance.instance_id, region, instance.network_type.value),
+            InstanceRef(instance_id, region, network),
             role,
             ctx.request_context(),
         )
-    return instance.instance_id, new_groups
 
 
-def _run(ctx: ActionContext, p: Params, stopped: bool) -> str:
-    def change() -> str:
-        instance_id, new_groups = _create(ctx, p)
+def _run(ctx: ActionContext, p: Params, stopped: bool, amount: int = 1) -> list[str]:
+    def change() -> list[str]:
+        instance_ids, new_groups = _create(ctx, p, amount)
         cloud = ctx.state.cloud
-        if stopped:
-            cloud.stop_instance(instance_id)
         for gid in new_groups:  # the region's default group, made for its first instance
             ctx.record(group_arn(cloud.groups[gid]), None, group_view(cloud.groups[gid]))
-        instance = cloud.instances[instance_id]
-        ctx.record(instance_arn(instance), None, instance_view(ctx.state, instance))
-        return instance_id
+        for instance_id in instance_ids:
+            if stopped:
+                cloud.stop_instance(instance_id)
+            instance = cloud.instances[instance_id]
+            ctx.record(instance_arn(instance), None, instance_view(ctx.state, instance))
+        return instance_ids
 
     return all_or_nothing(ctx, change)
 
@@ -149,15 +206,15 @@ def _run(ctx: ActionContext, p: Params, stopped: bool) -> str:
     params=_RUN_PARAMS + ("Amount",),
 )
 def run_instances(ctx: ActionContext, p: Params) -> dict:
-    if p.int("Amount", 1, minimum=1, maximum=1) != 1:  # one private IP names one instance
-        raise ApiError("InvalidParameter.Amount", "Amount must be 1.")
-    return {"InstanceIdSets": {"InstanceIdSet": [_run(ctx, p, stopped=False)]}}
+    amount = p.int("Amount", 1, minimum=1, maximum=MAX_AMOUNT)
+    assert amount is not None
+    return {"InstanceIdSets": {"InstanceIdSet": _run(ctx, p, stopped=False, amount=amount)}}
 
 
 @action("CreateInstance", writes=True, resources=new_resource("instance"), params=_RUN_PARAMS)
 def create_instance(ctx: ActionContext, p: Params) -> dict:
     """ECS's CreateInstance leaves the instance Stopped (RunInstances starts it)."""
-    return {"InstanceId": _run(ctx, p, stopped=True)}
+    return {"InstanceId": _run(ctx, p, stopped=True)[0]}
 
 
 @action(
@@ -171,6 +228,10 @@ def create_instance(ctx: ActionContext, p: Params) -> dict:
         "InstanceName",
         "Status",
         "InstanceNetworkType",
+        "VSwitchId",
+        "ZoneId",
+        "ImageId",
+        "Tag",
         "PageNumber",
         "PageSize",
         "ResourceOwnerAccount",
@@ -184,6 +245,8 @@ def describe_instances(ctx: ActionContext, p: Params) -> dict:
     vpc, group = p.str("VpcId"), p.str("SecurityGroupId")
     name, status = p.str("InstanceName"), p.str("Status")
     network = p.str("InstanceNetworkType")
+    vswitch, zone, image = p.str("VSwitchId"), p.str("ZoneId"), p.str("ImageId")
+    wanted = tag_filter(p)
     found = [
         i
         for i in ctx.state.cloud.instances.values()
@@ -195,6 +258,10 @@ def describe_instances(ctx: ActionContext, p: Params) -> dict:
         and (name is None or i.name == name)
         and (status is None or i.state.value.lower() == status.lower())
         and (network is None or i.network_type.value == network.lower())
+        and (vswitch is None or i.vswitch_id == vswitch)
+        and (zone is None or i.zone_id == zone)
+        and (image is None or i.image_id == image)
+        and tag_rules.matches(i.tags, wanted)
     ]
     found.sort(key=lambda i: (i.created_at, i.instance_id))
     return {

@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from palisade.auditor.api.actions.ecs.common import ecs_tags
+from palisade.auditor.api.actions.ecs.tags import tag_filter, tags_given
 from palisade.auditor.api.params import Params, paginate
 from palisade.auditor.api.registry import ActionContext, AuditEntry, action
+from palisade.auditor.model import tags as tag_rules
 from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.model.fleet.resources import InstanceState, OsFamily
 from palisade.auditor.model.keypairs.service import (
@@ -137,14 +140,22 @@ def _change_bindings(ctx: ActionContext, p: Params, attach: bool) -> dict:
 # -- actions ------------------------------------------------------------------------------------
 
 
-@action("CreateKeyPair", writes=True, resources=_keypair_arn, params=("KeyPairName", "RegionId"))
+@action(
+    "CreateKeyPair",
+    writes=True,
+    resources=_keypair_arn,
+    params=("KeyPairName", "Tag", "RegionId"),
+)
 def create_key_pair(ctx: ActionContext, p: Params) -> dict:
     region = _region_id(ctx, p)
+    tags = tags_given(p)
     pair, private_pem = ctx.state.keypairs.create(
         ctx.account_id, region, p.req("KeyPairName"), ctx.now, rsa_2048
     )
+    pair.tags = tags
     ctx.record(ctx.arn("ecs", region, f"keypair/{pair.name}"), None, _pair_view(pair))
     return {
+        "KeyPairId": pair.key_pair_id,
         "KeyPairName": pair.name,
         "KeyPairFingerPrint": pair.fingerprint,
         "PrivateKeyBody": private_pem,
@@ -155,13 +166,15 @@ def create_key_pair(ctx: ActionContext, p: Params) -> dict:
     "ImportKeyPair",
     writes=True,
     resources=_keypair_arn,
-    params=("KeyPairName", "PublicKeyBody", "RegionId"),
+    params=("KeyPairName", "PublicKeyBody", "Tag", "RegionId"),
 )
 def import_key_pair(ctx: ActionContext, p: Params) -> dict:
     region = _region_id(ctx, p)
+    tags = tags_given(p)
     pair = ctx.state.keypairs.import_key(
         ctx.account_id, region, p.req("KeyPairName"), p.req("PublicKeyBody"), ctx.now
     )
+    pair.tags = tags
     ctx.record(ctx.arn("ecs", region, f"keypair/{pair.name}"), None, _pair_view(pair))
     return {"KeyPairName": pair.name, "KeyPairFingerPrint": pair.fingerprint}
 
@@ -207,14 +220,19 @@ def delete_key_pairs(ctx: ActionContext, p: Params) -> dict:
     "DescribeKeyPairs",
     writes=False,
     resources=lambda ctx, p: [ctx.arn("ecs", _region(p), "keypair/*")],
-    params=("KeyPairName", "KeyPairFingerPrint", "PageNumber", "PageSize", "RegionId"),
+    params=("KeyPairName", "KeyPairFingerPrint", "Tag", "PageNumber", "PageSize", "RegionId"),
 )
 def describe_key_pairs(ctx: ActionContext, p: Params) -> dict:
     region = _region_id(ctx, p)
     number, size = p.page(default_size=10, max_size=50)
-    pairs = ctx.state.keypairs.describe(
-        ctx.account_id, region, p.str("KeyPairName"), p.str("KeyPairFingerPrint")
-    )
+    wanted = tag_filter(p)
+    pairs = [
+        pair
+        for pair in ctx.state.keypairs.describe(
+            ctx.account_id, region, p.str("KeyPairName"), p.str("KeyPairFingerPrint")
+        )
+        if tag_rules.matches(pair.tags, wanted)
+    ]
     return {
         "TotalCount": len(pairs),
         "PageNumber": number,
@@ -222,10 +240,13 @@ def describe_key_pairs(ctx: ActionContext, p: Params) -> dict:
         "KeyPairs": {
             "KeyPair": [
                 {
+                    "KeyPairId": pair.key_pair_id,
                     "KeyPairName": pair.name,
                     "KeyPairFingerPrint": pair.fingerprint,
                     "CreationTime": _time(pair.created_at),
                     "PublicKey": pair.public_key,
+                    "ResourceGroupId": "",
+                    "Tags": ecs_tags(pair.tags),
                 }
                 for pair in paginate(pairs, number, size)
             ]

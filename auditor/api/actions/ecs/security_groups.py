@@ -9,6 +9,7 @@ their rules: security_group_copies.py; their audit log: security_group_audit.py.
 from __future__ import annotations
 
 from palisade.auditor.api.actions.ecs.common import (
+    ecs_tags,
     ecs_time,
     get_group,
     group_arn,
@@ -19,8 +20,10 @@ from palisade.auditor.api.actions.ecs.common import (
     record_group_change,
     region_id,
 )
+from palisade.auditor.api.actions.ecs.tags import tag_filter, tags_given
 from palisade.auditor.api.params import Params, paginate
 from palisade.auditor.api.registry import ActionContext, action
+from palisade.auditor.model import tags as tag_rules
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.network.security_group import NetworkType, SecurityGroup
 
@@ -36,6 +39,7 @@ from palisade.auditor.model.network.security_group import NetworkType, SecurityG
         "SecurityGroupType",
         "Template",
         "InnerAccessPolicy",
+        "Tag",
         "SecurityGroupId",
         "ResourceOwnerAccount",
     ),
@@ -47,6 +51,7 @@ def create_security_group(ctx: ActionContext, p: Params) -> dict:
     region = region_id(ctx, p)
     account = owner_account(ctx, p)
     vpc_id = p.str("VpcId")
+    tags = tags_given(p)
     group = ctx.state.cloud.create_security_group(
         account,
         region,
@@ -60,6 +65,7 @@ def create_security_group(ctx: ActionContext, p: Params) -> dict:
         inner_access_policy=p.str("InnerAccessPolicy", "Accept") or "Accept",
         group_id=p.str("SecurityGroupId"),
     )
+    group.tags = tags
     ctx.record(group_arn(group), None, group_view(group))
     return {"SecurityGroupId": group.group_id}
 
@@ -77,7 +83,7 @@ def _summary(ctx: ActionContext, group: SecurityGroup) -> dict:
         "RuleCount": len(group.rules),
         "EcsCount": len(ctx.state.cloud.members(group.group_id)),
         "IsDefault": group.is_default,
-        "Tags": {"Tag": []},
+        "Tags": ecs_tags(group.tags),
     }
 
 
@@ -92,6 +98,7 @@ def _summary(ctx: ActionContext, group: SecurityGroup) -> dict:
         "SecurityGroupName",
         "NetworkType",
         "SecurityGroupType",
+        "Tag",
         "PageNumber",
         "PageSize",
         "ResourceOwnerAccount",
@@ -105,6 +112,7 @@ def describe_security_groups(ctx: ActionContext, p: Params) -> dict:
     if p.str("SecurityGroupId"):
         ids = [*(ids or []), p.req("SecurityGroupId")]
     network, kind = p.str("NetworkType"), p.str("SecurityGroupType")
+    wanted = tag_filter(p)
     groups = [
         g
         for g in ctx.state.cloud.describe_security_groups(
@@ -112,6 +120,7 @@ def describe_security_groups(ctx: ActionContext, p: Params) -> dict:
         )
         if (network is None or g.network_type.value == network.lower())
         and (kind is None or g.group_type.value == kind.lower())
+        and tag_rules.matches(g.tags, wanted)
     ]
     groups.sort(key=lambda g: (g.create_time.isoformat() if g.create_time else "", g.group_id))
     return {

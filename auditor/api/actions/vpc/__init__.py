@@ -1,3 +1,3 @@
-"""VPC actions: VPCs."""
+"""VPC actions: VPCs and their vSwitches."""
 
-from palisade.auditor.api.actions.vpc import vpcs  # noqa: F401  (registration on import)
+from palisade.auditor.api.actions.vpc import vpcs, vswitches  # noqa: F401  (registration on import)
