@@ -51,3 +51,14 @@ class InstanceRoleCredentials:
                 min_ttl=MIN_TTL,
             )
             return bound, credentials
+
+    def binding(self, instance_id: str) -> tuple[str, int]:
+        """(role name, binding generation) of the instance's role as the current state has
+        it; ("", 0) when it has none. What the report stream tells the agent."""
+        with self.api.lock:
+            state = self.api.current()
+            roles = state.instance_roles
+            bound = roles.role_of(instance_id)
+            if bound is None or instance_id not in state.cloud.instances:
+                return "", 0
+            return bound, roles.generation_of(instance_id) or 0

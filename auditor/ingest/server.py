@@ -142,9 +142,26 @@ async def authenticated_peer(store: Database, context: grpc.aio.ServicerContext)
 
 class IngestService(agent_pb2_grpc.IngestServicer):
     def __init__(
-        self, store: Database, writer: GroupCommitWriter, restarts: RestartWatch | None = None
+        self,
+        store: Database,
+        writer: GroupCommitWriter,
+        restarts: RestartWatch | None = None,
+        role_bindings: RoleCredentialSource | None = None,
     ):
         self.store, self.writer, self.restarts = store, writer, restarts
+        self.role_bindings = role_bindings
+
+    async def _role_binding(self, instance_id: str) -> agent_pb2.RoleBinding | None:
+        """The instance's role binding now, for the agent to drop credentials it no longer
+        has (revocation); None when this auditor serves no credentials or cannot tell."""
+        if self.role_bindings is None:
+            return None
+        try:
+            role, generation = await asyncio.to_thread(self.role_bindings.binding, instance_id)
+        except Exception:  # the ack matters more; the next report interval tells it again
+            log.exception("cannot read the role binding of %s", instance_id)
+            return None
+        return agent_pb2.RoleBinding(role_name=role, generation=generation)
 
     async def Report(self, request_iterator, context: grpc.aio.ServicerContext):
         peer = await authenticated_peer(self.store, context)
@@ -171,11 +188,16 @@ class IngestService(agent_pb2_grpc.IngestServicer):
                     await asyncio.to_thread(
                         self.restarts.restarted, peer.instance_id, stored.restarted_at_boot_time
                     )
-                yield agent_pb2.Ack(
+                ack = agent_pb2.Ack(
                     message_id=message.message_id,
                     duplicate=not stored.stored and not stored.need_full_snapshot,
                     need_full_snapshot=stored.need_full_snapshot,
                 )
+                if message.WhichOneof("payload") in ("snapshot", "delta"):  # once an interval
+                    binding = await self._role_binding(peer.instance_id)
+                    if binding is not None:
+                        ack.role.CopyFrom(binding)
+                yield ack
         finally:
             reader.cancel()
 
@@ -228,6 +250,9 @@ class RoleCredentialSource(Protocol):
     def issue(self, instance_id: str, role_name: str | None = None) -> tuple[str, RoleCredentials]:
         """(role name, credentials) for the instance's role; RamError when it has none."""
 
+    def binding(self, instance_id: str) -> tuple[str, int]:
+        """(role name, binding generation) of the instance's role; ("", 0) when none."""
+
 
 class MetadataService(agent_pb2_grpc.MetadataServicer):
     """STS credentials for the role of the certificate's instance, and of no other."""
@@ -269,6 +294,7 @@ class MetadataService(agent_pb2_grpc.MetadataServicer):
             security_token=creds.security_token,
             expiration_ms=int(creds.expiration.timestamp() * 1000),
             last_updated_ms=int(creds.last_updated.timestamp() * 1000),
+            binding_generation=creds.binding_generation,
         )
 
 
@@ -305,7 +331,8 @@ async def start_grpc(
 ):
     """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports.
 
-    With `role_credentials`, the mutual-TLS server also answers Metadata.GetRoleCredentials.
+    With `role_credentials`, the mutual-TLS server also answers Metadata.GetRoleCredentials,
+    and each snapshot's acknowledgement tells the agent its instance's current role binding.
     """
     ingest_server = grpc.aio.server(options=_options(max_message_bytes))
     writer = GroupCommitWriter(store, on_committed=on_committed)
@@ -316,7 +343,10 @@ async def start_grpc(
             {
                 "Report": grpc.stream_stream_rpc_method_handler(
                     IngestService(
-                        store, writer, RestartWatch(on_restart) if on_restart else None
+                        store,
+                        writer,
+                        RestartWatch(on_restart) if on_restart else None,
+                        role_credentials,
                     ).Report,
                     request_deserializer=_lenient(agent_pb2.AgentMessage),
                     response_serializer=agent_pb2.Ack.SerializeToString,

@@ -3,7 +3,7 @@
 system                 CI or not, the installed console scripts, system binaries, root
 polling                waiting for a condition
 postgres               throwaway databases on the test PostgreSQL server
-auditor_process        a real `palisade serve` process
+auditor_process        a real `palisade serve` process; replicas of it on one database
 agent_enrollment       `palisade-agent enroll` against such an auditor
 metadata_agent         `palisade-agent run` serving the instance metadata endpoint
 palisade_cli           `palisade ...` called in-process against a real auditor

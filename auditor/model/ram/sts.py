@@ -39,6 +39,7 @@ class RoleCredentials:
     security_token: str
     expiration: datetime
     last_updated: datetime
+    binding_generation: int = 0  # the instance binding they derive from
 
     def to_metadata(self) -> dict[str, str]:
         """The JSON object ECS's metadata service returns for security-credentials/<role>."""
@@ -134,6 +135,7 @@ def issue_role_credentials(
         security_token=f"{_TOKEN_PREFIX}.{body}.{_b64(mac)}",
         expiration=expiration,
         last_updated=issued,
+        binding_generation=binding_generation,
     )
 
 
