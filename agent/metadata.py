@@ -7,10 +7,11 @@ credentials the auditor issues over the agent's mutual-TLS connection: the audit
 which role, from the client certificate's instance, never from anything the agent says.
 
 Credentials are cached and fetched again at half their lifetime, so a program always gets
-ones with a good margin left. Revocation: the auditor says on the report stream, with each
-snapshot's acknowledgement, which role binding the instance has now (`Ack.role`); cached
-credentials of another binding (the role was detached, replaced or deleted) are dropped, so
-within one report interval the endpoint asks again and answers 404 (or serves the new role's).
+ones with a good margin left. Revocation: the auditor says on the report stream which role
+binding the instance has now (`Ack.role`: in a notice as soon as it changes, and with each
+snapshot's acknowledgement); cached credentials of another binding (the role was detached,
+replaced or deleted) are dropped, so the endpoint asks again and answers 404 (or serves the
+new role's) about a second after the change, within one report interval at the latest.
 
 Tokens work as on ECS: `PUT /latest/api/token` with `X-aliyun-ecs-metadata-token-ttl-seconds`,
 then the `X-aliyun-ecs-metadata-token` header; a token is always checked when sent, and

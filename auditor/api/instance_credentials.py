@@ -52,13 +52,17 @@ class InstanceRoleCredentials:
             )
             return bound, credentials
 
-    def binding(self, instance_id: str) -> tuple[str, int]:
-        """(role name, binding generation) of the instance's role as the current state has
-        it; ("", 0) when it has none. What the report stream tells the agent."""
+    def bindings(self, instance_ids: list[str]) -> dict[str, tuple[str, int]]:
+        """(role name, binding generation) of each instance's role as the current state has
+        it; ("", 0) for one without. What the report streams tell the agents."""
         with self.api.lock:
             state = self.api.current()
-            roles = state.instance_roles
-            bound = roles.role_of(instance_id)
-            if bound is None or instance_id not in state.cloud.instances:
-                return "", 0
-            return bound, roles.generation_of(instance_id) or 0
+            roles, instances = state.instance_roles, state.cloud.instances
+            out: dict[str, tuple[str, int]] = {}
+            for instance_id in instance_ids:
+                bound = roles.role_of(instance_id)
+                if bound is None or instance_id not in instances:
+                    out[instance_id] = ("", 0)
+                else:
+                    out[instance_id] = (bound, roles.generation_of(instance_id) or 0)
+            return out
