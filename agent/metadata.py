@@ -7,10 +7,15 @@ credentials the auditor issues over the agent's mutual-TLS connection: the audit
 which role, from the client certificate's instance, never from anything the agent says.
 
 Credentials are cached and fetched again at half their lifetime, so a program always gets
-ones with a good margin left; when the role is detached the next fetch fails and the
-endpoint answers 404. Tokens work as on ECS: `PUT /latest/api/token` with
-`X-aliyun-ecs-metadata-token-ttl-seconds`, then the `X-aliyun-ecs-metadata-token` header;
-a token is always checked when sent, and required in hardened mode (`require_token`).
+ones with a good margin left. Revocation: the auditor says on the report stream which role
+binding the instance has now (`Ack.role`: in a notice as soon as it changes, and with each
+snapshot's acknowledgement); cached credentials of another binding (the role was detached,
+replaced or deleted) are dropped, so the endpoint asks again and answers 404 (or serves the
+new role's) about a second after the change, within one report interval at the latest.
+
+Tokens work as on ECS: `PUT /latest/api/token` with `X-aliyun-ecs-metadata-token-ttl-seconds`,
+then the `X-aliyun-ecs-metadata-token` header; a token is always checked when sent, and
+required in hardened mode (`require_token`).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class RoleCredentials:
     security_token: str
     expiration: datetime
     last_updated: datetime
+    binding_generation: int = 0  # which attachment of the role they derive from
 
     @property
     def refresh_at(self) -> datetime:
@@ -103,7 +109,27 @@ class CredentialCache:
         self.fetch = fetch
         self.clock = clock
         self.current: RoleCredentials | None = None
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # held while fetching: never taken on the event loop
+        # (role name, generation) the auditor last announced; set by one assignment from the
+        # report stream's task, read under `lock`
+        self.announced: tuple[str, int] | None = None
+
+    def on_ack(self, ack: agent_pb2.Ack) -> None:
+        """The report stream's acknowledgement: note the role binding it announces, if any."""
+        if not ack.HasField("role"):  # an auditor that serves no credentials
+            return
+        announced = (ack.role.role_name, ack.role.generation)
+        cached = self.current
+        if cached is not None and not _is(cached, announced) and announced != self.announced:
+            log.info(
+                "role %s was detached or replaced: its credentials are dropped", cached.role_name
+            )
+        self.announced = announced
+
+    def _stale(self, cached: RoleCredentials) -> bool:
+        """Whether the auditor has announced another binding than the one `cached` is of."""
+        announced = self.announced
+        return announced is not None and not _is(cached, announced)
 
     def get(self, role_name: str | None = None) -> RoleCredentials:
         """The credentials of the instance's role (which must be `role_name`, if given);
@@ -112,6 +138,8 @@ class CredentialCache:
         with self.lock:
             now = self.clock()
             cached = self.current
+            if cached is not None and self._stale(cached):
+                cached = self.current = None  # revoked: never served again, even in an outage
             wanted = role_name is None or (cached is not None and cached.role_name == role_name)
             if cached is not None and wanted and now < cached.refresh_at:
                 return cached
@@ -130,6 +158,8 @@ class CredentialCache:
                     return cached
                 raise
             self.current = fresh
+            # newer news than the last acknowledgement (a stale one is corrected by the next)
+            self.announced = (fresh.role_name, fresh.binding_generation)
             log.info(
                 "fetched credentials of role %s, valid until %s",
                 fresh.role_name,
@@ -138,6 +168,10 @@ class CredentialCache:
             if role_name is not None and fresh.role_name != role_name:
                 raise NoRole(f"the instance's role is {fresh.role_name}, not {role_name}")
             return fresh
+
+
+def _is(credentials: RoleCredentials, binding: tuple[str, int]) -> bool:
+    return (credentials.role_name, credentials.binding_generation) == binding
 
 
 class GrpcRoleFetcher:
@@ -179,6 +213,7 @@ class GrpcRoleFetcher:
                 security_token=reply.security_token,
                 expiration=datetime.fromtimestamp(reply.expiration_ms / 1000, UTC),
                 last_updated=datetime.fromtimestamp(reply.last_updated_ms / 1000, UTC),
+                binding_generation=reply.binding_generation,
             )
         raise AuditorUnavailable("; ".join(failures) or "no auditor configured")
 
@@ -385,15 +420,26 @@ class RunningMetadata:
         self.fetcher.close()
 
 
+def credential_cache(state: AgentState) -> tuple[CredentialCache, GrpcRoleFetcher]:
+    """The cache `palisade-agent run` keeps for the whole run (the report stream feeds it
+    `on_ack`), and the fetcher it asks through (channels reopen after `close`)."""
+    fetcher = GrpcRoleFetcher(state)
+    return CredentialCache(fetcher), fetcher
+
+
 def start_for_agent(
-    state: AgentState, address: str | None = DEFAULT_ADDRESS, require_token: bool = False
+    state: AgentState,
+    address: str | None = DEFAULT_ADDRESS,
+    require_token: bool = False,
+    cache: tuple[CredentialCache, GrpcRoleFetcher] | None = None,
 ) -> RunningMetadata | None:
-    """The endpoint `palisade-agent run` serves; None when off (`address` None) or when it
-    cannot listen: reporting matters more than the endpoint, so the agent runs on."""
+    """The endpoint `palisade-agent run` serves, from `cache` (a new one if None); None when
+    off (`address` None) or when it cannot listen: reporting matters more than the endpoint,
+    so the agent runs on."""
     if not address:
         return None
-    fetcher = GrpcRoleFetcher(state)
-    endpoint = MetadataEndpoint(CredentialCache(fetcher), state.instance_id, require_token)
+    credentials, fetcher = cache or credential_cache(state)
+    endpoint = MetadataEndpoint(credentials, state.instance_id, require_token)
     try:
         server = MetadataServer(endpoint, address).start()
     except (OSError, EnrolmentError) as exc:

@@ -20,7 +20,12 @@ from palisade.agent.collectors.logins.collector import (
     LoginLogSource,
 )
 from palisade.agent.health import keep_status_file
-from palisade.agent.metadata import start_for_agent
+from palisade.agent.metadata import (
+    CredentialCache,
+    GrpcRoleFetcher,
+    credential_cache,
+    start_for_agent,
+)
 from palisade.agent.snapshot import collect_snapshot
 from palisade.agent.spool import DEFAULT_MAX_BYTES, Spool, SpoolFull
 from palisade.agent.state import AgentState
@@ -162,11 +167,15 @@ async def _collect_snapshots(
 
 
 async def _serve_metadata(
-    state: AgentState, address: str | None, require_token: bool, stop: asyncio.Event
+    state: AgentState,
+    address: str | None,
+    require_token: bool,
+    cache: tuple[CredentialCache, GrpcRoleFetcher] | None,
+    stop: asyncio.Event,
 ) -> None:
     """The instance's RAM role credentials on the metadata path (agent/metadata.py), until
     `stop`; raises (and so is restarted) if its server thread ends on its own."""
-    metadata = start_for_agent(state, address, require_token)
+    metadata = start_for_agent(state, address, require_token, cache)
     if metadata is None:
         return
     try:
@@ -219,12 +228,21 @@ async def run(
             pass
     spool = Spool(state.directory / "spool", max_bytes=spool_max_bytes)
     chain = SnapshotChain()
-    sender = Sender(state, spool, on_ack=chain.on_ack)
+    # one credential cache for the whole run: the endpoint serves from it, and the report
+    # stream's acknowledgements tell it when the role is detached or replaced (revocation)
+    cache = credential_cache(state) if metadata_address else None
+
+    def on_ack(ack: agent_pb2.Ack) -> None:
+        chain.on_ack(ack)
+        if cache is not None:
+            cache[0].on_ack(ack)
+
+    sender = Sender(state, spool, on_ack=on_ack)
     supervisor = Supervisor(stop)
     supervisor.add("sender", lambda: sender.run(stop))
     supervisor.add(
         "metadata",
-        lambda: _serve_metadata(state, metadata_address, metadata_require_token, stop),
+        lambda: _serve_metadata(state, metadata_address, metadata_require_token, cache, stop),
     )
     supervisor.add(
         "logins",

@@ -106,6 +106,10 @@ class Sender:
 
             async def read_acks():
                 async for ack in call:
+                    if not ack.message_id:  # a notice (the role binding changed), no ack
+                        if self.on_ack is not None:
+                            self.on_ack(ack)
+                        continue
                     self.spool.ack(ack.message_id)
                     if self.on_ack is not None:
                         self.on_ack(ack)

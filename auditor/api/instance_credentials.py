@@ -51,3 +51,18 @@ class InstanceRoleCredentials:
                 min_ttl=MIN_TTL,
             )
             return bound, credentials
+
+    def bindings(self, instance_ids: list[str]) -> dict[str, tuple[str, int]]:
+        """(role name, binding generation) of each instance's role as the current state has
+        it; ("", 0) for one without. What the report streams tell the agents."""
+        with self.api.lock:
+            state = self.api.current()
+            roles, instances = state.instance_roles, state.cloud.instances
+            out: dict[str, tuple[str, int]] = {}
+            for instance_id in instance_ids:
+                bound = roles.role_of(instance_id)
+                if bound is None or instance_id not in instances:
+                    out[instance_id] = ("", 0)
+                else:
+                    out[instance_id] = (bound, roles.generation_of(instance_id) or 0)
+            return out

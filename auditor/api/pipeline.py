@@ -154,6 +154,7 @@ class ApiService:
                         now,
                         DatabaseNonceRegistry(self.store, now),
                         sts_signing_key=state.sts_signing_key,
+                        instance_roles=state.instance_roles,
                         method=method,
                         path=path,
                     )

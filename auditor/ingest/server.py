@@ -20,6 +20,7 @@ from cryptography import x509
 
 from palisade.auditor.ingest.ca import CertificateAuthority, EnrolmentRefused
 from palisade.auditor.ingest.restarts import RestartListener, RestartWatch
+from palisade.auditor.ingest.role_notices import RoleNotices, binding_message
 from palisade.auditor.ingest.writer import GroupCommitWriter
 from palisade.auditor.model.ram import RamError, RoleCredentials
 from palisade.auditor.store.database import Database, StoreError
@@ -142,9 +143,27 @@ async def authenticated_peer(store: Database, context: grpc.aio.ServicerContext)
 
 class IngestService(agent_pb2_grpc.IngestServicer):
     def __init__(
-        self, store: Database, writer: GroupCommitWriter, restarts: RestartWatch | None = None
+        self,
+        store: Database,
+        writer: GroupCommitWriter,
+        restarts: RestartWatch | None = None,
+        role_bindings: RoleCredentialSource | None = None,
+        notices: RoleNotices | None = None,
     ):
         self.store, self.writer, self.restarts = store, writer, restarts
+        self.role_bindings, self.notices = role_bindings, notices
+
+    async def _role_binding(self, instance_id: str) -> agent_pb2.RoleBinding | None:
+        """The instance's role binding now, for the agent to drop credentials it no longer
+        has (revocation); None when this auditor serves no credentials or cannot tell."""
+        if self.role_bindings is None:
+            return None
+        try:
+            bindings = await asyncio.to_thread(self.role_bindings.bindings, [instance_id])
+        except Exception:  # the ack matters more; the notices or the next snapshot tell it
+            log.exception("cannot read the role binding of %s", instance_id)
+            return None
+        return binding_message(bindings.get(instance_id, ("", 0)))
 
     async def Report(self, request_iterator, context: grpc.aio.ServicerContext):
         peer = await authenticated_peer(self.store, context)
@@ -153,6 +172,17 @@ class IngestService(agent_pb2_grpc.IngestServicer):
         # acknowledgements still go out in order, each after its own commit.
         pending: asyncio.Queue = asyncio.Queue(maxsize=WINDOW)
         reader = asyncio.create_task(self._read(peer, request_iterator, pending))
+        unsubscribe = None
+        if self.notices is not None:  # role binding changes, sent between the acks
+
+            def deliver(binding: agent_pb2.RoleBinding) -> bool:
+                try:
+                    pending.put_nowait(_RoleNotice(binding))
+                except asyncio.QueueFull:
+                    return False  # acks are flowing: the next round tries again
+                return True
+
+            unsubscribe = self.notices.subscribe(peer.instance_id, deliver)
         try:
             while True:
                 item = await pending.get()
@@ -160,6 +190,9 @@ class IngestService(agent_pb2_grpc.IngestServicer):
                     break
                 if isinstance(item, _Refusal):
                     await context.abort(item.code, item.details)
+                if isinstance(item, _RoleNotice):  # an Ack without a message id: a notice only
+                    yield agent_pb2.Ack(role=item.binding)
+                    continue
                 message, result = item
                 try:
                     stored = await result
@@ -171,13 +204,20 @@ class IngestService(agent_pb2_grpc.IngestServicer):
                     await asyncio.to_thread(
                         self.restarts.restarted, peer.instance_id, stored.restarted_at_boot_time
                     )
-                yield agent_pb2.Ack(
+                ack = agent_pb2.Ack(
                     message_id=message.message_id,
                     duplicate=not stored.stored and not stored.need_full_snapshot,
                     need_full_snapshot=stored.need_full_snapshot,
                 )
+                if message.WhichOneof("payload") in ("snapshot", "delta"):  # once an interval
+                    binding = await self._role_binding(peer.instance_id)
+                    if binding is not None:
+                        ack.role.CopyFrom(binding)
+                yield ack
         finally:
             reader.cancel()
+            if unsubscribe is not None:
+                unsubscribe()
 
     async def _read(self, peer: PeerIdentity, request_iterator, pending: asyncio.Queue) -> None:
         try:
@@ -197,6 +237,11 @@ class IngestService(agent_pb2_grpc.IngestServicer):
 class _Refusal:
     code: grpc.StatusCode
     details: str
+
+
+@dataclass(frozen=True)
+class _RoleNotice:
+    binding: agent_pb2.RoleBinding
 
 
 def _check_message(peer: PeerIdentity, message) -> _Refusal | None:
@@ -227,6 +272,9 @@ def _check_message(peer: PeerIdentity, message) -> _Refusal | None:
 class RoleCredentialSource(Protocol):
     def issue(self, instance_id: str, role_name: str | None = None) -> tuple[str, RoleCredentials]:
         """(role name, credentials) for the instance's role; RamError when it has none."""
+
+    def bindings(self, instance_ids: list[str]) -> dict[str, tuple[str, int]]:
+        """(role name, binding generation) of each instance's role; ("", 0) when none."""
 
 
 class MetadataService(agent_pb2_grpc.MetadataServicer):
@@ -269,6 +317,7 @@ class MetadataService(agent_pb2_grpc.MetadataServicer):
             security_token=creds.security_token,
             expiration_ms=int(creds.expiration.timestamp() * 1000),
             last_updated_ms=int(creds.last_updated.timestamp() * 1000),
+            binding_generation=creds.binding_generation,
         )
 
 
@@ -305,18 +354,25 @@ async def start_grpc(
 ):
     """Starts the ingest (mutual TLS) and enrolment (server TLS) servers; returns their ports.
 
-    With `role_credentials`, the mutual-TLS server also answers Metadata.GetRoleCredentials.
+    With `role_credentials`, the mutual-TLS server also answers Metadata.GetRoleCredentials,
+    and the report streams tell each agent its instance's role binding whenever it changes
+    (role_notices.py) and with each snapshot's acknowledgement.
     """
     ingest_server = grpc.aio.server(options=_options(max_message_bytes))
     writer = GroupCommitWriter(store, on_committed=on_committed)
     writer.start()
+    notices = RoleNotices(role_credentials).start() if role_credentials is not None else None
     handlers = [
         grpc.method_handlers_generic_handler(
             "palisade.v1.Ingest",
             {
                 "Report": grpc.stream_stream_rpc_method_handler(
                     IngestService(
-                        store, writer, RestartWatch(on_restart) if on_restart else None
+                        store,
+                        writer,
+                        RestartWatch(on_restart) if on_restart else None,
+                        role_credentials,
+                        notices,
                     ).Report,
                     request_deserializer=_lenient(agent_pb2.AgentMessage),
                     response_serializer=agent_pb2.Ack.SerializeToString,
@@ -364,4 +420,5 @@ async def start_grpc(
     await ingest_server.start()
     await enroll_server.start()
     # the writer is stopped with the servers (after them: in-flight reports finish first)
-    return [ingest_server, enroll_server, writer], ingest_port, enroll_port
+    stoppable = [ingest_server, enroll_server, writer, *([notices] if notices else [])]
+    return stoppable, ingest_port, enroll_port

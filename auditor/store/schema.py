@@ -314,4 +314,7 @@ web_sessions = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     Column("expires_at_ms", BigInteger, nullable=False),
     Column("last_seen_ms", BigInteger, nullable=False),
+    # the user's console credential fingerprint at sign-in (RamAccount.console_credential);
+    # NULL in sessions opened before it existed, which are refused
+    Column("credential", String(64), nullable=True),
 )

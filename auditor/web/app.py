@@ -235,6 +235,14 @@ class Dashboard:
         now_ms = int(time.time() * 1000)
         token = cookies.get(SESSION_COOKIE)
         session = self.sessions.get(token, now_ms)
+        if session is not None and not self.sessions.still_signed_in(
+            session, self.api.current().ram.console_credential(session.user_name)
+        ):  # revoked: the user, its login profile or its password changed since sign-in
+            self.sessions.end(token)
+            log.info(
+                "dashboard session of %s ended: its console credential changed", session.user_name
+            )
+            session = None
         if session is None:
             return self.redirect(f"{PREFIX}/login?{urlencode({'next': request.path})}")
         if request.method == "POST" and not self.sessions.csrf_ok(session, form.get("csrf")):
@@ -299,7 +307,8 @@ class Dashboard:
                 error="The user name or password is wrong.",
             )
         self.sessions.succeeded(user, ip)
-        token, _ = self.sessions.create(user, int(time.time() * 1000))
+        credential = state.ram.console_credential(user) or ""  # there is one: it was checked
+        token, _ = self.sessions.create(user, int(time.time() * 1000), credential)
         log.info("dashboard login: %s from %s", user, ip)
         return self.redirect(next_url, [self._cookie(SESSION_COOKIE, token)])
 

@@ -1,7 +1,9 @@
 """Dashboard sessions: server-side (revocable, shared by replicas through the database).
 
 The cookie carries a random token; the database keeps only its SHA-256, the user,
-the CSRF token and the expiry. Failed logins are throttled per user and source.
+the CSRF token, the expiry and the fingerprint of the console credential the user signed in
+with (RamAccount.console_credential), which the dashboard compares with the current one on
+every request. Failed logins are throttled per user and source.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Session:
     user_name: str
     csrf_token: str
     expires_at_ms: int
+    credential: str | None = None  # None: opened before credentials were recorded
 
 
 def _digest(token: str) -> str:
@@ -42,9 +45,9 @@ class DashboardSessions:
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def create(self, user_name: str, now_ms: int) -> tuple[str, Session]:
+    def create(self, user_name: str, now_ms: int, credential: str) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
-        session = Session(user_name, secrets.token_urlsafe(32), now_ms + SESSION_TTL_MS)
+        session = Session(user_name, secrets.token_urlsafe(32), now_ms + SESSION_TTL_MS, credential)
         t = schema.web_sessions
         with self.store.write_transaction() as conn:
             conn.execute(delete(t).where(t.c.expires_at_ms <= now_ms))
@@ -56,6 +59,7 @@ class DashboardSessions:
                     created_at_ms=now_ms,
                     expires_at_ms=session.expires_at_ms,
                     last_seen_ms=now_ms,
+                    credential=credential,
                 )
             )
         return token, session
@@ -74,7 +78,7 @@ class DashboardSessions:
                 conn.execute(
                     update(t).where(t.c.session_sha256 == digest).values(last_seen_ms=now_ms)
                 )
-        return Session(row.user_name, row.csrf_token, row.expires_at_ms)
+        return Session(row.user_name, row.csrf_token, row.expires_at_ms, row.credential)
 
     def end(self, token: str | None) -> None:
         if not token:
@@ -82,6 +86,17 @@ class DashboardSessions:
         t = schema.web_sessions
         with self.store.write_transaction() as conn:
             conn.execute(delete(t).where(t.c.session_sha256 == _digest(token)))
+
+    @staticmethod
+    def still_signed_in(session: Session, credential: str | None) -> bool:
+        """Whether `credential` (the user's console credential now) is the one the session
+        was opened with: not when the user or its login profile is gone, or the password
+        changed."""
+        return (
+            session.credential is not None
+            and credential is not None
+            and hmac.compare_digest(session.credential, credential)
+        )
 
     @staticmethod
     def csrf_ok(session: Session, submitted: str | None) -> bool:

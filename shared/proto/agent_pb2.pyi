@@ -45,14 +45,24 @@ class AgentMessage(_message.Message):
     def __init__(self, message_id: _Optional[str] = ..., instance_id: _Optional[str] = ..., snapshot: _Optional[_Union[_facts_pb2.Snapshot, _Mapping]] = ..., event: _Optional[_Union[_facts_pb2.Event, _Mapping]] = ..., events: _Optional[_Union[_facts_pb2.EventBatch, _Mapping]] = ..., delta: _Optional[_Union[_facts_pb2.SnapshotDelta, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
-    __slots__ = ("message_id", "duplicate", "need_full_snapshot")
+    __slots__ = ("message_id", "duplicate", "need_full_snapshot", "role")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     NEED_FULL_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     duplicate: bool
     need_full_snapshot: bool
-    def __init__(self, message_id: _Optional[str] = ..., duplicate: _Optional[bool] = ..., need_full_snapshot: _Optional[bool] = ...) -> None: ...
+    role: RoleBinding
+    def __init__(self, message_id: _Optional[str] = ..., duplicate: _Optional[bool] = ..., need_full_snapshot: _Optional[bool] = ..., role: _Optional[_Union[RoleBinding, _Mapping]] = ...) -> None: ...
+
+class RoleBinding(_message.Message):
+    __slots__ = ("role_name", "generation")
+    ROLE_NAME_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    role_name: str
+    generation: int
+    def __init__(self, role_name: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
 
 class RoleCredentialsRequest(_message.Message):
     __slots__ = ("role_name",)
@@ -61,17 +71,19 @@ class RoleCredentialsRequest(_message.Message):
     def __init__(self, role_name: _Optional[str] = ...) -> None: ...
 
 class RoleCredentialsResponse(_message.Message):
-    __slots__ = ("role_name", "access_key_id", "access_key_secret", "security_token", "expiration_ms", "last_updated_ms")
+    __slots__ = ("role_name", "access_key_id", "access_key_secret", "security_token", "expiration_ms", "last_updated_ms", "binding_generation")
     ROLE_NAME_FIELD_NUMBER: _ClassVar[int]
     ACCESS_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     ACCESS_KEY_SECRET_FIELD_NUMBER: _ClassVar[int]
     SECURITY_TOKEN_FIELD_NUMBER: _ClassVar[int]
     EXPIRATION_MS_FIELD_NUMBER: _ClassVar[int]
     LAST_UPDATED_MS_FIELD_NUMBER: _ClassVar[int]
+    BINDING_GENERATION_FIELD_NUMBER: _ClassVar[int]
     role_name: str
     access_key_id: str
     access_key_secret: str
     security_token: str
     expiration_ms: int
     last_updated_ms: int
-    def __init__(self, role_name: _Optional[str] = ..., access_key_id: _Optional[str] = ..., access_key_secret: _Optional[str] = ..., security_token: _Optional[str] = ..., expiration_ms: _Optional[int] = ..., last_updated_ms: _Optional[int] = ...) -> None: ...
+    binding_generation: int
+    def __init__(self, role_name: _Optional[str] = ..., access_key_id: _Optional[str] = ..., access_key_secret: _Optional[str] = ..., security_token: _Optional[str] = ..., expiration_ms: _Optional[int] = ..., last_updated_ms: _Optional[int] = ..., binding_generation: _Optional[int] = ...) -> None: ...

@@ -3,11 +3,13 @@
 system                 CI or not, the installed console scripts, system binaries, root
 polling                waiting for a condition
 postgres               throwaway databases on the test PostgreSQL server
-auditor_process        a real `palisade serve` process
+auditor_process        a real `palisade serve` process; replicas of it on one database
 agent_enrollment       `palisade-agent enroll` against such an auditor
 metadata_agent         `palisade-agent run` serving the instance metadata endpoint
 palisade_cli           `palisade ...` called in-process against a real auditor
-in_process_api         the API service in-process, with a settable clock and signed calls
+stored_state           VPC instances put straight into a real auditor's stored state
+in_process_api         the API service in-process, with a settable clock and signed calls;
+                       replicas of it on the same database
 in_process_ram         RAM users, a role and instances made through that in-process API
 ram_policies           RAM policy documents as JSON text (policy(), the ECS trust policy)
 ram_account_documents  a RAM account with every kind of entity, and its JSON round trip

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +92,24 @@ def start_auditor(data_dir: Path, *extra: str) -> AuditorProcess:
         raise AssertionError("auditor exited: " + (data_dir / "auditor.log").read_text()[-3000:])
     state = json.loads(state_file.read_text())
     return AuditorProcess(data_dir, proc, state["grpc"], state["enroll"], state["http"], database)
+
+
+@contextlib.contextmanager
+def auditor_replicas(root: Path, database: str, count: int, *extra: str) -> Iterator[list]:
+    """`count` `palisade serve` processes on one (PostgreSQL) `database`, sharing the first
+    one's CA as replicas do; in `root`/r0, r1, ...; stopped at the end (the database is the
+    caller's)."""
+    replicas: list[AuditorProcess] = []
+    try:
+        for n in range(count):
+            data_dir = root / f"r{n}"
+            if n:  # replicas share the CA (and its server identity): copy it
+                shutil.copytree(root / "r0" / "ca", data_dir / "ca")
+            replicas.append(start_auditor(data_dir, "--db", database, *extra))
+        yield replicas
+    finally:
+        for replica in replicas:
+            replica.stop()
 
 
 def free_port() -> int:

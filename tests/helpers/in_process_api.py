@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,19 @@ class ApiHarness:
         admin = self.api.initialise()
         assert admin is not None
         self.admin = (admin.access_key_id, admin.access_key_secret)
+
+    def replica(self) -> ApiService:
+        """Another ApiService on the same database, on this harness's clock: what a second
+        auditor process sharing the database is."""
+        api = ApiService(Database(self.store.url), clock=lambda: self.now)
+        assert api.initialise() is None  # the state exists: it is loaded, not created
+        return api
+
+    def via(self, api: ApiService) -> ApiHarness:
+        """This harness (same clock reading, same owner's key) calling through `api`."""
+        view = copy.copy(self)
+        view.api = api
+        return view
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)

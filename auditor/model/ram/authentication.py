@@ -9,6 +9,7 @@ from datetime import datetime
 from palisade.auditor.model.ram.account import RamAccount
 from palisade.auditor.model.ram.authorisation import Caller
 from palisade.auditor.model.ram.errors import RamError
+from palisade.auditor.model.ram.instance_roles import InstanceRamRoles
 from palisade.auditor.model.ram.signing import NonceRegistry, read_access_key_id, verify
 from palisade.auditor.model.ram.sts import (
     STS_KEY_PREFIX,
@@ -32,11 +33,14 @@ def authenticate(
     nonces: NonceRegistry,
     *,
     sts_signing_key: bytes,
+    instance_roles: InstanceRamRoles,
     method: str = "GET",
     path: str = "/",
     headers: Mapping[str, str] | None = None,
 ) -> AuthenticatedRequest:
-    """Verify a request's signature and say who made it; raises RamError otherwise."""
+    """Verify a request's signature and say who made it; raises RamError otherwise.
+    STS credentials must also still be derived from a current binding in `instance_roles`
+    (the same state as `account`); a revoked session is refused once its signature verifies."""
     access_key_id = read_access_key_id(params)
     if access_key_id.startswith(STS_KEY_PREFIX):
         token = params.get("SecurityToken")
@@ -50,6 +54,7 @@ def authenticate(
             )
         secret = derive_sts_secret(sts_signing_key, access_key_id)
         verify(secret, params, now, nonces, method=method, path=path, headers=headers)
+        instance_roles.check_session(account, claims)
         return AuthenticatedRequest(Caller.role(claims.role_name), access_key_id, claims)
     user, key = account.find_access_key(access_key_id)
     verify(key.secret, params, now, nonces, method=method, path=path, headers=headers)

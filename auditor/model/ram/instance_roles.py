@@ -3,6 +3,14 @@
 Rules from the ECS security guide: only VPC instances, one role per instance (granting another
 replaces it), revocable; a RAM user granting a role needs the ECS action *and* `ram:PassRole`
 on that role, since the instance will then act with the role's permissions.
+
+Revocation: every binding gets a generation from a counter that only grows (persisted with
+the bindings), and the STS credentials issued for it carry that generation and the role's
+RoleId. `check_session` refuses credentials whose binding is no longer the instance's current
+one: the role was detached, replaced by another (or attached again after a detach), deleted
+(and perhaps made again under the same name), or the instance was deleted. Each API request
+checks it against the state it has just re-read from the database, so a revocation saved by
+one replica holds on every replica from its next request.
 """
 
 from __future__ import annotations
@@ -18,7 +26,12 @@ from palisade.auditor.model.ram.authorisation import Caller
 from palisade.auditor.model.ram.documents import DOCUMENT_FORMAT, open_document, unique
 from palisade.auditor.model.ram.errors import RamError
 from palisade.auditor.model.ram.request_context import RequestContext
-from palisade.auditor.model.ram.sts import MIN_DURATION, RoleCredentials, issue_role_credentials
+from palisade.auditor.model.ram.sts import (
+    MIN_DURATION,
+    RoleCredentials,
+    SessionClaims,
+    issue_role_credentials,
+)
 from palisade.auditor.model.ram.tokens import RandomBytes
 
 FORBIDDEN = "Forbidden.RAM"
@@ -43,11 +56,34 @@ class InstanceRoleChange:
     replaced_role: str | None = None
 
 
+REVOKED = "InvalidSecurityToken.Revoked"
+
+
 @dataclass
 class InstanceRamRoles:
-    """instance id -> the name of its role."""
+    """instance id -> the name of its role (`bindings`), and the generation of each binding."""
 
     bindings: dict[str, str] = field(default_factory=dict)
+    # instance id -> its binding's generation; a binding missing here (stored before
+    # generations existed) is generation 0, as are the tokens issued before then
+    generations: dict[str, int] = field(default_factory=dict)
+    next_generation: int = 1
+
+    def _bind(self, instance_id: str, role_name: str) -> None:
+        self.bindings[instance_id] = role_name
+        self.generations[instance_id] = self.next_generation
+        self.next_generation += 1
+
+    def release(self, instance_id: str) -> str | None:
+        """Drop the instance's binding (its credentials are revoked with it); the role it had."""
+        self.generations.pop(instance_id, None)
+        return self.bindings.pop(instance_id, None)
+
+    def generation_of(self, instance_id: str) -> int | None:
+        """The generation of the instance's current binding; None when it has no role."""
+        if instance_id not in self.bindings:
+            return None
+        return self.generations.get(instance_id, 0)
 
     def attach(
         self,
@@ -74,7 +110,8 @@ class InstanceRamRoles:
                 "an instance RAM role",
             )
         previous = self.bindings.get(instance.instance_id)
-        self.bindings[instance.instance_id] = role.role_name
+        if previous != role.role_name:  # the same role again changes nothing
+            self._bind(instance.instance_id, role.role_name)
         return InstanceRoleChange(
             instance.instance_id, role.role_name, previous if previous != role_name else None
         )
@@ -102,7 +139,7 @@ class InstanceRamRoles:
                 f"the instance {instance.instance_id} does not have the role "
                 f"{role_name or '(any)'}",
             )
-        del self.bindings[instance.instance_id]
+        self.release(instance.instance_id)
         return InstanceRoleChange(instance.instance_id, current)
 
     def to_document(self) -> dict:
@@ -110,18 +147,25 @@ class InstanceRamRoles:
         return {
             "format": DOCUMENT_FORMAT,
             "Bindings": [
-                {"InstanceId": instance_id, "RoleName": role_name}
+                {
+                    "InstanceId": instance_id,
+                    "RoleName": role_name,
+                    "Generation": self.generations.get(instance_id, 0),
+                }
                 for instance_id, role_name in self.bindings.items()
             ],
+            "NextGeneration": self.next_generation,
         }
 
     @classmethod
     def from_document(cls, doc: dict) -> InstanceRamRoles:
         """The bindings `to_document` wrote; ValueError naming the field if `doc` is not one.
         Roles are not looked up here: the account is stored apart, and a binding to a role
-        that has gone is already refused when credentials are asked for."""
+        that has gone is already refused when credentials are asked for. Documents stored
+        before generations existed have none: their bindings are generation 0."""
         top = open_document(doc, "instance RAM roles")
         bindings: dict[str, str] = {}
+        generations: dict[str, int] = {}
         instance_ids: list[str] = []
         for binding in top.objects("Bindings"):
             instance_id = binding.string("InstanceId")
@@ -129,10 +173,22 @@ class InstanceRamRoles:
                 raise binding.error("InstanceId", "must not be empty")
             instance_ids.append(instance_id)
             bindings[instance_id] = binding.name("RoleName", names.ROLE_NAME)
+            if binding.has("Generation"):
+                generation = binding.integer("Generation")
+                if generation < 0:
+                    raise binding.error("Generation", "must not be negative")
+                generations[instance_id] = generation
             binding.done()
         unique(top, "Bindings", instance_ids, "the instance")
+        # never hand out a generation again: above every stored one, whatever the counter says
+        next_generation = max([0, *generations.values()]) + 1
+        if top.has("NextGeneration"):
+            stored = top.integer("NextGeneration")
+            if stored < 1:
+                raise top.error("NextGeneration", "must be at least 1")
+            next_generation = max(next_generation, stored)
         top.done()
-        return cls(bindings)
+        return cls(bindings, generations, next_generation)
 
     def role_of(self, instance_id: str) -> str | None:
         return self.bindings.get(instance_id)
@@ -152,8 +208,26 @@ class InstanceRamRoles:
         """Drop a deleted role from every instance; the instance ids it was on."""
         gone = [i for i, r in self.bindings.items() if r == role_name]
         for instance_id in gone:
-            del self.bindings[instance_id]
+            self.release(instance_id)
         return gone
+
+    def check_session(self, account: RamAccount, claims: SessionClaims) -> None:
+        """Refuse (`InvalidSecurityToken.Revoked`) role credentials whose binding is not the
+        instance's current one any more, or whose role is gone or another of the same name."""
+        instance_id, role_name = claims.session_name, claims.role_name
+        role = account.roles.get(role_name)
+        current = (
+            self.bindings.get(instance_id) == role_name
+            and self.generation_of(instance_id) == claims.binding_generation
+            and role is not None
+            and (not claims.role_id or claims.role_id == role.role_id)
+        )
+        if not current:
+            raise RamError(
+                REVOKED,
+                f"The security token was revoked: the instance {instance_id} no longer has "
+                f"the role {role_name} it was issued for",
+            )
 
     def issue_credentials(
         self,
@@ -183,4 +257,5 @@ class InstanceRamRoles:
             session_name=instance_id,
             random_bytes=random_bytes,
             min_duration=min_ttl,
+            binding_generation=self.generations.get(instance_id, 0),
         )

@@ -3,6 +3,12 @@
 The SecurityToken is self-contained and HMAC-signed with the auditor's `signing_key`: any
 replica holding the key can check it without a lookup. The session's AccessKeySecret is
 derived from the key id with the same key, so it never has to be stored either.
+
+A token also names what it was derived from: the role's RoleId and the generation of the
+instance's binding to it (instance_roles.py). Signature and expiry are checked here;
+whether that binding still stands is checked against the current state by
+`InstanceRamRoles.check_session`, which is what revokes a detached, replaced or deleted role's
+credentials at once.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class RoleCredentials:
     security_token: str
     expiration: datetime
     last_updated: datetime
+    binding_generation: int = 0  # the instance binding they derive from
 
     def to_metadata(self) -> dict[str, str]:
         """The JSON object ECS's metadata service returns for security-credentials/<role>."""
@@ -57,6 +64,8 @@ class SessionClaims:
     session_name: str  # the instance id for instance roles
     issued_at: datetime
     expiration: datetime
+    role_id: str = ""  # empty in tokens issued before revocation existed
+    binding_generation: int = 0  # the instance binding's; 0 in those older tokens
 
 
 def _subkey(signing_key: bytes, purpose: bytes) -> bytes:
@@ -91,9 +100,11 @@ def issue_role_credentials(
     session_name: str = "",
     random_bytes: RandomBytes = secrets.token_bytes,
     min_duration: timedelta = MIN_DURATION,
+    binding_generation: int = 0,
 ) -> RoleCredentials:
     """Credentials for `role`, valid from `now` for `ttl` (15 minutes to 12 hours; the
-    operator's instance-role setting may allow a shorter `min_duration`)."""
+    operator's instance-role setting may allow a shorter `min_duration`), derived from the
+    instance binding `binding_generation`."""
     duration = ttl if isinstance(ttl, timedelta) else timedelta(seconds=ttl)
     if not min_duration <= duration <= MAX_DURATION:
         raise RamError(
@@ -109,6 +120,8 @@ def issue_role_credentials(
         "k": key_id,
         "a": account_id,
         "r": role.role_name,
+        "rid": role.role_id,
+        "g": binding_generation,
         "arn": role.arn,
         "s": session_name,
         "iat": int(issued.timestamp()),
@@ -122,6 +135,7 @@ def issue_role_credentials(
         security_token=f"{_TOKEN_PREFIX}.{body}.{_b64(mac)}",
         expiration=expiration,
         last_updated=issued,
+        binding_generation=binding_generation,
     )
 
 
@@ -155,8 +169,10 @@ def verify_security_token(
             session_name=str(payload["s"]),
             issued_at=datetime.fromtimestamp(int(payload["iat"]), UTC),
             expiration=datetime.fromtimestamp(int(payload["exp"]), UTC),
+            role_id=str(payload.get("rid", "")),
+            binding_generation=int(payload.get("g", 0)),
         )
-    except (ValueError, KeyError, TypeError, OverflowError):
+    except (ValueError, KeyError, TypeError, OverflowError, AttributeError):
         raise _malformed("bad claims") from None
     if _as_utc(now) >= claims.expiration:
         raise RamError(

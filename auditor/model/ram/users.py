@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from palisade.auditor.model.ram import names
@@ -136,6 +137,18 @@ class UserOperations(AccountState):
     def delete_login_profile(self, user_name: str) -> None:
         self.get_login_profile(user_name)
         self.users[user_name].login_profile = None
+
+    def console_credential(self, user_name: str) -> str | None:
+        """What a console sign-in of `user_name` rests on, as an opaque fingerprint: the user
+        (its UserId: a user deleted and made again is another one) and its console password
+        (its salted hash: a new password, or a login profile deleted and made again, is
+        another one). None when the user cannot sign in. A dashboard session keeps the
+        fingerprint it was opened with and ends as soon as it no longer matches."""
+        user = self.users.get(user_name)
+        if user is None or user.login_profile is None:
+            return None
+        material = f"{user.user_id}\0{user.login_profile.password_hash}".encode()
+        return hashlib.sha256(b"palisade-console-session/" + material).hexdigest()
 
     def check_console_password(self, user_name: str, password: str) -> bool:
         user = self.users.get(user_name)

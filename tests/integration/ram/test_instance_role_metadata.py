@@ -9,42 +9,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from palisade.agent.metadata import GrpcRoleFetcher, NoRole
-from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
-from palisade.auditor.store.cloud_state_repository import CloudStateRepository
-from palisade.auditor.store.database import Database, sqlite_url
+from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from tests.helpers.agent_enrollment import enroll_agent
 from tests.helpers.metadata_agent import http_get, metadata_agent
 from tests.helpers.ram_cli import ok, refused
 from tests.helpers.ram_policies import ECS_TRUST, policy
+from tests.helpers.stored_state import add_vpc_instances
 
 pytestmark = pytest.mark.integration
 
 DESCRIBE_ROLES = policy(
     {"Effect": "Allow", "Action": "ecs:DescribeInstanceRamRole", "Resource": "*"}
 )
-
-
-def add_vpc_instances(auditor, *instance_ids: str) -> None:
-    """Put VPC instances in the auditor's stored state (no RunInstances action yet); the
-    auditor picks the new state version up at its next request."""
-    states = CloudStateRepository(Database(sqlite_url(auditor.data_dir)))
-    version, document = states.load()
-    state = CloudState.from_document(document)
-    now = datetime.now(UTC)
-    vpc = state.cloud.create_vpc(state.account_id, DEFAULT_REGION, "192.168.0.0/16")
-    group = None
-    for n, instance_id in enumerate(instance_ids):
-        state.cloud.create_instance(
-            state.account_id,
-            DEFAULT_REGION,
-            created_at=now,
-            vpc_id=vpc.vpc_id,
-            private_ips=[f"192.168.0.{10 + n}"],
-            instance_id=instance_id,
-            security_group_ids=[group] if group else None,
-        )
-        group = group or state.cloud.instances[instance_id].nics[0].security_group_ids[0]
-    states.save(version, state.to_document(), [], now)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from palisade.agent.metadata import (
     NoRole,
     RoleCredentials,
 )
+from palisade.shared.proto import agent_pb2
 
 T0 = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 PATH = "/latest/meta-data/ram/security-credentials/"
@@ -25,6 +26,7 @@ PATH = "/latest/meta-data/ram/security-credentials/"
 class FakeAuditor:
     def __init__(self):
         self.role: str | None = "reader"
+        self.generation = 1  # of the instance's binding to the role
         self.reachable = True
         self.calls = 0
         self.now = T0
@@ -45,7 +47,14 @@ class FakeAuditor:
             f"token{self.calls}",
             expiration=self.now + timedelta(hours=1),
             last_updated=self.now,
+            binding_generation=self.generation,
         )
+
+    def ack(self) -> agent_pb2.Ack:
+        """A snapshot's acknowledgement, announcing the binding as it stands now."""
+        ack = agent_pb2.Ack(message_id="m")
+        ack.role.role_name, ack.role.generation = self.role or "", self.generation
+        return ack
 
 
 @pytest.fixture
@@ -141,3 +150,54 @@ def test_hardened_mode_requires_a_token(auditor):
 def test_credentials_repr_hides_the_secret(auditor):
     creds = auditor.fetch()
     assert "secret" not in repr(creds) and "token" not in repr(creds)
+
+
+def test_a_detach_announced_on_the_report_stream_drops_the_credentials_at_once(auditor):
+    cache = CredentialCache(auditor.fetch, auditor.clock)
+    endpoint = MetadataEndpoint(cache, "i-1")
+    assert get(endpoint, PATH + "reader").status == 200
+    cache.on_ack(auditor.ack())  # the same binding: nothing changes, nothing is fetched
+    assert get(endpoint, PATH + "reader").status == 200 and auditor.calls == 1
+    auditor.role = None  # detached; well before the credentials' half-life
+    cache.on_ack(auditor.ack())
+    assert get(endpoint, PATH + "reader").status == 404
+    assert get(endpoint, PATH).status == 404
+
+
+def test_revoked_credentials_are_not_served_even_when_the_auditor_is_unreachable(auditor):
+    cache = CredentialCache(auditor.fetch, auditor.clock)
+    endpoint = MetadataEndpoint(cache, "i-1")
+    assert get(endpoint, PATH + "reader").status == 200
+    auditor.role = None
+    cache.on_ack(auditor.ack())
+    auditor.reachable = False
+    assert get(endpoint, PATH + "reader").status == 503
+
+
+def test_a_role_attached_again_is_a_new_binding_with_new_credentials(auditor):
+    cache = CredentialCache(auditor.fetch, auditor.clock)
+    endpoint = MetadataEndpoint(cache, "i-1")
+    first = json.loads(get(endpoint, PATH + "reader").body)
+    auditor.generation = 2  # detached and attached again between two reports
+    cache.on_ack(auditor.ack())
+    second = json.loads(get(endpoint, PATH + "reader").body)
+    assert second["AccessKeyId"] != first["AccessKeyId"] and auditor.calls == 2
+
+
+def test_a_replaced_role_is_404_under_its_old_name(auditor):
+    cache = CredentialCache(auditor.fetch, auditor.clock)
+    endpoint = MetadataEndpoint(cache, "i-1")
+    assert get(endpoint, PATH + "reader").status == 200
+    auditor.role, auditor.generation = "writer", 2
+    cache.on_ack(auditor.ack())
+    assert get(endpoint, PATH + "reader").status == 404
+    assert (get(endpoint, PATH).body, get(endpoint, PATH + "writer").status) == ("writer", 200)
+
+
+def test_an_ack_without_a_role_binding_changes_nothing(auditor):
+    # an auditor that serves no credentials (or an older one) leaves the field unset
+    cache = CredentialCache(auditor.fetch, auditor.clock)
+    endpoint = MetadataEndpoint(cache, "i-1")
+    assert get(endpoint, PATH + "reader").status == 200
+    cache.on_ack(agent_pb2.Ack(message_id="m"))
+    assert get(endpoint, PATH + "reader").status == 200 and auditor.calls == 1

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.helpers.in_process_api import ApiHarness
 from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
@@ -17,3 +18,10 @@ def db_url(request, tmp_path):
     url = create_postgres_database()
     yield url
     drop_postgres_database(url)
+
+
+@pytest.fixture
+def h(tmp_path) -> ApiHarness:
+    """The API in-process on a fresh SQLite file; calls are signed as the account owner
+    (the API and dashboard tests)."""
+    return ApiHarness(tmp_path / "auditor")

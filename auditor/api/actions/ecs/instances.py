@@ -313,6 +313,6 @@ def delete_instance(ctx: ActionContext, p: Params) -> dict:
     state.cloud.delete_instance(instance.instance_id, force=p.bool("Force"))
     # Bindings of an instance that no longer exists would follow a reused id.
     state.keypairs.bindings.pop(instance.instance_id, None)
-    state.instance_roles.bindings.pop(instance.instance_id, None)
+    state.instance_roles.release(instance.instance_id)  # revokes its role credentials
     ctx.record(instance_arn(instance), before, None)
     return {}

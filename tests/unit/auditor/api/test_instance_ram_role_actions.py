@@ -161,7 +161,7 @@ def test_attaching_a_role_needs_pass_role_on_that_role(h):
     assert "instance/i-vpc2" in message
 
 
-def test_instance_role_credentials_are_the_roles_permissions_until_they_expire(h):
+def test_instance_role_credentials_are_the_roles_permissions_until_they_expire_or_are_revoked(h):
     add_instances(h)
     reader_role(h)
     issuer = InstanceRoleCredentials(h.api)
@@ -191,15 +191,22 @@ def test_instance_role_credentials_are_the_roles_permissions_until_they_expire(h
         "Forbidden.RAM"
     )
     h.ok("AttachPolicyToRole", PolicyType="Custom", PolicyName="describe-only", RoleName="reader")
-    # detached: the next refresh is refused; the old credentials work until they expire
-    h.ok("DetachInstanceRamRole", RegionId=DEFAULT_REGION, InstanceIds='["i-vpc1"]')
-    with pytest.raises(RamError):
-        issuer.issue("i-vpc1")
+    # while the role stays attached, credentials work until they expire
     h.advance(1800)
     assert h.ok("DescribeInstanceRamRole", session, RegionId=DEFAULT_REGION)
     h.advance(1801)
     assert h.error("DescribeInstanceRamRole", session, RegionId=DEFAULT_REGION)[1] == (
         "InvalidSecurityToken.Expired"
+    )
+    # detached: the next refresh is refused, and credentials already handed out at once
+    _, live = issuer.issue("i-vpc1")
+    live_session = (live.access_key_id, live.access_key_secret, live.security_token)
+    assert h.ok("DescribeInstanceRamRole", live_session, RegionId=DEFAULT_REGION)
+    h.ok("DetachInstanceRamRole", RegionId=DEFAULT_REGION, InstanceIds='["i-vpc1"]')
+    with pytest.raises(RamError):
+        issuer.issue("i-vpc1")
+    assert h.error("DescribeInstanceRamRole", live_session, RegionId=DEFAULT_REGION)[1] == (
+        "InvalidSecurityToken.Revoked"
     )
     # the session's secret is what signs: anything else is refused
     h.ok(

@@ -10,6 +10,7 @@ from palisade.auditor.model.ram import (
     AccessKeyStatus,
     Caller,
     InMemoryNonceRegistry,
+    InstanceRamRoles,
     PolicyType,
     RamAccount,
     RamError,
@@ -162,7 +163,14 @@ def test_restored_access_keys_still_authenticate():
             k for k in back.list_access_keys(user_name) if k.status is AccessKeyStatus.ACTIVE
         )
         params = sign_request({"Action": "DescribeInstances"}, key.access_key_id, secret, NOW, "n")
-        request = authenticate(back, params, NOW, InMemoryNonceRegistry(), sts_signing_key=STS_KEY)
+        request = authenticate(
+            back,
+            params,
+            NOW,
+            InMemoryNonceRegistry(),
+            sts_signing_key=STS_KEY,
+            instance_roles=InstanceRamRoles(),
+        )
         assert request.caller == Caller.user(user_name)
     inactive = next(
         k for k in back.list_access_keys("alice@corp") if k.status is AccessKeyStatus.INACTIVE

@@ -206,7 +206,9 @@ def test_sts_credentials_authenticate_as_the_role(setup, now):
         security_token=creds.security_token,
     )
     nonces = InMemoryNonceRegistry()
-    who = authenticate(account, params, now, nonces, sts_signing_key=SIGNING_KEY)
+    who = authenticate(
+        account, params, now, nonces, sts_signing_key=SIGNING_KEY, instance_roles=roles
+    )
     assert who.caller == Caller.role("EcsRole") and who.session.session_name == "i-bp1"
     assert account.authorize(who.caller, "oss:GetObject", "*", CTX).allowed
     assert not account.authorize(who.caller, "ecs:DeleteInstance", "*", CTX).allowed
@@ -220,13 +222,25 @@ def test_sts_credentials_authenticate_as_the_role(setup, now):
         "nonce-2",
         security_token=creds.security_token,
     )
-    assert code_of(authenticate, account, params2, late, nonces, sts_signing_key=SIGNING_KEY) == (
-        "InvalidSecurityToken.Expired"
-    )
+    assert code_of(
+        authenticate,
+        account,
+        params2,
+        late,
+        nonces,
+        sts_signing_key=SIGNING_KEY,
+        instance_roles=roles,
+    ) == ("InvalidSecurityToken.Expired")
     del params["SecurityToken"]
-    assert code_of(authenticate, account, params, now, nonces, sts_signing_key=SIGNING_KEY) == (
-        "MissingSecurityToken"
-    )
+    assert code_of(
+        authenticate,
+        account,
+        params,
+        now,
+        nonces,
+        sts_signing_key=SIGNING_KEY,
+        instance_roles=roles,
+    ) == ("MissingSecurityToken")
 
 
 def test_sts_token_of_another_account_is_refused(setup, now):
@@ -245,7 +259,13 @@ def test_sts_token_of_another_account_is_refused(setup, now):
         security_token=creds.security_token,
     )
     assert code_of(
-        authenticate, account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY
+        authenticate,
+        account,
+        params,
+        now,
+        InMemoryNonceRegistry(),
+        sts_signing_key=SIGNING_KEY,
+        instance_roles=InstanceRamRoles(),
     ) == ("InvalidSecurityToken.MismatchWithAccount")
 
 
@@ -253,14 +273,61 @@ def test_user_access_keys_authenticate_as_the_user(account, now):
     account.create_user("alice", now)
     key = account.create_access_key("alice", now)
     params = sign_request({"Action": "X"}, key.access_key_id, key.access_key_secret, now, "n1")
-    who = authenticate(account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY)
+    who = authenticate(
+        account,
+        params,
+        now,
+        InMemoryNonceRegistry(),
+        sts_signing_key=SIGNING_KEY,
+        instance_roles=InstanceRamRoles(),
+    )
     assert who.caller == Caller.user("alice")
     account.update_access_key("alice", key.access_key_id, "Inactive")
     params = sign_request({"Action": "X"}, key.access_key_id, key.access_key_secret, now, "n2")
     assert code_of(
-        authenticate, account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY
+        authenticate,
+        account,
+        params,
+        now,
+        InMemoryNonceRegistry(),
+        sts_signing_key=SIGNING_KEY,
+        instance_roles=InstanceRamRoles(),
     ) == ("InvalidAccessKeyId.Inactive")
     params = sign_request({"Action": "X"}, "LTAI5tUnknown", "x", now, "n3")
     assert code_of(
-        authenticate, account, params, now, InMemoryNonceRegistry(), sts_signing_key=SIGNING_KEY
+        authenticate,
+        account,
+        params,
+        now,
+        InMemoryNonceRegistry(),
+        sts_signing_key=SIGNING_KEY,
+        instance_roles=InstanceRamRoles(),
     ) == ("InvalidAccessKeyId.NotFound")
+
+
+def test_a_session_is_current_only_while_its_binding_is(setup, now):
+    account, roles = setup
+    roles.attach(account, Caller.root(), VPC_VM, "EcsRole", CTX)
+    creds = roles.issue_credentials(account, "i-bp1", "EcsRole", now, 3600, signing_key=SIGNING_KEY)
+    claims = verify_security_token(creds.security_token, SIGNING_KEY, now)
+    roles.check_session(account, claims)  # current: no error
+    roles.attach(account, Caller.root(), VPC_VM, "EcsRole", CTX)  # the same role: no change
+    roles.check_session(account, claims)
+    roles.attach(account, Caller.root(), VPC_VM, "EcsOther", CTX)
+    assert code_of(roles.check_session, account, claims) == "InvalidSecurityToken.Revoked"
+    roles.attach(account, Caller.root(), VPC_VM, "EcsRole", CTX)  # back, but a new binding
+    assert code_of(roles.check_session, account, claims) == "InvalidSecurityToken.Revoked"
+
+
+def test_a_token_from_before_generations_holds_for_a_binding_from_before_them(setup, now):
+    account, _ = setup
+    # a binding stored before generations existed is generation 0, as its tokens are
+    roles = InstanceRamRoles.from_document(
+        {"format": 1, "Bindings": [{"InstanceId": "i-bp1", "RoleName": "EcsRole"}]}
+    )
+    role = account.get_role("EcsRole")
+    old = issue_role_credentials(role, now, 3600, signing_key=SIGNING_KEY, session_name="i-bp1")
+    claims = verify_security_token(old.security_token, SIGNING_KEY, now)
+    roles.check_session(account, claims)
+    roles.detach(account, Caller.root(), VPC_VM, CTX)
+    assert code_of(roles.check_session, account, claims) == "InvalidSecurityToken.Revoked"

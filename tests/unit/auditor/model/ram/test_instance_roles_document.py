@@ -19,10 +19,11 @@ def test_instance_roles_round_trip():
     assert doc == {
         "format": 1,
         "Bindings": [
-            {"InstanceId": "i-bp1", "RoleName": "EcsOss"},
-            {"InstanceId": "i-bp2", "RoleName": "EcsOss"},
-            {"InstanceId": "i-bp3", "RoleName": "EcsOss"},
+            {"InstanceId": "i-bp1", "RoleName": "EcsOss", "Generation": 1},
+            {"InstanceId": "i-bp2", "RoleName": "EcsOss", "Generation": 2},
+            {"InstanceId": "i-bp3", "RoleName": "EcsOss", "Generation": 3},
         ],
+        "NextGeneration": 4,
     }
     back = InstanceRamRoles.from_document(json.loads(json.dumps(doc)))
     assert back == roles
@@ -31,6 +32,23 @@ def test_instance_roles_round_trip():
         restored(account), "i-bp2", "EcsOss", NOW, 3600, signing_key=STS_KEY
     )
     assert credentials.access_key_id
+
+
+def test_a_document_stored_before_generations_loads_as_generation_zero():
+    # the stored form before revocation: no Generation, no NextGeneration
+    old = {"format": 1, "Bindings": [{"InstanceId": "i-bp1", "RoleName": "EcsOss"}]}
+    roles = InstanceRamRoles.from_document(old)
+    assert roles.generation_of("i-bp1") == 0 and roles.generation_of("i-bp2") is None
+    assert roles.next_generation == 1
+
+
+def test_a_generation_is_never_handed_out_twice_even_if_the_counter_is_behind():
+    doc = {
+        "format": 1,
+        "Bindings": [{"InstanceId": "i-bp1", "RoleName": "EcsOss", "Generation": 9}],
+        "NextGeneration": 3,
+    }
+    assert InstanceRamRoles.from_document(doc).next_generation == 10
 
 
 def test_empty_instance_roles_round_trip():
@@ -57,6 +75,10 @@ def test_empty_instance_roles_round_trip():
             ],
         },
         {"format": 1, "Bindings": [], "Other": []},
+        {"format": 1, "Bindings": [{"InstanceId": "i-bp1", "RoleName": "A", "Generation": -1}]},
+        {"format": 1, "Bindings": [{"InstanceId": "i-bp1", "RoleName": "A", "Generation": "1"}]},
+        {"format": 1, "Bindings": [], "NextGeneration": 0},
+        {"format": 1, "Bindings": [], "NextGeneration": True},
     ],
 )
 def test_a_bad_instance_roles_document_is_a_value_error(doc):
