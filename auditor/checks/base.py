@@ -13,29 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
-Severity = Literal["serious", "suspicious", "remind"]
-SEVERITIES: tuple[str, ...] = ("serious", "suspicious", "remind")
-CATEGORIES: tuple[str, ...] = (
-    "exposure",
-    "keypair",
-    "login",
-    "baseline",
-    "ddos",
-    "secrets",
-    "vulnerability",
-    "ram",
+from palisade.auditor.checks.taxonomy import (
+    CATEGORIES,
+    SEVERITIES,
+    Category,
+    Severity,
+    severity_rank,
 )
 
 
-def severity_rank(severity: str) -> int:
-    """0 for serious (the worst) .. 2 for remind."""
-    return SEVERITIES.index(severity)
-
-
-def worst(severities: Iterable[str]) -> str:
-    return min(severities, key=severity_rank, default="remind")
+def worst(severities: Iterable[str]) -> Severity:
+    return Severity(min(severities, key=severity_rank, default=Severity.REMIND))
 
 
 @dataclass(frozen=True)
@@ -91,3 +80,15 @@ class Finding:
     title: str
     message: str
     details: dict  # JSON-serialisable
+
+
+__all__ = [
+    "CATEGORIES",
+    "SEVERITIES",
+    "Category",
+    "CheckMeta",
+    "Finding",
+    "Severity",
+    "severity_rank",
+    "worst",
+]
