@@ -3,9 +3,10 @@ touched, and periodically for everything (the fleet-wide checks and conditions t
 without new facts, like a brute force that ended). The periodic sweep first activates the
 pending key pairs whose instances have booted since they were requested (key_activation.py).
 
-Findings go to the alert service, which opens, counts and resolves alerts in one
-transaction per scope (serialised across replicas) and queues the notifications of the
-alerts it opens in that same transaction; the dispatcher is then woken to send them.
+Findings go to the alert service, which opens, updates (a new occurrence counts), reopens and
+resolves alerts in one transaction per scope (serialised across replicas) and queues the
+notifications of the alerts it opens or reopens in that same transaction; the dispatcher is
+then woken, and its pipeline (notify/stages.py) judges them again when they are due.
 """
 
 from __future__ import annotations
@@ -213,6 +214,8 @@ class CheckRunner:
     def _apply(self, rounds: list[tuple[Scope, list]], now: datetime) -> int:
         events = self.alerts.apply_rounds(rounds, now, on_opened=self.on_opened)
         opened = sum(1 for e in events if e.kind == "opened")
-        if opened and self.after_commit is not None:
+        # an alert reopened (an accepted risk expired, a handled condition past its reopen
+        # delay) queued its notification too
+        if any(e.notifies for e in events) and self.after_commit is not None:
             self.after_commit()
         return opened
