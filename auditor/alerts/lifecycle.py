@@ -35,7 +35,7 @@ The rules of `reconcile` (in this order):
    matches them; they end when a user handles them or they expire.
    Alerts of checks not evaluated this round are untouched, and so are ignored and
    false_positive alerts (a user's suppression stays on the key).
-   A `palisade.check_error` finding naming a check (subject or details["check_id"]) takes that
+   A `palisade.check_error` finding naming a check (its subject, CheckErrorEvidence) takes that
    check out of the evaluated set: a check that crashed resolves nothing.
 5. Expiry. A pending or handling alert of the scope not seen for `expire_after` (default
    7 days) becomes expired, resolution "expired" (what rule 4 leaves: event-like alerts,
@@ -54,9 +54,9 @@ when it clears (rule 4), so it reopens only when it clears and comes back - or a
 Silences and whitelist entries belong to an account ("*": every account). Silences match on
 check_id and subject (shell-style patterns), instance_id, category and
 severity (a matcher left empty matches anything) during [starts_at, ends_at). Whitelist entries
-match by kind - "ip" (an address or CIDR containing the finding's details["source_ip"], or its
-subject when the subject is an address), "port" ("22" or "tcp/22" against details["port"] and
-details["protocol"], or a "tcp/22" subject), "subject" (a pattern on the subject) - narrowed
+match by kind - "ip" (an address or CIDR containing the evidence's source_ip, or its subject
+when the subject is an address), "port" ("22" or "tcp/22" against the evidence's port and
+protocol, or a "tcp/22" subject), "subject" (a pattern on the subject) - narrowed
 by optional check_id (pattern), instance_id and category, until expires_at (none: forever).
 """
 
@@ -71,6 +71,7 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Literal, Protocol
 
+from palisade.auditor.checks.base import CheckErrorEvidence, Evidence
 from palisade.auditor.checks.taxonomy import (
     ALERT_STATUSES,
     OPEN_STATUSES,
@@ -289,7 +290,7 @@ class WhitelistEntry:
         if self.category is not None and self.category != category:
             return False
         if self.kind == "ip":
-            return _ip_matches(self.value, details.get("source_ip"), key.subject)
+            return _ip_matches(self.value, Evidence.from_json(details).source_ip, key.subject)
         if self.kind == "port":
             return _port_matches(self.value, details, key.subject)
         if self.kind == "subject":
@@ -355,8 +356,9 @@ def _port_matches(value: str, details: dict, subject: str) -> bool:
     if wanted is None:
         return False
     proto, port = wanted
-    found_port, found_proto = details.get("port"), details.get("protocol")
-    if not isinstance(found_port, int):
+    evidence = Evidence.from_json(details)
+    found_port, found_proto = evidence.port, evidence.protocol
+    if found_port is None:
         parsed = _parse_port(subject)
         if parsed is None:
             return False
@@ -422,16 +424,17 @@ def _evaluated(scope: Scope, findings: list[FindingLike]) -> frozenset[str]:
     checks = set(scope.checks) | {f.check_id for f in findings if f.check_id != CHECK_ERROR}
     for f in findings:
         if f.check_id == CHECK_ERROR:
-            crashed = f.details.get("check_id") if isinstance(f.details, dict) else None
-            checks.discard(f.subject)
-            if isinstance(crashed, str):
-                checks.discard(crashed)
+            checks.discard(f.subject)  # the registry names the check that raised
+            crashed = getattr(f, "evidence", None)
+            if isinstance(crashed, CheckErrorEvidence):
+                checks.discard(crashed.check_id)
+            elif isinstance(f.details, dict) and isinstance(f.details.get("check_id"), str):
+                checks.discard(f.details["check_id"])  # a finding stored before evidence
     return frozenset(checks)
 
 
 def _burst_end(details: dict) -> int | None:
-    value = details.get("last_ms") if isinstance(details, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return Evidence.from_json(details).last_ms
 
 
 def reconcile(
@@ -452,7 +455,7 @@ def reconcile(
     alerts of event checks, so that a burst a user already handled does not reopen just
     because it is still inside the check's window.
 
-    An event check's finding that carries the burst's last event time (`details["last_ms"]`)
+    An event check's finding that carries the burst's last event time (evidence `last_ms`)
     counts only when that time moved on: re-evaluating the same burst is not a repeat."""
     now_ms = to_ms(now)
     evaluated = replace(scope, checks=_evaluated(scope, findings))

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from palisade.auditor.checks.base import Evidence
 from palisade.auditor.notify import routing, settings_repository
 from palisade.auditor.notify.models import DIGEST_PREFIX, NotifyEvent
 from palisade.auditor.store import schema
@@ -88,8 +89,7 @@ def as_notify_event(event: Any) -> NotifyEvent | None:
 
 def source_of(details: dict) -> str:
     """The address an alert is about (its evidence's source_ip), "" when none."""
-    value = details.get("source_ip") if isinstance(details, dict) else None
-    return value if isinstance(value, str) else ""
+    return Evidence.from_json(details).source_ip or ""
 
 
 def group_key(event: NotifyEvent) -> str:

@@ -313,18 +313,18 @@ def test_any_sequence_of_rounds_keeps_the_lifecycle_invariants(rounds, event_che
 
 
 def _burst(last_ms: int):
-    from palisade.auditor.checks.base import Finding
+    from palisade.auditor.checks.logins.check import BruteForceEvidence
+    from palisade.auditor.checks.logins.metadata import BRUTE_FORCE
 
-    return Finding(
-        "login.brute_force",
-        "i-1",
-        "203.0.113.7",
-        "suspicious",
-        "login",
-        "Brute-force login attempts",
-        "8 failures",
-        {"last_ms": last_ms},
+    evidence = BruteForceEvidence(
+        source_ip="203.0.113.7",
+        last_ms=last_ms,
+        failures_in_window=8,
+        failures_total=8,
+        first_ms=last_ms - 1000,
+        users=("root",),
     )
+    return BRUTE_FORCE.finding("i-1", "203.0.113.7", "8 failures", evidence)
 
 
 def _round(existing, findings, closed=()):
