@@ -176,7 +176,9 @@ class NotificationGrouping:
     the group's previous message."""
 
     group_wait_s: int = 10
-    group_interval_s: int = 300
+    # Alertmanager's default is 5 min; a security alert of a group that just had a message
+    # (a success after its brute force was already sent) should not wait that long
+    group_interval_s: int = 60
 
     MAX_S = 24 * 3600
 

@@ -108,7 +108,10 @@ def _group_due_ms(
         return at_ms
     mine = [_o.c.account_id == ev.account_id, _o.c.channel_id == channel_id, _o.c.group_key == key]
     waiting = conn.execute(
-        select(func.min(_o.c.next_attempt_at_ms)).where(*mine, _o.c.state == QUEUED)
+        # the group's message not tried yet (one in a retry's backoff is not waited for)
+        select(func.min(_o.c.next_attempt_at_ms)).where(
+            *mine, _o.c.state == QUEUED, _o.c.attempts == 0
+        )
     ).scalar()
     if waiting is not None:
         return max(int(waiting), at_ms)  # join the group's message
