@@ -4,48 +4,59 @@ Terms
 - **key**: (account_id, instance_id or "", check_id, subject): one condition.
 - **scope**: (account_id, instance_id, the checks evaluated this round); instance_id None is a
   fleet-wide round (fleet checks, whose findings may name any instance or none).
-- **live** alert: status pending, handling, ignored or false_positive. At most one per key.
-  **final** alert: handled or expired; it never changes again.
+- **live** alert: status pending, handling, accepted_risk, ignored or false_positive, or
+  handled while its condition is still reported ("handled, still present"). At most one per
+  key. **final** alert: handled and cleared, or expired; it never changes again.
+  Statuses are `AlertStatus` (checks/taxonomy.py).
 
 The rules of `reconcile` (in this order):
 1. Whitelist. A finding an active whitelist entry matches is dropped as if the check had
    not reported it: no alert, no count (it is listed in `whitelisted`).
-2. Repeat. A finding whose key has a live alert bumps that alert: count + 1, last_seen = now,
-   and the newest severity/title/message/details. The status stays; nothing is notified
-   (event "count"). This holds for ignored and false_positive alerts too: the user's
-   decision stands for the key and the count records the repeats.
+2. Repeat. A finding whose key has a live alert updates that alert: last_seen = now and the
+   newest severity/title/message/details; nothing is notified. `count` counts occurrences,
+   not evaluations: a condition still reported is the same occurrence (count unchanged,
+   event "seen"); an event check's new burst is a new one (count + 1, event "count").
+   The status stays - ignored, false_positive and "handled, still present" alike - except:
+   an accepted risk whose expiry has passed, and a handled alert still present
+   `handled_reopen_after` after it was handled (when that setting is set), go back to
+   pending and are notified again (event "reopened").
 3. New. A finding whose key has no live alert opens one: status pending, count 1 (event
    "opened"). It is notified unless an active silence matches it (then `silenced_by` names
    the silence and `notified` is False; it is listed in `suppressed`). A key whose last alert
-   is final (handled, expired) opens a new alert: the condition came back.
+   is final (cleared, expired) opens a new alert: the condition came back.
    Several findings with one key in a round are one occurrence (the first is used).
-   `count` is thus the number of rounds in which the condition was reported.
-4. Auto-resolve. A pending or handling alert of a check evaluated in this scope whose key
-   was not reported this round becomes handled, resolution "auto" ("whitelist" when an active
-   whitelist entry matches it now). Alerts of event checks (`event_checks`: the checks whose
-   CheckMeta.kind is "event" - a burst of failed logins rather than a standing condition) are
-   not auto-resolved when the burst leaves the check's window - a new burst counts up instead
-   of sending a second notification - unless a whitelist entry matches them; they end when a
-   user handles them or they expire.
+4. Auto-resolve. A pending, handling or accepted_risk alert of a check evaluated in this
+   scope whose key was not reported this round becomes handled, resolution "auto"
+   ("whitelist" when an active whitelist entry matches it now); a handled alert still present
+   is released (final, still handled by its user). Alerts of event checks (`event_checks`:
+   the checks whose CheckMeta.kind is "event" - a burst of failed logins rather than a
+   standing condition) are not auto-resolved when the burst leaves the check's window - a
+   new burst counts up instead of sending a second notification - unless a whitelist entry
+   matches them; they end when a user handles them or they expire.
    Alerts of checks not evaluated this round are untouched, and so are ignored and
    false_positive alerts (a user's suppression stays on the key).
-   A `palisade.check_error` finding naming a check (subject or details["check_id"]) takes that
+   A `palisade.check_error` finding naming a check (its subject, CheckErrorEvidence) takes that
    check out of the evaluated set: a check that crashed resolves nothing.
 5. Expiry. A pending or handling alert of the scope not seen for `expire_after` (default
    7 days) becomes expired, resolution "expired" (what rule 4 leaves: event-like alerts,
-   checks that are no longer evaluated). `expire` does the same for a whole list.
+   checks that are no longer evaluated); a handled one still present is released. `expire`
+   does the same for a whole list.
 
-User changes (`change_status`): a live alert may be set to handling, handled, ignored or
-false_positive (handled makes it final, resolution "manual"; the next finding of its key opens
-a new, notified alert). A final alert cannot change. Every change is kept in `history`
+User changes (`change_status`): a live alert may be set to handling, handled, accepted_risk
+(with a comment and an expiry), ignored or false_positive. Handled = fixed (resolution
+"manual"): an event alert becomes final at once (a burst already handled does not reopen
+while it is still in its check's window, see `closed`); a condition alert stays the key's
+alert while the condition is reported (rule 2: no new alert, no notification) and is released
+when it clears (rule 4), so it reopens only when it clears and comes back - or after
+`handled_reopen_after`. A final alert cannot change. Every change is kept in `history`
 (status, when, who, comment).
 
 Silences and whitelist entries belong to an account ("*": every account). Silences match on
 check_id and subject (shell-style patterns), instance_id, category and
 severity (a matcher left empty matches anything) during [starts_at, ends_at). Whitelist entries
-match by kind - "ip" (an address or CIDR containing the finding's details["source_ip"], or its
-subject when the subject is an address), "port" ("22" or "tcp/22" against details["port"] and
-details["protocol"], or a "tcp/22" subject), "subject" (a pattern on the subject) - narrowed
+match by kind - "ip" (an address or CIDR containing the evidence's source_ip, or its subject
+when the subject is an address), "port" ("22" or "tcp/22" against the evidence's port and
+protocol, or a "tcp/22" subject), "subject" (a pattern on the subject) - narrowed
 by optional check_id (pattern), instance_id and category, until expires_at (none: forever).
 """
 
@@ -60,23 +71,30 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, Literal, Protocol
 
+from palisade.auditor.checks.base import CheckErrorEvidence, Evidence
+from palisade.auditor.checks.taxonomy import (
+    ALERT_STATUSES,
+    OPEN_STATUSES,
+    USER_STATUSES,
+    AlertStatus,
+)
 from palisade.auditor.model.errors import ModelError
 
-Status = Literal["pending", "handling", "handled", "ignored", "false_positive", "expired"]
-STATUSES: tuple[str, ...] = (
-    "pending",
-    "handling",
-    "handled",
-    "ignored",
-    "false_positive",
-    "expired",
+Status = AlertStatus
+STATUSES: tuple[str, ...] = ALERT_STATUSES
+# the key's alert whatever the rounds report (a handled alert is too while its condition is
+# still present: `Alert.live`)
+LIVE_STATUSES = frozenset(
+    {
+        AlertStatus.PENDING,
+        AlertStatus.HANDLING,
+        AlertStatus.ACCEPTED_RISK,
+        AlertStatus.IGNORED,
+        AlertStatus.FALSE_POSITIVE,
+    }
 )
-LIVE_STATUSES = frozenset({"pending", "handling", "ignored", "false_positive"})
-OPEN_STATUSES = frozenset({"pending", "handling"})  # the condition is current and unanswered
-SUPPRESSED_STATUSES = frozenset({"ignored", "false_positive"})
-FINAL_STATUSES = frozenset({"handled", "expired"})
-USER_STATUSES = ("handling", "handled", "ignored", "false_positive")
-SEVERITIES = ("serious", "suspicious", "remind")
+SUPPRESSED_STATUSES = frozenset({AlertStatus.IGNORED, AlertStatus.FALSE_POSITIVE})
+FINAL_STATUSES = frozenset({AlertStatus.HANDLED, AlertStatus.EXPIRED})
 WHITELIST_KINDS = ("ip", "port", "subject")
 CHECK_ERROR = "palisade.check_error"
 ANY_ACCOUNT = "*"  # a silence or whitelist entry for every account the auditor models
@@ -98,6 +116,9 @@ class FindingLike(Protocol):
 @dataclass(frozen=True)
 class LifecycleSettings:
     expire_after: timedelta = timedelta(days=7)
+    # a handled condition still reported this long after it was handled reopens (None: it
+    # stays "handled, still present" until it clears)
+    handled_reopen_after: timedelta | None = None
 
 
 def to_ms(moment: datetime) -> int:
@@ -169,10 +190,32 @@ class Alert:
     notified: bool = False
     silenced_by: int | None = None
     history: list[StatusChange] = field(default_factory=list)
+    accepted_until_ms: int | None = None  # accepted_risk: when the acceptance ends
 
     @property
     def live(self) -> bool:
-        return self.status in LIVE_STATUSES
+        """The key's alert: rounds update it rather than open another."""
+        return self.status in LIVE_STATUSES or self.still_present
+
+    @property
+    def still_present(self) -> bool:
+        """Handled by a user while its condition is still reported: shown as "handled,
+        still present"; released (final) when the condition clears."""
+        return (
+            self.status == AlertStatus.HANDLED
+            and self.resolved_at_ms is None
+            and not self.event_like
+        )
+
+    @property
+    def display_status(self) -> str:
+        return "handled, still present" if self.still_present else str(self.status)
+
+    def handled_at_ms(self) -> int | None:
+        for change in reversed(self.history):
+            if change.status == AlertStatus.HANDLED:
+                return change.at_ms
+        return None
 
     @property
     def account_id(self) -> str:
@@ -247,7 +290,7 @@ class WhitelistEntry:
         if self.category is not None and self.category != category:
             return False
         if self.kind == "ip":
-            return _ip_matches(self.value, details.get("source_ip"), key.subject)
+            return _ip_matches(self.value, Evidence.from_json(details).source_ip, key.subject)
         if self.kind == "port":
             return _port_matches(self.value, details, key.subject)
         if self.kind == "subject":
@@ -313,8 +356,9 @@ def _port_matches(value: str, details: dict, subject: str) -> bool:
     if wanted is None:
         return False
     proto, port = wanted
-    found_port, found_proto = details.get("port"), details.get("protocol")
-    if not isinstance(found_port, int):
+    evidence = Evidence.from_json(details)
+    found_port, found_proto = evidence.port, evidence.protocol
+    if found_port is None:
         parsed = _parse_port(subject)
         if parsed is None:
             return False
@@ -345,15 +389,20 @@ class Scope:
 
 @dataclass
 class AlertEvent:
-    kind: Literal["opened", "count", "resolved"]
+    kind: Literal["opened", "reopened", "count", "seen", "resolved"]
     alert: Alert
-    notify: bool = False  # only "opened" alerts not muted by a silence are notified
+    notify: bool = False  # only opened/reopened alerts not muted by a silence are notified
+
+    @property
+    def notifies(self) -> bool:
+        return self.kind in ("opened", "reopened") and self.notify
 
 
 @dataclass
 class AlertChanges:
     new: list[Alert] = field(default_factory=list)
-    updated: list[Alert] = field(default_factory=list)
+    updated: list[Alert] = field(default_factory=list)  # seen again (count: a new occurrence)
+    reopened: list[Alert] = field(default_factory=list)  # back to pending (status written)
     resolved: list[Alert] = field(default_factory=list)  # handled (auto/whitelist) or expired
     suppressed: list[Alert] = field(default_factory=list)  # new but muted by a silence
     whitelisted: list[FindingLike] = field(default_factory=list)
@@ -361,7 +410,8 @@ class AlertChanges:
     def events(self) -> list[AlertEvent]:
         return (
             [AlertEvent("opened", a, a.notified) for a in self.new]
-            + [AlertEvent("count", a) for a in self.updated]
+            + [AlertEvent("reopened", a, a.notified) for a in self.reopened]
+            + [AlertEvent("count" if a.event_like else "seen", a) for a in self.updated]
             + [AlertEvent("resolved", a) for a in self.resolved]
         )
 
@@ -374,16 +424,17 @@ def _evaluated(scope: Scope, findings: list[FindingLike]) -> frozenset[str]:
     checks = set(scope.checks) | {f.check_id for f in findings if f.check_id != CHECK_ERROR}
     for f in findings:
         if f.check_id == CHECK_ERROR:
-            crashed = f.details.get("check_id") if isinstance(f.details, dict) else None
-            checks.discard(f.subject)
-            if isinstance(crashed, str):
-                checks.discard(crashed)
+            checks.discard(f.subject)  # the registry names the check that raised
+            crashed = getattr(f, "evidence", None)
+            if isinstance(crashed, CheckErrorEvidence):
+                checks.discard(crashed.check_id)
+            elif isinstance(f.details, dict) and isinstance(f.details.get("check_id"), str):
+                checks.discard(f.details["check_id"])  # a finding stored before evidence
     return frozenset(checks)
 
 
 def _burst_end(details: dict) -> int | None:
-    value = details.get("last_ms") if isinstance(details, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return Evidence.from_json(details).last_ms
 
 
 def reconcile(
@@ -404,7 +455,7 @@ def reconcile(
     alerts of event checks, so that a burst a user already handled does not reopen just
     because it is still inside the check's window.
 
-    An event check's finding that carries the burst's last event time (`details["last_ms"]`)
+    An event check's finding that carries the burst's last event time (evidence `last_ms`)
     counts only when that time moved on: re-evaluating the same burst is not a repeat."""
     now_ms = to_ms(now)
     evaluated = replace(scope, checks=_evaluated(scope, findings))
@@ -452,25 +503,30 @@ def reconcile(
             done = closed_by_key.get(key)
             if done is not None and (_burst_end(done.details) or 0) >= burst_end:
                 continue  # a burst already handled (or ignored): nothing new happened
-        if current is not None:
-            changes.updated.append(
-                replace(
-                    current,
-                    count=current.count + 1,
-                    last_seen_ms=max(current.last_seen_ms, now_ms),
-                    updated_at_ms=now_ms,
-                    severity=finding.severity,
-                    title=finding.title,
-                    message=finding.message,
-                    details=dict(details),
-                    history=list(current.history),
-                )
-            )
-            continue
         silence = next(
             (s for s in live_silences if s.matches(key, finding.category, finding.severity)),
             None,
         )
+        if current is not None:
+            seen = replace(
+                current,
+                # an event check's new burst is a new occurrence; a condition still reported
+                # is the same one (rule 2)
+                count=current.count + 1 if current.event_like else current.count,
+                last_seen_ms=max(current.last_seen_ms, now_ms),
+                updated_at_ms=now_ms,
+                severity=finding.severity,
+                title=finding.title,
+                message=finding.message,
+                details=dict(details),
+                history=list(current.history),
+            )
+            why = _reopen_reason(seen, now_ms, settings)
+            if why is None:
+                changes.updated.append(seen)
+            else:
+                changes.reopened.append(_reopen(seen, why, now_ms, silence))
+            continue
         alert = Alert(
             key=key,
             status="pending",
@@ -494,25 +550,87 @@ def reconcile(
 
     expire_before = now_ms - int(settings.expire_after.total_seconds() * 1000)
     for key, alert in sorted(by_key.items()):
-        if key in reported or alert.status not in OPEN_STATUSES:
+        if key in reported or not _clears(alert):
             continue
         whitelisted = any(w.matches(key, alert.category, alert.details) for w in live_whitelist)
         if evaluated.covers(key) and (whitelisted or not alert.event_like):
-            resolution = "whitelist" if whitelisted else "auto"
-            changes.resolved.append(_finish(alert, "handled", resolution, now_ms))
+            if alert.still_present:
+                changes.resolved.append(_release(alert, "the condition cleared", now_ms))
+            else:
+                resolution = "whitelist" if whitelisted else "auto"
+                changes.resolved.append(_finish(alert, AlertStatus.HANDLED, resolution, now_ms))
         elif alert.last_seen_ms < expire_before:
-            changes.resolved.append(_finish(alert, "expired", "expired", now_ms))
+            changes.resolved.append(_expire(alert, now_ms))
     return changes
 
 
+def _clears(alert: Alert) -> bool:
+    """Rule 4 applies: open alerts, accepted risks and handled ones still present (a user's
+    ignore or false positive stays on the key)."""
+    return (
+        alert.status in OPEN_STATUSES
+        or alert.status == AlertStatus.ACCEPTED_RISK
+        or alert.still_present
+    )
+
+
+def _reopen_reason(alert: Alert, now_ms: int, settings: LifecycleSettings) -> str | None:
+    """Why a live alert seen again goes back to pending, or None (rule 2)."""
+    if alert.status == AlertStatus.ACCEPTED_RISK:
+        until = alert.accepted_until_ms
+        if until is not None and now_ms >= until:
+            return "the accepted risk expired and the condition is still present"
+        return None
+    if alert.still_present and settings.handled_reopen_after is not None:
+        handled = alert.handled_at_ms()
+        delay = int(settings.handled_reopen_after.total_seconds() * 1000)
+        if handled is not None and now_ms - handled >= delay:
+            return "handled, but still present after the reopen delay"
+    return None
+
+
+def _reopen(alert: Alert, why: str, now_ms: int, silence: Silence | None) -> Alert:
+    return replace(
+        alert,
+        status=AlertStatus.PENDING,
+        resolution=None,
+        resolved_at_ms=None,
+        accepted_until_ms=None,
+        updated_at_ms=now_ms,
+        notified=silence is None,
+        silenced_by=None if silence is None else silence.id,
+        history=[*alert.history, StatusChange(AlertStatus.PENDING, now_ms, "system", why)],
+    )
+
+
+def _release(alert: Alert, note: str, now_ms: int) -> Alert:
+    """A handled alert whose condition is gone: final, still handled by its user."""
+    return replace(
+        alert,
+        resolved_at_ms=now_ms,
+        updated_at_ms=now_ms,
+        history=[
+            *alert.history,
+            StatusChange(AlertStatus.HANDLED, now_ms, "system", note, alert.resolution),
+        ],
+    )
+
+
+def _expire(alert: Alert, now_ms: int) -> Alert:
+    if alert.still_present:
+        return _release(alert, "not seen for the expiry period", now_ms)
+    return _finish(alert, AlertStatus.EXPIRED, "expired", now_ms)
+
+
 def expire(alerts: list[Alert], now: datetime, settings: LifecycleSettings) -> list[Alert]:
-    """The open alerts (pending, handling) not seen for `expire_after`, as expired."""
+    """The open alerts (pending, handling) not seen for `expire_after`, as expired; handled
+    alerts still present that were not seen for it, released."""
     now_ms = to_ms(now)
     before = now_ms - int(settings.expire_after.total_seconds() * 1000)
     return [
-        _finish(a, "expired", "expired", now_ms)
+        _expire(a, now_ms)
         for a in alerts
-        if a.status in OPEN_STATUSES and a.last_seen_ms < before
+        if (a.status in OPEN_STATUSES or a.still_present) and a.last_seen_ms < before
     ]
 
 
@@ -532,8 +650,16 @@ def _finish(alert: Alert, status: str, resolution: str, now_ms: int) -> Alert:
     )
 
 
-def change_status(alert: Alert, status: str, actor: str, comment: str, now: datetime) -> Alert:
-    """A user's decision about a live alert (see the module docstring)."""
+def change_status(
+    alert: Alert,
+    status: str,
+    actor: str,
+    comment: str,
+    now: datetime,
+    until: datetime | None = None,
+) -> Alert:
+    """A user's decision about a live alert (see the module docstring). accepted_risk needs a
+    comment and `until` (when the acceptance ends, later than now)."""
     if status not in USER_STATUSES:
         raise ModelError(
             "InvalidParameter.Status",
@@ -545,13 +671,28 @@ def change_status(alert: Alert, status: str, actor: str, comment: str, now: date
             f"alert {alert.id} is {alert.status} (final); a new occurrence opens a new alert",
         )
     now_ms = to_ms(now)
-    final = status in FINAL_STATUSES
-    resolution = "manual" if final else None
+    accepted_until: int | None = None
+    if status == AlertStatus.ACCEPTED_RISK:
+        if not comment.strip():
+            raise ModelError("MissingParameter", "accepting a risk needs a Comment (why)")
+        if until is None:
+            raise ModelError("MissingParameter", "accepting a risk needs an expiry (EndTime)")
+        accepted_until = to_ms(until)
+        if accepted_until <= now_ms:
+            raise ModelError("InvalidParameter.EndTime", "the acceptance must end in the future")
+    elif until is not None:
+        raise ModelError("InvalidParameter.EndTime", "only an accepted risk has an expiry")
+    handled = status == AlertStatus.HANDLED
+    # a handled event is over; a handled condition stays the key's alert while it is still
+    # reported ("handled, still present") and is released when it clears
+    final = handled and alert.event_like
+    resolution = "manual" if handled else None
     return replace(
         alert,
-        status=status,
+        status=AlertStatus(status),
         resolution=resolution,
         resolved_at_ms=now_ms if final else None,
+        accepted_until_ms=accepted_until,
         updated_at_ms=now_ms,
         history=[*alert.history, StatusChange(status, now_ms, actor, comment, resolution)],
     )

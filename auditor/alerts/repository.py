@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -41,6 +41,7 @@ from palisade.auditor.alerts.lifecycle import (
     to_ms,
 )
 from palisade.auditor.alerts.user_rules import UserRuleRepository
+from palisade.auditor.checks.taxonomy import OPEN_STATUSES, AlertStatus
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.store import schema
 from palisade.auditor.store.database import Database
@@ -181,12 +182,15 @@ class AlertRepository:
             alert.id = self._insert(conn, alert)
         for alert in changes.updated:
             self._update_seen(conn, alert)
+        for alert in changes.reopened:
+            self._update_seen(conn, alert)
+            self._update_status(conn, alert)
         for alert in changes.resolved:
             self._update_status(conn, alert)
         events = changes.events()
         if hook is not None:
             for ev in events:
-                if ev.kind == "opened" and ev.notify:
+                if ev.notifies:
                     hook(conn, ev)
         return events
 
@@ -197,8 +201,12 @@ class AlertRepository:
         a = schema.alerts
         with self.store.write_transaction() as conn:
             self._take_write_lock(conn)
+            live_handled = and_(a.c.status == AlertStatus.HANDLED, a.c.live_key.is_not(None))
             rows = conn.execute(
-                select(a).where(a.c.status.in_(("pending", "handling")), a.c.last_seen_ms < cutoff)
+                select(a).where(
+                    or_(a.c.status.in_(sorted(OPEN_STATUSES)), live_handled),
+                    a.c.last_seen_ms < cutoff,
+                )
             ).all()
             done = expire([_alert(r) for r in rows], now, self.settings)
             for alert in done:
@@ -288,6 +296,7 @@ class AlertRepository:
                 notified=alert.notified,
                 silenced_by=alert.silenced_by,
                 history=_history_json(alert.history),
+                accepted_until_ms=alert.accepted_until_ms,
             )
             .returning(a.c.id)
         ).scalar_one()
@@ -320,6 +329,9 @@ class AlertRepository:
                 updated_at_ms=alert.updated_at_ms,
                 history=_history_json(alert.history),
                 live_key=alert.key.digest() if alert.live else None,
+                accepted_until_ms=alert.accepted_until_ms,
+                notified=alert.notified,
+                silenced_by=alert.silenced_by,
             )
         )
 
@@ -380,8 +392,10 @@ class AlertRepository:
         comment: str,
         now: datetime,
         audit: AuditInfo | None = None,
+        until: datetime | None = None,
     ) -> Alert:
-        """A user's decision (lifecycle.change_status); ModelError when it is refused."""
+        """A user's decision (lifecycle.change_status); ModelError when it is refused.
+        `until`: when an accepted risk ends."""
         a = schema.alerts
         with self.store.write_transaction() as conn:
             self._take_write_lock(conn)
@@ -392,7 +406,7 @@ class AlertRepository:
             if row is None:
                 raise ModelError("InvalidAlertId.NotFound", f"alert {alert_id} does not exist")
             before = _alert(row)
-            after = change_status(before, status, actor, comment, now)
+            after = change_status(before, status, actor, comment, now, until)
             self._update_status(conn, after)
             if audit is not None:
                 write_audit_entry(
@@ -400,7 +414,8 @@ class AlertRepository:
                     audit,
                     f"alert/{alert_id}",
                     {"Status": before.status},
-                    {"Status": after.status, "Comment": comment},
+                    {"Status": after.status, "Comment": comment}
+                    | ({"EndTime": after.accepted_until_ms} if after.accepted_until_ms else {}),
                 )
         return after
 
@@ -490,7 +505,7 @@ def _history_json(history: Iterable[StatusChange]) -> str:
 def _alert(row) -> Alert:
     return Alert(
         key=AlertKey(row.account_id, row.instance_id, row.check_id, row.subject),
-        status=row.status,
+        status=AlertStatus(row.status),
         severity=row.severity,
         category=row.category,
         title=row.title,
@@ -507,6 +522,7 @@ def _alert(row) -> Alert:
         notified=bool(row.notified),
         silenced_by=row.silenced_by,
         history=[StatusChange.from_json(h) for h in json.loads(row.history)],
+        accepted_until_ms=row.accepted_until_ms,
     )
 
 

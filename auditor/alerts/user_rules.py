@@ -124,14 +124,24 @@ class UserRuleRepository:
     def _rules_in_force(
         self, conn: Connection, rules: _Rules[R], account_id: str, now_ms: int
     ) -> list[R]:
-        """The rules a round of `account_id` obeys: its own and every account's, in force now."""
-        t = rules.table
-        rows = conn.execute(
-            select(t)
-            .where(t.c.account_id.in_((account_id, ANY_ACCOUNT)), *rules.active(t, now_ms))
-            .order_by(t.c.id)
-        ).all()
-        return [rules.from_row(r) for r in rows]
+        return _in_force(conn, rules, account_id, now_ms)
+
+
+def silences_in_force(conn: Connection, account_id: str, now_ms: int) -> list[Silence]:
+    """The silences in force for `account_id` now (the notification pipeline asks again when
+    a message is about to go)."""
+    return _in_force(conn, _SILENCES, account_id, now_ms)
+
+
+def _in_force(conn: Connection, rules: _Rules[R], account_id: str, now_ms: int) -> list[R]:
+    """The rules a round of `account_id` obeys: its own and every account's, in force now."""
+    t = rules.table
+    rows = conn.execute(
+        select(t)
+        .where(t.c.account_id.in_((account_id, ANY_ACCOUNT)), *rules.active(t, now_ms))
+        .order_by(t.c.id)
+    ).all()
+    return [rules.from_row(r) for r in rows]
 
 
 # -- rows <-> objects ------------------------------------------------------------------------

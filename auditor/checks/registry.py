@@ -9,8 +9,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from palisade.auditor.checks.base import CheckMeta, Finding
+from palisade.auditor.checks.base import CheckErrorEvidence, CheckMeta, Finding
 from palisade.auditor.checks.inputs import CheckInput, FleetInput
+from palisade.auditor.checks.taxonomy import Category, Severity
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,11 @@ def _error_finding(meta: CheckMeta, instance_id: str | None, exc: BaseException)
         check_id=CHECK_ERROR,
         instance_id=instance_id,
         subject=meta.id,
-        severity="remind",
-        category=meta.category,
+        severity=Severity.REMIND,
+        category=Category(meta.category),
         title=f"Check {meta.id} failed",
         message=f"{type(exc).__name__}: {exc}",
-        details={"check_id": meta.id, "error": type(exc).__name__},
+        evidence=CheckErrorEvidence(check_id=meta.id, error=type(exc).__name__),
     )
 
 

@@ -39,6 +39,12 @@ def _http_timeout(text: str) -> int:
     return value
 
 
+def _non_negative_seconds(text: str) -> int:
+    if not text.isdigit() or int(text) > 10 * 365 * 86400:
+        raise argparse.ArgumentTypeError("a number of seconds, 0 to 315360000")
+    return int(text)
+
+
 def cmd_serve(d: DataDir, args) -> int:
     asyncio.run(
         serve(
@@ -52,6 +58,11 @@ def cmd_serve(d: DataDir, args) -> int:
             check_period_s=args.check_period,
             allow_hook_hosts=_allowed_hook_hosts(args),
             http_timeout_s=args.http_timeout,
+            handled_reopen_after=(
+                dt.timedelta(seconds=args.handled_reopen_after)
+                if args.handled_reopen_after
+                else None
+            ),
         )
     )
     return 0
@@ -88,6 +99,14 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
         default=60.0,
         metavar="SECONDS",
         help="how often every instance is re-checked (they are also checked on every report)",
+    )
+    s.add_argument(
+        "--handled-reopen-after",
+        type=_non_negative_seconds,
+        default=0,
+        metavar="SECONDS",
+        help="a handled alert whose condition is still reported this long after it was handled "
+        "reopens (default 0: it stays 'handled, still present' until the condition clears)",
     )
     s.add_argument(
         "--http-timeout",

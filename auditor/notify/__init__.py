@@ -1,11 +1,16 @@
-"""Notifications, as a pipeline of small stages (like Alertmanager's):
+"""Notifications, as Alertmanager's pipeline (stages.PIPELINE):
 
-    enqueue (in the alert's transaction; subscriptions route it to channels)
-      -> outbox (durable) -> dispatcher: time window -> hourly cap -> digest
+    enqueue (in the alert's transaction; subscriptions route it to channels, its group's
+      timers - group wait, group interval - say when it is due) -> outbox (durable)
+      -> dispatcher, when due, each stage judged again on the alerts as they are then:
+         route (still open, still subscribed) -> group -> inhibit -> silence
+         -> time window -> hourly cap -> digest
       -> transport (email / SMS hook / inbox) with retries and backoff
 
-Each stage is a pure module (routing, window, rate_cap, backoff, templates, messages);
-outbox, settings_repository, inbox, dispatcher and transports/ do the I/O.
+A row a stage stops is dropped with its reason, and the message of its group (or the next
+digest) says so. The stages are pure modules (routing, inhibition, stages, window, rate_cap,
+backoff, templates, messages); outbox, settings_repository, inbox, dispatcher and
+transports/ do the I/O.
 """
 
 from palisade.auditor.notify.dispatcher import Dispatcher

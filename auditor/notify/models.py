@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Level = Literal["serious", "suspicious", "remind"]
-LEVELS: tuple[str, ...] = ("serious", "suspicious", "remind")
+from palisade.auditor.checks.taxonomy import SEVERITIES, Severity
+
+Level = Severity
+LEVELS: tuple[str, ...] = SEVERITIES
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}  # lower is more severe
 
 # What a user subscribes to (the console's notification categories).
@@ -18,6 +20,9 @@ CATEGORIES: tuple[str, ...] = ("baseline", "alerts", "accesskey_leak", "vulnerab
 
 ChannelKind = Literal["email", "sms_hook", "inbox"]
 CHANNEL_KINDS: tuple[str, ...] = ("email", "sms_hook", "inbox")
+
+# A digest's delivery id starts with this (a message of what a window or a cap held).
+DIGEST_PREFIX = "dg-"
 
 # Every account has this inbox: always on, receives every notification, cannot be deleted.
 ACCOUNT_INBOX = "inbox"
@@ -40,6 +45,13 @@ class NotifyEvent:
     last_seen_ms: int = 0
     subject: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # the address the alert is about (a login's source), "" when none
+
+    @property
+    def label(self) -> str:
+        """`[serious] Brute-force login attempts on i-1 (alert 7)`: one line naming it."""
+        where = f" on {self.instance_id}" if self.instance_id else ""
+        return f"[{self.level}] {self.title}{where} (alert {self.alert_id})"
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -56,6 +68,7 @@ class NotifyEvent:
             "last_seen_ms": self.last_seen_ms,
             "subject": self.subject,
             "details": self.details,
+            "source": self.source,
         }
 
     @classmethod
@@ -74,6 +87,7 @@ class NotifyEvent:
             last_seen_ms=int(payload.get("last_seen_ms", 0)),
             subject=str(payload.get("subject", "")),
             details=dict(payload.get("details") or {}),
+            source=str(payload.get("source", "")),
         )
 
 
@@ -155,6 +169,24 @@ ALWAYS_OPEN = NotificationWindow()
 
 
 @dataclass(frozen=True)
+class NotificationGrouping:
+    """Alertmanager's timers for a group (one instance and source): the first message of a
+    new group waits `group_wait_s` for the rest of it (a brute force and then its success,
+    an inhibiting alert); later ones for the same group wait until `group_interval_s` after
+    the group's previous message."""
+
+    group_wait_s: int = 10
+    # Alertmanager's default is 5 min; a security alert of a group that just had a message
+    # (a success after its brute force was already sent) should not wait that long
+    group_interval_s: int = 60
+
+    MAX_S = 24 * 3600
+
+
+DEFAULT_GROUPING = NotificationGrouping()
+
+
+@dataclass(frozen=True)
 class NotificationSettings:
     """One account's notification settings, as the dispatcher reads them."""
 
@@ -162,3 +194,4 @@ class NotificationSettings:
     channels: dict[str, Channel]
     subscriptions: tuple[Subscription, ...] = ()
     window: NotificationWindow = ALWAYS_OPEN
+    grouping: NotificationGrouping = DEFAULT_GROUPING

@@ -4,7 +4,14 @@ States: queued (due at next_attempt_at) -> sending (claimed: lease_owner until
 lease_expires_at) -> sent; held (window closed or over the cap; due when it may go, then
 sent with every other held row of its channel as one digest); failed (final: the channel
 was deleted or refused the message for good). A failed try goes back to queued (a digest:
-held) with a backoff; an expired lease (a replica killed mid-send) does the same at once.
+held) with a backoff; an expired lease (a replica killed mid-send) does the same at once;
+dropped (final: a stage decided when it was due that it must not go - stages.py - with the
+reason in drop_reason; delivery_id names the message that reported the drop, once one did).
+
+Grouping: a row of an alert with a source gets its group's key (account, instance, source)
+and is due with the rest of its group: at the group's first row + group_wait, or, when the
+group had a message within group_interval, group_interval after that one (Alertmanager's
+timers). Rows without a source are not grouped ("") and are due at once.
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from palisade.auditor.checks.base import Evidence
 from palisade.auditor.notify import routing, settings_repository
-from palisade.auditor.notify.models import NotifyEvent
+from palisade.auditor.notify.models import DIGEST_PREFIX, NotifyEvent
 from palisade.auditor.store import schema
 
 QUEUED, HELD, SENDING, SENT, FAILED = "queued", "held", "sending", "sent", "failed"
-STATES = (QUEUED, HELD, SENDING, SENT, FAILED)
-DIGEST_PREFIX = "dg-"
+DROPPED = "dropped"
+STATES = (QUEUED, HELD, SENDING, SENT, FAILED, DROPPED)
 HOUR_MS = 3_600_000
 
 _o = schema.notify_outbox
@@ -54,7 +62,7 @@ def as_notify_event(event: Any) -> NotifyEvent | None:
     kind = _field(event, "kind")
     alert = _field(event, "alert")
     if alert is not None:
-        if kind not in (None, "opened"):
+        if kind not in (None, "opened", "reopened"):
             return None  # a count going up or a resolution sends nothing
     else:
         alert = event
@@ -75,7 +83,45 @@ def as_notify_event(event: Any) -> NotifyEvent | None:
         last_seen_ms=int(_field(alert, "last_seen_ms", default=0) or 0),
         subject=str(_field(alert, "subject", default="")),
         details=dict(details),
+        source=source_of(details),
     )
+
+
+def source_of(details: dict) -> str:
+    """The address an alert is about (its evidence's source_ip), "" when none."""
+    return Evidence.from_json(details).source_ip or ""
+
+
+def group_key(event: NotifyEvent) -> str:
+    """The event's group: its account, instance and source; "" (not grouped) without one."""
+    if not event.source:
+        return ""
+    text = json.dumps([event.account_id, event.instance_id, event.source])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _group_due_ms(
+    conn: Connection, ev: NotifyEvent, channel_id: str, key: str, at_ms: int, settings
+) -> int:
+    """When a new row of group `key` on `channel_id` is due (see the module docstring)."""
+    if not key:
+        return at_ms
+    mine = [_o.c.account_id == ev.account_id, _o.c.channel_id == channel_id, _o.c.group_key == key]
+    waiting = conn.execute(
+        # the group's message not tried yet (one in a retry's backoff is not waited for)
+        select(func.min(_o.c.next_attempt_at_ms)).where(
+            *mine, _o.c.state == QUEUED, _o.c.attempts == 0
+        )
+    ).scalar()
+    if waiting is not None:
+        return max(int(waiting), at_ms)  # join the group's message
+    last = conn.execute(
+        select(func.max(_o.c.claimed_at_ms)).where(*mine, _o.c.state.in_((SENDING, SENT)))
+    ).scalar()
+    interval_ms = settings.grouping.group_interval_s * 1000
+    if last is not None and at_ms < int(last) + interval_ms:
+        return int(last) + interval_ms
+    return at_ms + settings.grouping.group_wait_s * 1000
 
 
 def enqueue(conn: Connection, event: Any, now: datetime | None = None) -> list[int]:
@@ -91,8 +137,10 @@ def enqueue(conn: Connection, event: Any, now: datetime | None = None) -> list[i
     at_ms = _ms(now) if now is not None else ev.last_seen_ms
     settings = settings_repository.load(conn, ev.account_id)
     payload = json.dumps(ev.to_payload(), sort_keys=True, default=str)
+    key = group_key(ev)
     ids = []
     for channel_id in routing.route(ev, settings):
+        due_ms = _group_due_ms(conn, ev, channel_id, key, at_ms, settings)
         ids.append(
             conn.execute(
                 insert(_o)
@@ -103,8 +151,9 @@ def enqueue(conn: Connection, event: Any, now: datetime | None = None) -> list[i
                     payload=payload,
                     state=QUEUED,
                     attempts=0,
-                    next_attempt_at_ms=at_ms,
+                    next_attempt_at_ms=due_ms,
                     created_at_ms=at_ms,
+                    group_key=key,
                 )
                 .returning(_o.c.id)
             ).scalar_one()
@@ -126,6 +175,8 @@ class OutboxRow:
     next_attempt_at_ms: int
     delivery_id: str | None
     event: NotifyEvent
+    group_key: str = ""
+    drop_reason: str | None = None
 
 
 def _row(r) -> OutboxRow:
@@ -139,6 +190,8 @@ def _row(r) -> OutboxRow:
         r.next_attempt_at_ms,
         r.delivery_id,
         NotifyEvent.from_payload(json.loads(r.payload)),
+        r.group_key or "",
+        r.drop_reason,
     )
 
 
@@ -269,6 +322,37 @@ def fail(conn: Connection, ids: list[int], error: str) -> None:
             .where(_o.c.id.in_(ids))
             .values(state=FAILED, last_error=error[:1000], lease_owner=None)
         )
+
+
+def drop(conn: Connection, reasons: list[tuple[int, str]]) -> None:
+    """Final: a stage stopped these rows when they were due (stages.py)."""
+    for row_id, reason in reasons:
+        conn.execute(
+            update(_o)
+            .where(_o.c.id == row_id)
+            .values(state=DROPPED, drop_reason=reason[:1000], lease_owner=None)
+        )
+
+
+def unreported_drops(conn: Connection, account_id: str, channel_id: str) -> list[OutboxRow]:
+    """The channel's dropped rows no message has reported yet (oldest first)."""
+    rows = conn.execute(
+        select(_o)
+        .where(
+            _o.c.account_id == account_id,
+            _o.c.channel_id == channel_id,
+            _o.c.state == DROPPED,
+            _o.c.delivery_id.is_(None),
+        )
+        .order_by(_o.c.id)
+        .limit(1000)
+    ).all()
+    return [_row(r) for r in rows]
+
+
+def mark_reported(conn: Connection, ids: list[int], delivery_id: str) -> None:
+    if ids:
+        conn.execute(update(_o).where(_o.c.id.in_(ids)).values(delivery_id=delivery_id))
 
 
 def attempts(conn: Connection, ids: list[int]) -> int:

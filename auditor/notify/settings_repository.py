@@ -18,10 +18,12 @@ from sqlalchemy.engine import Connection
 from palisade.auditor.notify.models import (
     ACCOUNT_INBOX,
     ALWAYS_OPEN,
+    DEFAULT_GROUPING,
     Channel,
     ChannelConfig,
     EmailConfig,
     InboxConfig,
+    NotificationGrouping,
     NotificationSettings,
     NotificationWindow,
     SmsHookConfig,
@@ -218,6 +220,31 @@ def save_window(conn: Connection, account_id: str, win: NotificationWindow, now_
         conn.execute(insert(w).values(account_id=account_id, **values))
 
 
+# -- grouping -------------------------------------------------------------------------------
+
+
+def grouping(conn: Connection, account_id: str) -> NotificationGrouping:
+    g = schema.notify_grouping
+    row = conn.execute(select(g).where(g.c.account_id == account_id)).first()
+    if row is None:
+        return DEFAULT_GROUPING
+    return NotificationGrouping(row.group_wait_s, row.group_interval_s)
+
+
+def save_grouping(
+    conn: Connection, account_id: str, value: NotificationGrouping, now_ms: int
+) -> None:
+    g = schema.notify_grouping
+    values = {
+        "group_wait_s": value.group_wait_s,
+        "group_interval_s": value.group_interval_s,
+        "updated_at_ms": now_ms,
+    }
+    done = conn.execute(update(g).where(g.c.account_id == account_id).values(**values))
+    if done.rowcount == 0:
+        conn.execute(insert(g).values(account_id=account_id, **values))
+
+
 # -- the whole -----------------------------------------------------------------------------
 
 
@@ -227,6 +254,7 @@ def load(conn: Connection, account_id: str) -> NotificationSettings:
         channels={c.channel_id: c for c in channels(conn, account_id)},
         subscriptions=tuple(subscriptions(conn, account_id)),
         window=window(conn, account_id),
+        grouping=grouping(conn, account_id),
     )
 
 
@@ -239,10 +267,11 @@ class NotificationSettingsCache:
         self.ttl_s = ttl_s
         self._cache: dict[str, tuple[float, NotificationSettings]] = {}
 
-    def settings(self, account_id: str) -> NotificationSettings:
+    def settings(self, account_id: str, fresh: bool = False) -> NotificationSettings:
+        """`fresh`: read the tables now (a channel created since the cached read)."""
         hit = self._cache.get(account_id)
         now = time.monotonic()
-        if hit and now - hit[0] < self.ttl_s:
+        if hit and not fresh and now - hit[0] < self.ttl_s:
             return hit[1]
         with self.store.engine.connect() as conn:
             found = load(conn, account_id)

@@ -5,9 +5,10 @@ pending key pairs whose instances have booted since they were requested (key_act
 Each instance's round first moves its DDoS protection state by its traffic (ddos_states.py;
 the sweep's rounds also end black holes whose time is up).
 
-Findings go to the alert service, which opens, counts and resolves alerts in one
-transaction per scope (serialised across replicas) and queues the notifications of the
-alerts it opens in that same transaction; the dispatcher is then woken to send them.
+Findings go to the alert service, which opens, updates (a new occurrence counts), reopens and
+resolves alerts in one transaction per scope (serialised across replicas) and queues the
+notifications of the alerts it opens or reopens in that same transaction; the dispatcher is
+then woken, and its pipeline (notify/stages.py) judges them again when they are due.
 """
 
 from __future__ import annotations
@@ -225,6 +226,8 @@ class CheckRunner:
     def _apply(self, rounds: list[tuple[Scope, list]], now: datetime) -> int:
         events = self.alerts.apply_rounds(rounds, now, on_opened=self.on_opened)
         opened = sum(1 for e in events if e.kind == "opened")
-        if opened and self.after_commit is not None:
+        # an alert reopened (an accepted risk expired, a handled condition past its reopen
+        # delay) queued its notification too
+        if any(e.notifies for e in events) and self.after_commit is not None:
             self.after_commit()
         return opened

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from palisade.auditor import notify
+from palisade.auditor.alerts.lifecycle import LifecycleSettings
 from palisade.auditor.alerts.repository import AlertRepository
 from palisade.auditor.api.client import CREDENTIALS_FILE
 from palisade.auditor.api.http import DEFAULT_TIMEOUT_S, HttpApp, start_http
@@ -57,6 +58,7 @@ async def serve(
     check_period_s: float = 60.0,
     allow_hook_hosts: frozenset[str] = frozenset(),
     http_timeout_s: int = DEFAULT_TIMEOUT_S,
+    handled_reopen_after: dt.timedelta | None = None,
 ) -> None:
     d = DataDir(Path(data_dir))
     d.path.mkdir(parents=True, exist_ok=True)
@@ -64,7 +66,11 @@ async def serve(
     ca = d.ca()
     key_pem, chain_pem = ca.server_identity(d.path / "ca", dt.datetime.now(dt.UTC))
     enroll_address = enroll_address or default_enroll_address(grpc_address)
-    alerts = AlertRepository(store, on_opened=notify.enqueue)
+    alerts = AlertRepository(
+        store,
+        LifecycleSettings(handled_reopen_after=handled_reopen_after),
+        on_opened=notify.enqueue,
+    )
     # which SMS hook hosts may be private (checked at the API and before every send)
     hook_policy = HookPolicy(allowed_hosts=allow_hook_hosts)
     check_settings = check_settings or CheckSettings()

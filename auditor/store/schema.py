@@ -149,8 +149,9 @@ api_nonces = Table(
 
 # -- alerts (auditor/alerts) --------------------------------------------------------------
 # One row per alert. The dedup key is (account_id, instance_id, check_id, subject);
-# `live_key` holds its SHA-256 while the alert is live (pending, handling, ignored,
-# false_positive) and NULL once it is final (handled, expired): the unique constraint
+# `live_key` holds its SHA-256 while the alert is live (pending, handling, accepted_risk,
+# ignored, false_positive, handled while still present) and NULL once it is final (handled
+# and cleared, expired): the unique constraint
 # on it means one live alert per key, whatever the replicas do.
 alerts = Table(
     "alerts",
@@ -177,6 +178,7 @@ alerts = Table(
     Column("notified", Boolean, nullable=False),  # handed to notify when opened
     Column("silenced_by", Integer, nullable=True),  # the silence that muted its opening
     Column("history", Text, nullable=False),  # JSON list: status, at_ms, actor, comment
+    Column("accepted_until_ms", BigInteger, nullable=True),  # accepted_risk: its expiry
     Index("ix_alerts_scope", "account_id", "instance_id", "check_id"),
     Index("ix_alerts_status_severity", "status", "severity"),
     Index("ix_alerts_last_seen", "last_seen_ms"),
@@ -259,9 +261,22 @@ notify_windows = Table(
     Column("updated_at_ms", BigInteger, nullable=False),
 )
 
+# How an account's notifications are grouped (Alertmanager's group_wait / group_interval):
+# no row means the defaults of notify/models.py (NotificationGrouping).
+notify_grouping = Table(
+    "notify_grouping",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("group_wait_s", Integer, nullable=False),
+    Column("group_interval_s", Integer, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
 # The durable outbox: one row per (notification, channel), added in the transaction that
 # opens the alert. queued -> sending (leased) -> sent; held (window closed, over the cap)
-# -> one digest per channel; a failed try goes back with a backoff; failed is final.
+# -> one digest per channel; a failed try goes back with a backoff; failed is final;
+# dropped (final) when a stage decided at send time that it must not go (drop_reason), and
+# the message it would have joined says so. group_key: the alert's group (instance, source).
 notify_outbox = Table(
     "notify_outbox",
     metadata,
@@ -280,7 +295,10 @@ notify_outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("sent_at_ms", BigInteger, nullable=True),
+    Column("group_key", String(64), nullable=False, server_default=""),
+    Column("drop_reason", Text, nullable=True),
     Index("ix_notify_outbox_due", "state", "next_attempt_at_ms"),
+    Index("ix_notify_outbox_group", "account_id", "channel_id", "group_key"),
     Index("ix_notify_outbox_channel_claimed", "channel_id", "claimed_at_ms"),
 )
 

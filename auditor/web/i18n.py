@@ -91,6 +91,7 @@ _ZH = {
     "Mark handled": "标记为已处理",
     "Ignore": "忽略",
     "False positive": "误报",
+    "until": "直到",
     "Status": "状态",
     "Level": "级别",
     "Check": "检查项",

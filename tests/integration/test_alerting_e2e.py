@@ -1,15 +1,21 @@
 """Issue 7, end to end with real parts: a real sshd on loopback is brute-forced with
-paramiko; within 5 s a real SMTP server (aiosmtpd) receives exactly one email for it, a
-real HTTP receiver gets the SMS hook, and the inbox has the message. Repeating the attack
-raises the alert's count, not a second email."""
+paramiko; within 5 s (group wait 0) a real SMTP server (aiosmtpd) receives exactly one
+email for it, a real HTTP receiver gets the SMS hook, and the inbox has the message.
+Repeating the attack raises the alert's count, not a second email.
+
+Issue 17: brute-forced and then logged into successfully: exactly one email, naming both
+(the success, and the brute force it inhibited), within the group wait plus 5 s."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -80,9 +86,8 @@ def receivers():
     smtp.stop()
 
 
-def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, receivers, tmp_path):
-    mailbox, smtp_port, hook_port = receivers
-    mail = api(
+def mail_channel(auditor, smtp_port: int) -> str:
+    return api(
         auditor,
         "CreateNotificationChannel",
         "Kind=email",
@@ -93,23 +98,13 @@ def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, rece
         "From=palisade@example.com",
         "To=soc@example.com",
     )["ChannelId"]
-    hook = api(
-        auditor,
-        "CreateNotificationChannel",
-        "Kind=sms_hook",
-        "Name=sms",
-        f"Url=http://127.0.0.1:{hook_port}/hook",
-        "SecretHeaderName=X-Token",
-        f"SecretHeaderValue={HOOK_SECRET}",
-    )["ChannelId"]
-    api(
-        auditor,
-        "CreateSubscription",
-        "Category=alerts",
-        "Levels=serious,suspicious",
-        f"ChannelIds={mail},{hook}",
-    )
 
+
+@contextmanager
+def attacked_sshd(auditor, tmp_path):
+    """A real sshd whose log an enrolled `palisade-agent run` (instance i-victim) reads; yields
+    (server, attack): attack(n) makes n failed paramiko logins and waits for sshd to log them,
+    returning when it did (time.monotonic())."""
     state_dir = tmp_path / "agent"
     enroll_agent(auditor, state_dir, "i-victim")
     auth_log = tmp_path / "auth.log"
@@ -141,6 +136,7 @@ def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, rece
             relay.start()
 
             def attack(n: int) -> float:
+                relay.lines.clear()
                 for attempt in range(n):
                     with pytest.raises(paramiko.AuthenticationException):
                         ssh_client(server, server.user, password=f"wrong-{attempt}")
@@ -151,35 +147,91 @@ def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, rece
                 )
                 return time.monotonic()
 
-            done = attack(8)
-            wait_for(lambda: mailbox.brute_force(), 15, what="the brute-force email")
-            received_at = min(t for t, m in mailbox.messages if "Brute-force" in m)
-            assert received_at - done <= 5.0, f"email after {received_at - done:.1f} s"
-            wait_for(lambda: HookReceiver.received, 10, what="the SMS hook")
-            inbox = api(auditor, "DescribeInbox")
-            assert any("Brute-force" in json.dumps(m) for m in inbox["Messages"]["Message"])
-            alerts = api(auditor, "DescribeAlerts", "CheckId=login.brute_force")["Alerts"]["Alert"]
-            assert len(alerts) == 1 and alerts[0]["InstanceId"] == "i-victim"
-            first_count = alerts[0]["Count"]
-
-            relay.lines.clear()
-            attack(8)  # the same source again
-
-            def counted() -> bool:
-                body = api(auditor, "DescribeAlerts", "CheckId=login.brute_force")
-                return body["Alerts"]["Alert"][0]["Count"] > first_count
-
-            wait_for(counted, 15, what="the alert's count to rise")
-            time.sleep(3)  # a second email, if any, would have arrived by now
-            relay.stop.set()
-            relay.join(10)
+            try:
+                yield server, attack, relay
+            finally:
+                relay.stop.set()
+                relay.join(10)
     finally:
         agent.terminate()
         agent.wait(timeout=15)
+    assert os.path.exists(auth_log)
+
+
+def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, receivers, tmp_path):
+    mailbox, smtp_port, hook_port = receivers
+    api(auditor, "ModifyNotificationGrouping", "GroupWait=0")  # this test times one alert
+    mail = mail_channel(auditor, smtp_port)
+    hook = api(
+        auditor,
+        "CreateNotificationChannel",
+        "Kind=sms_hook",
+        "Name=sms",
+        f"Url=http://127.0.0.1:{hook_port}/hook",
+        "SecretHeaderName=X-Token",
+        f"SecretHeaderValue={HOOK_SECRET}",
+    )["ChannelId"]
+    api(
+        auditor,
+        "CreateSubscription",
+        "Category=alerts",
+        "Levels=serious,suspicious",
+        f"ChannelIds={mail},{hook}",
+    )
+
+    with attacked_sshd(auditor, tmp_path) as (_server, attack, _relay):
+        done = attack(8)
+        wait_for(lambda: mailbox.brute_force(), 15, what="the brute-force email")
+        received_at = min(t for t, m in mailbox.messages if "Brute-force" in m)
+        assert received_at - done <= 5.0, f"email after {received_at - done:.1f} s"
+        wait_for(lambda: HookReceiver.received, 10, what="the SMS hook")
+        inbox = api(auditor, "DescribeInbox")
+        assert any("Brute-force" in json.dumps(m) for m in inbox["Messages"]["Message"])
+        alerts = api(auditor, "DescribeAlerts", "CheckId=login.brute_force")["Alerts"]["Alert"]
+        assert len(alerts) == 1 and alerts[0]["InstanceId"] == "i-victim"
+        first_count = alerts[0]["Count"]
+
+        attack(8)  # the same source again
+
+        def counted() -> bool:
+            body = api(auditor, "DescribeAlerts", "CheckId=login.brute_force")
+            return body["Alerts"]["Alert"][0]["Count"] > first_count
+
+        wait_for(counted, 15, what="the alert's count to rise")
+        time.sleep(3)  # a second email, if any, would have arrived by now
     assert len(mailbox.brute_force()) == 1
     assert len(api(auditor, "DescribeAlerts", "CheckId=login.brute_force")["Alerts"]["Alert"]) == 1
     headers, body = HookReceiver.received[0]
     assert headers["x-token"] == HOOK_SECRET
     assert "i-victim" in json.dumps(body)
     assert len([1 for _, b in HookReceiver.received if "Brute" in json.dumps(b)]) == 1
-    assert os.path.exists(auth_log)
+
+
+GROUP_WAIT_S = 10
+
+
+def test_a_brute_force_then_its_success_is_exactly_one_email_naming_both(
+    auditor, receivers, tmp_path
+):
+    mailbox, smtp_port, _hook_port = receivers
+    api(auditor, "ModifyNotificationGrouping", f"GroupWait={GROUP_WAIT_S}", "GroupInterval=300")
+    mail = mail_channel(auditor, smtp_port)
+    api(auditor, "CreateSubscription", "Category=alerts", "Levels=serious,suspicious",
+        f"ChannelIds={mail}")  # fmt: skip
+    with attacked_sshd(auditor, tmp_path) as (server, attack, relay):
+        attack(8)
+        ssh_client(server, server.user, password=server.password)  # the guessed password
+        logged_in = time.monotonic()
+        wait_for(lambda: any("Accepted password" in line for line in relay.lines), 10,
+                 what="sshd to log the success")  # fmt: skip
+        wait_for(lambda: mailbox.messages, GROUP_WAIT_S + 15, what="the email")
+        received_at = mailbox.messages[0][0]
+        time.sleep(5)  # a second email, if any, would be on its way by now
+    assert len(mailbox.messages) == 1, [m for _, m in mailbox.messages]
+    assert received_at - logged_in <= GROUP_WAIT_S + 5, f"after {received_at - logged_in:.1f} s"
+    message = email.message_from_string(mailbox.messages[0][1], policy=email.policy.default)
+    text = message["Subject"] + "\n" + message.get_content()
+    assert "Successful login after repeated failures" in text
+    assert "Brute-force login attempts" in text and "inhibited by" in text
+    alerts = api(auditor, "DescribeAlerts", "InstanceId=i-victim")["Alerts"]["Alert"]
+    assert {a["CheckId"] for a in alerts} >= {"login.brute_force", "login.brute_force_success"}

@@ -121,7 +121,28 @@ def test_alerts_findings_and_handling_through_the_cli(auditor):
     row = next(r for r in rows if r.action == "HandleAlert")
     assert row.actor == "user/admin" and row.resource.endswith(f"alert/{ids['exposure.port']}")
 
-    # a handled alert is final
+    # handled while the condition is still reported: the same alert, shown as still present
+    assert (shown["StillPresent"], shown["DisplayStatus"]) == (True, "handled, still present")
+    # an accepted risk needs a comment and an expiry
+    brute_id = str(ids["login.brute_force"])
+    rc, err = cli(auditor, "api", "HandleAlert", f"AlertId={brute_id}", "Status=accepted_risk")
+    assert rc == 1 and err["Code"] == "MissingParameter"
+    rc, accepted = cli(
+        auditor,
+        "api",
+        "HandleAlert",
+        f"AlertId={brute_id}",
+        "Status=accepted_risk",
+        "Duration=7d",
+        "Comment=lab box, replaced next week",
+    )
+    assert rc == 0 and accepted["Alert"]["Status"] == "accepted_risk"
+    assert accepted["Alert"]["AcceptedUntil"] > accepted["Alert"]["LastSeen"]
+    rc, err = cli(auditor, "api", "HandleAlert", f"AlertId={brute_id}", "Status=ignored",
+                  "Duration=1h")  # fmt: skip
+    assert rc == 1 and err["Code"] == "InvalidParameter.EndTime"
+    # once the condition clears, the handled alert is final
+    auditor.alerts.apply_findings(SCOPE, [brute("203.0.113.7")], datetime.now(UTC))
     rc, err = cli(auditor, "alert", "handle", str(ids["exposure.port"]), "--status", "ignored")
     assert rc == 1 and err["Code"] == "IncorrectAlertStatus"
     rc, err = cli(auditor, "alert", "show", "999999", "--json")

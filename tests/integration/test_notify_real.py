@@ -355,3 +355,58 @@ def test_two_dispatchers_on_one_postgresql_send_each_message_once(tmp_path):
         a_store.close()
         b_store.close()
         drop_postgres_database(url)
+
+
+def test_an_alert_silenced_while_the_window_holds_it_is_left_out_of_the_emailed_digest(
+    tmp_path, store
+):
+    """Issue 17: the stages are judged again when the window opens; the digest that a real
+    SMTP server receives omits the silenced alert and says why."""
+    from palisade.auditor.alerts.lifecycle import Scope, Silence, to_ms
+    from palisade.auditor.alerts.repository import AlertRepository
+    from palisade.auditor.notify.models import NotificationWindow
+    from tests.helpers.alert_findings import Finding
+
+    smtp = Smtp(tmp_path, tls=False).start()
+    configure(store, [Channel("nc-mail", ACCOUNT, "mail", "email", smtp.config())])
+    with store.engine.begin() as conn:
+        window = NotificationWindow("08:00", "22:00", "Asia/Shanghai")
+        settings_repository.save_window(conn, ACCOUNT, window, 0)
+    alerts = AlertRepository(store, on_opened=outbox.enqueue, event_checks=frozenset())
+    night = dt.datetime(2026, 3, 1, 15, 0, tzinfo=dt.UTC)  # 23:00 in Shanghai
+    ports = [
+        Finding("exposure.port", "i-db", f"tcp/{p}", category="exposure",
+                title=f"Port {p} open to the internet", details={"port": p, "protocol": "tcp"})
+        for p in (6379, 5432)
+    ]  # fmt: skip
+    opened = alerts.apply_findings(
+        Scope(ACCOUNT, "i-db", frozenset({"exposure.port"})), ports, night
+    )
+    ids = {e.alert.subject: e.alert.id for e in opened}
+    d = dispatcher(store)
+    try:
+        d.run_once(night)
+        assert smtp.mailbox.messages == []  # held: the window is closed
+        later = night + dt.timedelta(hours=1)
+        alerts.create_silence(
+            Silence(
+                None,
+                ACCOUNT,
+                to_ms(later),
+                to_ms(later + dt.timedelta(days=1)),
+                "user/alice",
+                "redis maintenance",
+                subject="tcp/6379",
+            )  # fmt: skip
+        )
+        d.run_once(dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC))  # 08:00 in Shanghai
+        wait_for(lambda: smtp.mailbox.messages, 5, 0.02, what="the digest")
+    finally:
+        smtp.stop()
+    [msg] = smtp.mailbox.messages
+    body = msg.get_payload(decode=True).decode()
+    assert msg["X-Palisade-Alert-Ids"] == str(ids["tcp/5432"])
+    assert "Port 5432 open to the internet" in body
+    assert "Not sent on their own" in body
+    assert f"Port 6379 open to the internet on i-db (alert {ids['tcp/6379']}): silenced by" in body
+    assert "redis maintenance" in body

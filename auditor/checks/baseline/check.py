@@ -5,11 +5,23 @@ through the one engine in engine.py. One finding per failed policy check; its su
 
 from __future__ import annotations
 
-from palisade.auditor.checks.base import Finding
+from dataclasses import dataclass
+
+from palisade.auditor.checks.base import Evidence, Finding
 from palisade.auditor.checks.baseline.engine import baseline_facts, evaluate_policies
 from palisade.auditor.checks.baseline.metadata import BASELINE
 from palisade.auditor.checks.inputs import CheckInput
 from palisade.auditor.checks.registry import instance_check
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineEvidence(Evidence):
+    policy_id: str
+    check_id: str  # the policy's item
+    rationale: str
+    remediation: str
+    compliance: tuple[dict, ...]
+    failures: tuple[dict, ...]  # what failed: {"item": ..., "rules": [...]}
 
 
 def _failure_text(failures: tuple[dict, ...]) -> str:
@@ -36,14 +48,14 @@ def baseline(inp: CheckInput) -> list[Finding] | None:
                 inp.instance_id,
                 f"{result.policy_id}/{check.id}",
                 f"{check.title}: {_failure_text(result.failures)}. {check.remediation}",
-                {
-                    "policy_id": result.policy_id,
-                    "check_id": check.id,
-                    "rationale": check.rationale,
-                    "remediation": check.remediation,
-                    "compliance": list(check.compliance),
-                    "failures": list(result.failures),
-                },
+                BaselineEvidence(
+                    policy_id=result.policy_id,
+                    check_id=check.id,
+                    rationale=check.rationale,
+                    remediation=check.remediation,
+                    compliance=tuple(check.compliance),
+                    failures=tuple(result.failures),
+                ),
                 severity=check.severity,
                 title=check.title,
             )

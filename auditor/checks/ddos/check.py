@@ -9,7 +9,10 @@ traffic, so this over-estimates the public inbound traffic the cloud measures.
 
 from __future__ import annotations
 
-from palisade.auditor.checks.base import Finding
+from dataclasses import dataclass
+from typing import ClassVar
+
+from palisade.auditor.checks.base import Evidence, Finding
 from palisade.auditor.checks.ddos.metadata import BLACK_HOLE, SCRUBBING
 from palisade.auditor.checks.inputs import CheckInput, CheckSettings
 from palisade.auditor.checks.registry import instance_check
@@ -61,13 +64,27 @@ def threshold_for(inp: CheckInput) -> DdosThreshold | None:
     return instance_threshold(inp.settings, inp.state, inp.instance_id)
 
 
-def _details(bps: float, pps: float, names: list[str], inp: CheckInput) -> dict:
-    return {
-        "rx_bps": bps,
-        "rx_pps": pps,
-        "interfaces": names,
-        "measured_at_ms": inp.snapshot.traffic.measured_at_ms if inp.snapshot else 0,
-    }
+@dataclass(frozen=True, kw_only=True)
+class TrafficEvidence(Evidence):
+    rx_bps: float
+    rx_pps: float
+    interfaces: tuple[str, ...]
+    measured_at_ms: int
+    threshold_bps: float
+    threshold_pps: float | None = None  # scrubbing: the instance type's thresholds
+    instance_type: str | None = None
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("threshold_pps", "instance_type")
+
+
+def _details(bps: float, pps: float, names: list[str], inp: CheckInput, **more) -> TrafficEvidence:
+    return TrafficEvidence(
+        rx_bps=bps,
+        rx_pps=pps,
+        interfaces=tuple(names),
+        measured_at_ms=inp.snapshot.traffic.measured_at_ms if inp.snapshot else 0,
+        **more,
+    )
 
 
 @instance_check(SCRUBBING)
@@ -90,12 +107,15 @@ def scrubbing(inp: CheckInput) -> list[Finding] | None:
             inp.instance_id,
             "scrubbing",
             f"Inbound traffic {' and '.join(over)} ({inst.instance_type}): scrubbing.",
-            _details(bps, pps, names, inp)
-            | {
-                "instance_type": inst.instance_type,
-                "threshold_bps": limit.bps,
-                "threshold_pps": limit.pps,
-            },
+            _details(
+                bps,
+                pps,
+                names,
+                inp,
+                instance_type=inst.instance_type,
+                threshold_bps=limit.bps,
+                threshold_pps=limit.pps,
+            ),
         )
     ]
 
@@ -114,6 +134,6 @@ def black_hole(inp: CheckInput) -> list[Finding] | None:
             inp.instance_id,
             "black_hole",
             f"Inbound traffic {bps / 1e9:.2f} Gbit/s > {limit / 1e9:.0f} Gbit/s: black hole.",
-            _details(bps, pps, names, inp) | {"threshold_bps": limit},
+            _details(bps, pps, names, inp, threshold_bps=limit),
         )
     ]

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
+from typing import ClassVar
 
-from palisade.auditor.checks.base import Finding, worst
+from palisade.auditor.checks.base import Evidence, Finding, worst
 from palisade.auditor.checks.exposure.metadata import (
     HIGH_RISK_PORT_WORLD_OPEN,
     LISTENER_COMMON_PORT,
@@ -22,6 +24,32 @@ from palisade.shared import ports
 from palisade.shared.proto import facts_pb2
 
 _WILDCARDS = {"", "*", "0.0.0.0", "::", "[::]"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenerEvidence(Evidence):
+    """A listener the internet reaches (port, protocol: base.Evidence)."""
+
+    listeners: tuple[dict, ...]  # pid, process, address
+    rules: tuple[dict, ...]  # the rules that let the internet in
+    service: str | None = None  # a recognised service (Redis, ...)
+    service_kind: str | None = None
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("service", "service_kind")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnusedPortsEvidence(Evidence):
+    rule: dict
+    open_ranges: tuple[tuple[int, int], ...]
+    listening_ports: tuple[int, ...]
+    unused_port_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class HighRiskRuleEvidence(Evidence):
+    rule: dict
+    services: tuple[str, ...]
 
 
 def _rule_view(rule: SecurityGroupRule) -> dict:
@@ -127,15 +155,16 @@ def _listener_findings(inp: CheckInput, recognised: bool) -> list[Finding] | Non
         if (service is not None) != recognised:
             continue
         process = listeners[0].process_name or "an unknown process"
-        details = {
-            "protocol": protocol,
-            "port": port,
-            "listeners": _process_view(listeners),
-            "rules": _entry_rules(entry),
-        }
+        evidence = ListenerEvidence(
+            protocol=protocol,
+            port=port,
+            listeners=tuple(_process_view(listeners)),
+            rules=tuple(_entry_rules(entry)),
+            service=service.service if service is not None else None,
+            service_kind=service.kind if service is not None else None,
+        )
         if service is not None:
             meta, severity = LISTENER_COMMON_PORT, service.risk
-            details |= {"service": service.service, "service_kind": service.kind}
             what = f"{service.service} ({process})"
         else:
             meta, severity = LISTENER_UNRECOGNISED_PORT, None
@@ -146,7 +175,7 @@ def _listener_findings(inp: CheckInput, recognised: bool) -> list[Finding] | Non
                 f"{protocol}/{port}",
                 f"{what} listens on {protocol}/{port} and the internet reaches it through "
                 f"{_rule_names(entry)}.",
-                details,
+                evidence,
                 severity=severity,
             )
         )
@@ -192,12 +221,12 @@ def rule_opens_unused_ports(inp: CheckInput) -> list[Finding] | None:
                 inp.instance_id,
                 rule_id,
                 msg,
-                {
-                    "rule": _rule_view(rule),
-                    "open_ranges": [[lo, hi] for lo, hi in ranges],
-                    "listening_ports": used,
-                    "unused_port_count": unused,
-                },
+                UnusedPortsEvidence(
+                    rule=_rule_view(rule),
+                    open_ranges=tuple(ranges),
+                    listening_ports=tuple(used),
+                    unused_port_count=unused,
+                ),
             )
         )
     return findings
@@ -231,7 +260,7 @@ def high_risk_port_open_to_world(inp: CheckInput) -> list[Finding] | None:
                 rule_id,
                 f"Rule {rule_id} ({rule.ip_protocol.value} {rule.port_range}) opens "
                 f"{', '.join(labels)} to 0.0.0.0/0.",
-                {"rule": _rule_view(rule), "services": labels},
+                HighRiskRuleEvidence(rule=_rule_view(rule), services=tuple(labels)),
                 severity=worst(s.risk for s in services.values()),
             )
         )

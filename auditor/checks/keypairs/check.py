@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from palisade.auditor.checks.base import Finding
+from palisade.auditor.checks.base import Evidence, Finding
 from palisade.auditor.checks.inputs import CheckInput
 from palisade.auditor.checks.keypairs.metadata import (
     BOUND_KEY_MISSING,
@@ -20,6 +20,52 @@ from palisade.auditor.checks.registry import instance_check
 from palisade.auditor.model.fleet.resources import OsFamily
 from palisade.auditor.model.keypairs.service import BoundKey, KeyBinding
 from palisade.shared import sshkeys
+
+# -- the evidence of the key-pair findings ----------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnexplainedKeyEvidence(Evidence):
+    user: str
+    path: str
+    line_number: int
+    key_type: str
+    fingerprint_sha256: str
+    fingerprint_md5: str
+    comment: str
+    options: str
+    account_key_pair: str | None  # the account's key pair with this key, not bound here
+    bound: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingKeyEvidence(Evidence):
+    key_pair: str
+    fingerprint_md5: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordLoginEvidence(Evidence):
+    key_pair: str
+    enabled: tuple[str, ...]  # the sshd options that accept passwords
+    source: str  # where sshd's configuration was read
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForeignKeyLoginEvidence(Evidence):
+    user: str
+    key_fingerprint: str
+    key_type: str
+    time_ms: int
+    event_id: str
+    bound: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyPairOnWindowsEvidence(Evidence):
+    key_pairs: tuple[str, ...]
+    windows_per: str  # "the model" or "the agent"
 
 
 @dataclass(frozen=True)
@@ -115,18 +161,18 @@ def unexplained_authorized_key(inp: CheckInput) -> list[Finding] | None:
                     + (f" ('{key.comment}')" if key.comment else "")
                     + ", which is not the bound key pair"
                     + (f" (it is key pair {other!r}, not bound here)." if other else "."),
-                    {
-                        "user": f.user,
-                        "path": f.path,
-                        "line_number": key.line_number,
-                        "key_type": key.key_type,
-                        "fingerprint_sha256": key.fingerprint_sha256,
-                        "fingerprint_md5": key.fingerprint_md5,
-                        "comment": key.comment,
-                        "options": key.options,
-                        "account_key_pair": other,
-                        "bound": [k.name for k in bound],
-                    },
+                    UnexplainedKeyEvidence(
+                        user=f.user,
+                        path=f.path,
+                        line_number=key.line_number,
+                        key_type=key.key_type,
+                        fingerprint_sha256=key.fingerprint_sha256,
+                        fingerprint_md5=key.fingerprint_md5,
+                        comment=key.comment,
+                        options=key.options,
+                        account_key_pair=other,
+                        bound=tuple(k.name for k in bound),
+                    ),
                 )
             )
     return findings
@@ -155,11 +201,11 @@ def bound_key_missing(inp: CheckInput) -> list[Finding] | None:
                     known.name,
                     f"Key pair {known.name!r} ({known.md5}) is bound but in none of "
                     f"{', '.join(f.path for f in files)}.",
-                    {
-                        "key_pair": known.name,
-                        "fingerprint_md5": known.md5,
-                        "files": [f.path for f in files],
-                    },
+                    MissingKeyEvidence(
+                        key_pair=known.name,
+                        fingerprint_md5=known.md5,
+                        files=tuple(f.path for f in files),
+                    ),
                 )
             )
     return findings
@@ -191,7 +237,9 @@ def password_login_enabled(inp: CheckInput) -> list[Finding] | None:
             "password_login",
             f"Key pair {binding.active.name!r} is bound, yet sshd accepts passwords "
             f"({' and '.join(ways)} yes, from {sshd.source or 'sshd_config'}).",
-            {"key_pair": binding.active.name, "enabled": ways, "source": sshd.source},
+            PasswordLoginEvidence(
+                key_pair=binding.active.name, enabled=tuple(ways), source=sshd.source
+            ),
         )
     ]
 
@@ -215,15 +263,15 @@ def login_with_foreign_key(inp: CheckInput) -> list[Finding] | None:
             fp,
             f"{login.user} logged in from {login.source_ip or 'an unknown source'} with key "
             f"{fp}, not the bound key pair {bound[0].name!r}.",
-            {
-                "user": login.user,
-                "source_ip": login.source_ip,
-                "key_fingerprint": fp,
-                "key_type": login.key_type,
-                "time_ms": ev.time_ms,
-                "event_id": ev.event_id,
-                "bound": [k.name for k in bound],
-            },
+            ForeignKeyLoginEvidence(
+                user=login.user,
+                source_ip=login.source_ip,
+                key_fingerprint=fp,
+                key_type=login.key_type,
+                time_ms=ev.time_ms,
+                event_id=ev.event_id,
+                bound=tuple(k.name for k in bound),
+            ),
         )
     return list(findings.values())
 
@@ -244,6 +292,6 @@ def bound_to_windows(inp: CheckInput) -> list[Finding] | None:
             inp.instance_id,
             bound[0].name,
             f"Key pair {bound[0].name!r} is bound, but {source} says the instance runs Windows.",
-            {"key_pairs": [k.name for k in bound], "windows_per": source},
+            KeyPairOnWindowsEvidence(key_pairs=tuple(k.name for k in bound), windows_per=source),
         )
     ]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from palisade.auditor.checks.base import Finding
+from palisade.auditor.checks.base import Evidence, Finding
 from palisade.auditor.checks.inputs import CheckInput, FleetInput
 from palisade.auditor.checks.logins.metadata import (
     BRUTE_FORCE,
@@ -30,6 +30,54 @@ from palisade.shared.proto import facts_pb2
 
 FAILED_RESULTS = ("failure", "invalid_user")
 _VAGUE_METHODS = ("", "pam")
+
+
+# -- the evidence of the login findings (source_ip, last_ms, port: base.Evidence) -----------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BruteForceEvidence(Evidence):
+    failures_in_window: int
+    failures_total: int
+    first_ms: int
+    users: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BruteForceSuccessEvidence(Evidence):
+    user: str
+    method: str
+    failures_before: int
+    time_ms: int
+    event_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginEvidence(Evidence):
+    """One successful login."""
+
+    user: str
+    method: str
+    service: str
+    time_ms: int
+    event_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnusualHourEvidence(LoginEvidence):
+    hour: int
+    timezone: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DroppedLoginEvidence(LoginEvidence):
+    decisions: tuple[dict, ...]  # the deciding paths: sources, target, decision, rule, reason
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FleetFailuresEvidence(Evidence):
+    instances: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -101,14 +149,14 @@ def brute_force(inp: CheckInput) -> list[Finding]:
                 source,
                 f"{count} failed logins from {source} within {s.brute_force_window_s} s "
                 f"({total} in the recent events), trying {', '.join(users[:5]) or 'no user'}.",
-                {
-                    "source_ip": source,
-                    "failures_in_window": count,
-                    "failures_total": total,
-                    "first_ms": window[0].time_ms,
-                    "last_ms": window[-1].time_ms,
-                    "users": users[:20],
-                },
+                BruteForceEvidence(
+                    source_ip=source,
+                    failures_in_window=count,
+                    failures_total=total,
+                    first_ms=window[0].time_ms,
+                    last_ms=window[-1].time_ms,
+                    users=tuple(users[:20]),
+                ),
             )
         )
     return findings
@@ -132,14 +180,14 @@ def brute_force_success(inp: CheckInput) -> list[Finding]:
                         source,
                         f"{login.user} logged in from {source} ({login.method or 'unknown'}) "
                         f"after {before} failed attempts from it.",
-                        {
-                            "source_ip": source,
-                            "user": login.user,
-                            "method": login.method,
-                            "failures_before": before,
-                            "time_ms": ev.time_ms,
-                            "event_id": ev.event_id,
-                        },
+                        BruteForceSuccessEvidence(
+                            source_ip=source,
+                            user=login.user,
+                            method=login.method,
+                            failures_before=before,
+                            time_ms=ev.time_ms,
+                            event_id=ev.event_id,
+                        ),
                     )
                 )
                 break  # one finding per source
@@ -160,15 +208,22 @@ def _successes(inp: CheckInput):
     return [(ev, lg) for ev, lg in inp.logins() if lg.result == "success"]
 
 
-def _login_details(ev: facts_pb2.Event, login: facts_pb2.LoginEvent) -> dict:
-    return {
-        "user": login.user,
-        "source_ip": login.source_ip,
-        "method": login.method,
-        "service": login.service,
-        "time_ms": ev.time_ms,
-        "event_id": ev.event_id,
-    }
+def _login_details(ev: facts_pb2.Event, login: facts_pb2.LoginEvent) -> LoginEvidence:
+    return LoginEvidence(
+        user=login.user,
+        source_ip=login.source_ip,
+        method=login.method,
+        service=login.service,
+        time_ms=ev.time_ms,
+        event_id=ev.event_id,
+    )
+
+
+def _login_fields(ev: facts_pb2.Event, login: facts_pb2.LoginEvent) -> dict:
+    """The LoginEvidence fields, for the evidence that extends it."""
+    base = _login_details(ev, login)
+    own = [f.name for f in fields(LoginEvidence) if f.name not in Evidence.SHARED]
+    return {name: getattr(base, name) for name in [*own, "source_ip"]}
 
 
 @instance_check(NEW_SOURCE)
@@ -209,7 +264,7 @@ def unusual_hour(inp: CheckInput) -> list[Finding]:
                     subject,
                     f"{login.user} logged in from {login.source_ip or 'an unknown source'} at "
                     f"{hour:02d}:xx ({s.timezone}), an hour with no logins before.",
-                    _login_details(ev, login) | {"hour": hour, "timezone": s.timezone},
+                    UnusualHourEvidence(**_login_fields(ev, login), hour=hour, timezone=s.timezone),
                 ),
             )
     return list(findings.values())
@@ -296,7 +351,9 @@ def source_blocked_by_security_group(inp: CheckInput) -> list[Finding] | None:
             src,
             f"{login.user} logged in from {src} on tcp/{port}, which the modelled security "
             f"groups drop ({why or 'no rule allows it'}).",
-            _login_details(ev, login) | {"port": port, "decisions": deciding, "reason": why},
+            DroppedLoginEvidence(
+                **_login_fields(ev, login), port=port, decisions=tuple(deciding), reason=why
+            ),
         )
     return list(findings.values())
 
@@ -332,7 +389,7 @@ def source_failing_across_fleet(inp: FleetInput) -> list[Finding]:
                     source,
                     f"{source} failed to log in on {len(best)} instances within "
                     f"{s.fleet_failure_window_s} s.",
-                    {"source_ip": source, "instances": sorted(best)},
+                    FleetFailuresEvidence(source_ip=source, instances=tuple(sorted(best))),
                 )
             )
     return findings

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from palisade.auditor.checks.base import Finding
+from palisade.auditor.checks.base import Evidence, Finding
 from palisade.auditor.checks.inputs import CheckInput
 from palisade.auditor.checks.registry import instance_check
 from palisade.auditor.checks.secrets.metadata import PLAINTEXT_ACCESS_KEY
@@ -29,6 +29,15 @@ def found_access_keys(snapshot: facts_pb2.Snapshot) -> list[FoundAccessKey]:
         for k in snapshot.plaintext_access_keys
         if k.access_key_id
     ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaintextKeyEvidence(Evidence):
+    access_key_id: str
+    locations: tuple[str, ...]  # path:line
+    ram_user: str | None  # the RAM user it belongs to, None when unknown to this account
+    active: bool | None
+    users: tuple[str, ...]  # the host accounts whose files hold it
 
 
 def evaluate(inp: CheckInput, found: list[FoundAccessKey]) -> list[Finding]:
@@ -55,13 +64,13 @@ def evaluate(inp: CheckInput, found: list[FoundAccessKey]) -> list[Finding]:
                 inp.instance_id,
                 key_id,
                 f"{whose} {key_id} is stored in plaintext in {', '.join(paths)}.",
-                {
-                    "access_key_id": key_id,
-                    "locations": paths,
-                    "ram_user": owner[0].user_name if owner else None,
-                    "active": active,
-                    "users": sorted({p.user for p in places if p.user}),
-                },
+                PlaintextKeyEvidence(
+                    access_key_id=key_id,
+                    locations=tuple(paths),
+                    ram_user=owner[0].user_name if owner else None,
+                    active=active,
+                    users=tuple(sorted({p.user for p in places if p.user})),
+                ),
                 severity=severity,
             )
         )

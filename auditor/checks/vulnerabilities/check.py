@@ -3,12 +3,24 @@ CheckSettings.advisories (osv.load_osv). One finding per advisory that affects t
 
 from __future__ import annotations
 
-from palisade.auditor.checks.base import Finding, worst
+from dataclasses import dataclass
+
+from palisade.auditor.checks.base import Evidence, Finding, worst
 from palisade.auditor.checks.inputs import CheckInput
 from palisade.auditor.checks.registry import instance_check
 from palisade.auditor.checks.vulnerabilities.metadata import VULNERABLE_PACKAGE
 from palisade.auditor.checks.vulnerabilities.osv import Match
 from palisade.shared.proto import facts_pb2
+
+
+@dataclass(frozen=True, kw_only=True)
+class VulnerabilityEvidence(Evidence):
+    advisory_id: str
+    aliases: tuple[str, ...]
+    summary: str
+    packages: tuple[dict, ...]  # name, version, arch, matched_as, fixed
+    references: tuple[str, ...]
+
 
 # host os_name (lower-case prefix) -> OSV ecosystem bases
 _DISTROS = (
@@ -85,13 +97,13 @@ def vulnerable_package(inp: CheckInput) -> list[Finding] | None:
                 + f": {names} affected"
                 + (f"; fixed in {', '.join(fixed[:3])}" if fixed else "; no fix yet")
                 + (f". {adv.summary}" if adv.summary else "."),
-                {
-                    "advisory_id": adv_id,
-                    "aliases": list(adv.aliases),
-                    "summary": adv.summary,
-                    "packages": packages,
-                    "references": list(adv.references[:10]),
-                },
+                VulnerabilityEvidence(
+                    advisory_id=adv_id,
+                    aliases=tuple(adv.aliases),
+                    summary=adv.summary,
+                    packages=tuple(packages),
+                    references=tuple(adv.references[:10]),
+                ),
                 severity=worst(match_severity(m) for _, m in hits),
             )
         )

@@ -3,6 +3,7 @@ They run the API actions themselves, so RAM decides exactly as it does for `pali
 
 from __future__ import annotations
 
+from palisade.auditor.checks.taxonomy import ALERT_STATUSES, SEVERITIES
 from palisade.auditor.web.pages.common import (
     PAGE_SIZE,
     api_or_forbidden,
@@ -11,8 +12,8 @@ from palisade.auditor.web.pages.common import (
 )
 from palisade.auditor.web.pages.router import page
 
-LEVELS = ("serious", "suspicious", "remind")
-STATUSES = ("pending", "handling", "handled", "ignored", "false_positive", "expired")
+LEVELS = SEVERITIES
+STATUSES = ALERT_STATUSES
 
 
 @page("GET", "/alerts")

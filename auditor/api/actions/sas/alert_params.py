@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from palisade.auditor.alerts.lifecycle import ANY_ACCOUNT, SEVERITIES, STATUSES
+from palisade.auditor.alerts.lifecycle import ANY_ACCOUNT
 from palisade.auditor.alerts.repository import AlertFilter
 from palisade.auditor.api.actions.sas.common import list_values
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext
+from palisade.auditor.checks.taxonomy import ALERT_STATUSES as STATUSES
+from palisade.auditor.checks.taxonomy import SEVERITIES
 
 MAX_COMMENT = 1024
 FILTER_PARAMS = ("Status", "Levels", "CheckId", "InstanceId", "Category", "PageNumber", "PageSize")

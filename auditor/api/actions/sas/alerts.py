@@ -1,15 +1,19 @@
 """Alerts: DescribeAlerts, DescribeAlert, HandleAlert, DescribeAlertSummary.
 
-Levels are serious / suspicious / remind, as in Security Center.
+Levels are serious / suspicious / remind, as in Security Center; statuses are
+checks/taxonomy.py's AlertStatus. HandleAlert Status=accepted_risk needs a Comment and an
+expiry (EndTime or Duration); a handled condition that is still reported is shown with
+StillPresent true ("handled, still present").
 """
 
 from __future__ import annotations
 
-from palisade.auditor.alerts.lifecycle import SEVERITIES, STATUSES, USER_STATUSES, Alert
+from palisade.auditor.alerts.lifecycle import Alert
 from palisade.auditor.api.actions.sas.alert_params import (
     FILTER_PARAMS,
     alert_filter,
     comment_param,
+    end_time,
     positive_id,
 )
 from palisade.auditor.api.actions.sas.alert_repository import alert_repository, audit_info
@@ -17,6 +21,8 @@ from palisade.auditor.api.actions.sas.common import SERVICE, actor, iso, resourc
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext, action
+from palisade.auditor.checks.taxonomy import ALERT_STATUSES as STATUSES
+from palisade.auditor.checks.taxonomy import SEVERITIES, USER_STATUSES
 
 
 def alert_view(alert: Alert, history: bool = True) -> dict:
@@ -27,6 +33,9 @@ def alert_view(alert: Alert, history: bool = True) -> dict:
         "CheckId": alert.check_id,
         "Subject": alert.subject,
         "Status": alert.status,
+        "StillPresent": alert.still_present,
+        "DisplayStatus": alert.display_status,
+        "AcceptedUntil": iso(alert.accepted_until_ms),
         "Resolution": alert.resolution,
         "Level": alert.severity,
         "Category": alert.category,
@@ -93,20 +102,25 @@ def describe_alert(ctx: ActionContext, p: Params) -> dict:
     service=SERVICE,
     writes=False,  # the alert store, not the state document (see the package docstring)
     resources=resource("alert", "AlertId"),
-    params=("AlertId", "Status", "Comment"),
+    params=("AlertId", "Status", "Comment", "EndTime", "Duration"),
 )
 def handle_alert(ctx: ActionContext, p: Params) -> dict:
     alert_id = positive_id(p, "AlertId")
     status = p.req("Status")
     if status not in USER_STATUSES:
         raise invalid("Status", f"{status[:32]!r} is not one of {', '.join(USER_STATUSES)}")
+    accepting = status == "accepted_risk"
+    until = end_time(p, ctx.now, required=accepting)
+    if until is not None and not accepting:
+        raise invalid("EndTime", "only Status=accepted_risk has an expiry")
     alert = alert_repository(ctx).set_status(
         alert_id,
         status,
         actor(ctx),
-        comment_param(p, False),
+        comment_param(p, accepting),
         ctx.now,
         audit_info(ctx, "HandleAlert"),
+        until,
     )
     return {"Alert": alert_view(alert)}
 

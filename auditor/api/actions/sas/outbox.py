@@ -40,6 +40,8 @@ def describe_outbox(ctx: ActionContext, p: Params) -> dict:
                 "InstanceId": payload.get("instance_id", ""),
                 "NextAttemptTime": iso(r["next_attempt_at_ms"]),
                 "LastError": r["last_error"] or "",
+                "DropReason": r["drop_reason"] or "",
+                "ReportedIn": r["delivery_id"] or "" if r["state"] == outbox.DROPPED else "",
                 "CreationTime": iso(r["created_at_ms"]),
                 "SentTime": iso(r["sent_at_ms"]),
             }

@@ -3,7 +3,7 @@ DescribeSilences, DeleteSilence."""
 
 from __future__ import annotations
 
-from palisade.auditor.alerts.lifecycle import SEVERITIES, Silence, to_ms
+from palisade.auditor.alerts.lifecycle import Silence, to_ms
 from palisade.auditor.api.actions.sas.alert_params import (
     account_param,
     comment_param,
@@ -15,6 +15,7 @@ from palisade.auditor.api.actions.sas.alert_repository import alert_repository, 
 from palisade.auditor.api.actions.sas.common import SERVICE, actor, iso, resource
 from palisade.auditor.api.params import Params, invalid, paginate
 from palisade.auditor.api.registry import ActionContext, action
+from palisade.auditor.checks.taxonomy import SEVERITIES
 
 
 def silence_view(s: Silence) -> dict:

@@ -43,7 +43,7 @@ class Round:
             self.next_id += 1
             assert a.key not in self.live
             self.live[a.key] = a
-        for a in changes.updated:
+        for a in [*changes.updated, *changes.reopened]:
             self.live[a.key] = a
         for a in changes.resolved:
             del self.live[a.key]
@@ -123,7 +123,7 @@ def test_ignored_and_false_positive_stay_suppressed():
         (alert,) = r.run([port()], T0).new
         r.live[alert.key] = change_status(alert, status, "user/alice", "known", T0)
         changes = r.run([port()], T0 + timedelta(minutes=1))
-        assert not changes.new and changes.updated[0].count == 2
+        assert not changes.new and changes.updated[0].count == 1  # the same occurrence
         assert changes.updated[0].status == status
         assert not [e for e in changes.events() if e.notify]
         # and the condition clearing does not end the user's decision
@@ -209,11 +209,17 @@ def test_whitelist_values_are_validated_and_canonical():
 def test_status_changes_are_recorded_and_final_alerts_do_not_change():
     (alert,) = Round().run([port()], T0).new
     handling = change_status(alert, "handling", "user/alice", "looking", T0)
-    done = change_status(handling, "handled", "user/alice", "closed 6379", T0)
+    handled = change_status(handling, "handled", "user/alice", "closed 6379", T0)
+    # a handled condition stays the key's alert until a round no longer reports it
+    assert (handled.status, handled.resolution, handled.live) == ("handled", "manual", True)
+    r = Round()
+    r.live[handled.key] = handled
+    (done,) = r.run([], T0 + timedelta(minutes=1)).resolved
     assert (done.status, done.resolution, done.live) == ("handled", "manual", False)
     assert [(h.status, h.actor, h.comment) for h in done.history[1:]] == [
         ("handling", "user/alice", "looking"),
         ("handled", "user/alice", "closed 6379"),
+        ("handled", "system", "the condition cleared"),
     ]
     with pytest.raises(ModelError) as err:
         change_status(done, "ignored", "user/alice", "", T0)
@@ -260,23 +266,25 @@ round_st = st.tuples(
 def test_any_sequence_of_rounds_keeps_the_lifecycle_invariants(rounds, event_checks):
     r = Round(settings=LifecycleSettings(expire_after=timedelta(days=2)), event_checks=event_checks)
     now = T0
-    opened = reports = 0
+    opened = event_reports = 0
     for findings, evaluated, gap, user_status in rounds:
         now += timedelta(minutes=gap)
         scope = Scope(ACCOUNT, "i-1", frozenset(evaluated))
         before = dict(r.live)
         changes = r.run(findings, now, scope)
         keys = {(f.check_id, f.subject) for f in findings}
-        reports += len(keys)
+        event_reports += len({k for k in keys if k[0] in event_checks})
         opened += len(changes.new)
         # every reported key has exactly one live alert afterwards
         assert {(k.check_id, k.subject) for k in r.live} >= keys
-        # new + updated = the distinct keys reported (nothing is whitelisted here)
-        assert len(changes.new) + len(changes.updated) == len(keys)
+        # new + updated + reopened = the distinct keys reported (nothing is whitelisted here)
+        assert len(changes.new) + len(changes.updated) + len(changes.reopened) == len(keys)
         for a in changes.resolved:
             old = before[a.key]
-            assert old.status in ("pending", "handling")
-            if a.status == "handled":  # auto-resolved: its check was evaluated, or reported
+            assert old.status in ("pending", "handling") or old.still_present
+            if old.still_present:  # released: it cleared, or was not seen for the expiry
+                assert (a.status, a.resolution) == ("handled", "manual") and not a.live
+            elif a.status == "handled":  # auto-resolved: its check was evaluated, or reported
                 assert a.check_id in evaluated or a.check_id in {f.check_id for f in findings}
                 assert (a.check_id, a.subject) not in keys
                 assert a.check_id not in event_checks  # events end by a user or expiry
@@ -293,8 +301,11 @@ def test_any_sequence_of_rounds_keeps_the_lifecycle_invariants(rounds, event_che
                 else:
                     del r.live[key]
                     r.final.append(changed)
-    # counts add up: every reported key is one count on exactly one alert
-    assert sum(a.count for a in [*r.live.values(), *r.final]) == reports
+    # counts add up: every reported event key is one count on exactly one alert (a burst
+    # without its end time counts each round); a condition is one occurrence per alert
+    everything = [*r.live.values(), *r.final]
+    assert sum(a.count for a in everything if a.event_like) == event_reports
+    assert all(a.count == 1 for a in everything if not a.event_like)
     assert len(r.live) + len(r.final) == opened
 
 
@@ -302,18 +313,18 @@ def test_any_sequence_of_rounds_keeps_the_lifecycle_invariants(rounds, event_che
 
 
 def _burst(last_ms: int):
-    from palisade.auditor.checks.base import Finding
+    from palisade.auditor.checks.logins.check import BruteForceEvidence
+    from palisade.auditor.checks.logins.metadata import BRUTE_FORCE
 
-    return Finding(
-        "login.brute_force",
-        "i-1",
-        "203.0.113.7",
-        "suspicious",
-        "login",
-        "Brute-force login attempts",
-        "8 failures",
-        {"last_ms": last_ms},
+    evidence = BruteForceEvidence(
+        source_ip="203.0.113.7",
+        last_ms=last_ms,
+        failures_in_window=8,
+        failures_total=8,
+        first_ms=last_ms - 1000,
+        users=("root",),
     )
+    return BRUTE_FORCE.finding("i-1", "203.0.113.7", "8 failures", evidence)
 
 
 def _round(existing, findings, closed=()):

@@ -98,10 +98,16 @@ def test_silenced_openings_are_stored_but_not_handed_to_the_hook(alerts):
     assert not silenced.notified and alerts.get(silenced.id).silenced_by is not None
 
 
-def test_a_handled_alert_frees_its_key_for_a_new_alert(alerts):
+def test_a_handled_alert_frees_its_key_for_a_new_alert_once_it_cleared(alerts):
     (ev,) = alerts.apply_findings(SCOPE, [port()], T0)
     alerts.set_status(ev.alert.id, "handled", "user/alice", "closed", T0)
-    (again,) = alerts.apply_findings(SCOPE, [port()], T0 + timedelta(minutes=1))
+    # still present: the same alert, "handled, still present", nothing notified
+    (still,) = alerts.apply_findings(SCOPE, [port()], T0 + timedelta(minutes=1))
+    assert (still.kind, still.alert.id, still.alert.status) == ("seen", ev.alert.id, "handled")
+    assert still.alert.still_present and not still.notifies
+    (cleared,) = alerts.apply_findings(SCOPE, [], T0 + timedelta(minutes=2))
+    assert cleared.kind == "resolved" and not alerts.get(ev.alert.id).live
+    (again,) = alerts.apply_findings(SCOPE, [port()], T0 + timedelta(minutes=3))
     assert again.kind == "opened" and again.alert.id != ev.alert.id
 
 
@@ -109,7 +115,8 @@ def test_ignored_keeps_the_key_and_counts_quietly(alerts):
     (ev,) = alerts.apply_findings(SCOPE, [port()], T0)
     alerts.set_status(ev.alert.id, "ignored", "user/alice", "lab box", T0, audit("HandleAlert"))
     (repeat,) = alerts.apply_findings(SCOPE, [port()], T0 + timedelta(minutes=1))
-    assert (repeat.kind, repeat.notify, repeat.alert.status) == ("count", False, "ignored")
+    assert (repeat.kind, repeat.notify, repeat.alert.status) == ("seen", False, "ignored")
+    assert repeat.alert.count == 1  # the same occurrence, evaluated again
     history = alerts.get(ev.alert.id).history
     assert (history[-1].status, history[-1].actor, history[-1].comment) == (
         "ignored",
@@ -135,6 +142,7 @@ def test_status_changes_are_validated_and_audited(store, alerts):
     with pytest.raises(ModelError):
         alerts.set_status(ev.alert.id, "pending", "u", "", T0)
     alerts.set_status(ev.alert.id, "handled", "user/alice", "done", T0, audit("HandleAlert"))
+    alerts.apply_findings(SCOPE, [], T0)  # the condition cleared: the alert is final
     with pytest.raises(ModelError) as err:
         alerts.set_status(ev.alert.id, "ignored", "u", "", T0)
     assert err.value.code == "IncorrectAlertStatus"
@@ -242,10 +250,12 @@ def test_replicas_applying_the_same_findings_at_once_open_exactly_one_alert(db_u
         for t in threads:
             t.join()
         kinds = sorted(e.kind for events in results for e in events)
-        assert kinds == ["count"] * (2 * n - 2) + ["opened"] * 2
+        # the brute force (an event check) counts the repeats, the port (a condition) does not
+        assert kinds == ["count"] * (n - 1) + ["opened"] * 2 + ["seen"] * (n - 1)
         assert len(hooked) == 2
         total, stored = services[0].list_alerts()
-        assert total == 2 and all(a.count == n for a in stored)
+        counts = {a.check_id: a.count for a in stored}
+        assert total == 2 and counts == {"login.brute_force": n, "exposure.port": 1}
     finally:
         for s in stores:
             s.close()

@@ -13,6 +13,7 @@ from palisade.auditor.notify.messages import Delivery
 from palisade.auditor.notify.models import (
     Channel,
     EmailConfig,
+    NotificationGrouping,
     NotificationWindow,
     NotifyEvent,
     SmsHookConfig,
@@ -103,6 +104,12 @@ class Bench:
     def set_window(self, start: str, end: str, tz: str) -> None:
         with self.store.engine.begin() as conn:
             settings_repository.save_window(conn, ACCOUNT, NotificationWindow(start, end, tz), 0)
+
+    def set_grouping(self, wait_s: int, interval_s: int) -> None:
+        with self.store.engine.begin() as conn:
+            settings_repository.save_grouping(
+                conn, ACCOUNT, NotificationGrouping(wait_s, interval_s), 0
+            )
 
     def set_cap(self, channel_id: str, cap: int | None) -> None:
         with self.store.engine.begin() as conn:

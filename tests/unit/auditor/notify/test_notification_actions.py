@@ -153,3 +153,24 @@ def test_the_inbox_pages_filters_unread_and_marks_read(h):
     assert outbox_view["TotalCount"] == 5
     assert outbox_view["Notifications"]["Notification"][0]["ChannelId"] == "inbox"
     assert h.error("DescribeOutbox", State="lost")[0] == 400
+
+
+def grouping(h, action: str, **params: str) -> dict:
+    body = h.ok(action, **params)
+    return {k: body[k] for k in ("GroupWait", "GroupInterval")}
+
+
+def test_notification_grouping_is_set_through_the_api_and_audited(h):
+    assert grouping(h, "DescribeNotificationGrouping") == {"GroupWait": 10, "GroupInterval": 60}
+    assert grouping(h, "ModifyNotificationGrouping", GroupWait="0") == {
+        "GroupWait": 0,
+        "GroupInterval": 60,
+    }
+    h.ok("ModifyNotificationGrouping", GroupInterval="120")
+    assert grouping(h, "DescribeNotificationGrouping") == {"GroupWait": 0, "GroupInterval": 120}
+    status, code, _ = h.error("ModifyNotificationGrouping", GroupWait="-1")
+    assert status == 400 and code == "InvalidParameter.GroupWait"
+    assert h.error("ModifyNotificationGrouping", GroupInterval="86401")[0] == 400
+    settings = NotificationSettingsCache(h.store).settings(h.state.account_id)
+    assert (settings.grouping.group_wait_s, settings.grouping.group_interval_s) == (0, 120)
+    assert "ModifyNotificationGrouping" in [a.action for a in h.audit()]

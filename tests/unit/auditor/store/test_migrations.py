@@ -39,3 +39,45 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path):
     assert migrate.current(store.engine) == migrate.head()
     assert "instances" in inspect(store.engine).get_table_names()
     store.close()
+
+
+def test_0008_keeps_the_alerts_and_outbox_rows_the_code_before_it_wrote(db_url):
+    """A database at 0006 with an alert and a queued notification, as main's code wrote
+    them, upgraded: both are read back unchanged, with the new columns' neutral values."""
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0006")  # noqa: SLF001
+        conn.exec_driver_sql(
+            "INSERT INTO alerts (account_id, instance_id, check_id, subject, live_key, status,"
+            " severity, category, title, message, details, event_like, count, first_seen_ms,"
+            " last_seen_ms, updated_at_ms, notified, history) VALUES ('1', 'i-1',"
+            " 'exposure.port', 'tcp/6379', 'k1', 'pending', 'serious', 'exposure', 'Redis',"
+            " 'open', '{\"port\":6379}', false, 200, 1000, 2000, 2000, true, '[]')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO notify_outbox (account_id, alert_id, channel_id, payload, state,"
+            " attempts, next_attempt_at_ms, created_at_ms) VALUES"
+            " ('1', '1', 'inbox', '{}', 'held', 0, 3000, 2000)"
+        )
+    engine.dispose()
+    store = Database(db_url)
+    try:
+        assert migrate.current(store.engine) == migrate.head()
+        from palisade.auditor.alerts.repository import AlertRepository
+
+        alert = AlertRepository(store).get(1)
+        assert alert is not None
+        assert (alert.status, alert.count, alert.details, alert.live) == (
+            "pending",
+            200,
+            {"port": 6379},
+            True,
+        )
+        assert alert.accepted_until_ms is None
+        with store.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT state, group_key, drop_reason FROM notify_outbox"
+            ).one()
+        assert tuple(row) == ("held", "", None)
+    finally:
+        store.close()
