@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.sessions import SessionTracker
 from palisade.agent.collectors.logins.syslog import SyslogLineParser
 from palisade.agent.collectors.logins.tailer import FileTailer, TailStateStore
 from palisade.agent.collectors.logins.utmp import (
@@ -64,6 +65,8 @@ class LoginEventCollector:
             )
             for source in sources
         ]
+        # one session tracker per log, kept across polls: a session spanning two reads is one
+        self._sessions = {source.path: SessionTracker() for source in sources}
 
     @property
     def notes(self) -> list[str]:
@@ -82,12 +85,17 @@ class LoginEventCollector:
                 continue
             if source.kind == "syslog":
                 parser = SyslogLineParser(
-                    years=YearResolver(reference=now, tz=self._tz), tz=self._tz
+                    years=YearResolver(reference=now, tz=self._tz),
+                    tz=self._tz,
+                    sessions=self._sessions[source.path],
                 )
                 for unit in units:
                     event = parser.parse(unit.data.decode("utf-8", "backslashreplace"))
                     if event is not None:
                         events.append(event)
+                # the events are handed on now: a later success cannot change them any more
+                # (the auditor forgives by session key)
+                self._sessions[source.path].release()
             else:
                 records = parse_utmp_records(b"".join(unit.data for unit in units)).records
                 for record in records:

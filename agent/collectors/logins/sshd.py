@@ -13,8 +13,22 @@ from palisade.agent.collectors.logins.source_address import split_source
 from palisade.agent.collectors.logins.sshd_patterns import SSHD_PATTERNS, SshdPattern
 
 # Program names sshd logs under: "sshd" (the listener, and everything before OpenSSH 9.8),
-# "sshd-session" (9.8+ per-connection process), "sshd-auth" (10.0+ pre-auth process).
-SSHD_PROGRAMS = frozenset(("sshd", "sshd-session", "sshd-auth"))
+# "sshd-session" (9.8+ per-connection process), "sshd-auth" (10.0+ pre-auth process); and
+# Dropbear's. Old RHEL wrote PAM's lines as "sshd(pam_unix)[pid]: ..." (`program_name()`).
+SSHD_PROGRAMS = frozenset(("sshd", "sshd-session", "sshd-auth", "dropbear"))
+# Solaris/illumos syslog's message id: "sshd[1]: [ID 800047 auth.info] Failed password ..."
+_SOLARIS_ID = re.compile(r"\[ID \d+ [\w.]+\] ")
+# Dropbear writing to stderr (captured by a supervisor into syslog): "[pid] Mon dd hh:mm:ss "
+_DROPBEAR_STAMP = re.compile(r"\[\d+\] [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ")
+
+
+def program_name(program: str) -> str | None:
+    """The canonical program of a syslog tag, or None when it is not one we read."""
+    if program in SSHD_PROGRAMS:
+        return program
+    if program.startswith("sshd(") and program.endswith(")"):
+        return "sshd"
+    return None
 
 _PREAUTH = " [preauth]"
 _LEVEL_PREFIXES = ("error: ", "fatal: ")
@@ -35,6 +49,7 @@ class _Compiled(NamedTuple):
     # match.groups() + (None,) -> the _FIELDS values (None where the row has no such group)
     fields: Callable[[tuple[str | None, ...]], tuple[str | None, ...]]
     names: tuple[tuple[str, int], ...]  # every named group of the row, for classify()
+    src_group: int  # the combined regex's group of `src`; 0: the row has none
 
 
 class _PrefixGroup(NamedTuple):
@@ -64,7 +79,7 @@ def _combine(rows: list[SshdPattern]) -> _PrefixGroup:
         by_name = dict(names)
         # groups() is 0-based; -1 is the (None,) appended to it
         fields = itemgetter(*(by_name.get(name, 0) - 1 for name in _FIELDS))
-        compiled[outer] = _Compiled(row, fields, names)
+        compiled[outer] = _Compiled(row, fields, names, by_name.get("src", 0))
         outer += own.groups + 1
     return _PrefixGroup(regex, compiled)
 
@@ -95,7 +110,7 @@ class SshdMessageParser:
     ) -> LoginEvent | None:
         """The event one sshd message reports, or None."""
         found = self.match(message)
-        if found is None:
+        if found is None or not found[0].row.event:
             return None
         return make_event(found, time, raw, hostname, pid)
 
@@ -107,6 +122,12 @@ class SshdMessageParser:
             message = message[: -len(_PREAUTH)]
         if message.startswith(_LEVEL_PREFIXES):
             message = message[7:]
+        elif message.startswith("["):
+            prefix = _SOLARIS_ID.match(message) or _DROPBEAR_STAMP.match(message)
+            if prefix is not None:
+                message = message[prefix.end() :]
+                if message.startswith(_LEVEL_PREFIXES):
+                    message = message[7:]
         group = self._by_prefix.get(message[:_PREFIX_LEN])
         if group is None:
             return None

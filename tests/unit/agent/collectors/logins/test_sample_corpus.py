@@ -13,6 +13,7 @@ from palisade.agent.collectors.logins import (
     parse_journal_line,
     parse_windows_events_xml,
 )
+from palisade.agent.collectors.logins.sessions import SessionTracker
 
 from .annotated_corpus import DATA, Sample, actual_view, expected_view, line_samples, xml_samples
 
@@ -33,14 +34,16 @@ _RESULTS: dict[str, dict[int, object]] = {}
 
 
 def _parse_line(options: dict, sample: Sample):
-    """The sample's event, from one parser fed the whole file in order (years carry over)."""
+    """The sample's event, from one parser fed the whole file in order (years and sessions
+    carry over)."""
     if sample.file not in _RESULTS:
         _, samples = line_samples(DATA / sample.file)
         if options.get("format") == "journal-json":
-            results = {s.line_number: parse_journal_line(s.text) for s in samples}
+            sessions = SessionTracker()
+            results = {s.line_number: parse_journal_line(s.text, sessions=sessions) for s in samples}
         else:
             years = YearResolver(year=options["year"], tz=UTC) if "year" in options else None
-            parser = SyslogLineParser(years=years, tz=UTC)
+            parser = SyslogLineParser(years=years, tz=UTC, sessions=SessionTracker())
             results = {s.line_number: parser.parse(s.text) for s in samples}
         _RESULTS[sample.file] = results
     return _RESULTS[sample.file][sample.line_number]
