@@ -107,8 +107,13 @@ class SessionTracker:
         session = self._session(hostname, pid, time, row.opens_session)
         # the address: this line's, else (when the line names none) the session's latest
         if event.source_ip is not None or event.source_host is not None:
-            session.source_ip, session.source_host = event.source_ip, event.source_host
-            session.port = event.source_port
+            same = (event.source_ip, event.source_host) == (session.source_ip, session.source_host)
+            port_group = compiled.port_group
+            if same and (not port_group or found[1].group(port_group) is None):
+                event.source_port = session.port  # "rhost=H": the port the session knows
+            else:
+                session.source_ip, session.source_host = event.source_ip, event.source_host
+                session.port = event.source_port
         elif compiled.src_group and found[1].group(compiled.src_group) is not None:
             pass  # the line names a source that is no address: it stays unknown
         elif session.source_ip is not None or session.source_host is not None:

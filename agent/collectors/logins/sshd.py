@@ -50,6 +50,7 @@ class _Compiled(NamedTuple):
     fields: Callable[[tuple[str | None, ...]], tuple[str | None, ...]]
     names: tuple[tuple[str, int], ...]  # every named group of the row, for classify()
     src_group: int  # the combined regex's group of `src`; 0: the row has none
+    port_group: int  # ... of `port`
 
 
 class _PrefixGroup(NamedTuple):
@@ -79,7 +80,9 @@ def _combine(rows: list[SshdPattern]) -> _PrefixGroup:
         by_name = dict(names)
         # groups() is 0-based; -1 is the (None,) appended to it
         fields = itemgetter(*(by_name.get(name, 0) - 1 for name in _FIELDS))
-        compiled[outer] = _Compiled(row, fields, names, by_name.get("src", 0))
+        compiled[outer] = _Compiled(
+            row, fields, names, by_name.get("src", 0), by_name.get("port", 0)
+        )
         outer += own.groups + 1
     return _PrefixGroup(regex, compiled)
 

@@ -264,7 +264,7 @@ SSHD_PATTERNS: tuple[SshdPattern, ...] = (
     # -- sshd.c (sshd-session.c from 9.8) at LogLevel VERBOSE: the connection's first line ----
     SshdPattern(
         "connection_from",
-        r"Connection from (?P<src>\S+) port (?P<port>\d+) on \S+ port \d+.*",
+        r"Connection from (?P<src>\S+) port (?P<port>\d+)(?: on \S+ port \d+.*)?",
         "preauth_close",
         event=False,
         opens_session=True,
@@ -541,7 +541,7 @@ SSHD_PATTERNS: tuple[SshdPattern, ...] = (
     ),
     SshdPattern(
         "dropbear_max_tries_old",
-        r"Exit before auth(?: from <[^>]*>)?: (?:\(user '[^']*', \d+ fails\): )?Max auth tries"
+        r"Exit before auth(?: from <[^>]*>)?(?:: | \(user '[^']*', \d+ fails\): )Max auth tries"
         r" reached - user '(?P<user>.*)'(?: from " + _DB_PEER + r")?",
         "too_many_failures",
     ),
