@@ -320,6 +320,13 @@ SSHD_PATTERNS: tuple[SshdPattern, ...] = (
         r"Write failed: .*",
         "preauth_close",
     ),
+    # packet.c ssh_packet_process_read() (8.x+): "Read error from remote host %s port %d: %s"
+    SshdPattern(
+        "read_error",
+        r"Read error from remote host (?P<src>\S+) port (?P<port>\d+): .*",
+        "disconnect",
+        result_preauth="preauth_close",
+    ),
     # "Received disconnect from IP port N:11: reason"; before 7.x "from IP: 11: reason".
     SshdPattern(
         "received_disconnect",
