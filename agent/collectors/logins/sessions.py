@@ -24,13 +24,12 @@ What the tracker does for each matched line (`observe`):
 - **scan**: a pre-authentication close (`preauth_close`) of a session that never named a user
   nor attempted anything is a `scan` (a port scanner, a banner grabber, ssh-keyscan).
 
-Memory is bounded: at most `max_sessions` sessions (least recently active dropped first), each
+Memory is bounded: at most `max_sessions` sessions (the oldest eighth dropped when full), each
 holding at most `MAX_HELD` events.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime
 
 from palisade.agent.collectors.logins.event import (
@@ -44,6 +43,7 @@ from palisade.agent.collectors.logins.event import (
     SUCCESS,
     LoginEvent,
 )
+from palisade.agent.collectors.logins.source_address import split_source
 from palisade.agent.collectors.logins.sshd import make_event
 from palisade.agent.collectors.logins.sshd_patterns import ANNOUNCE, ATTEMPT
 
@@ -80,7 +80,7 @@ class SessionTracker:
 
     def __init__(self, max_sessions: int = MAX_SESSIONS) -> None:
         self._max = max(1, max_sessions)
-        self._sessions: OrderedDict[tuple[str | None, int], _Session] = OrderedDict()
+        self._sessions: dict[tuple[str | None, int], _Session] = {}
         self._generations: dict[tuple[str | None, int], int] = {}
         self._holding: list[_Session] = []
 
@@ -91,64 +91,65 @@ class SessionTracker:
         self, found, time: datetime, raw: str, hostname: str | None, pid: int | None
     ) -> LoginEvent | None:
         """The event of one matched line (`SshdMessageParser.match()`), with its session's
-        address, key, attempt and result decided; None for lines that only inform the session."""
+        address, key, attempt and result decided; None for lines that only inform the session.
+
+        The hot path of a busy log (every sshd event passes here): written for speed."""
         compiled = found[0]
         row = compiled.row
+        if not row.event:
+            if pid is not None:
+                self._inform(found, time, hostname, pid)
+            return None
         event = make_event(found, time, raw, hostname, pid)
         if pid is None:
-            if not row.event:
-                return None
-            kind = row.attempt
-            if kind is not None and not (kind == ATTEMPT and event.method == "none"):
-                event.attempt = ATTEMPT_NEW
-            else:
-                event.attempt = ATTEMPT_NONE
-            return event
-        session = self._session(hostname, pid, time, row.opens_session)
+            return self._alone(event, row)
+        key = (hostname, pid)
+        session = self._sessions.get(key)
+        if session is None:
+            session = self._open(key, time, False)
         # the address: this line's, else (when the line names none) the session's latest
-        if event.source_ip is not None or event.source_host is not None:
-            same = (event.source_ip, event.source_host) == (session.source_ip, session.source_host)
-            port_group = compiled.port_group
-            if same and (not port_group or found[1].group(port_group) is None):
-                event.source_port = session.port  # "rhost=H": the port the session knows
+        ip, host = event.source_ip, event.source_host
+        if ip is not None or host is not None:
+            if ip == session.source_ip and host == session.source_host:
+                if event.source_port is not None:
+                    session.port = event.source_port
+                elif not compiled.port_group or found[1].group(compiled.port_group) is None:
+                    event.source_port = session.port  # "rhost=H": the port the session knows
             else:
-                session.source_ip, session.source_host = event.source_ip, event.source_host
+                session.source_ip, session.source_host = ip, host
                 session.port = event.source_port
-        elif compiled.src_group and found[1].group(compiled.src_group) is not None:
-            pass  # the line names a source that is no address: it stays unknown
         elif session.source_ip is not None or session.source_host is not None:
-            event.source_ip, event.source_host = session.source_ip, session.source_host
-            event.source_port = session.port
-        if not row.event:
-            if event.user is not None:
-                session.attempted = True
-            return None
+            if not compiled.src_group or found[1].group(compiled.src_group) is None:
+                event.source_ip, event.source_host = session.source_ip, session.source_host
+                event.source_port = session.port
+            # else: the line names a source that is no address; it stays unknown
         event.session = session.name
         # attempts
         kind = row.attempt
-        if kind == ANNOUNCE:
-            event.attempt = ATTEMPT_SAME if session.pending else ATTEMPT_NEW
-            session.pending = session.attempted = True
-        elif kind == ATTEMPT:
-            if event.method == "none":  # the probe every client sends first
-                event.attempt = ATTEMPT_SAME if session.pending else ATTEMPT_NONE
-            else:
-                event.attempt = ATTEMPT_SAME if session.pending else ATTEMPT_NEW
-            session.pending = False
-            session.attempted = True
-        else:
+        if kind is None:
             event.attempt = ATTEMPT_NONE
             if event.user is not None:
                 session.attempted = True
+        elif kind is ANNOUNCE:
+            event.attempt = ATTEMPT_SAME if session.pending else ATTEMPT_NEW
+            session.pending = session.attempted = True
+        else:  # ATTEMPT; "none" is the probe every client sends first
+            if session.pending:
+                event.attempt = ATTEMPT_SAME
+            else:
+                event.attempt = ATTEMPT_NONE if event.method == "none" else ATTEMPT_NEW
+            session.pending = False
+            session.attempted = True
         # results the session decides
         result = event.result
         if result == SUCCESS:
             session.authenticated = True
             session.pending = False
-            if session.held:
-                for earlier in session.held:
+            held = session.held
+            if held:
+                for earlier in held:
                     earlier.forgiven = True
-                session.held.clear()
+                held.clear()
         elif result == PREAUTH_CLOSE:
             if session.authenticated:
                 event.result = DISCONNECT
@@ -163,30 +164,69 @@ class SessionTracker:
                 held.append(event)
         return event
 
+    def _inform(self, found, time: datetime, hostname: str | None, pid: int) -> None:
+        """A line that only tells its session something: "Connection from" (which opens a new
+        session on its key), "Postponed ..." (a user named)."""
+        compiled, match, _ = found
+        row = compiled.row
+        key = (hostname, pid)
+        session = self._sessions.get(key)
+        if session is None or row.opens_session:
+            session = self._open(key, time, row.opens_session)
+        src = match.group(compiled.src_group) if compiled.src_group else None
+        if src:
+            ip, host = split_source(src)
+            if ip is not None or host is not None:
+                port_text = match.group(compiled.port_group) if compiled.port_group else None
+                session.source_ip, session.source_host = ip, host
+                session.port = int(port_text) if port_text and len(port_text) <= 5 else None
+                if session.port is not None and session.port > 65535:
+                    session.port = None
+        if "user" in compiled.row.regex and any(
+            name == "user" and match.group(index) for name, index in compiled.names
+        ):
+            session.attempted = True
+
+    @staticmethod
+    def _alone(event: LoginEvent, row) -> LoginEvent:
+        """A line that names no process: its own session-less event."""
+        kind = row.attempt
+        if kind is not None and not (kind is ATTEMPT and event.method == "none"):
+            event.attempt = ATTEMPT_NEW
+        else:
+            event.attempt = ATTEMPT_NONE
+        return event
+
     def release(self) -> None:
         """Forget the events held for forgiving (they have been handed on)."""
         for session in self._holding:
             session.held = None
         self._holding.clear()
 
-    def _session(
-        self, hostname: str | None, pid: int, time: datetime, opens: bool
-    ) -> _Session:
-        key = (hostname, pid)
+    def _open(self, key: tuple[str | None, int], time: datetime, opens: bool) -> _Session:
+        """A new session for the key (replacing the one there). The oldest session is
+        dropped past `max_sessions` (by creation: moving a dict entry on every line would cost
+        more than the rare long session it would keep)."""
         sessions = self._sessions
-        session = sessions.get(key)
-        if session is not None and not opens:
-            sessions.move_to_end(key)
-            return session
-        generation = self._generations.get(key, -1) + 1 if opens else 0
+        generation = 0
         if opens:
+            generation = self._generations.get(key, -1) + 1
             self._generations[key] = generation
-        name = f"{hostname or '-'}:{pid}:{int(time.timestamp())}"
+        name = f"{key[0] or '-'}:{key[1]}:{int(time.timestamp())}"
         if generation:
             name += f".{generation}"
-        session = sessions[key] = _Session(name)
-        sessions.move_to_end(key)
+        session = _Session(name)
+        sessions.pop(key, None)  # a reopened key goes to the end
+        sessions[key] = session
         if len(sessions) > self._max:
-            old_key, _ = sessions.popitem(last=False)
-            self._generations.pop(old_key, None)
+            self._drop_oldest()
         return session
+
+    def _drop_oldest(self) -> None:
+        """Drops the oldest eighth at once: deleting one entry at a time from the front of a
+        dict leaves it to skip the holes on every later look at its front (O(n) each)."""
+        keep = self._max - self._max // 8
+        items = list(self._sessions.items())
+        for key, _ in items[: len(items) - keep]:
+            self._generations.pop(key, None)
+        self._sessions = dict(items[len(items) - keep :])

@@ -74,6 +74,13 @@ _DAY_LAST_SECOND = timedelta(hours=23, minutes=59, seconds=59)
 _REPEATED = re.compile(r"message repeated (?P<count>\d{1,9}) times: \[ ?(?P<msg>.*?)\]?")
 
 
+def _plain_event(found, time: datetime, raw: str, host: str | None, pid: int | None):
+    """Without a session tracker: lines that only inform a session give nothing."""
+    if not found[0].row.event:
+        return None
+    return make_event(found, time, raw, host, pid)
+
+
 class SyslogLineParser:
     """Parses one line at a time; keeps the year state a file needs (see YearResolver)."""
 
@@ -90,7 +97,8 @@ class SyslogLineParser:
         self._tz = tz
         self._years = years or YearResolver(reference=datetime.now(UTC), tz=tz)
         self._sshd = sshd
-        self._sessions = sessions
+        # the event of a matched line: through the session tracker, or on its own
+        self._event = sessions.observe if sessions is not None else _plain_event
         # the last time stamp's text and its UTC time; the time is read only when the text matches
         self._last_stamp: str | None = None
         self._last_time = datetime.min
@@ -135,12 +143,7 @@ class SyslogLineParser:
             event.repeat = repeat
         return event
 
-    def _event(self, found, time: datetime, raw: str, host: str | None, pid: int | None):
-        if self._sessions is not None:
-            return self._sessions.observe(found, time, raw, host, pid)
-        if not found[0].row.event:
-            return None
-        return make_event(found, time, raw, host, pid)
+
 
     def _parse_traditional(self, raw: str) -> LoginEvent | None:
         """The hot path: `Mon dd hh:mm:ss host sshd[pid]: msg`, the bulk of an auth.log."""
