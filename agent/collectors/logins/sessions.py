@@ -51,27 +51,11 @@ MAX_SESSIONS = 65_536
 MAX_HELD = 32
 
 
-class _Session:
-    __slots__ = (
-        "name",
-        "source_ip",
-        "source_host",
-        "port",
-        "attempted",
-        "pending",
-        "authenticated",
-        "held",
-    )
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.source_ip: str | None = None
-        self.source_host: str | None = None
-        self.port: int | None = None
-        self.attempted = False  # a user was named or an attempt made
-        self.pending = False  # an attempt announced, its verdict not yet seen
-        self.authenticated = False
-        self.held: list[LoginEvent] | None = None
+# A session's state is a tuple (name, source_ip, source_host, port, attempted, pending,
+# authenticated): tuples of strings and numbers drop out of the cyclic garbage collector's
+# sight, where tens of thousands of open sessions as objects made every collection slower
+# (measured: a third of the tracker's cost).
+_NAME, _IP, _HOST, _PORT, _ATTEMPTED, _PENDING, _AUTHENTICATED = range(7)
 
 
 class SessionTracker:
@@ -80,9 +64,9 @@ class SessionTracker:
 
     def __init__(self, max_sessions: int = MAX_SESSIONS) -> None:
         self._max = max(1, max_sessions)
-        self._sessions: dict[tuple[str | None, int], _Session] = {}
+        self._sessions: dict[tuple[str | None, int], tuple] = {}
         self._generations: dict[tuple[str | None, int], int] = {}
-        self._holding: list[_Session] = []
+        self._held: dict[str, list[LoginEvent]] = {}  # session name -> failures to forgive
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -104,64 +88,60 @@ class SessionTracker:
         if pid is None:
             return self._alone(event, row)
         key = (hostname, pid)
-        session = self._sessions.get(key)
-        if session is None:
-            session = self._open(key, time, False)
+        state = self._sessions.get(key)
+        if state is None:
+            state = self._open(key, time, False)
+        name, s_ip, s_host, s_port, attempted, pending, authenticated = state
         # the address: this line's, else (when the line names none) the session's latest
-        ip, host = event.source_ip, event.source_host
-        if ip is not None or host is not None:
-            if ip == session.source_ip and host == session.source_host:
-                if event.source_port is not None:
-                    session.port = event.source_port
-                elif not compiled.port_group or found[1].group(compiled.port_group) is None:
-                    event.source_port = session.port  # "rhost=H": the port the session knows
-            else:
-                session.source_ip, session.source_host = ip, host
-                session.port = event.source_port
-        elif session.source_ip is not None or session.source_host is not None:
+        ip = event.source_ip
+        if ip is not None or event.source_host is not None:
+            if ip != s_ip or event.source_host != s_host:
+                s_ip, s_host, s_port = ip, event.source_host, event.source_port
+            elif event.source_port is not None:
+                s_port = event.source_port
+            elif not compiled.port_group or found[1].group(compiled.port_group) is None:
+                event.source_port = s_port  # "rhost=H": the port the session knows
+        elif s_ip is not None or s_host is not None:
             if not compiled.src_group or found[1].group(compiled.src_group) is None:
-                event.source_ip, event.source_host = session.source_ip, session.source_host
-                event.source_port = session.port
+                event.source_ip, event.source_host, event.source_port = s_ip, s_host, s_port
             # else: the line names a source that is no address; it stays unknown
-        event.session = session.name
+        event.session = name
         # attempts
         kind = row.attempt
         if kind is None:
             event.attempt = ATTEMPT_NONE
             if event.user is not None:
-                session.attempted = True
+                attempted = True
         elif kind is ANNOUNCE:
-            event.attempt = ATTEMPT_SAME if session.pending else ATTEMPT_NEW
-            session.pending = session.attempted = True
+            event.attempt = ATTEMPT_SAME if pending else ATTEMPT_NEW
+            pending = attempted = True
         else:  # ATTEMPT; "none" is the probe every client sends first
-            if session.pending:
+            if pending:
                 event.attempt = ATTEMPT_SAME
+                pending = False
             else:
                 event.attempt = ATTEMPT_NONE if event.method == "none" else ATTEMPT_NEW
-            session.pending = False
-            session.attempted = True
+            attempted = True
         # results the session decides
         result = event.result
-        if result == SUCCESS:
-            session.authenticated = True
-            session.pending = False
-            held = session.held
-            if held:
-                for earlier in held:
-                    earlier.forgiven = True
-                held.clear()
+        if result in ATTEMPT_RESULTS:
+            if not authenticated:
+                held = self._held.get(name)
+                if held is None:
+                    self._held[name] = [event]
+                elif len(held) < MAX_HELD:
+                    held.append(event)
+        elif result == SUCCESS:
+            authenticated = True
+            pending = False
+            for earlier in self._held.pop(name, ()):
+                earlier.forgiven = True
         elif result == PREAUTH_CLOSE:
-            if session.authenticated:
+            if authenticated:
                 event.result = DISCONNECT
-            elif not session.attempted and event.user is None:
+            elif not attempted and event.user is None:
                 event.result = SCAN
-        elif result in ATTEMPT_RESULTS and not session.authenticated:
-            held = session.held
-            if held is None:
-                held = session.held = []
-                self._holding.append(session)
-            if len(held) < MAX_HELD:
-                held.append(event)
+        self._sessions[key] = (name, s_ip, s_host, s_port, attempted, pending, authenticated)
         return event
 
     def _inform(self, found, time: datetime, hostname: str | None, pid: int) -> None:
@@ -170,22 +150,21 @@ class SessionTracker:
         compiled, match, _ = found
         row = compiled.row
         key = (hostname, pid)
-        session = self._sessions.get(key)
-        if session is None or row.opens_session:
-            session = self._open(key, time, row.opens_session)
+        state = self._sessions.get(key)
+        if state is None or row.opens_session:
+            state = self._open(key, time, row.opens_session)
+        name, s_ip, s_host, s_port, attempted, pending, authenticated = state
         src = match.group(compiled.src_group) if compiled.src_group else None
         if src:
             ip, host = split_source(src)
             if ip is not None or host is not None:
                 port_text = match.group(compiled.port_group) if compiled.port_group else None
-                session.source_ip, session.source_host = ip, host
-                session.port = int(port_text) if port_text and len(port_text) <= 5 else None
-                if session.port is not None and session.port > 65535:
-                    session.port = None
-        if "user" in compiled.row.regex and any(
-            name == "user" and match.group(index) for name, index in compiled.names
-        ):
-            session.attempted = True
+                s_ip, s_host, s_port = ip, host, None
+                if port_text and len(port_text) <= 5 and int(port_text) <= 65535:
+                    s_port = int(port_text)
+        if compiled.user_group and match.group(compiled.user_group):
+            attempted = True
+        self._sessions[key] = (name, s_ip, s_host, s_port, attempted, pending, authenticated)
 
     @staticmethod
     def _alone(event: LoginEvent, row) -> LoginEvent:
@@ -199,14 +178,12 @@ class SessionTracker:
 
     def release(self) -> None:
         """Forget the events held for forgiving (they have been handed on)."""
-        for session in self._holding:
-            session.held = None
-        self._holding.clear()
+        self._held.clear()
 
-    def _open(self, key: tuple[str | None, int], time: datetime, opens: bool) -> _Session:
-        """A new session for the key (replacing the one there). The oldest session is
-        dropped past `max_sessions` (by creation: moving a dict entry on every line would cost
-        more than the rare long session it would keep)."""
+    def _open(self, key: tuple[str | None, int], time: datetime, opens: bool) -> tuple:
+        """A new session for the key (replacing the one there). The oldest eighth is dropped
+        past `max_sessions` (by creation: moving a dict entry on every line would cost more
+        than the rare long session it would keep)."""
         sessions = self._sessions
         generation = 0
         if opens:
@@ -215,12 +192,12 @@ class SessionTracker:
         name = f"{key[0] or '-'}:{key[1]}:{int(time.timestamp())}"
         if generation:
             name += f".{generation}"
-        session = _Session(name)
+        state = (name, None, None, None, False, False, False)
         sessions.pop(key, None)  # a reopened key goes to the end
-        sessions[key] = session
+        sessions[key] = state
         if len(sessions) > self._max:
             self._drop_oldest()
-        return session
+        return state
 
     def _drop_oldest(self) -> None:
         """Drops the oldest eighth at once: deleting one entry at a time from the front of a

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from operator import itemgetter
 from typing import NamedTuple
 
 from palisade.agent.collectors.logins.event import LoginEvent
@@ -38,7 +37,6 @@ _PREFIX_META = set(".^$*+?{}[]\\|()")
 
 # The named groups a row may fill, in the order `_Compiled.fields` holds their indices.
 _FIELDS = ("user", "src", "port", "method", "key_type", "fp")
-_NONE = (None,)
 _NAMED_GROUP = re.compile(r"\(\?P([<=])(\w+)")
 
 
@@ -46,11 +44,13 @@ class _Compiled(NamedTuple):
     """One row inside its prefix group's combined regex: where its groups are."""
 
     row: SshdPattern
-    # match.groups() + (None,) -> the _FIELDS values (None where the row has no such group)
-    fields: Callable[[tuple[str | None, ...]], tuple[str | None, ...]]
+    # the combined regex's groups of the _FIELDS (the never-matching group where the row has
+    # no such field): match.group(*fields) is the six values
+    fields: tuple[int, ...]
     names: tuple[tuple[str, int], ...]  # every named group of the row, for classify()
     src_group: int  # the combined regex's group of `src`; 0: the row has none
     port_group: int  # ... of `port`
+    user_group: int  # ... of `user`
 
 
 class _PrefixGroup(NamedTuple):
@@ -70,18 +70,26 @@ def _combine(rows: list[SshdPattern]) -> _PrefixGroup:
     for number, row in enumerate(rows):
         re.compile(row.regex)  # a bad row fails here with its own regex in the message
         parts.append("(" + _NAMED_GROUP.sub(rf"(?P\1r{number}_\2", row.regex) + ")")
+    # A last alternative that never matches: its group is None whatever matched, so a row's
+    # missing fields can point at it and one match.group(*indices) call gives all six.
+    parts.append("((?!))")
     regex = re.compile("|".join(parts))
     index = regex.groupindex
+    never = regex.groups
     compiled: dict[int, _Compiled] = {}
     outer = 1
     for number, row in enumerate(rows):
         own = re.compile(row.regex)
         names = tuple((name, index[f"r{number}_{name}"]) for name in own.groupindex)
         by_name = dict(names)
-        # groups() is 0-based; -1 is the (None,) appended to it
-        fields = itemgetter(*(by_name.get(name, 0) - 1 for name in _FIELDS))
+        fields = tuple(by_name.get(name, never) for name in _FIELDS)
         compiled[outer] = _Compiled(
-            row, fields, names, by_name.get("src", 0), by_name.get("port", 0)
+            row,
+            fields,
+            names,
+            by_name.get("src", 0),
+            by_name.get("port", 0),
+            by_name.get("user", 0),
         )
         outer += own.groups + 1
     return _PrefixGroup(regex, compiled)
@@ -165,7 +173,7 @@ def make_event(
     """The event of a `SshdMessageParser.match()` result."""
     compiled, match, preauth = found
     row = compiled.row
-    user, src, port_text, method, key_type, fp = compiled.fields(match.groups() + _NONE)
+    user, src, port_text, method, key_type, fp = match.group(*compiled.fields)
     source_ip = source_host = None
     if src:
         source_ip, source_host = split_source(src)
