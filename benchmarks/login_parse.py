@@ -24,8 +24,8 @@ import json
 import os
 import random
 import resource
-import subprocess
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -153,7 +153,7 @@ def synthetic_lines(count: int, seed: int = 6) -> list[str]:
 # connection (PAM on), an invalid user's, a scanner's, a key login.
 SESSION_SCRIPTS = [
     [
-        "Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain \"\"",
+        'Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain ""',
         "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
         "rhost={ip}  user=root",
         "Failed password for root from {ip} port {port} ssh2",
@@ -171,7 +171,7 @@ SESSION_SCRIPTS = [
         "PAM service(sshd) ignoring max retries; 6 > 3",
     ],
     [
-        "Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain \"\"",
+        'Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain ""',
         "Invalid user {user} from {ip} port {port}",
         "pam_unix(sshd:auth): check pass; user unknown",
         "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
@@ -181,13 +181,13 @@ SESSION_SCRIPTS = [
         "Disconnected from invalid user {user} {ip} port {port} [preauth]",
     ],
     [
-        "Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain \"\"",
+        'Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain ""',
         "error: kex_exchange_identification: client sent invalid protocol identifier "
         '"GET / HTTP/1.1"',
         "banner exchange: Connection from {ip} port {port}: invalid format",
     ],
     [
-        "Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain \"\"",
+        'Connection from {ip} port {port} on 10.0.0.5 port 22 rdomain ""',
         "Failed publickey for deploy from {ip} port {port} ssh2: RSA " + FP,
         "Accepted publickey for deploy from {ip} port {port} ssh2: ED25519 " + FP,
         "pam_unix(sshd:session): session opened for user deploy(uid=1000) by (uid=0)",

@@ -29,6 +29,7 @@ def program_name(program: str) -> str | None:
         return "sshd"
     return None
 
+
 _PREAUTH = " [preauth]"
 _LEVEL_PREFIXES = ("error: ", "fatal: ")
 _PREFIX_LEN = 3

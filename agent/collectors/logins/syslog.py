@@ -143,8 +143,6 @@ class SyslogLineParser:
             event.repeat = repeat
         return event
 
-
-
     def _parse_traditional(self, raw: str) -> LoginEvent | None:
         """The hot path: `Mon dd hh:mm:ss host sshd[pid]: msg`, the bulk of an auth.log."""
         match = _TRADITIONAL_SSHD.fullmatch(raw)

@@ -41,7 +41,9 @@ def _parse_line(options: dict, sample: Sample):
         _, samples = line_samples(DATA / sample.file)
         if options.get("format") == "journal-json":
             sessions = SessionTracker()
-            results = {s.line_number: parse_journal_line(s.text, sessions=sessions) for s in samples}
+            results = {
+                s.line_number: parse_journal_line(s.text, sessions=sessions) for s in samples
+            }
         else:
             years = YearResolver(year=options["year"], tz=UTC) if "year" in options else None
             parser = SyslogLineParser(years=years, tz=UTC, sessions=SessionTracker())
@@ -83,7 +85,9 @@ def test_windows_sample_gives_annotated_event(sample: Sample) -> None:
 
 
 _RFC5424_MESSAGE = re.compile(r"<\d{1,3}>1 (?:\S+ ){5}(?:-|\[.*?\]) (?P<msg>.*)")
-_SYSLOG_MESSAGE = re.compile(r".*? (?:sshd|sshd-session|sshd-auth|dropbear)(?:\(\w+\))?\[\d+\]: (?P<msg>.*)")
+_SYSLOG_MESSAGE = re.compile(
+    r".*? (?:sshd|sshd-session|sshd-auth|dropbear)(?:\(\w+\))?\[\d+\]: (?P<msg>.*)"
+)
 
 
 def _sshd_message(options: dict, text: str) -> str | None:

@@ -208,5 +208,8 @@ def test_memory_is_bounded_by_max_sessions() -> None:
     for pid in range(1000):
         parser.parse(_line(pid, f"Failed password for root from 192.0.2.1 port {pid + 1} ssh2"))
         assert len(tracker) <= 64
+    # events held for forgiving are let go at release: a success later forgives nothing
+    held = parser.parse(_line(5000, "Failed password for root from 192.0.2.1 port 9 ssh2"))
     tracker.release()
-    assert tracker._held == {}
+    parser.parse(_line(5000, "Accepted password for root from 192.0.2.1 port 9 ssh2"))
+    assert held is not None and held.forgiven is False
