@@ -381,6 +381,11 @@ SSHD_PATTERNS: tuple[SshdPattern, ...] = (
         r"Bad protocol version identification '.*' from (?P<src>\S+?)" + _PORT,
         "scan",
     ),
+    SshdPattern(  # kex.c 8.x: the same without an address (the session gives it)
+        "bad_remote_protocol_version",
+        r"Bad remote protocol version identification: '.*'",
+        "scan",
+    ),
     SshdPattern(
         "protocol_major_versions_differ",
         r"Protocol major versions differ for (?P<src>\S+?)" + _PORT + r": .*",

@@ -22,7 +22,8 @@ _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?![\d.])")
 
 def _parser(tracker: SessionTracker | None = None) -> SyslogLineParser:
     years = YearResolver(year=2026, tz=UTC)
-    return SyslogLineParser(years=years, tz=UTC, sessions=tracker or SessionTracker())
+    sessions = tracker if tracker is not None else SessionTracker()
+    return SyslogLineParser(years=years, tz=UTC, sessions=sessions)
 
 
 def _line(pid: int, message: str, program: str = "sshd") -> str:
