@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from palisade.agent.collectors.logins.event import LoginEvent
-from palisade.agent.collectors.logins.sessions import SessionTracker
+from palisade.agent.collectors.logins.sessions import SessionTracker, forgive
 from palisade.agent.collectors.logins.syslog import SyslogLineParser
 from palisade.agent.collectors.logins.tailer import FileTailer, TailStateStore
 from palisade.agent.collectors.logins.utmp import (
@@ -77,7 +77,9 @@ class LoginEventCollector:
         return notes
 
     def poll(self, now: datetime) -> list[LoginEvent]:
-        """New events since the last poll. `now` (aware) decides the year of syslog lines."""
+        """New events since the last poll. `now` (aware) decides the year of syslog lines.
+        Failures a success of the same session forgave within this poll are marked; the
+        auditor forgives across polls by session key."""
         events: list[LoginEvent] = []
         for source, tailer in self._tailers:
             units = tailer.poll()
@@ -93,16 +95,13 @@ class LoginEventCollector:
                     event = parser.parse(unit.data.decode("utf-8", "backslashreplace"))
                     if event is not None:
                         events.append(event)
-                # the events are handed on now: a later success cannot change them any more
-                # (the auditor forgives by session key)
-                self._sessions[source.path].release()
             else:
                 records = parse_utmp_records(b"".join(unit.data for unit in units)).records
                 for record in records:
                     event = utmp_record_to_event(record, failed=source.kind == "btmp")
                     if event is not None:
                         events.append(event)
-        return events
+        return forgive(events)
 
     def commit(self) -> None:
         for _, tailer in self._tailers:

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from palisade.agent.collectors.logins.event import LoginEvent
 from palisade.agent.collectors.logins.journal import parse_journal_lines
-from palisade.agent.collectors.logins.sessions import SessionTracker
+from palisade.agent.collectors.logins.sessions import SessionTracker, forgive
 from palisade.agent.collectors.logins.syslog import SyslogLineParser
 from palisade.agent.collectors.logins.utmp import UTMP_RECORD_SIZE, is_btmp_path, parse_utmp
 from palisade.agent.collectors.logins.windows_security import parse_windows_events_xml
@@ -91,8 +91,10 @@ def read_log_file(
                 event = parser.parse(line)
                 if event is not None:
                     result.events.append(event)
+            forgive(result.events)
         elif format == "journal-json":
             result.events.extend(parse_journal_lines(_lines(handle)))
+            forgive(result.events)
         elif format == "windows-xml":
             parsed = parse_windows_events_xml(handle.read())
             if (

@@ -18,14 +18,15 @@ What the tracker does for each matched line (`observe`):
   one, else a new attempt. So the PAM line and sshd's "Failed password" of one password are
   one attempt, and "Invalid user X" + "Failed none for invalid user X" is one. "Failed none"
   alone is the probe every client sends first: not an attempt.
-- **forgiven**: a success marks its session's earlier failures forgiven (the events the tracker
-  still holds; the live collector releases them after each poll, and the auditor applies the
-  same rule by session key to events already sent). A close after a success is a `disconnect`.
+- **forgiven**: `forgive()` marks, over the events of one read (a poll of the live collector,
+  a whole file), the failures of a session that has a success after them; the auditor applies
+  the same rule by session key to events already sent. A close after a success is a
+  `disconnect` (the tracker knows the session authenticated).
 - **scan**: a pre-authentication close (`preauth_close`) of a session that never named a user
   nor attempted anything is a `scan` (a port scanner, a banner grabber, ssh-keyscan).
 
-Memory is bounded: at most `max_sessions` sessions (the oldest eighth dropped when full), each
-holding at most `MAX_HELD` events.
+Memory is bounded: at most `max_sessions` sessions (the oldest eighth dropped when full), each a
+tuple of seven values.
 """
 
 from __future__ import annotations
@@ -44,11 +45,10 @@ from palisade.agent.collectors.logins.event import (
     LoginEvent,
 )
 from palisade.agent.collectors.logins.source_address import split_source
-from palisade.agent.collectors.logins.sshd import make_event
+from palisade.agent.collectors.logins.sshd import event_fields, make_event
 from palisade.agent.collectors.logins.sshd_patterns import ANNOUNCE, ATTEMPT
 
 MAX_SESSIONS = 65_536
-MAX_HELD = 32
 
 
 # A session's state is a tuple (name, source_ip, source_host, port, attempted, pending,
@@ -66,7 +66,8 @@ class SessionTracker:
         self._max = max(1, max_sessions)
         self._sessions: dict[tuple[str | None, int], tuple] = {}
         self._generations: dict[tuple[str | None, int], int] = {}
-        self._held: dict[str, list[LoginEvent]] = {}  # session name -> failures to forgive
+        self._last_time: datetime | None = None
+        self._last_second = 0
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -84,65 +85,56 @@ class SessionTracker:
             if pid is not None:
                 self._inform(found, time, hostname, pid)
             return None
-        event = make_event(found, time, raw, hostname, pid)
         if pid is None:
-            return self._alone(event, row)
+            return self._alone(make_event(found, time, raw, hostname, pid), row)
+        result, user, ip, host, port, method, key_type, fp = event_fields(found)
         key = (hostname, pid)
         state = self._sessions.get(key)
         if state is None:
             state = self._open(key, time, False)
         name, s_ip, s_host, s_port, attempted, pending, authenticated = state
         # the address: this line's, else (when the line names none) the session's latest
-        ip = event.source_ip
-        if ip is not None or event.source_host is not None:
-            if ip != s_ip or event.source_host != s_host:
-                s_ip, s_host, s_port = ip, event.source_host, event.source_port
-            elif event.source_port is not None:
-                s_port = event.source_port
+        if ip is not None or host is not None:
+            if ip != s_ip or host != s_host:
+                s_ip, s_host, s_port = ip, host, port
+            elif port is not None:
+                s_port = port
             elif not compiled.port_group or found[1].group(compiled.port_group) is None:
-                event.source_port = s_port  # "rhost=H": the port the session knows
+                port = s_port  # "rhost=H": the port the session knows
         elif s_ip is not None or s_host is not None:
             if not compiled.src_group or found[1].group(compiled.src_group) is None:
-                event.source_ip, event.source_host, event.source_port = s_ip, s_host, s_port
+                ip, host, port = s_ip, s_host, s_port
             # else: the line names a source that is no address; it stays unknown
-        event.session = name
         # attempts
         kind = row.attempt
         if kind is None:
-            event.attempt = ATTEMPT_NONE
-            if event.user is not None:
+            attempt = ATTEMPT_NONE
+            if user is not None:
                 attempted = True
         elif kind is ANNOUNCE:
-            event.attempt = ATTEMPT_SAME if pending else ATTEMPT_NEW
+            attempt = ATTEMPT_SAME if pending else ATTEMPT_NEW
             pending = attempted = True
         else:  # ATTEMPT; "none" is the probe every client sends first
             if pending:
-                event.attempt = ATTEMPT_SAME
+                attempt = ATTEMPT_SAME
                 pending = False
             else:
-                event.attempt = ATTEMPT_NONE if event.method == "none" else ATTEMPT_NEW
+                attempt = ATTEMPT_NONE if method == "none" else ATTEMPT_NEW
             attempted = True
         # results the session decides
-        result = event.result
-        if result in ATTEMPT_RESULTS:
-            if not authenticated:
-                held = self._held.get(name)
-                if held is None:
-                    self._held[name] = [event]
-                elif len(held) < MAX_HELD:
-                    held.append(event)
-        elif result == SUCCESS:
+        if result == SUCCESS:
             authenticated = True
             pending = False
-            for earlier in self._held.pop(name, ()):
-                earlier.forgiven = True
         elif result == PREAUTH_CLOSE:
             if authenticated:
-                event.result = DISCONNECT
-            elif not attempted and event.user is None:
-                event.result = SCAN
+                result = DISCONNECT
+            elif not attempted and user is None:
+                result = SCAN
         self._sessions[key] = (name, s_ip, s_host, s_port, attempted, pending, authenticated)
-        return event
+        return LoginEvent(
+            time, result, "sshd", raw, user, ip, port, method, key_type, fp, hostname, pid, host,
+            1, None, None, None, None, None, name, attempt,
+        )  # fmt: skip
 
     def _inform(self, found, time: datetime, hostname: str | None, pid: int) -> None:
         """A line that only tells its session something: "Connection from" (which opens a new
@@ -176,10 +168,6 @@ class SessionTracker:
             event.attempt = ATTEMPT_NONE
         return event
 
-    def release(self) -> None:
-        """Forget the events held for forgiving (they have been handed on)."""
-        self._held.clear()
-
     def _open(self, key: tuple[str | None, int], time: datetime, opens: bool) -> tuple:
         """A new session for the key (replacing the one there). The oldest eighth is dropped
         past `max_sessions` (by creation: moving a dict entry on every line would cost more
@@ -189,7 +177,9 @@ class SessionTracker:
         if opens:
             generation = self._generations.get(key, -1) + 1
             self._generations[key] = generation
-        name = f"{key[0] or '-'}:{key[1]}:{int(time.timestamp())}"
+        if time is not self._last_time:  # lines of one second share one datetime object
+            self._last_time, self._last_second = time, int(time.timestamp())
+        name = f"{key[0] or '-'}:{key[1]}:{self._last_second}"
         if generation:
             name += f".{generation}"
         state = (name, None, None, None, False, False, False)
@@ -207,3 +197,26 @@ class SessionTracker:
         for key, _ in items[: len(items) - keep]:
             self._generations.pop(key, None)
         self._sessions = dict(items[len(items) - keep :])
+
+
+def forgive(events: list[LoginEvent]) -> list[LoginEvent]:
+    """Marks `forgiven` the failures (failure, invalid_user, refused) of every session that has
+    a success after them in `events` (in log order); returns `events`. Run over what one read
+    produced (a poll of the live collector, a whole file): a success in a later read cannot
+    reach events already handed on, and the auditor applies the same rule by session key."""
+    waiting: dict[str, list[LoginEvent]] = {}
+    for event in events:
+        name = event.session
+        if name is None:
+            continue
+        result = event.result
+        if result in ATTEMPT_RESULTS:
+            failures = waiting.get(name)
+            if failures is None:
+                waiting[name] = [event]
+            else:
+                failures.append(event)
+        elif result == SUCCESS:
+            for earlier in waiting.pop(name, ()):
+                earlier.forgiven = True
+    return events

@@ -164,14 +164,11 @@ class SshdMatch(NamedTuple):
     preauth: bool
 
 
-def make_event(
+def event_fields(
     found: tuple[_Compiled, re.Match[str], bool],
-    time: datetime,
-    raw: str,
-    hostname: str | None,
-    pid: int | None,
-) -> LoginEvent:
-    """The event of a `SshdMessageParser.match()` result."""
+) -> tuple[str, str | None, str | None, str | None, int | None, str | None, str | None, str | None]:
+    """(result, user, source_ip, source_host, source_port, method, key_type, fp) of a
+    `SshdMessageParser.match()` result: what the line itself says."""
     compiled, match, preauth = found
     row = compiled.row
     user, src, port_text, method, key_type, fp = match.group(*compiled.fields)
@@ -187,15 +184,28 @@ def make_event(
         user = row.user
     elif not user:
         user = None  # "Invalid user  from ..." (empty name): nothing to report
+    result = row.result_preauth if preauth and row.result_preauth else row.result
+    return result, user, source_ip, source_host, port, method or row.method, key_type, fp
+
+
+def make_event(
+    found: tuple[_Compiled, re.Match[str], bool],
+    time: datetime,
+    raw: str,
+    hostname: str | None,
+    pid: int | None,
+) -> LoginEvent:
+    """The event of a `SshdMessageParser.match()` result, on its own (no session)."""
+    result, user, source_ip, source_host, port, method, key_type, fp = event_fields(found)
     return LoginEvent(
         time,
-        row.result_preauth if preauth and row.result_preauth else row.result,
+        result,
         "sshd",
         raw,
         user,
         source_ip,
         port,
-        method or row.method,
+        method,
         key_type,
         fp,
         hostname,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from palisade.agent.collectors.logins import LoginEventCollector, LoginLogSource, SyslogLineParser
 from palisade.agent.collectors.logins.event import ATTEMPT_NEW, ATTEMPT_SAME
-from palisade.agent.collectors.logins.sessions import SessionTracker
+from palisade.agent.collectors.logins.sessions import SessionTracker, forgive
 from palisade.agent.collectors.logins.year_inference import YearResolver
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -182,6 +182,7 @@ def test_pam_line_and_verdict_are_one_attempt_and_a_success_forgives() -> None:
         )
     ]
     assert [e.attempt for e in events[:3]] == [ATTEMPT_NEW, ATTEMPT_SAME, ATTEMPT_NEW]
+    forgive(events)
     assert [e.forgiven for e in events] == [True, True, True, False, False]
     assert events[-1].result == "disconnect"  # a close after a success is no failure
     assert len({e.session for e in events}) == 1
@@ -209,8 +210,8 @@ def test_memory_is_bounded_by_max_sessions() -> None:
     for pid in range(1000):
         parser.parse(_line(pid, f"Failed password for root from 192.0.2.1 port {pid + 1} ssh2"))
         assert len(tracker) <= 64
-    # events held for forgiving are let go at release: a success later forgives nothing
-    held = parser.parse(_line(5000, "Failed password for root from 192.0.2.1 port 9 ssh2"))
-    tracker.release()
-    parser.parse(_line(5000, "Accepted password for root from 192.0.2.1 port 9 ssh2"))
-    assert held is not None and held.forgiven is False
+    # forgiving needs the success in the same read: a failure handed on before it stays
+    first = [parser.parse(_line(5000, "Failed password for root from 192.0.2.1 port 9 ssh2"))]
+    second = [parser.parse(_line(5000, "Accepted password for root from 192.0.2.1 port 9 ssh2"))]
+    assert forgive(first)[0].forgiven is False and forgive(second)[0].result == "success"
+    assert first[0].session == second[0].session
