@@ -244,3 +244,28 @@ def test_ssh_scanner_per_source_separate_from_brute_force(world):
     assert logins.ssh_scanner(world.input(i, None, mixed)) == []
     inp = world.input(i, None, spread, settings=settings(ssh_scanner_window_s=1000))
     assert len(logins.ssh_scanner(inp)) == 1
+
+
+def test_checks_count_what_the_agent_parsed_from_the_session_corpus(world):
+    """The agent's events (sessions, attempts, forgiven) through the wire form into the checks:
+    attempts() counts exactly the new, unforgiven failed attempts the corpus annotates."""
+    from pathlib import Path
+
+    from palisade.agent.collectors.logins import read_log_file
+
+    data = Path(__file__).resolve().parents[3] / "data" / "logins"
+    for name in ("sessions_openssh.log", "sessions_pam.log", "sessions_dropbear.log"):
+        events = read_log_file(str(data / name), year=2026).events
+        wire = [e.to_event_proto("i-1") for e in events]
+        expected = sum(
+            e.repeat
+            for e in events
+            if e.new_attempt and not e.forgiven and e.result in logins.ATTEMPT_RESULTS
+        )
+        assert expected > 0
+        counted = logins.attempts([(ev, ev.login) for ev in wire])
+        assert sum(a.count for a in counted) == expected, name
+        # the forgiven ones are forgiven on the auditor's side too, without the agent's mark
+        for ev in wire:
+            ev.login.forgiven = False
+        assert sum(a.count for a in logins.attempts([(ev, ev.login) for ev in wire])) == expected
