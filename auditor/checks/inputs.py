@@ -90,6 +90,8 @@ class CheckSettings:
     timezone: str = "UTC"  # for login hours (the account's time zone)
     fleet_failure_min_instances: int = 3  # one source failing on this many instances ...
     fleet_failure_window_s: int = 3600  # ... within this many seconds
+    ssh_scanner_connections: int = 5  # pre-auth scans / protocol errors from one source ...
+    ssh_scanner_window_s: int = 600  # ... within this many seconds: an SSH-scanner alert
     default_ssh_port: int = 22
     default_rdp_port: int = 3389
     # exposure

@@ -87,7 +87,10 @@ class CheckRunner:
     def _events_window_ms(self) -> int:
         s = self.settings
         return 1000 * max(
-            s.brute_force_window_s, s.brute_force_success_window_s, s.fleet_failure_window_s
+            s.brute_force_window_s,
+            s.brute_force_success_window_s,
+            s.fleet_failure_window_s,
+            s.ssh_scanner_window_s,
         )
 
     # -- scheduling ---------------------------------------------------------------------------
@@ -173,7 +176,9 @@ class CheckRunner:
         # The brute-force window is short; only a success needs the long look back (was it
         # preceded by failures from its source?). Reading the short window first keeps a busy
         # instance's check cheap, so other instances' alerts do not queue behind it.
-        short_ms = 1000 * max(self.settings.brute_force_window_s, 300)
+        short_ms = 1000 * max(
+            self.settings.brute_force_window_s, self.settings.ssh_scanner_window_s, 300
+        )
         events = self.store.recent_events(
             instance_id, now_ms - min(short_ms, self._events_window_ms), limit=self.max_events
         )

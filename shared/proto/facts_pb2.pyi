@@ -1,10 +1,22 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class LoginAttempt(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOGIN_ATTEMPT_UNSPECIFIED: _ClassVar[LoginAttempt]
+    LOGIN_ATTEMPT_NEW: _ClassVar[LoginAttempt]
+    LOGIN_ATTEMPT_SAME: _ClassVar[LoginAttempt]
+    LOGIN_ATTEMPT_NONE: _ClassVar[LoginAttempt]
+LOGIN_ATTEMPT_UNSPECIFIED: LoginAttempt
+LOGIN_ATTEMPT_NEW: LoginAttempt
+LOGIN_ATTEMPT_SAME: LoginAttempt
+LOGIN_ATTEMPT_NONE: LoginAttempt
 
 class HostInfo(_message.Message):
     __slots__ = ("instance_id", "hostname", "os_family", "os_name", "os_version", "kernel", "arch", "boot_time", "agent_version")
@@ -391,7 +403,7 @@ class SnapshotDelta(_message.Message):
     def __init__(self, base_snapshot_id: _Optional[str] = ..., changed: _Optional[_Union[Snapshot, _Mapping]] = ..., replaced: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LoginEvent(_message.Message):
-    __slots__ = ("user", "source_ip", "source_port", "method", "result", "service", "key_fingerprint", "raw", "repeat", "key_type", "pid", "source_host", "domain", "logon_type", "status", "sub_status", "process")
+    __slots__ = ("user", "source_ip", "source_port", "method", "result", "service", "key_fingerprint", "raw", "repeat", "key_type", "pid", "source_host", "domain", "logon_type", "status", "sub_status", "process", "session", "attempt", "forgiven")
     USER_FIELD_NUMBER: _ClassVar[int]
     SOURCE_IP_FIELD_NUMBER: _ClassVar[int]
     SOURCE_PORT_FIELD_NUMBER: _ClassVar[int]
@@ -409,6 +421,9 @@ class LoginEvent(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     SUB_STATUS_FIELD_NUMBER: _ClassVar[int]
     PROCESS_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    FORGIVEN_FIELD_NUMBER: _ClassVar[int]
     user: str
     source_ip: str
     source_port: int
@@ -426,4 +441,7 @@ class LoginEvent(_message.Message):
     status: str
     sub_status: str
     process: str
-    def __init__(self, user: _Optional[str] = ..., source_ip: _Optional[str] = ..., source_port: _Optional[int] = ..., method: _Optional[str] = ..., result: _Optional[str] = ..., service: _Optional[str] = ..., key_fingerprint: _Optional[str] = ..., raw: _Optional[str] = ..., repeat: _Optional[int] = ..., key_type: _Optional[str] = ..., pid: _Optional[int] = ..., source_host: _Optional[str] = ..., domain: _Optional[str] = ..., logon_type: _Optional[int] = ..., status: _Optional[str] = ..., sub_status: _Optional[str] = ..., process: _Optional[str] = ...) -> None: ...
+    session: str
+    attempt: LoginAttempt
+    forgiven: bool
+    def __init__(self, user: _Optional[str] = ..., source_ip: _Optional[str] = ..., source_port: _Optional[int] = ..., method: _Optional[str] = ..., result: _Optional[str] = ..., service: _Optional[str] = ..., key_fingerprint: _Optional[str] = ..., raw: _Optional[str] = ..., repeat: _Optional[int] = ..., key_type: _Optional[str] = ..., pid: _Optional[int] = ..., source_host: _Optional[str] = ..., domain: _Optional[str] = ..., logon_type: _Optional[int] = ..., status: _Optional[str] = ..., sub_status: _Optional[str] = ..., process: _Optional[str] = ..., session: _Optional[str] = ..., attempt: _Optional[_Union[LoginAttempt, str]] = ..., forgiven: _Optional[bool] = ...) -> None: ...

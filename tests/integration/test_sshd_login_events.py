@@ -8,6 +8,7 @@ and appends it to the auth.log the agent follows.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -130,10 +131,166 @@ def test_agent_reports_the_attack_on_a_real_sshd(auditor, tmp_path):
     assert success["key_fingerprint"] == fingerprint
     assert success.get("key_type") == "ED25519"
     assert all(e.get("service") == "sshd" for e in logins)
-    # the rest are the connections' ends, nothing else
+    # the rest are the connections' ends, nothing else (ssh_server's readiness probe connects
+    # and hangs up before saying anything: a scan)
     others = [e for e in logins if e["result"] not in ATTEMPT_RESULTS]
-    assert {e["result"] for e in others} <= {"preauth_close", "disconnect"}
+    assert {e["result"] for e in others} <= {"preauth_close", "disconnect", "scan"}
     assert all(e.get("source_ip", "127.0.0.1") == "127.0.0.1" for e in others)
     # every port is a real client port, and each attempt came on its own connection
     ports = [e["source_port"] for e in logins if e["result"] in ("failure", "success")]
     assert len(set(ports)) == 4 and all(1024 <= p <= 65535 for p in ports)
+
+
+# -- issue 14: the three scenarios, through the agent's session tracker and the real checks ----
+
+
+class _WatchedSshd:
+    """A real sshd whose log an agent follows (as in the test above), for one instance."""
+
+    def __init__(self, auditor, tmp_path: Path, instance_id: str, server) -> None:
+        self.auditor, self.instance_id, self.server = auditor, instance_id, server
+        state_dir = tmp_path / "agent"
+        enroll_agent(auditor, state_dir, instance_id)
+        auth_log = tmp_path / "auth.log"
+        auth_log.touch()
+        self.relay = SyslogRelay(server.log_path, auth_log, server.proc.pid, HOSTNAME)
+        self.relay.start()
+        self.agent = subprocess.Popen(
+            [
+                str(BIN / "palisade-agent"),
+                "run",
+                "--state-dir",
+                str(state_dir),
+                "--interval",
+                "30",
+                "--event-interval",
+                "0.2",
+                "--login-log",
+                str(auth_log),
+            ],
+            stdout=open(tmp_path / "agent.log", "ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def logins(self) -> list[dict]:
+        return self.auditor.cli_json("instance", "show", self.instance_id)["logins"]
+
+    def alerts(self) -> set[str]:
+        found = self.auditor.cli_json("alerts", "--instance", self.instance_id)
+        return {a["CheckId"] for a in found}
+
+    def settle(self, what, condition) -> None:
+        """Waits until the relay has copied sshd's lines and the auditor holds what they
+        report; then gives the check runner a round after the last commit."""
+        wait_for(condition, 30, what=what)
+        time.sleep(2.0)
+
+    def stop_relay(self) -> None:
+        """Before the server (and its log) goes away."""
+        self.relay.stop.set()
+        self.relay.join(10)
+
+    def close(self) -> None:
+        self.stop_relay()
+        self.agent.terminate()
+        self.agent.wait(timeout=15)
+
+
+@pytest.fixture
+def watched(auditor, tmp_path, request):
+    started = []
+
+    def start(server) -> _WatchedSshd:
+        w = _WatchedSshd(auditor, tmp_path, request.node.name.replace("_", "-")[:40], server)
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.close()
+
+
+def test_wrong_keys_then_the_right_one_are_forgiven(watched, tmp_path):
+    keys = []
+    for n in range(4):
+        (tmp_path / f"k{n}").mkdir()
+        keys.append(_key_pair(tmp_path / f"k{n}"))
+    right_public = keys[3][1]
+    keys = [path for path, _ in keys]
+    with ssh_server(password_authentication=True) as server:
+        server.authorize(right_public)
+        w = watched(server)
+        # an agent offering three keys before the right one, three times within 2 minutes:
+        # nine failures, all forgiven by their session's success
+        for _ in range(3):
+            transport = paramiko.Transport((server.host, server.port))
+            try:
+                transport.start_client(timeout=15)
+                for path in keys[:3]:
+                    with pytest.raises(paramiko.AuthenticationException):
+                        transport.auth_publickey(
+                            server.user, paramiko.Ed25519Key.from_private_key_file(path)
+                        )
+                transport.auth_publickey(
+                    server.user, paramiko.Ed25519Key.from_private_key_file(keys[3])
+                )
+                assert transport.is_authenticated()
+            finally:
+                transport.close()
+
+        def stored() -> bool:
+            logins = w.logins()
+            return sum(e["result"] == "success" for e in logins) == 3 and (
+                sum(e["result"] == "failure" for e in logins) == 9
+            )
+
+        w.settle("nine failed keys and three logins", stored)
+        failures = [e for e in w.logins() if e["result"] == "failure"]
+        w.stop_relay()
+    assert {e["method"] for e in failures} == {"publickey"}
+    assert "login.brute_force" not in w.alerts()
+    assert "login.brute_force_success" not in w.alerts()
+
+
+def test_eight_wrong_passwords_raise_one_brute_force_alert(watched, auditor):
+    with ssh_server(password_authentication=True) as server:
+        w = watched(server)
+        for attempt in range(8):
+            with pytest.raises(paramiko.AuthenticationException):
+                ssh_client(server, server.user, password=f"wrong-{attempt}")
+
+        def stored() -> bool:
+            return sum(e["result"] == "failure" for e in w.logins()) == 8
+
+        w.settle("eight failed passwords", stored)
+        wait_for(lambda: "login.brute_force" in w.alerts(), 30, what="the brute-force alert")
+        w.stop_relay()
+    found = auditor.cli_json("alerts", "--instance", w.instance_id, "--check", "login.brute_force")
+    assert len(found) == 1 and found[0]["Subject"] == "127.0.0.1"
+    assert "login.ssh_scanner" not in w.alerts()
+
+
+def test_a_scanner_sending_garbage_is_a_scanner_not_a_brute_force(watched):
+    with ssh_server(password_authentication=True) as server:
+        w = watched(server)
+        for _ in range(6):
+            with socket.create_connection((server.host, server.port), timeout=10) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: scanner\r\n\r\n")
+                try:
+                    s.recv(256)
+                except OSError:
+                    pass
+
+        def stored() -> bool:
+            return sum(e["result"] == "scan" for e in w.logins()) >= 6
+
+        w.settle("the scanner's connections", stored)
+        wait_for(lambda: "login.ssh_scanner" in w.alerts(), 30, what="the scanner alert")
+        logins = w.logins()
+        w.stop_relay()
+    scans = [e for e in logins if e["result"] == "scan"]
+    # kex_exchange_identification names no address: the session's "Connection from" gave it
+    assert all(e.get("source_ip") == "127.0.0.1" for e in scans), scans
+    assert any("kex_exchange_identification" in e["raw"] for e in scans)
+    assert not [e for e in logins if e["result"] in ("failure", "invalid_user")]
+    assert "login.brute_force" not in w.alerts()

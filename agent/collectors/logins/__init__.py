@@ -9,25 +9,28 @@ of any of these formats (`palisade-agent parse-log`).
 Every source yields `LoginEvent` (event.py). Its vocabulary:
 
 `result`
-    success            authenticated: "Accepted ...", a wtmp USER_PROCESS record, 4624
+    success            authenticated: "Accepted ...", Dropbear's "auth succeeded", a wtmp
+                       USER_PROCESS record, 4624
     failure            credentials rejected for an existing (or not-said-to-be-unknown) account:
-                       "Failed ...", a PAM "authentication failure", a btmp record, 4625
+                       "Failed ...", a PAM "authentication failure", "Bad password attempt", a
+                       btmp record, 4625
     invalid_user       the account does not exist: "Invalid user ...", "Failed ... for invalid
-                       user ...", 4625 with status 0xC0000064
+                       user ...", PAM's "user unknown", 4625 with status 0xC0000064
     refused            barred by policy whatever the credentials: "ROOT LOGIN REFUSED",
-                       "User X from H not allowed because ...", OpenSSH 9.8+ "drop connection"
+                       "User X from H not allowed because ...", pam_faillock / pam_tally2,
+                       tcp-wrappers' "refused connect", OpenSSH 9.8+ "drop connection"
                        (penalty / MaxStartups), 4625 for a locked, disabled or expired account
     too_many_failures  the connection was cut after too many attempts: "maximum
                        authentication attempts exceeded", "Disconnecting ...: Too many
-                       authentication failures"
+                       authentication failures", Dropbear's "Max auth tries reached"
     partial            one method of several required succeeded: "Partial ..."
-    preauth_close      the peer went away (or timed out) before authenticating: "Connection
-                       closed/reset by ... [preauth]", "Received disconnect ... [preauth]",
-                       "Disconnected from invalid/authenticating user ...", "Timeout before
-                       authentication", "Unable to negotiate", "Did not receive
-                       identification string"
-    disconnect         an authenticated session ended: "Disconnected from user X ...",
-                       "Received disconnect ..." without [preauth]
+    preauth_close      the peer went away (or timed out) before authenticating, after trying
+    disconnect         an authenticated session ended (any close after a success)
+    scan               a connection that never tried: no identification string, a garbage
+                       banner (kex_exchange_identification, banner exchange), a pre-auth close,
+                       reset or timeout of a session that named no user
+    protocol_error     ssh_dispatch_run_fatal, corrupted MAC, bad packet length, ...
+    negotiation_failure  "Unable to negotiate ...": no common algorithm
 
 `method`
     sshd's own names: password, publickey, keyboard-interactive (logged as
@@ -41,8 +44,10 @@ Every source yields `LoginEvent` (event.py). Its vocabulary:
     "interactive", ...).
 
 Several messages can describe one attempt (a PAM failure and sshd's "Failed password"; an
-"Invalid user" and the "Connection closed by invalid user" after it); each is its own event,
-and consumers count by `result` knowing that.
+"Invalid user" and the "Failed password for invalid user" after it); each is its own event.
+The session tracker (`sessions.py`) groups a connection's lines, gives lines without an address
+their session's, and says which event starts a new attempt (`attempt`) and which failures a
+later success forgave (`forgiven`): consumers count attempts, not lines.
 """
 
 # The running agent needs only the collector; the other readers (Windows XML, journald,
@@ -62,6 +67,7 @@ _EXPORTS = {
     "RESULTS": "event",
     "SSHD_PATTERNS": "sshd_patterns",
     "SSHD_PROGRAMS": "sshd",
+    "SessionTracker": "sessions",
     "SshdMessageParser": "sshd",
     "SshdPattern": "sshd_patterns",
     "SyslogLineParser": "syslog",
@@ -73,6 +79,7 @@ _EXPORTS = {
     "WindowsParseResult": "windows_security",
     "YearResolver": "year_inference",
     "detect_format": "log_file",
+    "forgive": "sessions",
     "format_time": "event",
     "parse_journal_line": "journal",
     "parse_journal_lines": "journal",
@@ -111,6 +118,7 @@ __all__ = [
     "LoginEvent",
     "LoginEventCollector",
     "LoginLogSource",
+    "SessionTracker",
     "SshdMessageParser",
     "SshdPattern",
     "SyslogLineParser",
@@ -121,6 +129,7 @@ __all__ = [
     "WindowsParseResult",
     "YearResolver",
     "detect_format",
+    "forgive",
     "format_time",
     "parse_journal_line",
     "parse_journal_lines",

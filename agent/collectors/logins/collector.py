@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.sessions import SessionTracker, forgive
 from palisade.agent.collectors.logins.syslog import SyslogLineParser
 from palisade.agent.collectors.logins.tailer import FileTailer, TailStateStore
 from palisade.agent.collectors.logins.utmp import (
@@ -64,6 +65,8 @@ class LoginEventCollector:
             )
             for source in sources
         ]
+        # one session tracker per log, kept across polls: a session spanning two reads is one
+        self._sessions = {source.path: SessionTracker() for source in sources}
 
     @property
     def notes(self) -> list[str]:
@@ -74,7 +77,9 @@ class LoginEventCollector:
         return notes
 
     def poll(self, now: datetime) -> list[LoginEvent]:
-        """New events since the last poll. `now` (aware) decides the year of syslog lines."""
+        """New events since the last poll. `now` (aware) decides the year of syslog lines.
+        Failures a success of the same session forgave within this poll are marked; the
+        auditor forgives across polls by session key."""
         events: list[LoginEvent] = []
         for source, tailer in self._tailers:
             units = tailer.poll()
@@ -82,7 +87,9 @@ class LoginEventCollector:
                 continue
             if source.kind == "syslog":
                 parser = SyslogLineParser(
-                    years=YearResolver(reference=now, tz=self._tz), tz=self._tz
+                    years=YearResolver(reference=now, tz=self._tz),
+                    tz=self._tz,
+                    sessions=self._sessions[source.path],
                 )
                 for unit in units:
                     event = parser.parse(unit.data.decode("utf-8", "backslashreplace"))
@@ -94,7 +101,7 @@ class LoginEventCollector:
                     event = utmp_record_to_event(record, failed=source.kind == "btmp")
                     if event is not None:
                         events.append(event)
-        return events
+        return forgive(events)
 
     def commit(self) -> None:
         for _, tailer in self._tailers:

@@ -26,6 +26,9 @@ CONTRACT_FIELDS = (
     "service",
     "key_fingerprint",
     "raw",
+    "session",
+    "new_attempt",
+    "forgiven",
 )
 
 # The `result` vocabulary (the package docstring says when each is used).
@@ -37,9 +40,32 @@ TOO_MANY_FAILURES = "too_many_failures"
 PARTIAL = "partial"
 PREAUTH_CLOSE = "preauth_close"
 DISCONNECT = "disconnect"
+SCAN = "scan"
+PROTOCOL_ERROR = "protocol_error"
+NEGOTIATION_FAILURE = "negotiation_failure"
 RESULTS = frozenset(
-    (SUCCESS, FAILURE, INVALID_USER, REFUSED, TOO_MANY_FAILURES, PARTIAL, PREAUTH_CLOSE, DISCONNECT)
+    (
+        SUCCESS,
+        FAILURE,
+        INVALID_USER,
+        REFUSED,
+        TOO_MANY_FAILURES,
+        PARTIAL,
+        PREAUTH_CLOSE,
+        DISCONNECT,
+        SCAN,
+        PROTOCOL_ERROR,
+        NEGOTIATION_FAILURE,
+    )
 )
+# Results that can be (part of) a failed authentication attempt.
+ATTEMPT_RESULTS = frozenset((FAILURE, INVALID_USER, REFUSED))
+
+# `attempt`: the proto enum LoginAttempt's values
+ATTEMPT_UNSPECIFIED = 0  # not decided (no session tracker ran)
+ATTEMPT_NEW = 1
+ATTEMPT_SAME = 2
+ATTEMPT_NONE = 3
 
 # The `method` vocabulary: sshd's own method names, plus "pam" (a PAM module reported the
 # failure) and the Windows authentication packages.
@@ -90,6 +116,18 @@ class LoginEvent:
     status: str | None = None  # "0xc000006d"
     sub_status: str | None = None  # "0xc000006a"
     process: str | None = None  # ProcessName
+    # Sessions (sessions.py): the connection's key, whether this line starts a new attempt,
+    # and whether a later success in the same session forgave this failure.
+    session: str | None = None
+    attempt: int = ATTEMPT_UNSPECIFIED
+    forgiven: bool = False
+
+    @property
+    def new_attempt(self) -> bool | None:
+        """True: counts as one more attempt (`repeat` of them); None: not decided."""
+        if self.attempt == ATTEMPT_UNSPECIFIED:
+            return None
+        return self.attempt == ATTEMPT_NEW
 
     def to_json_dict(self) -> dict[str, object]:
         """The contract fields, in contract order; `source_ip` falls back to `source_host`."""
@@ -103,6 +141,9 @@ class LoginEvent:
             "service": self.service,
             "key_fingerprint": self.key_fingerprint,
             "raw": self.raw,
+            "session": self.session,
+            "new_attempt": self.new_attempt,
+            "forgiven": self.forgiven,
         }
 
     @property
@@ -134,6 +175,9 @@ class LoginEvent:
             status=_proto_text(self.status),
             sub_status=_proto_text(self.sub_status),
             process=_proto_text(self.process),
+            session=_proto_text(self.session),
+            attempt=self.attempt,  # type: ignore[arg-type]
+            forgiven=self.forgiven,
         )
 
     def to_event_proto(self, instance_id: str = "") -> facts_pb2.Event:

@@ -14,22 +14,27 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.sessions import SessionTracker
 from palisade.agent.collectors.logins.sshd import (
     DEFAULT_SSHD_PARSER,
-    SSHD_PROGRAMS,
     SshdMessageParser,
+    make_event,
+    program_name,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_journal_line(
-    line: str | bytes, sshd: SshdMessageParser = DEFAULT_SSHD_PARSER
+    line: str | bytes,
+    sshd: SshdMessageParser = DEFAULT_SSHD_PARSER,
+    sessions: SessionTracker | None = None,
 ) -> LoginEvent | None:
-    """The event one JSON line reports, or None (not sshd, not a login message, malformed)."""
+    """The event one JSON line reports, or None (not sshd, not a login message, malformed).
+    With `sessions`, the line joins its session (sessions.py), as in a syslog file."""
     if isinstance(line, bytes):
         line = line.decode("utf-8", "backslashreplace")
-    if "sshd" not in line:
+    if "sshd" not in line and "dropbear" not in line:
         return None
     try:
         entry = json.loads(line)
@@ -38,27 +43,35 @@ def parse_journal_line(
     if not isinstance(entry, dict):
         return None
     identifier = _text(entry.get("SYSLOG_IDENTIFIER")) or _text(entry.get("_COMM"))
-    if identifier not in SSHD_PROGRAMS:
+    if identifier is None or program_name(identifier) is None:
         return None
     message = _text(entry.get("MESSAGE"))
     time = _realtime(entry.get("__REALTIME_TIMESTAMP"))
     if message is None or time is None:
         return None
     pid = _number(entry.get("_PID")) or _number(entry.get("SYSLOG_PID"))
-    return sshd.parse(
-        message.rstrip("\n"),
-        time=time,
-        raw=message.rstrip("\n"),
-        hostname=_text(entry.get("_HOSTNAME")),
-        pid=pid,
-    )
+    message = message.rstrip("\n")
+    found = sshd.match(message)
+    if found is None:
+        return None
+    hostname = _text(entry.get("_HOSTNAME"))
+    if sessions is not None:
+        return sessions.observe(found, time, message, hostname, pid)
+    if not found[0].row.event:
+        return None
+    return make_event(found, time, message, hostname, pid)
 
 
 def parse_journal_lines(
-    lines: Iterable[str | bytes], sshd: SshdMessageParser = DEFAULT_SSHD_PARSER
+    lines: Iterable[str | bytes],
+    sshd: SshdMessageParser = DEFAULT_SSHD_PARSER,
+    sessions: SessionTracker | None = None,
 ) -> Iterator[LoginEvent]:
+    """Every event of a `journalctl -o json` stream, its lines grouped into sessions."""
+    if sessions is None:
+        sessions = SessionTracker()
     for line in lines:
-        event = parse_journal_line(line, sshd)
+        event = parse_journal_line(line, sshd, sessions)
         if event is not None:
             yield event
 

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import BinaryIO
 
 from palisade.agent.collectors.logins.event import LoginEvent
-from palisade.agent.collectors.logins.journal import parse_journal_line
+from palisade.agent.collectors.logins.journal import parse_journal_lines
+from palisade.agent.collectors.logins.sessions import SessionTracker, forgive
 from palisade.agent.collectors.logins.syslog import SyslogLineParser
 from palisade.agent.collectors.logins.utmp import UTMP_RECORD_SIZE, is_btmp_path, parse_utmp
 from palisade.agent.collectors.logins.windows_security import parse_windows_events_xml
@@ -85,16 +86,15 @@ def read_log_file(
                 years = YearResolver(year=year, tz=tz)
             else:
                 years = YearResolver(reference=reference, tz=tz)
-            parser = SyslogLineParser(years=years, tz=tz)
+            parser = SyslogLineParser(years=years, tz=tz, sessions=SessionTracker())
             for line in _lines(handle):
                 event = parser.parse(line)
                 if event is not None:
                     result.events.append(event)
+            forgive(result.events)
         elif format == "journal-json":
-            for line in _lines(handle):
-                event = parse_journal_line(line)
-                if event is not None:
-                    result.events.append(event)
+            result.events.extend(parse_journal_lines(_lines(handle)))
+            forgive(result.events)
         elif format == "windows-xml":
             parsed = parse_windows_events_xml(handle.read())
             if (

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from operator import itemgetter
 from typing import NamedTuple
 
 from palisade.agent.collectors.logins.event import LoginEvent
@@ -13,8 +12,23 @@ from palisade.agent.collectors.logins.source_address import split_source
 from palisade.agent.collectors.logins.sshd_patterns import SSHD_PATTERNS, SshdPattern
 
 # Program names sshd logs under: "sshd" (the listener, and everything before OpenSSH 9.8),
-# "sshd-session" (9.8+ per-connection process), "sshd-auth" (10.0+ pre-auth process).
-SSHD_PROGRAMS = frozenset(("sshd", "sshd-session", "sshd-auth"))
+# "sshd-session" (9.8+ per-connection process), "sshd-auth" (10.0+ pre-auth process); and
+# Dropbear's. Old RHEL wrote PAM's lines as "sshd(pam_unix)[pid]: ..." (`program_name()`).
+SSHD_PROGRAMS = frozenset(("sshd", "sshd-session", "sshd-auth", "dropbear"))
+# Solaris/illumos syslog's message id: "sshd[1]: [ID 800047 auth.info] Failed password ..."
+_SOLARIS_ID = re.compile(r"\[ID \d+ [\w.]+\] ")
+# Dropbear writing to stderr (captured by a supervisor into syslog): "[pid] Mon dd hh:mm:ss "
+_DROPBEAR_STAMP = re.compile(r"\[\d+\] [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ")
+
+
+def program_name(program: str) -> str | None:
+    """The canonical program of a syslog tag, or None when it is not one we read."""
+    if program in SSHD_PROGRAMS:
+        return program
+    if program.startswith("sshd(") and program.endswith(")"):
+        return "sshd"
+    return None
+
 
 _PREAUTH = " [preauth]"
 _LEVEL_PREFIXES = ("error: ", "fatal: ")
@@ -24,7 +38,6 @@ _PREFIX_META = set(".^$*+?{}[]\\|()")
 
 # The named groups a row may fill, in the order `_Compiled.fields` holds their indices.
 _FIELDS = ("user", "src", "port", "method", "key_type", "fp")
-_NONE = (None,)
 _NAMED_GROUP = re.compile(r"\(\?P([<=])(\w+)")
 
 
@@ -32,9 +45,13 @@ class _Compiled(NamedTuple):
     """One row inside its prefix group's combined regex: where its groups are."""
 
     row: SshdPattern
-    # match.groups() + (None,) -> the _FIELDS values (None where the row has no such group)
-    fields: Callable[[tuple[str | None, ...]], tuple[str | None, ...]]
+    # the combined regex's groups of the _FIELDS (the never-matching group where the row has
+    # no such field): match.group(*fields) is the six values
+    fields: tuple[int, ...]
     names: tuple[tuple[str, int], ...]  # every named group of the row, for classify()
+    src_group: int  # the combined regex's group of `src`; 0: the row has none
+    port_group: int  # ... of `port`
+    user_group: int  # ... of `user`
 
 
 class _PrefixGroup(NamedTuple):
@@ -54,17 +71,27 @@ def _combine(rows: list[SshdPattern]) -> _PrefixGroup:
     for number, row in enumerate(rows):
         re.compile(row.regex)  # a bad row fails here with its own regex in the message
         parts.append("(" + _NAMED_GROUP.sub(rf"(?P\1r{number}_\2", row.regex) + ")")
+    # A last alternative that never matches: its group is None whatever matched, so a row's
+    # missing fields can point at it and one match.group(*indices) call gives all six.
+    parts.append("((?!))")
     regex = re.compile("|".join(parts))
     index = regex.groupindex
+    never = regex.groups
     compiled: dict[int, _Compiled] = {}
     outer = 1
     for number, row in enumerate(rows):
         own = re.compile(row.regex)
         names = tuple((name, index[f"r{number}_{name}"]) for name in own.groupindex)
         by_name = dict(names)
-        # groups() is 0-based; -1 is the (None,) appended to it
-        fields = itemgetter(*(by_name.get(name, 0) - 1 for name in _FIELDS))
-        compiled[outer] = _Compiled(row, fields, names)
+        fields = tuple(by_name.get(name, never) for name in _FIELDS)
+        compiled[outer] = _Compiled(
+            row,
+            fields,
+            names,
+            by_name.get("src", 0),
+            by_name.get("port", 0),
+            by_name.get("user", 0),
+        )
         outer += own.groups + 1
     return _PrefixGroup(regex, compiled)
 
@@ -95,7 +122,7 @@ class SshdMessageParser:
     ) -> LoginEvent | None:
         """The event one sshd message reports, or None."""
         found = self.match(message)
-        if found is None:
+        if found is None or not found[0].row.event:
             return None
         return make_event(found, time, raw, hostname, pid)
 
@@ -107,6 +134,12 @@ class SshdMessageParser:
             message = message[: -len(_PREAUTH)]
         if message.startswith(_LEVEL_PREFIXES):
             message = message[7:]
+        elif message.startswith("["):
+            prefix = _SOLARIS_ID.match(message) or _DROPBEAR_STAMP.match(message)
+            if prefix is not None:
+                message = message[prefix.end() :]
+                if message.startswith(_LEVEL_PREFIXES):
+                    message = message[7:]
         group = self._by_prefix.get(message[:_PREFIX_LEN])
         if group is None:
             return None
@@ -131,17 +164,14 @@ class SshdMatch(NamedTuple):
     preauth: bool
 
 
-def make_event(
+def event_fields(
     found: tuple[_Compiled, re.Match[str], bool],
-    time: datetime,
-    raw: str,
-    hostname: str | None,
-    pid: int | None,
-) -> LoginEvent:
-    """The event of a `SshdMessageParser.match()` result."""
+) -> tuple[str, str | None, str | None, str | None, int | None, str | None, str | None, str | None]:
+    """(result, user, source_ip, source_host, source_port, method, key_type, fp) of a
+    `SshdMessageParser.match()` result: what the line itself says."""
     compiled, match, preauth = found
     row = compiled.row
-    user, src, port_text, method, key_type, fp = compiled.fields(match.groups() + _NONE)
+    user, src, port_text, method, key_type, fp = match.group(*compiled.fields)
     source_ip = source_host = None
     if src:
         source_ip, source_host = split_source(src)
@@ -154,15 +184,28 @@ def make_event(
         user = row.user
     elif not user:
         user = None  # "Invalid user  from ..." (empty name): nothing to report
+    result = row.result_preauth if preauth and row.result_preauth else row.result
+    return result, user, source_ip, source_host, port, method or row.method, key_type, fp
+
+
+def make_event(
+    found: tuple[_Compiled, re.Match[str], bool],
+    time: datetime,
+    raw: str,
+    hostname: str | None,
+    pid: int | None,
+) -> LoginEvent:
+    """The event of a `SshdMessageParser.match()` result, on its own (no session)."""
+    result, user, source_ip, source_host, port, method, key_type, fp = event_fields(found)
     return LoginEvent(
         time,
-        row.result_preauth if preauth and row.result_preauth else row.result,
+        result,
         "sshd",
         raw,
         user,
         source_ip,
         port,
-        method or row.method,
+        method,
         key_type,
         fp,
         hostname,

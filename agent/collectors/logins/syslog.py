@@ -6,7 +6,14 @@ Line shapes accepted (an optional "<PRI>" first):
   year_inference.py);
 - ISO-8601 / rsyslog high precision: `2026-11-29T04:10:01.123456+00:00 host sshd[123]: msg`
   (no offset: local time);
-- RFC 5424 as sent on the wire: `<38>1 2026-11-29T04:10:01Z host sshd 123 - - msg`.
+- RFC 5424 as sent on the wire: `<38>1 2026-11-29T04:10:01Z host sshd 123 - - msg`;
+- macOS unified log: `2020-03-23 06:47:42.801612-0700  host sshd[1]: msg`;
+- a facility.level between host and program (DD-WRT, OpenWrt's syslogd):
+  `Jan 29 10:06:01 router authpriv.notice dropbear[815]: msg`.
+
+Solaris's `[ID 800047 auth.info] ` before the message is removed by sshd.py. With a
+`SessionTracker` (sessions.py) lines are grouped into sessions; without one each line stands
+alone.
 
 rsyslog's "message repeated N times: [ msg]" gives one event for msg with `repeat` = N.
 """
@@ -17,11 +24,12 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.sessions import SessionTracker
 from palisade.agent.collectors.logins.sshd import (
     DEFAULT_SSHD_PARSER,
-    SSHD_PROGRAMS,
     SshdMessageParser,
     make_event,
+    program_name,
 )
 from palisade.agent.collectors.logins.year_inference import YearResolver
 
@@ -31,7 +39,12 @@ _MONTHS = {
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
     )
 }
-_TAIL = r" (?P<host>\S+) (?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d{1,10})\])?: ?(?P<msg>.*)"
+_FACILITY = r"(?:[a-z0-9]+\.[a-z]+ )?"  # "authpriv.notice "
+_TAIL = (
+    r" {1,2}(?P<host>\S+) "
+    + _FACILITY
+    + r"(?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d{1,10})\])?: ?(?P<msg>.*)"
+)
 _TRADITIONAL = re.compile(
     r"(?:<\d{1,3}>)?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
     r"(?P<hms>\d\d:\d\d:\d\d)(?:\.\d{1,9})?" + _TAIL
@@ -48,15 +61,24 @@ _RFC5424 = re.compile(
 # The common case, a traditional line from sshd, in one match: the program alternatives are in
 # the regex (a line from any other program fails inside the C matcher) and the time stamp is
 # one group, the key of the time cache. Equivalent to _TRADITIONAL + the SSHD_PROGRAMS check.
-_PROGRAMS = "|".join(re.escape(p) for p in sorted(SSHD_PROGRAMS, key=len, reverse=True))
+_PROGRAMS = r"sshd-session|sshd-auth|sshd(?:\(\w+\))?|dropbear"  # program_name()'s
 _TRADITIONAL_SSHD = re.compile(
     r"(?:<\d{1,3}>)?(?P<stamp>(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) "
-    r"(?P<hms>\d\d:\d\d:\d\d))(?:\.\d{1,9})? (?P<host>\S+) (?P<prog>"
+    r"(?P<hms>\d\d:\d\d:\d\d))(?:\.\d{1,9})? (?P<host>\S+) "
+    + _FACILITY
+    + r"(?P<prog>"
     + _PROGRAMS
     + r")(?:\[(?P<pid>\d{1,10})\])?: ?(?P<msg>.*)"
 )
 _DAY_LAST_SECOND = timedelta(hours=23, minutes=59, seconds=59)
 _REPEATED = re.compile(r"message repeated (?P<count>\d{1,9}) times: \[ ?(?P<msg>.*?)\]?")
+
+
+def _plain_event(found, time: datetime, raw: str, host: str | None, pid: int | None):
+    """Without a session tracker: lines that only inform a session give nothing."""
+    if not found[0].row.event:
+        return None
+    return make_event(found, time, raw, host, pid)
 
 
 class SyslogLineParser:
@@ -68,12 +90,15 @@ class SyslogLineParser:
         years: YearResolver | None = None,
         tz: tzinfo | None = None,
         sshd: SshdMessageParser = DEFAULT_SSHD_PARSER,
+        sessions: SessionTracker | None = None,
     ) -> None:
         """`tz`: the zone of timestamps without an offset (None: this machine's local zone).
         `years` defaults to "the current year or the one before" relative to now."""
         self._tz = tz
         self._years = years or YearResolver(reference=datetime.now(UTC), tz=tz)
         self._sshd = sshd
+        # the event of a matched line: through the session tracker, or on its own
+        self._event = sessions.observe if sessions is not None else _plain_event
         # the last time stamp's text and its UTC time; the time is read only when the text matches
         self._last_stamp: str | None = None
         self._last_time = datetime.min
@@ -82,7 +107,7 @@ class SyslogLineParser:
 
     def parse(self, line: str) -> LoginEvent | None:
         """The event a line reports, or None (not sshd, not a login message, malformed)."""
-        if "sshd" not in line:  # cheap reject for the bulk of a busy auth.log
+        if "sshd" not in line and "dropbear" not in line:  # cheap reject for a busy auth.log
             return None
         raw = line.rstrip("\r\n")
         first = raw[:1]
@@ -95,7 +120,7 @@ class SyslogLineParser:
         if match is None:
             return None
         program, message, host, pid_text = match.group("prog", "msg", "host", "pid")
-        if program not in SSHD_PROGRAMS or message is None:
+        if message is None or program_name(program) is None:
             return None
         repeat = 1
         if message.startswith("message repeated "):
@@ -113,8 +138,9 @@ class SyslogLineParser:
         if time is None:
             return None
         pid = int(pid_text) if pid_text and pid_text.isdigit() and len(pid_text) <= 10 else None
-        event = make_event(found, time, raw, host, pid)
-        event.repeat = repeat
+        event = self._event(found, time, raw, host, pid)
+        if event is not None:
+            event.repeat = repeat
         return event
 
     def _parse_traditional(self, raw: str) -> LoginEvent | None:
@@ -142,8 +168,8 @@ class SyslogLineParser:
             self._last_stamp, self._last_time = stamp, time
         else:
             time = self._last_time
-        event = make_event(found, time, raw, host, int(pid_text) if pid_text else None)
-        if repeat != 1:
+        event = self._event(found, time, raw, host, int(pid_text) if pid_text else None)
+        if repeat != 1 and event is not None:
             event.repeat = repeat
         return event
 

@@ -2,8 +2,15 @@
 
 Counting attempts: one failed attempt can be logged twice (a PAM failure and sshd's "Failed
 password"; "Invalid user" and "Failed password for invalid user"), and "message repeated N
-times" stands for N. `attempts()` counts per sshd process: the messages that name an
+times" stands for N. The agent's session tracker says which event starts a new attempt
+(`attempt` NEW); `attempts()` counts those whose result is a failure, an unknown account or a
+refusal, `repeat` times each, except forgiven ones: marked by the agent, or of a session
+(`session` key) that has a success later. Events from agents that predate sessions
+(`attempt` UNSPECIFIED) are counted per sshd process as before: the messages that name an
 authentication method when there are any, else the others.
+
+Scanners are not failures: `ssh_scanner` counts the sessions from one source that ended in
+`scan`, `protocol_error` or `negotiation_failure`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from palisade.auditor.checks.logins.metadata import (
     FLEET_FAILURES,
     NEW_SOURCE,
     SOURCE_DROPPED_BY_MODEL,
+    SSH_SCANNER,
     UNUSUAL_ACCOUNT,
     UNUSUAL_HOUR,
 )
@@ -29,7 +37,11 @@ from palisade.auditor.model.network.reachability import Reachability, reachable
 from palisade.shared.proto import facts_pb2
 
 FAILED_RESULTS = ("failure", "invalid_user")
+ATTEMPT_RESULTS = ("failure", "invalid_user", "refused")
+SCANNER_RESULTS = ("scan", "protocol_error", "negotiation_failure")
 _VAGUE_METHODS = ("", "pam")
+_UNSPECIFIED = facts_pb2.LOGIN_ATTEMPT_UNSPECIFIED
+_NEW = facts_pb2.LOGIN_ATTEMPT_NEW
 
 
 # -- the evidence of the login findings (source_ip, last_ms, port: base.Evidence) -----------
@@ -89,6 +101,30 @@ class Attempt:
 
 def attempts(events: list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]) -> list[Attempt]:
     """Failed attempts of one source, oldest first, without double counting (module doc)."""
+    succeeded: dict[str, int] = {}  # session -> time of its first success
+    for ev, login in events:
+        if login.result == "success" and login.session:
+            known = succeeded.get(login.session)
+            if known is None or ev.time_ms < known:
+                succeeded[login.session] = ev.time_ms
+    out: list[Attempt] = []
+    legacy: list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]] = []
+    for ev, login in events:
+        if login.attempt == _UNSPECIFIED:
+            legacy.append((ev, login))
+            continue
+        if login.attempt != _NEW or login.result not in ATTEMPT_RESULTS or login.forgiven:
+            continue
+        success_ms = succeeded.get(login.session) if login.session else None
+        if success_ms is not None and success_ms >= ev.time_ms:
+            continue  # forgiven: its session succeeded afterwards
+        out.append(Attempt(ev.time_ms, max(1, login.repeat), login.user))
+    out += _legacy_attempts(legacy)
+    return sorted(out, key=lambda a: a.time_ms)
+
+
+def _legacy_attempts(events: list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]) -> list[Attempt]:
+    """Events without the agent's verdict: counted per sshd process."""
     by_pid: dict[int, list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]] = defaultdict(list)
     out: list[Attempt] = []
     for ev, login in events:
@@ -106,7 +142,7 @@ def attempts(events: list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]) -> list
             out += [Attempt(e.time_ms, max(1, lg.repeat), lg.user) for e, lg in counted]
         else:  # only "Invalid user" lines: one attempt per line
             out += [Attempt(e.time_ms, max(1, lg.repeat), lg.user) for e, lg in group]
-    return sorted(out, key=lambda a: a.time_ms)
+    return out
 
 
 def _by_source(inp: CheckInput) -> dict[str, list[tuple[facts_pb2.Event, facts_pb2.LoginEvent]]]:
@@ -392,4 +428,50 @@ def source_failing_across_fleet(inp: FleetInput) -> list[Finding]:
                     FleetFailuresEvidence(source_ip=source, instances=tuple(sorted(best))),
                 )
             )
+    return findings
+
+
+@instance_check(SSH_SCANNER)
+def ssh_scanner(inp: CheckInput) -> list[Finding]:
+    """Sources whose connections end before authentication without trying it (scans, protocol
+    errors, failed negotiations): one finding per source past the threshold."""
+    s = inp.settings
+    window_ms = s.ssh_scanner_window_s * 1000
+    findings = []
+    for source, evs in sorted(_by_source(inp).items()):
+        first: dict[str, tuple[int, str]] = {}  # one per session (or per event without one)
+        for ev, login in evs:
+            if login.result not in SCANNER_RESULTS:
+                continue
+            key = login.session or ev.event_id
+            if key not in first or ev.time_ms < first[key][0]:
+                first[key] = (ev.time_ms, login.result)
+        if len(first) < s.ssh_scanner_connections:
+            continue
+        times = sorted(first.values())
+        best, lo = (0, 0, -1), 0
+        for hi in range(len(times)):
+            while times[hi][0] - times[lo][0] > window_ms:
+                lo += 1
+            if hi - lo + 1 > best[0]:
+                best = (hi - lo + 1, lo, hi)
+        count, lo, hi = best
+        if count < s.ssh_scanner_connections:
+            continue
+        kinds = sorted({result for _, result in times[lo : hi + 1]})
+        findings.append(
+            SSH_SCANNER.finding(
+                inp.instance_id,
+                source,
+                f"{count} connections from {source} within {s.ssh_scanner_window_s} s ended "
+                f"before authentication without trying it ({', '.join(kinds)}).",
+                {
+                    "source_ip": source,
+                    "connections_in_window": count,
+                    "results": kinds,
+                    "first_ms": times[lo][0],
+                    "last_ms": times[hi][0],
+                },
+            )
+        )
     return findings

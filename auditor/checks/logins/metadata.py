@@ -83,3 +83,20 @@ FLEET_FAILURES = CheckMeta(
     remediation="Block the source in the security groups of the affected instances.",
     kind="event",
 )
+
+SSH_SCANNER = CheckMeta(
+    id="login.ssh_scanner",
+    title="SSH scanner or protocol abuse from one source",
+    severity="remind",
+    category="login",
+    rationale=(
+        "Many connections from one source that never tried to log in (no identification "
+        "string, a garbage banner, protocol errors, failed negotiation, timeouts before "
+        "authentication) is a scanner mapping the host's SSH service, not password guessing."
+    ),
+    remediation=(
+        "Restrict the SSH port in the security group to the addresses that need it; if it "
+        "must stay open, rate-limit new connections (sshd MaxStartups, PerSourcePenalties)."
+    ),
+    kind="event",
+)

@@ -149,6 +149,9 @@ def login(
     repeat: int = 0,
     key_fingerprint: str = "",
     instance_id: str = "",
+    session: str = "",
+    attempt: int = facts_pb2.LOGIN_ATTEMPT_UNSPECIFIED,
+    forgiven: bool = False,
 ) -> facts_pb2.Event:
     _EVENT_N[0] += 1
     time_ms = at if isinstance(at, int) else int(at.timestamp() * 1000)
@@ -163,6 +166,9 @@ def login(
             pid=pid,
             repeat=repeat,
             key_fingerprint=key_fingerprint,
+            session=session,
+            attempt=attempt,  # type: ignore[arg-type]
+            forgiven=forgiven,
         )
     )
     return ev

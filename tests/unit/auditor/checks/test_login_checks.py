@@ -166,3 +166,106 @@ def test_same_source_failing_across_the_fleet(world):
         logins.source_failing_across_fleet(FleetInput(world.state, NOW, settings(), by_instance))
         == []
     )
+
+
+# -- issue 14: attempts by the agent's session verdicts, forgiven failures, scanners -------------
+
+NEW = facts_pb2.LOGIN_ATTEMPT_NEW
+SAME = facts_pb2.LOGIN_ATTEMPT_SAME
+NONE = facts_pb2.LOGIN_ATTEMPT_NONE
+
+
+def test_attempts_count_new_attempts_not_lines(world):
+    i = world.instance([world.group()])
+    events = []
+    for n in range(8):  # eight passwords, each logged by PAM (NEW) and sshd (SAME)
+        s = f"h:{100 + n}:1"
+        events += [
+            login("failure", at=_seconds(n), method="pam", session=s, attempt=NEW, pid=100 + n),
+            login("failure", at=_seconds(n), session=s, attempt=SAME, pid=100 + n),
+            login("preauth_close", at=_seconds(n), session=s, attempt=NONE, pid=100 + n),
+        ]
+    (f,) = logins.brute_force(world.input(i, None, events))
+    assert f.details["failures_in_window"] == 8
+    # refusals count (AllowUsers: the tries after it are its own), a summary line does not
+    refused = [login("refused", at=_seconds(n), attempt=NEW, session=f"r{n}") for n in range(8)]
+    assert len(logins.brute_force(world.input(i, None, refused))) == 1
+    summary = [login("failure", at=_seconds(n), method="pam", attempt=NONE) for n in range(8)]
+    assert logins.brute_force(world.input(i, None, summary)) == []
+
+
+def test_forgiven_failures_never_count(world):
+    i = world.instance([world.group()])
+    events = []
+    for n in range(3):  # three sessions: three wrong keys, then the right one
+        s = f"h:{200 + n}:1"
+        at = 10 * n
+        events += [
+            login("failure", at=_seconds(at + k), method="publickey", session=s, attempt=NEW)
+            for k in range(3)
+        ]
+        events.append(login("success", at=_seconds(at + 4), method="publickey", session=s))
+    assert logins.attempts([(e, e.login) for e in events]) == []
+    assert logins.brute_force(world.input(i, None, events)) == []
+    assert logins.brute_force_success(world.input(i, None, events)) == []
+    # the agent's own mark counts too, and a success in another session forgives nothing
+    marked = [login("failure", at=_seconds(n), attempt=NEW, forgiven=True) for n in range(8)]
+    assert logins.brute_force(world.input(i, None, marked)) == []
+    other = [login("failure", at=_seconds(n), attempt=NEW, session="a") for n in range(8)]
+    other.append(login("success", at=_seconds(9), session="b"))
+    assert len(logins.brute_force(world.input(i, None, other))) == 1
+    # a success before the failures of its session (a re-used key) forgives nothing
+    before = [login("success", at=_seconds(0), session="c")]
+    before += [login("failure", at=_seconds(1 + n), attempt=NEW, session="c") for n in range(8)]
+    assert len(logins.brute_force(world.input(i, None, before))) == 1
+
+
+def test_ssh_scanner_per_source_separate_from_brute_force(world):
+    i = world.instance([world.group()])
+    events = []
+    for n in range(5):  # five garbage connections, two scan lines each
+        s = f"h:{300 + n}:1"
+        events += [
+            login("scan", at=_seconds(n), user="", method="", session=s, attempt=NONE),
+            login("scan", at=_seconds(n), user="", method="", session=s, attempt=NONE),
+        ]
+    (f,) = logins.ssh_scanner(world.input(i, None, events))
+    assert f.check_id == "login.ssh_scanner" and f.subject == "203.0.113.7"
+    assert f.details["connections_in_window"] == 5 and f.details["results"] == ["scan"]
+    assert logins.brute_force(world.input(i, None, events)) == []
+    # near misses: four connections; five spread over more than the window; another source
+    assert logins.ssh_scanner(world.input(i, None, events[:8])) == []
+    spread = [
+        login("protocol_error", at=_seconds(200 * n), session=f"s{n}", attempt=NONE)
+        for n in range(5)
+    ]
+    assert logins.ssh_scanner(world.input(i, None, spread)) == []
+    mixed = events[:8] + [login("negotiation_failure", "198.51.100.1", session="x")]
+    assert logins.ssh_scanner(world.input(i, None, mixed)) == []
+    inp = world.input(i, None, spread, settings=settings(ssh_scanner_window_s=1000))
+    assert len(logins.ssh_scanner(inp)) == 1
+
+
+def test_checks_count_what_the_agent_parsed_from_the_session_corpus(world):
+    """The agent's events (sessions, attempts, forgiven) through the wire form into the checks:
+    attempts() counts exactly the new, unforgiven failed attempts the corpus annotates."""
+    from pathlib import Path
+
+    from palisade.agent.collectors.logins import read_log_file
+
+    data = Path(__file__).resolve().parents[3] / "data" / "logins"
+    for name in ("sessions_openssh.log", "sessions_pam.log", "sessions_dropbear.log"):
+        events = read_log_file(str(data / name), year=2026).events
+        wire = [e.to_event_proto("i-1") for e in events]
+        expected = sum(
+            e.repeat
+            for e in events
+            if e.new_attempt and not e.forgiven and e.result in logins.ATTEMPT_RESULTS
+        )
+        assert expected > 0
+        counted = logins.attempts([(ev, ev.login) for ev in wire])
+        assert sum(a.count for a in counted) == expected, name
+        # the forgiven ones are forgiven on the auditor's side too, without the agent's mark
+        for ev in wire:
+            ev.login.forgiven = False
+        assert sum(a.count for a in logins.attempts([(ev, ev.login) for ev in wire])) == expected

@@ -44,6 +44,10 @@ def test_json_dict_has_exactly_the_contract_fields_in_order() -> None:
             "service",
             "key_fingerprint",
             "raw",
+            # issue 14: the session, whether the line is a new attempt, forgiven
+            "session",
+            "new_attempt",
+            "forgiven",
         )
     )
     assert data["time"] == "2026-11-29T04:10:01Z"
