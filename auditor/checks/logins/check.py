@@ -92,6 +92,15 @@ class FleetFailuresEvidence(Evidence):
     instances: tuple[str, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScannerEvidence(Evidence):
+    """Sessions from one source that ended before authentication without trying it."""
+
+    connections_in_window: int
+    results: tuple[str, ...]  # scan / protocol_error / negotiation_failure
+    first_ms: int
+
+
 @dataclass(frozen=True)
 class Attempt:
     time_ms: int
@@ -465,13 +474,13 @@ def ssh_scanner(inp: CheckInput) -> list[Finding]:
                 source,
                 f"{count} connections from {source} within {s.ssh_scanner_window_s} s ended "
                 f"before authentication without trying it ({', '.join(kinds)}).",
-                {
-                    "source_ip": source,
-                    "connections_in_window": count,
-                    "results": kinds,
-                    "first_ms": times[lo][0],
-                    "last_ms": times[hi][0],
-                },
+                ScannerEvidence(
+                    source_ip=source,
+                    connections_in_window=count,
+                    results=tuple(kinds),
+                    first_ms=times[lo][0],
+                    last_ms=times[hi][0],
+                ),
             )
         )
     return findings
