@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
+from palisade.auditor.api.client_tokens import client_token, new_row, replay, token_key
 from palisade.auditor.api.errors import ApiError, http_status
 from palisade.auditor.api.params import Params, next_token_fields
 from palisade.auditor.api.registry import (
@@ -189,6 +190,13 @@ class ApiService:
                             f"{decision.message()}",
                             403,
                         )
+                token = client_token(spec.name, raw)
+                key = None
+                if token is not None:
+                    key = token_key(state.account_id, describe_caller(who.caller), spec.name, token)
+                    first = self.states.client_token(key, now)
+                    if first is not None:
+                        return replay(first, raw)
                 try:
                     body = spec.handler(ctx, params)
                 except ModelError:
@@ -197,7 +205,10 @@ class ApiService:
                     self.state, self.version = None, 0  # discard any half-applied change
                     raise
                 body.update(next_token_fields(params, body))
+                answer = None if key is None else new_row(key, raw, body, now)
                 if not spec.writes:
+                    if answer is not None:  # its changes live outside the state document
+                        self.states.record_client_token(answer, now)
                     return body
                 rows = [
                     AuditRow(
@@ -213,7 +224,9 @@ class ApiService:
                     for e in ctx.audit
                 ]
                 try:
-                    self.version = self.states.save(self.version, state.to_document(), rows, now)
+                    self.version = self.states.save(
+                        self.version, state.to_document(), rows, now, client_token=answer
+                    )
                     log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
                     return body
                 except StateConflict:
