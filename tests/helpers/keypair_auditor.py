@@ -18,6 +18,7 @@ from palisade.auditor.model.fleet.resources import InstanceState
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
+from tests.helpers.palisade_cli import API_ERROR_FIELDS
 
 OTHER_REGION = "cn-beijing"
 
@@ -103,7 +104,7 @@ def ok(auditor, action: str, **params: str) -> dict:
 def error_code(auditor, action: str, **params: str) -> str:
     rc, body = api(auditor, action, **params)
     assert rc == 1, body
-    assert set(body) == {"Code", "Message", "RequestId"}, body
+    assert set(body) == API_ERROR_FIELDS, body
     return body["Code"]
 
 

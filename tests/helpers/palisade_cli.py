@@ -17,6 +17,9 @@ CREDENTIAL_VARS = (
     "PALISADE_SECURITY_TOKEN",
 )
 
+# What an API error prints over HTTP: the fields the official SDKs read, nothing else.
+API_ERROR_FIELDS = {"RequestId", "HostId", "Code", "Message", "Recommend"}
+
 
 def credentials_env(creds: Sequence[str] | None) -> dict[str, str]:
     """`(AccessKeyId, AccessKeySecret[, SecurityToken])` as the variables `palisade` reads."""

@@ -13,6 +13,7 @@ import copy
 import json
 import secrets
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 from alibabacloud_ecs20140526 import models as ecs_models
@@ -110,6 +111,16 @@ def test_tea_openapi_sdks(cloud, signature):
         ecs_models.DescribeSecurityGroupsRequest(region_id=REGION, vpc_id=vpc_id)
     ).body
     assert [g.security_group_id for g in groups.security_groups.security_group] == [group_id]
+    by_ids = ecs.describe_security_groups(  # a list as the SDK sends it: a JSON string
+        ecs_models.DescribeSecurityGroupsRequest(
+            region_id=REGION, security_group_ids=json.dumps([group_id, "sg-none"])
+        )
+    ).body
+    assert [g.security_group_id for g in by_ids.security_groups.security_group] == [group_id]
+    instances = ecs.describe_instances(
+        ecs_models.DescribeInstancesRequest(region_id=REGION, instance_ids='["i-none"]')
+    ).body
+    assert instances.total_count == 0
 
     rule = dict(
         region_id=REGION,
@@ -150,6 +161,7 @@ def test_tea_openapi_sdks(cloud, signature):
         SourceCidrIp="10.0.0.0/8",
     )
     assert err.value.code == expected and err.value.status_code == 400
+    assert err.value.data["HostId"] == cloud.http and err.value.data["Recommend"]
 
     created = ecs.create_key_pair(
         ecs_models.CreateKeyPairRequest(region_id=REGION, key_pair_name=f"c-{suffix}")
@@ -301,6 +313,15 @@ def test_aliyun_python_sdk_core_and_ecs(cloud):
     describe.set_SecurityGroupId(group_id)
     answer = core(describe, method="GET")
     assert [p["PortRange"] for p in answer["Permissions"]["Permission"]] == ["443/443"]
+    describe.set_accept_format("XML")
+    describe.set_endpoint(cloud.http)
+    describe.set_protocol_type("http")
+    status, _, body = core.client.get_response(describe)  # (the JSON-only call forces JSON)
+    assert status == 200
+    root = ET.fromstring(body)
+    assert root.tag == "DescribeSecurityGroupAttributeResponse"
+    assert root.findtext("Permissions/Permission/PortRange") == "443/443"
+    describe.set_accept_format("JSON")
     core(rule(RevokeSecurityGroupRequest.RevokeSecurityGroupRequest()))
     assert not core(describe, method="GET")["Permissions"]["Permission"]
 
