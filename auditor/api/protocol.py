@@ -15,6 +15,7 @@ one the SDKs turn into exceptions (4xx: ClientException, 5xx: ServerException).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -22,6 +23,9 @@ from xml.sax.saxutils import escape
 
 from palisade.auditor.model.ram.signing import HttpRequest
 
+# characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/FFFF):
+# an XML answer shows U+FFFD in their place, so it is always well-formed
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 RECOMMEND = "Check Code and Message; the README's API section lists the actions and parameters."
 
 
@@ -77,8 +81,12 @@ def error_body(body: dict, host: str) -> dict:
     }
 
 
+def _xml_text(text: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", text))
+
+
 def _xml_value(name: str, value: object, out: list[str]) -> None:
-    tag = escape(name)
+    tag = _xml_text(name)
     if isinstance(value, dict):
         out.append(f"<{tag}>")
         for key, item in value.items():
@@ -91,7 +99,7 @@ def _xml_value(name: str, value: object, out: list[str]) -> None:
         out.append(f"<{tag}/>")
     else:
         text = str(value).lower() if isinstance(value, bool) else str(value)
-        out.append(f"<{tag}>{escape(text)}</{tag}>")
+        out.append(f"<{tag}>{_xml_text(text)}</{tag}>")
 
 
 def to_xml(root: str, body: dict) -> bytes:

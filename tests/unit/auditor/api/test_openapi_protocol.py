@@ -173,3 +173,33 @@ def test_a_v3_request_names_its_action_in_headers():
     assert call.http.query == {"RegionId": "cn-hangzhou"}
     with pytest.raises(ValueError):
         read_request("POST", "Action=Other", {"authorization": "x", "x-acs-action": "A"}, b"")
+
+
+_wire_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+
+
+@given(query=_wire_text, body=st.binary(max_size=60), action=_wire_text)
+def test_reading_any_request_fails_only_with_value_errors(query, body, action):
+    headers = {"authorization": "ACS3-HMAC-SHA256 x", "x-acs-action": action}
+    try:
+        call = read_request("POST", query, headers, body)
+    except (ValueError, UnicodeDecodeError):
+        return
+    assert call.params.get("Action") == (action or call.params.get("Action"))
+
+
+@given(
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), _wire_text),
+        lambda children: st.one_of(
+            st.lists(children, max_size=3),
+            st.dictionaries(
+                st.from_regex(r"[A-Z][A-Za-z0-9]{0,8}", fullmatch=True), children, max_size=3
+            ),
+        ),
+        max_leaves=10,
+    )
+)
+def test_any_answer_renders_as_well_formed_xml(value):
+    body, _ = render(200, {"Value": value}, {"Action": "Describe", "Format": "XML"}, "h")
+    assert ET.fromstring(body).tag == "DescribeResponse"  # control characters become U+FFFD

@@ -70,13 +70,26 @@ def test_authorization_headers_parse_or_fail_with_a_ram_error(text):
         assert auth.access_key_id and auth.signature
 
 
-def test_the_sdks_hmac_sha1_rpc_signature_verifies(now):
-    params = sign_request(
-        {"Action": "DescribeVpcs", "Description": "a b*~"},
-        KEY_ID,
-        SECRET,
-        now,
-        "n-9",
-        signature_method="HMAC-SHA1",
-    )
-    assert verify(SECRET, params, now, InMemoryNonceRegistry()).nonce == "n-9"
+@pytest.mark.parametrize("method", ["HMAC-SHA1", "HMAC-SHA256"])
+def test_rpc_signatures_verify_once_and_only_while_fresh(now, method):
+    def signed_at(moment, nonce):
+        return sign_request(
+            {"Action": "DescribeVpcs", "Description": "a b*~"},
+            KEY_ID,
+            SECRET,
+            moment,
+            nonce,
+            signature_method=method,
+        )
+
+    nonces = InMemoryNonceRegistry()
+    params = signed_at(now, "n-9")
+    assert verify(SECRET, params, now, nonces).nonce == "n-9"
+    for request, code in [
+        (params, "SignatureNonceUsed"),
+        (signed_at(now - timedelta(minutes=16), "n-10"), "InvalidTimeStamp.Expired"),
+        ({**signed_at(now, "n-11"), "Description": "other"}, "SignatureDoesNotMatch"),
+    ]:
+        with pytest.raises(RamError) as err:
+            verify(SECRET, request, now, nonces)
+        assert err.value.code == code
