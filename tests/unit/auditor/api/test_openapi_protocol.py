@@ -203,3 +203,53 @@ def test_reading_any_request_fails_only_with_value_errors(query, body, action):
 def test_any_answer_renders_as_well_formed_xml(value):
     body, _ = render(200, {"Value": value}, {"Action": "Describe", "Format": "XML"}, "h")
     assert ET.fromstring(body).tag == "DescribeResponse"  # control characters become U+FFFD
+
+
+def test_a_client_token_retried_on_another_replica_gets_the_first_answer(h):
+    from palisade.auditor.api.pipeline import ApiService
+
+    vpc = h.ok("CreateVpc", RegionId=REGION)["VpcId"]
+    first = h.ok("CreateSecurityGroup", RegionId=REGION, VpcId=vpc, ClientToken="t-r")
+    other = ApiService(h.store, clock=lambda: h.now)  # a second auditor on the same database
+    other.initialise()
+    retried = other.handle(
+        "POST",
+        "/",
+        _raw_signed(
+            h,
+            {
+                "Action": "CreateSecurityGroup",
+                "RegionId": REGION,
+                "VpcId": vpc,
+                "ClientToken": "t-r",
+            },
+            "2014-05-26",
+        ),
+        "127.0.0.1",
+    )
+    assert retried.status == 200 and retried.body["SecurityGroupId"] == first["SecurityGroupId"]
+    assert h.ok("DescribeSecurityGroups", RegionId=REGION)["TotalCount"] == 1
+
+
+def test_two_replicas_racing_with_one_client_token_create_once(h, monkeypatch):
+    from palisade.auditor.api.pipeline import ApiService
+
+    vpc = h.ok("CreateVpc", RegionId=REGION)["VpcId"]
+    first = h.ok("CreateSecurityGroup", RegionId=REGION, VpcId=vpc, ClientToken="t-race")
+    other = ApiService(h.store, clock=lambda: h.now)
+    other.initialise()
+    real_lookup = other.states.client_token
+    misses = iter([None])  # the race: B looked before A's answer was committed
+
+    def racing_lookup(key, now):
+        return next(misses, None) or real_lookup(key, now)
+
+    monkeypatch.setattr(other.states, "client_token", racing_lookup)
+    raw = {"Action": "CreateSecurityGroup", "RegionId": REGION, "VpcId": vpc}
+    retried = other.handle(
+        "POST", "/", _raw_signed(h, {**raw, "ClientToken": "t-race"}, "2014-05-26"), "x"
+    )
+    # B's save, token included, rolled back whole; its retry found A's answer
+    assert retried.status == 200 and retried.body["SecurityGroupId"] == first["SecurityGroupId"]
+    h.api.state = None  # A rereads what is stored
+    assert h.ok("DescribeSecurityGroups", RegionId=REGION)["TotalCount"] == 1
