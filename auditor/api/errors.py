@@ -6,9 +6,10 @@ from palisade.auditor.model.errors import ModelError
 
 
 class ApiError(ModelError):
-    def __init__(self, code: str, message: str, status: int = 400):
+    def __init__(self, code: str, message: str, status: int = 400, fields: dict | None = None):
         super().__init__(code, message)
         self.status = status
+        self.fields = fields or {}  # more of the error body, e.g. AccessDeniedDetail
 
 
 def http_status(error: ModelError) -> int:

@@ -33,6 +33,7 @@ from palisade.auditor.api.registry import (
 from palisade.auditor.model.cloud_state import CloudState, FirstAdministrator
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import AuthenticatedRequest, Caller, authenticate
+from palisade.auditor.model.ram.evaluation import Decision, DecisionReason
 from palisade.auditor.model.ram.signing import HttpRequest
 from palisade.auditor.store.cloud_state_repository import (
     AuditRow,
@@ -120,8 +121,10 @@ class ApiService:
         except ModelError as exc:
             status = http_status(exc)
             log.info("%s %s -> %s %s", raw.get("Action", "?")[:64], source_ip, status, exc.code)
+            fields = exc.fields if isinstance(exc, ApiError) else {}
             return Response(
-                status, {"Code": exc.code, "Message": exc.message, "RequestId": request_id}
+                status,
+                {"Code": exc.code, "Message": exc.message, "RequestId": request_id, **fields},
             )
 
     def handle_as(self, caller: Caller, raw: dict[str, str], source_ip: str) -> Response:
@@ -189,6 +192,7 @@ class ApiService:
                             f"{describe_caller(who.caller)} is not authorised: "
                             f"{decision.message()}",
                             403,
+                            {"AccessDeniedDetail": access_denied_detail(state, who, decision)},
                         )
                 token = client_token(spec.name, raw)
                 key = None
@@ -276,6 +280,24 @@ class ApiService:
                     self.state, self.version = None, 0
                     raise
             raise ApiError("Throttling", "the state changed concurrently; try again", 503)
+
+
+_PRINCIPAL_TYPES = {"root": "Account", "user": "SubUser", "role": "AssumedRoleUser"}
+
+
+def access_denied_detail(state: CloudState, who: AuthenticatedRequest, decision: Decision) -> dict:
+    """What RAM says about a denial, in the fields the SDKs read (tea-openapi hands it to
+    the exception as `access_denied_detail`)."""
+    caller = who.caller
+    explicit = decision.reason is DecisionReason.EXPLICIT_DENY
+    return {
+        "AuthAction": decision.action,
+        "AuthPrincipalType": _PRINCIPAL_TYPES.get(caller.kind, caller.kind),
+        "AuthPrincipalDisplayName": caller.name or state.account_id,
+        "AuthPrincipalOwnerId": state.account_id,
+        "NoPermissionType": "ExplicitDeny" if explicit else "ImplicitDeny",
+        "PolicyType": "AccountLevelIdentityBasedPolicy",
+    }
 
 
 class _RetryNonces:

@@ -18,7 +18,7 @@ from palisade.auditor.model.fleet.resources import InstanceState
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
-from tests.helpers.palisade_cli import API_ERROR_FIELDS
+from tests.helpers.palisade_cli import error_fields
 
 OTHER_REGION = "cn-beijing"
 
@@ -104,7 +104,7 @@ def ok(auditor, action: str, **params: str) -> dict:
 def error_code(auditor, action: str, **params: str) -> str:
     rc, body = api(auditor, action, **params)
     assert rc == 1, body
-    assert set(body) == API_ERROR_FIELDS, body
+    assert set(body) == error_fields(body), body
     return body["Code"]
 
 

@@ -17,8 +17,16 @@ CREDENTIAL_VARS = (
     "PALISADE_SECURITY_TOKEN",
 )
 
-# What an API error prints over HTTP: the fields the official SDKs read, nothing else.
+# What an API error prints over HTTP: the fields the official SDKs read, nothing else
+# (and RAM's AccessDeniedDetail on a RAM denial).
 API_ERROR_FIELDS = {"RequestId", "HostId", "Code", "Message", "Recommend"}
+
+
+def error_fields(body: dict) -> set[str]:
+    """The fields an API error body must have, exactly."""
+    if body.get("Code") == "Forbidden.RAM":
+        return API_ERROR_FIELDS | {"AccessDeniedDetail"}
+    return API_ERROR_FIELDS
 
 
 def credentials_env(creds: Sequence[str] | None) -> dict[str, str]:

@@ -24,7 +24,7 @@ def ok(auditor, action: str, *assignments: str, creds=None) -> dict:
 def refused(auditor, action: str, *assignments: str, creds=None) -> tuple[str, str]:
     rc, body = api(auditor, action, *assignments, creds=creds)
     assert rc == 1, body
-    assert set(body) == palisade_cli.API_ERROR_FIELDS
+    assert set(body) == palisade_cli.error_fields(body)
     return body["Code"], body["Message"]
 
 

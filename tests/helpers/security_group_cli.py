@@ -9,7 +9,7 @@ import os
 
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
-from tests.helpers.palisade_cli import API_ERROR_FIELDS, api, ok, run
+from tests.helpers.palisade_cli import api, error_fields, ok, run
 
 R = "RegionId=cn-hangzhou"
 _cidr = itertools.count(1)
@@ -18,7 +18,7 @@ _cidr = itertools.count(1)
 def refused(auditor, action: str, *assignments: str) -> str:
     rc, body = api(auditor, action, *assignments)
     assert rc == 1, body
-    assert set(body) == API_ERROR_FIELDS
+    assert set(body) == error_fields(body)
     return body["Code"]
 
 

@@ -238,7 +238,13 @@ def test_sts_assume_role_then_call_with_the_session(cloud, signature):
     assert groups.body.request_id
     with pytest.raises(TeaClientException) as err:  # read-only: no creating
         VpcClient(role_config).create_vpc(vpc_models.CreateVpcRequest(region_id=REGION))
-    assert err.value.status_code == 403
+    assert (err.value.status_code, err.value.code) == (403, "Forbidden.RAM")
+    detail = err.value.access_denied_detail
+    assert detail["AuthAction"] == "vpc:CreateVpc" and detail["NoPermissionType"] == "ImplicitDeny"
+    assert (detail["AuthPrincipalType"], detail["AuthPrincipalDisplayName"]) == (
+        "AssumedRoleUser",
+        role_name,
+    )
 
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
