@@ -1,4 +1,9 @@
-"""A signing client for the auditor's API (what `palisade api` uses)."""
+"""A signing client for the auditor's API (what `palisade api` uses).
+
+It keeps Palisade's RPC signature (SignatureVersion 1.0 with HMAC-SHA256, the parameters in
+a form body); the auditor also takes the official SDKs' HMAC-SHA1 and V3 signatures. Each
+action is sent with the API version of the product that serves it.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +55,10 @@ def call(
     timeout: float = 30.0,
 ) -> tuple[int, dict]:
     """POSTs one signed action; returns (HTTP status, JSON body)."""
-    unsigned = {"Action": action, "Version": "2014-05-26", "Format": "JSON", **params}
+    from palisade.auditor.api import actions as _actions  # noqa: F401  (the action names)
+    from palisade.auditor.api.registry import version_of
+
+    unsigned = {"Action": action, "Version": version_of(action), "Format": "JSON", **params}
     signed = sign_request(
         unsigned,
         credentials.access_key_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from palisade.auditor.model.errors import ModelError
 
@@ -12,10 +12,10 @@ if TYPE_CHECKING:
 
 
 class ApiError(ModelError):
-    def __init__(self, code: str, message: str, status: int = 400):
+    def __init__(self, code: str, message: str, status: int = 400, fields: dict | None = None):
         super().__init__(code, message)
         self.status = status
-        self.extra: dict[str, Any] = {}  # fields answered beside Code and Message
+        self.fields = fields or {}  # more of the error body, e.g. AccessDeniedDetail
 
 
 def http_status(error: ModelError) -> int:
@@ -36,18 +36,20 @@ def access_denied(caller: Caller, decision: Decision, account_id: str, who: str)
     a Deny statement or the lack of an Allow refused it. RAM also sends an
     EncodedDiagnosticMessage for ram:DecodeDiagnosticMessage; Palisade has no such action,
     so it is left out rather than sent undecodable."""
-    error = ApiError("Forbidden.RAM", f"{who} is not authorised: {decision.message()}", 403)
-    error.extra = {
-        "AccessDeniedDetail": {
-            "AuthAction": decision.action,
-            "AuthPrincipalType": _PRINCIPAL_TYPES.get(caller.kind, caller.kind),
-            "AuthPrincipalDisplayName": caller.name,
-            "AuthPrincipalOwnerId": account_id,
-            "NoPermissionType": decision.reason.value,
-            "PolicyType": "AccountLevelIdentityBasedPolicy",
-        }
+    detail = {
+        "AuthAction": decision.action,
+        "AuthPrincipalType": _PRINCIPAL_TYPES.get(caller.kind, caller.kind),
+        "AuthPrincipalDisplayName": caller.name or account_id,
+        "AuthPrincipalOwnerId": account_id,
+        "NoPermissionType": decision.reason.value,  # ExplicitDeny / ImplicitDeny
+        "PolicyType": "AccountLevelIdentityBasedPolicy",
     }
-    return error
+    return ApiError(
+        "Forbidden.RAM",
+        f"{who} is not authorised: {decision.message()}",
+        403,
+        {"AccessDeniedDetail": detail},
+    )
 
 
 # RAM's names for the kinds of caller it refuses (a role session is an AssumedRoleUser).

@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from urllib.parse import parse_qsl
 
 import waitress
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
 
 from palisade.auditor.api.pipeline import ApiService
+from palisade.auditor.api.protocol import parse_form, read_request, render
+
+__all__ = ["HttpApp", "HttpServer", "Reply", "Request", "parse_form", "start_http"]
 
 log = logging.getLogger("palisade.http")
 
@@ -56,18 +58,6 @@ class Reply:
 Route = Callable[[Request], Reply]
 
 
-def parse_form(text: str) -> dict[str, str]:
-    """Query or urlencoded body -> params; a repeated name is an error, not a silent pick."""
-    out: dict[str, str] = {}
-    for key, value in parse_qsl(
-        text, keep_blank_values=True, strict_parsing=False, max_num_fields=2000
-    ):
-        if key in out:
-            raise ValueError(f"the parameter {key[:64]} is given twice")
-        out[key] = value
-    return out
-
-
 class HttpApp:
     def __init__(self, api: ApiService):
         self.api = api
@@ -91,30 +81,28 @@ class HttpApp:
         return Reply.json(404, {"Code": "NotFound", "Message": "no such page"})
 
     def api_call(self, request: Request) -> Reply:
+        if request.method not in ("GET", "POST"):
+            return Reply.json(405, {"Code": "MethodNotAllowed", "Message": "use GET or POST"})
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype not in ("application/x-www-form-urlencoded", ""):
+                return Reply.json(
+                    415,
+                    {
+                        "Code": "UnsupportedMediaType",
+                        "Message": "send the parameters form-urlencoded",
+                    },
+                )
         try:
-            if request.method == "GET":
-                params = parse_form(request.query)
-            elif request.method == "POST":
-                ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-                if ctype not in ("application/x-www-form-urlencoded", ""):
-                    return Reply.json(
-                        415,
-                        {
-                            "Code": "UnsupportedMediaType",
-                            "Message": "send the parameters form-urlencoded",
-                        },
-                    )
-                params = parse_form(request.query)
-                for key, value in parse_form(request.body.decode("utf-8")).items():
-                    if key in params:
-                        raise ValueError(f"the parameter {key[:64]} is given twice")
-                    params[key] = value
-            else:
-                return Reply.json(405, {"Code": "MethodNotAllowed", "Message": "use GET or POST"})
+            call = read_request(request.method, request.query, request.headers, request.body)
         except (ValueError, UnicodeDecodeError) as exc:
             return Reply.json(400, {"Code": "InvalidParameter", "Message": str(exc)})
-        response = self.api.handle(request.method, "/", params, request.client_ip)
-        return Reply.json(response.status, response.body)
+        response = self.api.handle(
+            request.method, "/", call.params, request.client_ip, http=call.http
+        )
+        host = request.headers.get("host", "palisade")[:255]
+        body, content_type = render(response.status, response.body, call.params, host)
+        return Reply(response.status, body, content_type)
 
 
 def _too_large() -> Reply:

@@ -26,6 +26,24 @@ AUTH_PARAMS = frozenset(
         "Format",
     }
 )
+# The envelope any SDK may send with any action (the RPC OpenAPI's common parameters):
+# accepted everywhere. `ClientToken` is the idempotency key (the pipeline honours it);
+# the owner fields name the account the caller already is, `ResourceGroupId` a resource
+# group (Palisade has one per account), `SignatureType` the signer's kind (empty for
+# AccessKeys).
+ENVELOPE_PARAMS = frozenset(
+    {
+        "ClientToken",
+        "OwnerId",
+        "ResourceOwnerId",
+        "ResourceOwnerAccount",
+        "OwnerAccount",
+        "ResourceGroupId",
+        "SignatureType",
+    }
+)
+# MaxResults/NextToken paging, taken wherever PageNumber/PageSize are
+TOKEN_PAGING = frozenset({"MaxResults", "NextToken"})
 MAX_VALUE_LENGTH = 64 * 1024
 _ASCII_INDEX = re.compile(r"[0-9]{1,6}")  # str.isdigit() also takes "²", which int() refuses
 
@@ -48,6 +66,9 @@ class Params:
             if len(value) > MAX_VALUE_LENGTH:
                 raise invalid(key, f"longer than {MAX_VALUE_LENGTH} characters")
         self.raw = dict(raw)
+        # (page number, size) when the caller paged with MaxResults/NextToken: the pipeline
+        # then answers the NextToken of the page after
+        self.token_page: tuple[int, int] | None = None
 
     def str(self, name: str, default: str | None = None, required: bool = False) -> str | None:
         value = self.raw.get(name)
@@ -115,6 +136,19 @@ class Params:
         return values
 
     def page(self, default_size: int = 10, max_size: int = 100) -> tuple[int, int]:
+        """(page number, page size): from PageNumber/PageSize, or from MaxResults and the
+        NextToken a previous page answered (not both kinds at once)."""
+        if any(self.str(name) is not None for name in TOKEN_PAGING):
+            if self.str("PageNumber") is not None:
+                raise invalid("NextToken", "give PageNumber or NextToken, not both")
+            size = self.int("MaxResults", None, minimum=1, maximum=max_size)
+            if size is None:
+                size = self.int("PageSize", default_size, minimum=1, maximum=max_size)
+            token = self.str("NextToken")
+            number = 1 if token is None else decode_next_token(token)
+            assert size is not None
+            self.token_page = (number, size)
+            return number, size
         number = self.int("PageNumber", 1, minimum=1, maximum=10**6)
         size = self.int("PageSize", default_size, minimum=1, maximum=max_size)
         assert number is not None and size is not None  # both have a default
@@ -122,12 +156,45 @@ class Params:
 
     def unknown(self, known: set[str]) -> list[str]:
         """Parameters the action does not take (reported, so typos are not silently ignored)."""
+        if "PageNumber" in known:
+            known = known | TOKEN_PAGING
         out = []
         for key in self.raw:
             base = key.split(".", 1)[0]
-            if key not in AUTH_PARAMS and base not in known and key not in known:
+            if key in AUTH_PARAMS or key in ENVELOPE_PARAMS:
+                continue
+            if base not in known and key not in known:
                 out.append(key)
         return out
+
+
+_TOKEN_PREFIX = "pg"
+
+
+def encode_next_token(number: int) -> str:
+    """The NextToken of page `number` (opaque to callers; a page number underneath)."""
+    return f"{_TOKEN_PREFIX}{number}"
+
+
+def decode_next_token(token: str) -> int:
+    digits = token[len(_TOKEN_PREFIX) :] if token.startswith(_TOKEN_PREFIX) else ""
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", digits):
+        raise invalid("NextToken", "not a token a previous page answered")
+    return int(digits)
+
+
+def next_token_fields(p: Params, body: dict) -> dict:
+    """NextToken/MaxResults for an answer to a MaxResults/NextToken call (empty otherwise,
+    or when the answer has no TotalCount to tell whether a page follows)."""
+    if p.token_page is None or "TotalCount" not in body:
+        return {}
+    number, size = p.token_page
+    try:
+        total = int(body["TotalCount"])
+    except (TypeError, ValueError):
+        return {}
+    more = number * size < total
+    return {"NextToken": encode_next_token(number + 1) if more else "", "MaxResults": size}
 
 
 def paginate(items: list, number: int, size: int) -> list:

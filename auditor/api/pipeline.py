@@ -1,5 +1,10 @@
 """The API pipeline: authenticate (signature) -> authorise (RAM) -> run -> persist -> answer.
 
+Authentication comes before everything else a request could learn from: an unsigned or
+badly signed request gets the same authentication error whatever action or parameters it
+names. Then the action is looked up in the product its `Version` names, its parameters are
+checked, RAM authorises it, and it runs.
+
 One lock serialises requests in a process; replicas share the state through the
 database with optimistic concurrency (a stale replica reloads and runs the action
 again on the current state).
@@ -15,8 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
+from palisade.auditor.api.client_tokens import client_token, new_row, replay, token_key
 from palisade.auditor.api.errors import ApiError, access_denied, http_status
-from palisade.auditor.api.params import Params
+from palisade.auditor.api.params import Params, next_token_fields
 from palisade.auditor.api.registry import (
     ActionContext,
     AuditEntry,
@@ -27,6 +33,7 @@ from palisade.auditor.api.registry import (
 from palisade.auditor.model.cloud_state import CloudState, FirstAdministrator
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import AuthenticatedRequest, Caller, authenticate
+from palisade.auditor.model.ram.signing import HttpRequest
 from palisade.auditor.store.cloud_state_repository import (
     AuditRow,
     CloudStateRepository,
@@ -101,19 +108,22 @@ class ApiService:
         raw: dict[str, str],
         source_ip: str,
         session_caller: Caller | None = None,
+        http: HttpRequest | None = None,
     ) -> Response:
+        """One call; `http` (the query, headers and body as received) lets a V3-signed
+        request be verified."""
         request_id = str(uuid.uuid4()).upper()
         try:
-            body = self._handle(method, path, raw, source_ip, request_id, session_caller)
+            body = self._handle(method, path, raw, source_ip, request_id, session_caller, http)
             body["RequestId"] = request_id
             return Response(200, body)
         except ModelError as exc:
             status = http_status(exc)
             log.info("%s %s -> %s %s", raw.get("Action", "?")[:64], source_ip, status, exc.code)
-            extra = exc.extra if isinstance(exc, ApiError) else {}
+            fields = exc.fields if isinstance(exc, ApiError) else {}
             return Response(
                 status,
-                {"Code": exc.code, "Message": exc.message, "RequestId": request_id, **extra},
+                {"Code": exc.code, "Message": exc.message, "RequestId": request_id, **fields},
             )
 
     def handle_as(self, caller: Caller, raw: dict[str, str], source_ip: str) -> Response:
@@ -129,15 +139,9 @@ class ApiService:
         source_ip: str,
         request_id: str,
         session_caller: Caller | None = None,
+        http: HttpRequest | None = None,
     ) -> dict:
-        spec = lookup(raw.get("Action"))
-        params = Params(raw)
-        stray = params.unknown(set(spec.params) | {"RegionId"})
-        if stray:
-            raise ApiError(
-                "InvalidParameter",
-                f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
-            )
+        recorded: set[str] = set()  # nonces this request recorded (kept across retries)
         with self.lock:
             for _attempt in range(3):
                 self._refresh()
@@ -152,11 +156,22 @@ class ApiService:
                         state.ram,
                         raw,
                         now,
-                        DatabaseNonceRegistry(self.store, now),
+                        _RetryNonces(DatabaseNonceRegistry(self.store, now), recorded),
                         sts_signing_key=state.sts_signing_key,
                         instance_roles=state.instance_roles,
                         method=method,
                         path=path,
+                        http=http,
+                    )
+                # only now, authenticated: which action, and does it take these parameters
+                version = raw.get("Version") if session_caller is None else None
+                spec = lookup(raw.get("Action"), version or None)
+                params = Params(raw)
+                stray = params.unknown(spec.params | {"RegionId"})
+                if stray:
+                    raise ApiError(
+                        "InvalidParameter",
+                        f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
                     )
                 ctx = ActionContext(
                     state,
@@ -175,6 +190,13 @@ class ApiService:
                         raise access_denied(
                             who.caller, decision, state.account_id, describe_caller(who.caller)
                         )
+                token = client_token(spec.name, raw)
+                key = None
+                if token is not None:
+                    key = token_key(state.account_id, describe_caller(who.caller), spec.name, token)
+                    first = self.states.client_token(key, now)
+                    if first is not None:
+                        return replay(first, raw)
                 try:
                     body = spec.handler(ctx, params)
                 except ModelError:
@@ -182,7 +204,11 @@ class ApiService:
                 except Exception:
                     self.state, self.version = None, 0  # discard any half-applied change
                     raise
+                body.update(next_token_fields(params, body))
+                answer = None if key is None else new_row(key, raw, body, now)
                 if not spec.writes:
+                    if answer is not None:  # its changes live outside the state document
+                        self.states.record_client_token(answer, now)
                     return body
                 rows = [
                     AuditRow(
@@ -198,7 +224,9 @@ class ApiService:
                     for e in ctx.audit
                 ]
                 try:
-                    self.version = self.states.save(self.version, state.to_document(), rows, now)
+                    self.version = self.states.save(
+                        self.version, state.to_document(), rows, now, client_token=answer
+                    )
                     log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
                     return body
                 except StateConflict:
@@ -248,3 +276,23 @@ class ApiService:
                     self.state, self.version = None, 0
                     raise
             raise ApiError("Throttling", "the state changed concurrently; try again", 503)
+
+
+class _RetryNonces:
+    """The shared nonce registry, except that a nonce this very request recorded on an
+    earlier attempt (before a StateConflict retry) is not taken for a replay."""
+
+    def __init__(self, inner: DatabaseNonceRegistry, recorded: set[str]):
+        self.inner = inner
+        self.recorded = recorded
+
+    def seen(self, nonce: str) -> bool:
+        return nonce not in self.recorded and self.inner.seen(nonce)
+
+    def add(self, nonce: str, expires: datetime) -> bool:
+        if nonce in self.recorded:
+            return True
+        added = self.inner.add(nonce, expires)
+        if added:
+            self.recorded.add(nonce)
+        return added

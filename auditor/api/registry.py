@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params
+from palisade.auditor.api.products import VERSIONS, service_of_version
 from palisade.auditor.model.ram import RequestContext
 from palisade.auditor.model.ram.request_context import ContextScalar
 
@@ -129,10 +130,25 @@ def condition_values(spec: ActionSpec, p: Params, access_key_id: str) -> dict[st
     return values
 
 
-def lookup(name: str | None) -> ActionSpec:
+def lookup(name: str | None, version: str | None = None) -> ActionSpec:
+    """The action `name` of the product whose API `version` is given (any product when the
+    version is None: the dashboard and fleet specs call actions by name)."""
     if not name:
         raise ApiError("MissingParameter", 'The input parameter "Action" is not supplied.')
     spec = ACTIONS.get(name)
+    if version is not None:
+        service = service_of_version(version)
+        if spec is not None and spec.service != service:
+            spec = None
     if spec is None:
-        raise ApiError("InvalidAction.NotFound", f"Specified api {name[:64]!r} is not found.", 404)
+        where = f" in version {version[:32]}" if version is not None else ""
+        raise ApiError(
+            "InvalidAction.NotFound", f"Specified api {name[:64]!r} is not found{where}.", 404
+        )
     return spec
+
+
+def version_of(name: str) -> str:
+    """The API version to call the action `name` with (ECS's for an unknown name)."""
+    spec = ACTIONS.get(name)
+    return VERSIONS[spec.service if spec is not None else "ecs"]

@@ -29,6 +29,16 @@ class AuditRow:
     after: object
 
 
+@dataclass(frozen=True)
+class ClientTokenRow:
+    """The first answer to a call made with a ClientToken (see `CloudStateRepository`)."""
+
+    token_key: str
+    fingerprint: str
+    answer: dict
+    expires_at_ms: int
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -52,9 +62,17 @@ class CloudStateRepository:
             return int(conn.execute(select(t.c.version).where(t.c.id == 1)).scalar() or 0)
 
     def save(
-        self, expected_version: int, document: dict, audit: list[AuditRow], now: datetime
+        self,
+        expected_version: int,
+        document: dict,
+        audit: list[AuditRow],
+        now: datetime,
+        client_token: ClientTokenRow | None = None,
     ) -> int:
-        """Writes version expected_version + 1 with its audit rows, in one transaction."""
+        """Writes version expected_version + 1 with its audit rows (and the answer to the
+        ClientToken of the call that made it), in one transaction. A token recorded
+        concurrently (another replica ran the same call) is a StateConflict: the caller
+        reloads and finds the answer."""
         t = schema.cloud_state
         text = json.dumps(document, separators=(",", ":"), sort_keys=True)
         new_version = expected_version + 1
@@ -93,7 +111,47 @@ class CloudStateRepository:
                         for a in audit
                     ],
                 )
+            if client_token is not None:
+                try:
+                    self._insert_client_token(conn, client_token, now)
+                except IntegrityError:  # the whole transaction rolls back
+                    raise StateConflict("the ClientToken was recorded concurrently") from None
         return new_version
+
+    # -- ClientToken answers ---------------------------------------------------------------
+
+    def client_token(self, token_key: str, now: datetime) -> ClientTokenRow | None:
+        """The unexpired answer recorded for `token_key`, if any."""
+        t = schema.api_client_tokens
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.token_key == token_key)).first()
+        if row is None or row.expires_at_ms <= _ms(now):
+            return None
+        return ClientTokenRow(
+            row.token_key, row.fingerprint, json.loads(row.answer), row.expires_at_ms
+        )
+
+    def record_client_token(self, row: ClientTokenRow, now: datetime) -> bool:
+        """Records an answer on its own (for actions whose changes live outside the state
+        document); False when the token was recorded concurrently."""
+        try:
+            with self.store.write_transaction() as conn:
+                self._insert_client_token(conn, row, now)
+        except IntegrityError:  # the token's primary key: recorded concurrently
+            return False
+        return True
+
+    def _insert_client_token(self, conn, row: ClientTokenRow, now: datetime) -> None:
+        t = schema.api_client_tokens
+        conn.execute(delete(t).where(t.c.expires_at_ms <= _ms(now)))
+        conn.execute(
+            insert(t).values(
+                token_key=row.token_key,
+                fingerprint=row.fingerprint,
+                answer=json.dumps(row.answer, separators=(",", ":")),
+                expires_at_ms=row.expires_at_ms,
+            )
+        )
 
     def audit_log(self, limit: int = 100, resource: str | None = None) -> list[AuditRow]:
         a = schema.audit_log

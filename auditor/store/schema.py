@@ -147,6 +147,17 @@ api_nonces = Table(
     Column("expires_at_ms", BigInteger, nullable=False),
 )
 
+# ClientToken answers: a retried call with the same token gets the first answer (for a day).
+# `token_key` hashes the caller, the action and the token; `fingerprint` the parameters.
+api_client_tokens = Table(
+    "api_client_tokens",
+    metadata,
+    Column("token_key", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False),
+)
+
 # -- alerts (auditor/alerts) --------------------------------------------------------------
 # One row per alert. The dedup key is (account_id, instance_id, check_id, subject);
 # `live_key` holds its SHA-256 while the alert is live (pending, handling, accepted_risk,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from palisade.auditor.api.pipeline import ApiService, Response
+from palisade.auditor.api.registry import version_of
 from palisade.auditor.model.ram import sign_request
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.auditor.store.database import Database, sqlite_url
@@ -54,7 +55,7 @@ class ApiHarness:
     ) -> Response:
         key_id, secret, *token = credentials or self.admin
         signed = sign_request(
-            {"Action": action, "Version": "2014-05-26", "Format": "JSON", **params},
+            {"Action": action, "Version": version_of(action), "Format": "JSON", **params},
             key_id,
             secret,
             self.now,

@@ -35,7 +35,7 @@ def post(auditor, params: dict[str, str]) -> tuple[int, dict]:
 def signed(auditor, when: datetime | None = None, secret: str | None = None, **params: str):
     admin = Credentials.resolve(auditor.data_dir)
     return sign_request(
-        {"Action": "ListUsers", "Version": "2014-05-26", "Format": "JSON", **params},
+        {"Action": "ListUsers", "Version": "2015-05-01", "Format": "JSON", **params},
         admin.access_key_id,
         secret or admin.access_key_secret,
         when or datetime.now(UTC),

@@ -166,7 +166,7 @@ def test_nonce_is_remembered_until_the_timestamp_window_closes(now):
         (lambda p: p.pop("Timestamp"), "MissingTimestamp"),
         (lambda p: p.pop("SignatureNonce"), "MissingSignatureNonce"),
         (lambda p: p.pop("AccessKeyId"), "MissingAccessKeyId"),
-        (lambda p: p.update(SignatureMethod="HMAC-SHA1"), "InvalidSignatureMethod"),
+        (lambda p: p.update(SignatureMethod="HMAC-MD5"), "InvalidSignatureMethod"),
         (lambda p: p.update(SignatureVersion="2.0"), "InvalidSignatureVersion"),
         (lambda p: p.update(Timestamp="2019-09-18 08:00:00"), "InvalidTimeStamp.Format"),
         (lambda p: p.update(Timestamp="2019-02-30T08:00:00Z"), "InvalidTimeStamp.Format"),
