@@ -104,7 +104,30 @@ _ZH = {
     "Silence": "静默",
 }
 
-CATALOGUES = {"en": {}, "zh": _ZH}
+# Keys that are not English text themselves (the shield's colours, the statuses as stored).
+_EN = {
+    "shield.green": "green: safe",
+    "shield.orange": "orange: at risk",
+    "shield.red": "red: serious alerts",
+    "shield.grey": "grey: no agent",
+    "false_positive": "false positive",
+}
+_ZH.update(
+    {
+        "shield.green": "绿色：安全",
+        "shield.orange": "橙色：有风险",
+        "shield.red": "红色：有紧急告警",
+        "shield.grey": "灰色：无客户端",
+        "pending": "待处理",
+        "handling": "处理中",
+        "handled": "已处理",
+        "ignored": "已忽略",
+        "false_positive": "误报",
+        "expired": "已失效",
+    }
+)
+
+CATALOGUES = {"en": _EN, "zh": _ZH}
 
 
 def translator(lang: str):

@@ -40,7 +40,7 @@ def alerts(p):
         p.lang,
         rows=rows,
         level=level,
-        status=status,
+        status_filter=status,
         check=check,
         instance=iid,
         number=number,

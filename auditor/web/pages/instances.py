@@ -10,6 +10,7 @@ from palisade.auditor.web.pages.common import PAGE_SIZE, page_number
 from palisade.auditor.web.pages.router import page
 
 STALE_AFTER_MS = 5 * 60 * 1000  # an agent silent this long shows grey
+SHIELDS = ("green", "orange", "red", "grey")
 
 
 def shield(agent: dict | None, open_alerts: dict[str, int], now_ms: int) -> str:
@@ -48,7 +49,7 @@ def instance_rows(p, agents: dict[str, dict], now_ms: int) -> list[dict]:
                 "groups": [g for n in inst.nics for g in n.security_group_ids] if inst else [],
                 "key_pair": binding.active.name if binding and binding.active else "",
                 "last_seen_ms": seen,
-                "shield": shield,
+                "shield": shield(agent, open_alerts, now_ms),
                 "alerts": sum(open_alerts.values()),
             }
         )
@@ -60,7 +61,7 @@ def instances(p):
     p.require("ecs:DescribeInstances", p.arn("ecs", "*", "instance/*"))
     now_ms = int(p.app.api.clock().timestamp() * 1000)
     q = p.params.get("q", "").strip()[:100].lower()
-    shield = p.params.get("state", "")
+    state = p.params.get("state", "")
     rows = instance_rows(p, {a["instance_id"]: a for a in p.store.instances()}, now_ms)
     if q:
         rows = [
@@ -68,8 +69,8 @@ def instances(p):
             for r in rows
             if any(q in str(r[k]).lower() for k in ("instance_id", "name", "hostname", "region"))
         ]
-    if shield in ("green", "orange", "red", "grey"):
-        rows = [r for r in rows if r["shield"] == shield]
+    if state in SHIELDS:
+        rows = [r for r in rows if r["shield"] == state]
     number = page_number(p)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
@@ -79,7 +80,8 @@ def instances(p):
         p.lang,
         rows=shown,
         q=q,
-        shield=shield,
+        shield=state if state in SHIELDS else "",
+        shields=SHIELDS,
         number=number,
         pages=pages,
         total=len(rows),
