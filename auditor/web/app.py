@@ -42,6 +42,25 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
+# The nav: each page with the RAM action (and resource) its handler requires; a user sees
+# only the pages it may open.
+NAV = (
+    ("Overview", "/", "ecs:DescribeInstances", "ecs", "instance/*"),
+    ("Instances", "/instances", "ecs:DescribeInstances", "ecs", "instance/*"),
+    ("Security groups", "/security-groups", "ecs:DescribeSecurityGroups", "ecs", "securitygroup/*"),
+    ("Key pairs", "/key-pairs", "ecs:DescribeKeyPairs", "ecs", "keypair/*"),
+    ("Alerts", "/alerts", "sas:DescribeAlerts", "sas", "alert/*"),
+    (
+        "Notifications",
+        "/notifications",
+        "sas:DescribeNotificationChannels",
+        "sas",
+        "notification-channel/*",
+    ),
+    ("Inbox", "/inbox", "sas:DescribeInbox", "sas", "inbox/*"),
+    ("RAM", "/ram", "ram:ListUsers", "ram", "user/*"),
+)
+
 
 @dataclass
 class Page:
@@ -76,6 +95,14 @@ class Page:
     def require(self, action: str, resource: str) -> None:
         if not self.can(action, resource):
             raise Forbidden(f"{action} on {resource}")
+
+    def nav(self) -> list[tuple[str, str]]:
+        """(label, path) of the pages this user may open."""
+        return [
+            (label, path)
+            for label, path, action, service, resource in NAV
+            if self.can(action, self.arn(service, "*", resource))
+        ]
 
     def arn(self, service: str, region: str, resource: str) -> str:
         return f"acs:{service}:{region or '*'}:{self.state.account_id}:{resource}"

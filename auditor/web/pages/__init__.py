@@ -7,6 +7,8 @@ from palisade.auditor.web.pages import (
     key_pairs,
     notifications,
     overview,
+    ram,
+    security_group_forms,
     security_groups,
 )
 from palisade.auditor.web.pages.router import route
@@ -17,6 +19,8 @@ __all__ = [
     "key_pairs",
     "notifications",
     "overview",
+    "ram",
     "route",
+    "security_group_forms",
     "security_groups",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -49,7 +50,7 @@ def dash(tmp_path):
 def _listed(dash, query: str) -> list[str]:
     page = dash.text(dash.get("/ui/instances" + query))
     table = page.split('id="instances"', 1)[1].split("</table>", 1)[0]
-    return sorted(set(__import__("re").findall(r'/ui/instances/(i-[a-z]+)"', table)))
+    return sorted(set(re.findall(r'/ui/instances/(i-[a-z]+)"', table)))
 
 
 def test_each_instance_shows_its_own_shield(dash):
