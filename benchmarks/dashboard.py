@@ -138,13 +138,17 @@ def main() -> int:
             "instances (page 100)": "/ui/instances?page=100",
             "instance": "/ui/instances/i-000042",
             "security groups": "/ui/security-groups",
+            "instances (state=red)": "/ui/instances?state=red",
+            "instances (state=grey)": "/ui/instances?state=grey",
             "security group": f"/ui/security-groups/{group}",
             "security group (explain)": f"/ui/security-groups/{group}?instance=i-000042"
             "&from=internet&proto=tcp&port=1005",
             "key pairs": "/ui/key-pairs",
+            "key pairs (page 2)": "/ui/key-pairs?page=2",
             "alerts": "/ui/alerts",
             "alerts (serious, pending)": "/ui/alerts?level=serious&status=pending",
             "notifications": "/ui/notifications",
+            "ram": "/ui/ram",
             "inbox": "/ui/inbox",
         }
         print(f"{'page':<28} {'median':>9} {'worst':>9}   (target < 300 ms)")

@@ -162,27 +162,30 @@ class Dashboard:
         return self.store.instance_logins_per_hour(instance_id, _day_start(now_ms), now_ms)
 
     def exposures_by_service(self) -> list[tuple[str, int]]:
-        """Open exposure alerts per service (`tcp/6379` -> Redis), most first."""
+        """Open exposure alerts per service, by the service's name (`Redis (tcp/6379)`), most
+        first; a rule's finding counts once for each service it opens."""
         if self.alerts is None:
             return []
         from palisade.auditor.alerts.repository import AlertFilter
-        from palisade.shared import ports
 
         counts: dict[str, int] = {}
         for alert in self.alerts.open_findings(AlertFilter(category="exposure")):
-            proto, _, port = alert.subject.partition("/")
-            known = ports.lookup(proto, int(port)) if port.isdigit() else None
-            name = f"{known.service} ({alert.subject})" if known else alert.subject
-            counts[name] = counts.get(name, 0) + 1
+            for name in exposure_services(alert.subject, alert.details or {}):
+                counts[name] = counts.get(name, 0) + 1
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
 
+    def hour_labels(self, now_ms: int) -> list[str]:
+        """The 24 clock hours the charts show (UTC), the oldest first: `08:00`."""
+        start = _day_start(now_ms)
+        return [format_ms(start + i * HOUR_MS)[11:16] for i in range(24)]
+
     def alerts_opened_per_hour(self, now_ms: int) -> list[int]:
-        """Alerts opened per hour over the last 24 h (the overview's chart)."""
+        """Alerts opened per clock hour over the last 24 (the overview's chart)."""
         hours = [0] * 24
         if self.alerts is not None:
-            since = now_ms - 24 * 3600 * 1000
+            since = _day_start(now_ms)
             for first_seen in self.alerts.opened_since(since):
-                hours[min(23, max(0, (first_seen - since) // 3_600_000))] += 1
+                hours[min(23, max(0, (first_seen - since) // HOUR_MS))] += 1
         return hours
 
     def baseline_results(self, instance_id: str) -> list:
@@ -329,6 +332,23 @@ class Dashboard:
         token, _ = self.sessions.create(user, int(time.time() * 1000))
         log.info("dashboard login: %s from %s", user, ip)
         return self.redirect(next_url, [self._cookie(SESSION_COOKIE, token)])
+
+
+def exposure_services(subject: str, details: dict) -> list[str]:
+    """The services an exposure finding is about, by name: the listener's service, the
+    high-risk services a rule opens, or the catalogue's name for `proto/port`; a rule that
+    opens ports where nothing listens is counted as such (its subject is a rule id)."""
+    from palisade.shared import ports
+
+    if details.get("service"):
+        return [f"{details['service']} ({subject})"]
+    if details.get("services"):
+        return [str(label) for label in details["services"]]
+    proto, _, port = subject.partition("/")
+    if port.isdigit():
+        known = ports.lookup(proto, int(port))
+        return [f"{known.service} ({subject})" if known else f"{subject} (unrecognised)"]
+    return ["open ports, nothing listening"]
 
 
 def format_ms(ms: int | None) -> str:

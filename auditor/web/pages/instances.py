@@ -95,6 +95,7 @@ def instance(p, instance_id: str):
     region = inst.region_id if inst else "*"
     p.require("ecs:DescribeInstances", p.arn("ecs", region, f"instance/{instance_id}"))
     agent = p.store.instance(instance_id)
+    now_ms = int(p.app.api.clock().timestamp() * 1000)
     if inst is None and agent is None:
         raise NotFound(f"No instance {instance_id}.")
     snapshot = p.store.latest_snapshot(instance_id) if agent else None
@@ -148,11 +149,8 @@ def instance(p, instance_id: str):
         baseline=p.app.baseline_results(instance_id),
         traffic=_traffic(snapshot),
         ddos=_ddos_threshold(inst),
-        logins_per_hour=p.app.instance_logins_per_hour(
-            instance_id, int(p.app.api.clock().timestamp() * 1000)
-        )
-        if agent
-        else None,
+        logins_per_hour=p.app.instance_logins_per_hour(instance_id, now_ms) if agent else None,
+        hours=p.app.hour_labels(now_ms),
         alerts=p.app.alerts_for(instance_id),
         message=p.params.get("message", ""),
     )
