@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (CJK characters count double: the translated sentences stay whole)
 """The checks' own words in Simplified Chinese: each check's title, rationale and remediation
 (auditor/checks/*/metadata.py), keyed by the English text the metadata holds, so an alert's
 page and list read in one language. A unit test fails when a check's text has no entry."""
