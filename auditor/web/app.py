@@ -27,7 +27,7 @@ from palisade.auditor.store.database import Database
 from palisade.auditor.store.events import HOUR_MS, hour_of
 from palisade.auditor.web import pages
 from palisade.auditor.web.errors import Forbidden, NotFound
-from palisade.auditor.web.i18n import LANGUAGES, pick_language, translator
+from palisade.auditor.web.i18n import LANGUAGES, alert_message, pick_language, translator
 from palisade.auditor.web.sessions import DashboardSessions, Session
 
 log = logging.getLogger("palisade.web")
@@ -206,6 +206,7 @@ class Dashboard:
         t = translator(lang)
         html = self.env.get_template(name).render(
             t=t,
+            msg=alert_message(lang),
             lang=lang,
             languages=LANGUAGES,
             page=page,

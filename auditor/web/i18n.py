@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from palisade.auditor.web.i18n_checks import ZH_CHECKS
+from palisade.auditor.web.i18n_checks import ZH_CHECKS, zh_message
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 
@@ -261,6 +261,15 @@ def translator(lang: str):
         return table.get(text, text)
 
     return t
+
+
+def alert_message(lang: str):
+    """`message(check_id, subject, details, english)`: an alert's message in `lang`."""
+
+    def message(check_id: str, subject: str, details: dict | None, english: str) -> str:
+        return zh_message(check_id, subject, details, english) if lang == "zh" else english
+
+    return message
 
 
 def pick_language(cookie: str | None, accept_language: str | None) -> str:

@@ -194,3 +194,68 @@ ZH_CHECKS = {
     "Give the user one access method: delete its login profile (people) or its AccessKeys "
     "(programs).": ("只保留一种访问方式：删除其登录配置（给人用）或其 AccessKey（给程序用）。"),
 }
+
+
+# An alert's message in Chinese, from the finding's details (the data the check stored beside
+# its English sentence); the English message stays when a check has no template here or its
+# details lack a field the template names (a check changed since).
+ZH_MESSAGES = {
+    "login.brute_force": (
+        "来自 {source_ip} 的登录失败 {failures_in_window} 次（近期事件中共 {failures_total} 次），"
+        "尝试的用户：{users}。"
+    ),
+    "login.brute_force_success": (
+        "{user} 在来自 {source_ip} 的 {failures_before} 次失败尝试之后登录成功（{method}）。"
+    ),
+    "login.new_source": "{user} 从 {source_ip} 登录，该实例从未见过此来源。",
+    "login.unusual_hour": "{user} 从 {source_ip} 在 {hour}:xx（{timezone}）登录，此前该时段从无登录。",
+    "login.unusual_account": "{user} 从 {source_ip} 登录；该账号此前从未在此登录。",
+    "login.source_blocked_by_security_group": (
+        "{user} 从 {source_ip} 经 tcp/{port} 登录成功，而模型中的安全组会拒绝该来源（{reason}）。"
+    ),
+    "login.source_failing_across_fleet": "{source_ip} 在多台实例上登录失败：{instances}。",
+    "keypair.unexplained_authorized_key": (
+        "{path}（{user}）第 {line_number} 行有 {key_type} 公钥 {subject}，它不是绑定的密钥对。"
+    ),
+    "keypair.bound_key_missing": "密钥对 {key_pair}（{fingerprint_md5}）已绑定，但不在 {files} 中。",
+    "keypair.password_login_enabled": (
+        "已绑定密钥对 {key_pair}，但 sshd 仍接受密码（{enabled} 为 yes，来自 {source}）。"
+    ),
+    "keypair.login_with_foreign_key": (
+        "{user} 从 {source_ip} 使用密钥 {key_fingerprint} 登录，不是绑定的密钥对 {bound}。"
+    ),
+    "keypair.bound_to_windows": "已绑定密钥对 {key_pairs}，但 {windows_per} 显示该实例运行 Windows。",
+    "secrets.plaintext_access_key": "AccessKey {access_key_id} 以明文存放在 {locations}。",
+    "ram.user_password_and_access_key": (
+        "RAM 用户 {user_name} 同时拥有控制台密码和有效的 AccessKey：{access_key_ids}。"
+    ),
+    "ddos.scrubbing": "入方向流量超过实例规格 {instance_type} 的清洗阈值：正在清洗。",
+    "ddos.black_hole": "入方向流量超过黑洞阈值：实例已被黑洞。",
+    "exposure.internet_listener_common_port": "{subject} 上的 {service} 可从公网访问。",
+    "exposure.internet_listener_unrecognised_port": "{subject} 上的未识别服务可从公网访问。",
+    "exposure.rule_opens_unused_ports": (
+        "规则 {subject} 向公网开放了 {unused_port_count} 个无服务监听的端口。"
+    ),
+    "exposure.high_risk_port_open_to_world": "规则 {subject} 向 0.0.0.0/0 开放了 {services}。",
+}
+
+
+def _text(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return "、".join(_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        raise ValueError("a structured value has no sentence form")
+    return str(value)
+
+
+def zh_message(check_id: str, subject: str, details: dict | None, english: str) -> str:
+    template = ZH_MESSAGES.get(check_id)
+    if template is None:
+        return english
+    try:
+        values = {key: _text(value) for key, value in (details or {}).items()}
+        return template.format_map({**values, "subject": subject})
+    except (KeyError, ValueError, IndexError):
+        return english

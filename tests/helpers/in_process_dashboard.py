@@ -14,7 +14,7 @@ from palisade.auditor.api.http import Reply, Request
 from palisade.auditor.api.pipeline import ApiService
 from palisade.auditor.notify.hook_targets import HookPolicy
 from palisade.auditor.store.database import Database, sqlite_url
-from palisade.auditor.web.app import SESSION_COOKIE, Dashboard
+from palisade.auditor.web.app import LANG_COOKIE, SESSION_COOKIE, Dashboard
 
 
 class DashboardHarness:
@@ -29,6 +29,7 @@ class DashboardHarness:
         assert admin is not None
         self.admin = admin
         self.dashboard = Dashboard(self.api, self.store, alerts=self.alerts)
+        self.lang: str | None = None  # "zh": the pages in Chinese (the language cookie)
         self.login_as(admin.user_name)
 
     def login_as(self, user_name: str) -> None:
@@ -47,7 +48,10 @@ class DashboardHarness:
 
     def _request(self, method: str, url: str, body: bytes = b"") -> Reply:
         parts = urlsplit(url)
-        headers = {"cookie": f"{SESSION_COOKIE}={self.token}"}
+        cookie = f"{SESSION_COOKIE}={self.token}"
+        if self.lang:
+            cookie += f"; {LANG_COOKIE}={self.lang}"
+        headers = {"cookie": cookie}
         return self.dashboard(Request(method, parts.path, parts.query, headers, body, "127.0.0.1"))
 
     def get(self, url: str) -> Reply:

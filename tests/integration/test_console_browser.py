@@ -284,6 +284,7 @@ def _every_page_in_both_languages(browser, auditor, group: str, alert_id) -> Non
             # the check's own words are translated too, not only the page's
             assert "暴力破解" in page.inner_text("#alert-title")
             assert "密码" in page.inner_text("#rationale")
+            assert f"来自 {ATTACKER} 的登录失败 10 次" in page.inner_text("#alert-message")
         page.context.close()
     # the glyphs are real: a CJK font is installed (Chromium draws boxes without one)
     fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout

@@ -71,3 +71,31 @@ def test_the_alert_page_explains_and_handles(dash):
     page = dash.text(dash.follow(reply))
     assert "blocked the source" in page.split('id="history"', 1)[1]
     assert dash.call("DescribeAlert", AlertId=str(alert["AlertId"]))["Alert"]["Status"] == "handled"
+
+
+def test_in_chinese_the_alert_reads_in_chinese_from_its_details(dash):
+    dash.lang = "zh"
+    alert = dash.call("DescribeAlerts", Levels="serious")["Alerts"]["Alert"][0]
+    page = dash.text(dash.get(f"/ui/alerts/{alert['AlertId']}"))
+    assert "暴力破解登录尝试" in page  # the check's title
+    assert "同一来源在短时间内多次登录失败" in page  # its rationale
+    assert "在安全组中封禁该来源" in page  # its remediation
+    # the test findings lack some of the check's fields: the English message stays
+    assert "message" in page.split('id="alert-message"', 1)[1].split("</p>", 1)[0]
+
+
+def test_a_message_template_fills_from_the_details_or_keeps_the_english():
+    from palisade.auditor.web.i18n_checks import zh_message
+
+    details = {
+        "source_ip": "203.0.113.7",
+        "failures_in_window": 9,
+        "failures_total": 12,
+        "users": ["root", "admin"],
+    }
+    text = zh_message("login.brute_force", "203.0.113.7", details, "English")
+    assert (
+        text == "来自 203.0.113.7 的登录失败 9 次（近期事件中共 12 次），尝试的用户：root、admin。"
+    )
+    assert zh_message("login.brute_force", "x", {"source_ip": "x"}, "English") == "English"
+    assert zh_message("no.such.check", "x", details, "English") == "English"
