@@ -23,6 +23,7 @@ from palisade.auditor.api.http import Reply, Request, parse_form
 from palisade.auditor.api.pipeline import ApiService
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import Caller, RequestContext
+from palisade.auditor.notify.models import LEVEL_RANK
 from palisade.auditor.store.database import Database
 from palisade.auditor.store.events import HOUR_MS, hour_of
 from palisade.auditor.web import pages
@@ -154,7 +155,15 @@ class Dashboard:
             return []
         from palisade.auditor.alerts.repository import AlertFilter
 
-        return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
+        found = self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
+        # open ones first, serious first; the latest first within (the list's own order)
+        return sorted(
+            found,
+            key=lambda a: (
+                a.status not in ("pending", "handling"),
+                LEVEL_RANK.get(a.severity, len(LEVEL_RANK)),
+            ),
+        )
 
     def instance_logins_per_hour(self, instance_id: str, now_ms: int) -> tuple[list, list]:
         """An instance's (failed, successful) logins per hour over the last 24 h (the instance

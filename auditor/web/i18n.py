@@ -131,6 +131,15 @@ _ZH.update(
         "Policies": "权限策略",
         "Custom policies": "自定义策略",
         "Create user": "创建用户",
+        "Create AccessKey": "创建 AccessKey",
+        "AccessKey created for": "已创建 AccessKey，用户",
+        "Save the AccessKey secret now: it is shown only this once.": (
+            "请立即保存 AccessKey Secret：它只显示这一次。"
+        ),
+        "Disable": "禁用",
+        "Enable": "启用",
+        "Active": "已启用",
+        "Inactive": "已禁用",
         "Create policy": "创建策略",
         "Attach a policy": "添加权限",
         "Attach": "绑定",

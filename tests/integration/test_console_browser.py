@@ -24,7 +24,7 @@ import pytest
 from palisade.agent import transport
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.helpers.agent_enrollment import enroll_agent
-from tests.helpers.browser import admin_password, login, shot
+from tests.helpers.browser import VIEWPORT, admin_password, login, shot
 from tests.helpers.palisade_cli import ok
 from tests.helpers.polling import wait_for
 from tests.helpers.system import require_binary
@@ -286,6 +286,14 @@ def _every_page_in_both_languages(browser, auditor, group: str, alert_id) -> Non
             assert "密码" in page.inner_text("#rationale")
             assert f"来自 {ATTACKER} 的登录失败 10 次" in page.inner_text("#alert-message")
         page.context.close()
+    for lang in ("en", "zh"):  # the login page, before any session
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(f"http://{auditor.http}/ui/lang?set={lang}&back=/ui/login")
+        page.wait_for_selector("#login")
+        assert page.inner_text("h1") == ("登录" if lang == "zh" else "Log in")
+        shot(page, f"login-{lang}", "console")
+        context.close()
     # the glyphs are real: a CJK font is installed (Chromium draws boxes without one)
     fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
     assert fonts.strip(), "no CJK font: run .ci/system-deps (fonts-noto-cjk)"

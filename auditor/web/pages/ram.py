@@ -33,6 +33,8 @@ def _render(p, status: int = 200, **form_state):
         user["Policies"] = attached.get("Policies", {}).get("Policy", []) if ok else []
         found = ram.users.get(user["UserName"])
         user["Console"] = bool(found and found.login_profile)
+        ok, keys = p.call("ListAccessKeys", UserName=user["UserName"])
+        user["AccessKeys"] = keys.get("AccessKeys", {}).get("AccessKey", []) if ok else []
     listed = api_or_forbidden(p, "ListPolicies", MaxItems="1000")
     every = sorted(
         listed.get("Policies", {}).get("Policy", []),
@@ -53,6 +55,10 @@ def _render(p, status: int = 200, **form_state):
         policy_document=form_state.get("policy_document", POLICY_TEMPLATE),
         policy_name=form_state.get("policy_name", ""),
         policy_error=form_state.get("policy_error", ""),
+        new_key=form_state.get("new_key"),
+        can_keys=p.can("ram:CreateAccessKey", arn),
+        can_change_keys=p.can("ram:UpdateAccessKey", arn),
+        can_delete_keys=p.can("ram:DeleteAccessKey", arn),
         can_create_user=p.can("ram:CreateUser", arn),
         can_delete_user=p.can("ram:DeleteUser", arn),
         can_create_policy=p.can("ram:CreatePolicy", p.arn("ram", "*", "policy/*")),
@@ -96,6 +102,33 @@ def create_user(p):
 def delete_user(p, user_name: str):
     ok, body = p.call("DeleteUser", UserName=user_name)
     return back_to(p, BACK, f"User {user_name} deleted." if ok else error_text(body))
+
+
+USER = "([A-Za-z0-9._@-]{1,64})"
+KEY = "([A-Za-z0-9]{1,128})"
+
+
+@page("POST", f"/ram/users/{USER}/access-keys")
+def create_access_key(p, user_name: str):
+    """The secret is shown on this answer once (never in a URL; the API keeps only what it
+    needs to check signatures)."""
+    ok, body = p.call("CreateAccessKey", UserName=user_name)
+    if not ok:
+        return back_to(p, BACK, error_text(body))
+    key = body["AccessKey"]
+    return _render(p, new_key={"user": user_name, **key})
+
+
+@page("POST", f"/ram/users/{USER}/access-keys/{KEY}/(Active|Inactive)")
+def update_access_key(p, user_name: str, key_id: str, status: str):
+    ok, body = p.call("UpdateAccessKey", UserName=user_name, UserAccessKeyId=key_id, Status=status)
+    return back_to(p, BACK, f"AccessKey {key_id}: {status}." if ok else error_text(body))
+
+
+@page("POST", f"/ram/users/{USER}/access-keys/{KEY}/delete")
+def delete_access_key(p, user_name: str, key_id: str):
+    ok, body = p.call("DeleteAccessKey", UserName=user_name, UserAccessKeyId=key_id)
+    return back_to(p, BACK, f"AccessKey {key_id} deleted." if ok else error_text(body))
 
 
 @page("POST", "/ram/policies")

@@ -168,3 +168,19 @@ def test_a_form_without_the_csrf_token_is_refused(dash):
     assert not dash.api.current().cloud.groups or all(
         g.name != "nope" for g in dash.api.current().cloud.groups.values()
     )
+
+
+def test_access_keys_secret_shown_once_disable_and_delete(dash):
+    dash.call("CreateUser", UserName="robot")
+    page = dash.text(dash.post("/ui/ram/users/robot/access-keys"))
+    key_id = re.search(r'id="new-key-id">([A-Za-z0-9]+)<', page).group(1)
+    secret = re.search(r'id="new-key-secret" value="([^"]+)"', page).group(1)
+    assert len(secret) >= 30
+    assert secret not in dash.text(dash.get("/ui/ram"))  # once only
+    reply = dash.post(f"/ui/ram/users/robot/access-keys/{key_id}/Inactive")
+    assert dash.message(dash.follow(reply)) == f"AccessKey {key_id}: Inactive."
+    keys = dash.call("ListAccessKeys", UserName="robot")["AccessKeys"]["AccessKey"]
+    assert [k["Status"] for k in keys] == ["Inactive"]
+    reply = dash.post(f"/ui/ram/users/robot/access-keys/{key_id}/delete")
+    assert "deleted" in dash.message(dash.follow(reply))
+    assert not dash.call("ListAccessKeys", UserName="robot")["AccessKeys"]["AccessKey"]
