@@ -223,6 +223,7 @@ _ZH.update(
         "DDoS scrubbing threshold for": "DDoS 清洗阈值，实例规格",
         "not in the table": "不在阈值表中",
         "black hole above": "黑洞阈值",
+        "scrubbing": "清洗阈值",
         "Interface": "网卡",
         "In": "入方向",
         "Of the threshold": "占阈值",
