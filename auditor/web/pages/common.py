@@ -40,13 +40,15 @@ def run_form(p, back: str, done: str, action: str, **params: str | None):
     return back_to(p, back, done if ok else error_text(body))
 
 
-def natural_key(text: str) -> tuple:
-    """Sort key: digits by value (`key-2` before `key-10`), the rest without case."""
-    return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
-        for part in re.split(r"(\d+)", text)
-        if part
-    )
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> list:
+    """Sort key: digits by value (`key-2` before `key-10`), the rest without case. Split on
+    digit runs, text and numbers alternate, so two keys compare position by position."""
+    parts: list = _DIGITS.split(text.lower())
+    parts[1::2] = map(int, parts[1::2])
+    return parts
 
 
 def paged(p, rows: list) -> tuple[list, int, int]:
