@@ -149,6 +149,7 @@ def main() -> int:
             "alerts (serious, pending)": "/ui/alerts?level=serious&status=pending",
             "notifications": "/ui/notifications",
             "ram": "/ui/ram",
+            "ram groups and roles": "/ui/ram/principals",
             "inbox": "/ui/inbox",
         }
         print(f"{'page':<28} {'median':>9} {'worst':>9}   (target < 300 ms)")

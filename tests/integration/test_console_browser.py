@@ -257,6 +257,7 @@ PAGES = (
     ("notifications", "/ui/notifications"),
     ("inbox", "/ui/inbox"),
     ("ram", "/ui/ram"),
+    ("ram-groups-roles", "/ui/ram/principals"),
 )
 ZH_TITLES = {
     "overview": "概览",

@@ -8,6 +8,7 @@ from palisade.auditor.web.pages import (
     notifications,
     overview,
     ram,
+    ram_principals,
     security_group_forms,
     security_groups,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "notifications",
     "overview",
     "ram",
+    "ram_principals",
     "route",
     "security_group_forms",
     "security_groups",

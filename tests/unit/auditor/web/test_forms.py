@@ -184,3 +184,34 @@ def test_access_keys_secret_shown_once_disable_and_delete(dash):
     reply = dash.post(f"/ui/ram/users/robot/access-keys/{key_id}/delete")
     assert "deleted" in dash.message(dash.follow(reply))
     assert not dash.call("ListAccessKeys", UserName="robot")["AccessKeys"]["AccessKey"]
+
+
+def test_ram_groups_and_roles(dash):
+    dash.call("CreateUser", UserName="ann")
+    reply = dash.post("/ui/ram/groups", name="ops", comments="operators")
+    assert dash.message(dash.follow(reply)) == "Group ops created."
+    reply = dash.post("/ui/ram/groups/ops/add", user="ann")
+    assert "added" in dash.message(dash.follow(reply))
+    reply = dash.post(
+        "/ui/ram/principals/attach", principal="group:ops", policy="System:AliyunECSReadOnlyAccess"
+    )
+    page = dash.follow(reply)
+    assert "attached" in dash.message(page), dash.message(page)
+    groups = dash.text(page).split('id="ram-groups"', 1)[1].split("</table>", 1)[0]
+    assert "ann" in groups and "AliyunECSReadOnlyAccess" in groups
+    from palisade.auditor.web.pages.ram_principals import ECS_TRUST
+
+    reply = dash.post("/ui/ram/roles", name="EcsRole", trust=ECS_TRUST)
+    assert dash.message(dash.follow(reply)) == "Role EcsRole created."
+    bad = dash.post("/ui/ram/roles", name="Bad", trust="{")
+    assert "line 1 column" in dash.message(dash.follow(bad))
+    reply = dash.post("/ui/ram/roles/EcsRole/delete")
+    assert "deleted" in dash.message(dash.follow(reply))
+    reply = dash.post("/ui/ram/groups/ops/remove", user="ann")
+    assert "removed" in dash.message(dash.follow(reply))
+    reply = dash.post(
+        "/ui/ram/principals/detach", principal="group:ops", policy="System:AliyunECSReadOnlyAccess"
+    )
+    assert "detached" in dash.message(dash.follow(reply))
+    reply = dash.post("/ui/ram/groups/ops/delete")
+    assert "deleted" in dash.message(dash.follow(reply))
