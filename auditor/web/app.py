@@ -75,9 +75,15 @@ class Page:
     lang: str
     app: Dashboard
 
+    _state: object = None
+
     @property
     def state(self):
-        return self.app.api.current()
+        """The cloud state as of this request (read once: each read checks the database's
+        version); an action this page runs drops it, so what follows sees the change."""
+        if self._state is None:
+            self._state = self.app.api.current()
+        return self._state
 
     @property
     def store(self) -> Database:
@@ -112,6 +118,7 @@ class Page:
         """Runs an API action as this user: (ok, response body)."""
         raw = {"Action": action, **{k: v for k, v in params.items() if v is not None}}
         response = self.app.api.handle_as(self.caller, raw, self.request.client_ip)
+        self._state = None
         return response.status == 200, response.body
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from palisade.auditor.checks import CheckSettings
 from palisade.auditor.model.network.reachability import reachable
 from palisade.auditor.web.errors import NotFound
-from palisade.auditor.web.pages.common import PAGE_SIZE, page_number
+from palisade.auditor.web.pages.common import PAGE_SIZE, page_number, paged
 from palisade.auditor.web.pages.router import page
 
 STALE_AFTER_MS = 5 * 60 * 1000  # an agent silent this long shows grey
@@ -24,17 +24,36 @@ def shield(agent: dict | None, open_alerts: dict[str, int], now_ms: int) -> str:
     return "orange" if open_alerts else "green"
 
 
-def instance_rows(p, agents: dict[str, dict], now_ms: int) -> list[dict]:
-    """The union of modelled instances and enrolled agents, with a security state each."""
+def instance_rows(
+    p, agents: dict[str, dict], now_ms: int, q: str = "", state: str = ""
+) -> tuple[list[dict], int]:
+    """The union of modelled instances and enrolled agents, with a security state each,
+    searched (`q`: id, name, hostname, region) and filtered by state: (this page's rows, the
+    number found). Only the rows shown are built in full (the fleet may be 10,000)."""
     cloud = p.state.cloud
     alerts = p.app.alert_counts_by_instance()
-    bindings = getattr(p.state.keypairs, "bindings", {})
-    rows = []
+    found = []
     for iid in sorted(set(cloud.instances) | set(agents)):
         inst = cloud.instances.get(iid)
         agent = agents.get(iid)
-        seen = agent["last_seen_ms"] if agent else 0
-        open_alerts = alerts.get(iid, {})
+        if q and not any(
+            q in text.lower()
+            for text in (
+                iid,
+                inst.name if inst else "",
+                agent["hostname"] if agent else "",
+                inst.region_id if inst else "",
+            )
+        ):
+            continue
+        colour = shield(agent, alerts.get(iid, {}), now_ms)
+        if state and colour != state:
+            continue
+        found.append((iid, inst, agent, colour))
+    shown, _number, _pages = paged(p, found)
+    bindings = getattr(p.state.keypairs, "bindings", {})
+    rows = []
+    for iid, inst, agent, colour in shown:
         binding = bindings.get(iid)
         rows.append(
             {
@@ -48,12 +67,12 @@ def instance_rows(p, agents: dict[str, dict], now_ms: int) -> list[dict]:
                 "state": inst.state.value if inst else "",
                 "groups": [g for n in inst.nics for g in n.security_group_ids] if inst else [],
                 "key_pair": binding.active.name if binding and binding.active else "",
-                "last_seen_ms": seen,
-                "shield": shield(agent, open_alerts, now_ms),
-                "alerts": sum(open_alerts.values()),
+                "last_seen_ms": agent["last_seen_ms"] if agent else 0,
+                "shield": colour,
+                "alerts": sum(alerts.get(iid, {}).values()),
             }
         )
-    return rows
+    return rows, len(found)
 
 
 @page("GET", "/instances")
@@ -62,29 +81,21 @@ def instances(p):
     now_ms = int(p.app.api.clock().timestamp() * 1000)
     q = p.params.get("q", "").strip()[:100].lower()
     state = p.params.get("state", "")
-    rows = instance_rows(p, {a["instance_id"]: a for a in p.store.instances()}, now_ms)
-    if q:
-        rows = [
-            r
-            for r in rows
-            if any(q in str(r[k]).lower() for k in ("instance_id", "name", "hostname", "region"))
-        ]
-    if state in SHIELDS:
-        rows = [r for r in rows if r["shield"] == state]
-    number = page_number(p)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    state = state if state in SHIELDS else ""
+    agents = {a["instance_id"]: a for a in p.store.instances()}
+    rows, total = instance_rows(p, agents, now_ms, q, state)
+    pages = max(1, -(-total // PAGE_SIZE))
     return p.app.render(
         "instances.html",
         p,
         p.lang,
-        rows=shown,
+        rows=rows,
         q=q,
-        shield=state if state in SHIELDS else "",
+        shield=state,
         shields=SHIELDS,
-        number=number,
+        number=min(page_number(p), pages),
         pages=pages,
-        total=len(rows),
+        total=total,
     )
 
 
