@@ -24,16 +24,20 @@ def shield(agent: dict | None, open_alerts: dict[str, int], now_ms: int) -> str:
     return "orange" if open_alerts else "green"
 
 
-def instance_rows(
-    p, agents: dict[str, dict], now_ms: int, q: str = "", state: str = ""
-) -> tuple[list[dict], int]:
+def instance_rows(p, now_ms: int, q: str = "", state: str = "") -> tuple[list[dict], int]:
     """The union of modelled instances and enrolled agents, with a security state each,
     searched (`q`: id, name, hostname, region) and filtered by state: (this page's rows, the
-    number found). Only the rows shown are built in full (the fleet may be 10,000)."""
+    number found). Only the rows shown are built in full, and without a search only their
+    agents are read in full (the fleet may be 10,000; the shields need only the last-seen)."""
     cloud = p.state.cloud
     alerts = p.app.alert_counts_by_instance()
+    if q:
+        agents: dict[str, dict] = {a["instance_id"]: a for a in p.store.instances()}
+        seen = {iid: a["last_seen_ms"] for iid, a in agents.items()}
+    else:
+        agents, seen = {}, p.store.last_seen_by_instance()
     found = []
-    for iid in sorted(set(cloud.instances) | set(agents)):
+    for iid in sorted(set(cloud.instances) | set(seen)):
         inst = cloud.instances.get(iid)
         agent = agents.get(iid)
         if q and not any(
@@ -46,14 +50,16 @@ def instance_rows(
             )
         ):
             continue
-        colour = shield(agent, alerts.get(iid, {}), now_ms)
+        last = seen.get(iid)
+        colour = shield({"last_seen_ms": last} if last else None, alerts.get(iid, {}), now_ms)
         if state and colour != state:
             continue
-        found.append((iid, inst, agent, colour))
+        found.append((iid, inst, colour))
     shown, _number, _pages = paged(p, found)
     bindings = getattr(p.state.keypairs, "bindings", {})
     rows = []
-    for iid, inst, agent, colour in shown:
+    for iid, inst, colour in shown:
+        agent = agents.get(iid) if q else (p.store.instance(iid) if iid in seen else None)
         binding = bindings.get(iid)
         rows.append(
             {
@@ -82,8 +88,7 @@ def instances(p):
     q = p.params.get("q", "").strip()[:100].lower()
     state = p.params.get("state", "")
     state = state if state in SHIELDS else ""
-    agents = {a["instance_id"]: a for a in p.store.instances()}
-    rows, total = instance_rows(p, agents, now_ms, q, state)
+    rows, total = instance_rows(p, now_ms, q, state)
     pages = max(1, -(-total // PAGE_SIZE))
     return p.app.render(
         "instances.html",
