@@ -199,10 +199,13 @@ def test_operating_the_fleet_from_the_console(auditor, browser, tmp_path):
     assert "Channel created" in _submit(admin, "#create-channel")
     admin.select_option("#create-subscription select[name=category]", "alerts")
     admin.uncheck("#create-subscription input[name=level_remind]")
+    mail = admin.locator("#create-subscription select[name=channel] option", has_text="ops mail")
+    channel_id = mail.get_attribute("value")
+    admin.select_option("#create-subscription select[name=channel]", channel_id)
     assert "Subscribed" in _submit(admin, "#create-subscription")
     assert "ops mail" in admin.inner_text("#channels")
-    subscriptions = admin.inner_text("#subscriptions")
-    assert "serious" in subscriptions and "remind" not in subscriptions
+    subscription = admin.locator("#subscriptions tr", has_text=channel_id).inner_text()
+    assert "serious" in subscription and "remind" not in subscription
 
     # a brute force on i-web: its shield turns orange and the state filter finds it
     agent = enroll_agent(auditor, tmp_path / "agent", "i-web")
