@@ -165,9 +165,13 @@ def instance(p, instance_id: str):
         baseline=p.app.baseline_results(instance_id),
         traffic=_traffic(snapshot),
         ddos=_ddos_threshold(inst),
-        logins_per_hour=p.app.instance_logins_per_hour(instance_id, now_ms) if agent else None,
-        hours=p.app.hour_labels(now_ms),
+        logins_per_hour=p.app.instance_logins_per_hour(
+            instance_id, int(p.app.api.clock().timestamp() * 1000)
+        )
+        if agent
+        else None,
         alerts=p.app.alerts_for(instance_id),
+        hours=p.app.hour_labels(now_ms),
         message=p.params.get("message", ""),
     )
 
