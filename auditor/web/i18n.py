@@ -234,11 +234,6 @@ _ZH.update(
         "not in the table": "不在阈值表中",
         "black hole above": "黑洞阈值",
         "scrubbing threshold": "清洗阈值",
-        # the DDoS protection states (DescribeInstanceDdosStatus)
-        "DDoS protection": "DDoS 防护",
-        "normal protection": "正常",
-        "scrubbing": "清洗中",
-        "black_hole": "黑洞中",
         "Interface": "网卡",
         "In": "入方向",
         "Of the threshold": "占阈值",

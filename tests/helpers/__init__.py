@@ -8,7 +8,6 @@ agent_enrollment       `palisade-agent enroll` against such an auditor
 metadata_agent         `palisade-agent run` serving the instance metadata endpoint
 palisade_cli           `palisade ...` called in-process against a real auditor
 in_process_api         the API service in-process, with a settable clock and signed calls
-in_process_dashboard   the dashboard in-process with a logged-in session (get, post with CSRF)
 in_process_ram         RAM users, a role and instances made through that in-process API
 ram_policies           RAM policy documents as JSON text (policy(), the ECS trust policy)
 ram_account_documents  a RAM account with every kind of entity, and its JSON round trip
@@ -23,4 +22,6 @@ probe_agent            the script run inside those namespaces that answers the p
 fake_dns               name resolution answered by the test (monkeypatched getaddrinfo)
 hook_receiver          a loopback HTTP server that records SMS-hook requests
 raw_http               raw HTTP over a socket, for requests a client library would not send
+in_process_dashboard   the dashboard in-process with a logged-in session (get, post with CSRF)
+browser                Debian's Chromium through Playwright, logging in, screenshots
 """
