@@ -41,6 +41,10 @@ def chromium_browser():
 
 
 def shot(page, name: str, folder: str = "dashboard") -> Path:
+    """A full-page screenshot; first, the layout must hold at the window's width (no page
+    wider than 1280 px: long values wrap, buttons wrap among themselves)."""
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], (name, width)
     target = SCREENSHOTS / folder
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.png"

@@ -282,7 +282,7 @@ def _every_page_in_both_languages(browser, auditor, group: str, alert_id) -> Non
             assert response is not None and response.status == 200, (name, response)
             if lang == "zh" and name in ZH_TITLES:
                 assert page.inner_text("h1").startswith(ZH_TITLES[name]), name
-            shot(page, f"{name}-{lang}", "console")
+            shot(page, f"{name}-{lang}", "console")  # which checks the width too
         page.goto(f"http://{auditor.http}/ui/alerts/{alert_id}")
         if lang == "zh":
             # the check's own words are translated too, not only the page's
