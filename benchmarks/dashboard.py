@@ -129,7 +129,13 @@ def main() -> int:
             f"in {time.perf_counter() - t0:.0f} s"
         )
         dash = Dashboard(api, store)
-        token, _ = dash.sessions.create(user, int(time.time() * 1000))
+        # a session as the login page opens it: bound to the user's console credential where
+        # sessions keep one (they end when it changes)
+        ram = api.current().ram
+        credential = (
+            (ram.console_credential(user) or "",) if hasattr(ram, "console_credential") else ()
+        )
+        token, _ = dash.sessions.create(user, int(time.time() * 1000), *credential)
         group = sorted(api.current().cloud.groups)[1]
         pages = {
             "overview": "/ui/",

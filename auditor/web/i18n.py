@@ -113,6 +113,7 @@ _EN = {
     "shield.red": "red: serious alerts",
     "shield.grey": "grey: no agent",
     "false_positive": "false positive",
+    "accepted_risk": "accepted risk",
     "category.alerts": "alerts",
     "category.baseline": "baseline",
     "category.accesskey_leak": "AccessKey leaks",
@@ -268,6 +269,7 @@ _ZH.update(
         "ignored": "已忽略",
         "false_positive": "误报",
         "expired": "已失效",
+        "accepted_risk": "已接受风险",
     }
 )
 

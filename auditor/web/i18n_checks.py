@@ -158,6 +158,18 @@ ZH_CHECKS = {
     "close the path; review the session.": (
         "查明连接如何进入（另一块网卡、VPN、转发端口），修正模型或关闭该路径，并审查会话。"
     ),
+    "SSH scanner or protocol abuse from one source": "来自同一来源的 SSH 扫描或协议滥用",
+    "Many connections from one source that never tried to log in (no identification string, a "
+    "garbage banner, protocol errors, failed negotiation, timeouts before authentication) is a "
+    "scanner mapping the host's SSH service, not password guessing.": (
+        "同一来源的大量连接从未尝试登录（没有标识字符串、乱码横幅、协议错误、协商失败、认证前超时），"
+        "这是扫描器在探测主机的 SSH 服务，而不是在猜测密码。"
+    ),
+    "Restrict the SSH port in the security group to the addresses that need it; if it must stay "
+    "open, rate-limit new connections (sshd MaxStartups, PerSourcePenalties).": (
+        "在安全组中把 SSH 端口限制为需要访问的地址；如必须开放，请限制新连接的速率"
+        "（sshd 的 MaxStartups、PerSourcePenalties）。"
+    ),
     "One source fails to log in on many instances": "同一来源在多台实例上登录失败",
     "Failed logins from one source on several instances is a scan of the fleet.": (
         "同一来源在多台实例上登录失败，说明有人在扫描整个集群。"

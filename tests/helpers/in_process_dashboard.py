@@ -17,6 +17,15 @@ from palisade.auditor.store.database import Database, sqlite_url
 from palisade.auditor.web.app import LANG_COOKIE, SESSION_COOKIE, Dashboard
 
 
+def console_credential(api: ApiService, user_name: str) -> tuple[str, ...]:
+    """The argument DashboardSessions.create takes after the credential binding (revocation):
+    the user's console credential; nothing before it."""
+    ram = api.current().ram
+    if not hasattr(ram, "console_credential"):
+        return ()
+    return (ram.console_credential(user_name) or "",)
+
+
 class DashboardHarness:
     def __init__(self, data_dir: Path):
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -33,7 +42,11 @@ class DashboardHarness:
         self.login_as(admin.user_name)
 
     def login_as(self, user_name: str) -> None:
-        self.token, session = self.dashboard.sessions.create(user_name, int(time.time() * 1000))
+        """A session as the login page opens it (with the user's console credential where
+        sessions keep one: they end when it changes)."""
+        self.token, session = self.dashboard.sessions.create(
+            user_name, int(time.time() * 1000), *console_credential(self.api, user_name)
+        )
         self.csrf = session.csrf_token
 
     def call(self, action: str, **params: str) -> dict:
