@@ -129,7 +129,13 @@ def main() -> int:
             f"in {time.perf_counter() - t0:.0f} s"
         )
         dash = Dashboard(api, store)
-        token, _ = dash.sessions.create(user, int(time.time() * 1000))
+        # a session as the login page opens it: bound to the user's console credential where
+        # sessions keep one (they end when it changes)
+        ram = api.current().ram
+        credential = (
+            (ram.console_credential(user) or "",) if hasattr(ram, "console_credential") else ()
+        )
+        token, _ = dash.sessions.create(user, int(time.time() * 1000), *credential)
         group = sorted(api.current().cloud.groups)[1]
         pages = {
             "overview": "/ui/",
@@ -138,13 +144,18 @@ def main() -> int:
             "instances (page 100)": "/ui/instances?page=100",
             "instance": "/ui/instances/i-000042",
             "security groups": "/ui/security-groups",
+            "instances (state=red)": "/ui/instances?state=red",
+            "instances (state=grey)": "/ui/instances?state=grey",
             "security group": f"/ui/security-groups/{group}",
             "security group (explain)": f"/ui/security-groups/{group}?instance=i-000042"
             "&from=internet&proto=tcp&port=1005",
             "key pairs": "/ui/key-pairs",
+            "key pairs (page 2)": "/ui/key-pairs?page=2",
             "alerts": "/ui/alerts",
             "alerts (serious, pending)": "/ui/alerts?level=serious&status=pending",
             "notifications": "/ui/notifications",
+            "ram": "/ui/ram",
+            "ram groups and roles": "/ui/ram/principals",
             "inbox": "/ui/inbox",
         }
         print(f"{'page':<28} {'median':>9} {'worst':>9}   (target < 300 ms)")

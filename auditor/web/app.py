@@ -23,11 +23,12 @@ from palisade.auditor.api.http import Reply, Request, parse_form
 from palisade.auditor.api.pipeline import ApiService
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import Caller, RequestContext
+from palisade.auditor.notify.models import LEVEL_RANK
 from palisade.auditor.store.database import Database
 from palisade.auditor.store.events import HOUR_MS, hour_of
 from palisade.auditor.web import pages
 from palisade.auditor.web.errors import Forbidden, NotFound
-from palisade.auditor.web.i18n import LANGUAGES, pick_language, translator
+from palisade.auditor.web.i18n import LANGUAGES, alert_message, pick_language, translator
 from palisade.auditor.web.sessions import DashboardSessions, Session
 
 log = logging.getLogger("palisade.web")
@@ -42,6 +43,25 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
+# The nav: each page with the RAM action (and resource) its handler requires; a user sees
+# only the pages it may open.
+NAV = (
+    ("Overview", "/", "ecs:DescribeInstances", "ecs", "instance/*"),
+    ("Instances", "/instances", "ecs:DescribeInstances", "ecs", "instance/*"),
+    ("Security groups", "/security-groups", "ecs:DescribeSecurityGroups", "ecs", "securitygroup/*"),
+    ("Key pairs", "/key-pairs", "ecs:DescribeKeyPairs", "ecs", "keypair/*"),
+    ("Alerts", "/alerts", "sas:DescribeAlerts", "sas", "alert/*"),
+    (
+        "Notifications",
+        "/notifications",
+        "sas:DescribeNotificationChannels",
+        "sas",
+        "notification-channel/*",
+    ),
+    ("Inbox", "/inbox", "sas:DescribeInbox", "sas", "inbox/*"),
+    ("RAM", "/ram", "ram:ListUsers", "ram", "user/*"),
+)
+
 
 @dataclass
 class Page:
@@ -55,9 +75,15 @@ class Page:
     lang: str
     app: Dashboard
 
+    _state: object = None
+
     @property
     def state(self):
-        return self.app.api.current()
+        """The cloud state as of this request (read once: each read checks the database's
+        version); an action this page runs drops it, so what follows sees the change."""
+        if self._state is None:
+            self._state = self.app.api.current()
+        return self._state
 
     @property
     def store(self) -> Database:
@@ -77,6 +103,14 @@ class Page:
         if not self.can(action, resource):
             raise Forbidden(f"{action} on {resource}")
 
+    def nav(self) -> list[tuple[str, str]]:
+        """(label, path) of the pages this user may open."""
+        return [
+            (label, path)
+            for label, path, action, service, resource in NAV
+            if self.can(action, self.arn(service, "*", resource))
+        ]
+
     def arn(self, service: str, region: str, resource: str) -> str:
         return f"acs:{service}:{region or '*'}:{self.state.account_id}:{resource}"
 
@@ -84,6 +118,7 @@ class Page:
         """Runs an API action as this user: (ok, response body)."""
         raw = {"Action": action, **{k: v for k, v in params.items() if v is not None}}
         response = self.app.api.handle_as(self.caller, raw, self.request.client_ip)
+        self._state = None
         return response.status == 200, response.body
 
 
@@ -127,7 +162,15 @@ class Dashboard:
             return []
         from palisade.auditor.alerts.repository import AlertFilter
 
-        return self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
+        found = self.alerts.list_alerts(AlertFilter(instance_id=instance_id), limit=100)[1]
+        # open ones first, serious first; the latest first within (the list's own order)
+        return sorted(
+            found,
+            key=lambda a: (
+                a.status not in ("pending", "handling"),
+                LEVEL_RANK.get(a.severity, len(LEVEL_RANK)),
+            ),
+        )
 
     def instance_logins_per_hour(self, instance_id: str, now_ms: int) -> tuple[list, list]:
         """An instance's (failed, successful) logins per hour over the last 24 h (the instance
@@ -135,27 +178,30 @@ class Dashboard:
         return self.store.instance_logins_per_hour(instance_id, _day_start(now_ms), now_ms)
 
     def exposures_by_service(self) -> list[tuple[str, int]]:
-        """Open exposure alerts per service (`tcp/6379` -> Redis), most first."""
+        """Open exposure alerts per service, by the service's name (`Redis (tcp/6379)`), most
+        first; a rule's finding counts once for each service it opens."""
         if self.alerts is None:
             return []
         from palisade.auditor.alerts.repository import AlertFilter
-        from palisade.shared import ports
 
         counts: dict[str, int] = {}
         for alert in self.alerts.open_findings(AlertFilter(category="exposure")):
-            proto, _, port = alert.subject.partition("/")
-            known = ports.lookup(proto, int(port)) if port.isdigit() else None
-            name = f"{known.service} ({alert.subject})" if known else alert.subject
-            counts[name] = counts.get(name, 0) + 1
+            for name in exposure_services(alert.subject, alert.details or {}):
+                counts[name] = counts.get(name, 0) + 1
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
 
+    def hour_labels(self, now_ms: int) -> list[str]:
+        """The 24 clock hours the charts show (UTC), the oldest first: `08:00`."""
+        start = _day_start(now_ms)
+        return [format_ms(start + i * HOUR_MS)[11:16] for i in range(24)]
+
     def alerts_opened_per_hour(self, now_ms: int) -> list[int]:
-        """Alerts opened per hour over the last 24 h (the overview's chart)."""
+        """Alerts opened per clock hour over the last 24 (the overview's chart)."""
         hours = [0] * 24
         if self.alerts is not None:
-            since = now_ms - 24 * 3600 * 1000
+            since = _day_start(now_ms)
             for first_seen in self.alerts.opened_since(since):
-                hours[min(23, max(0, (first_seen - since) // 3_600_000))] += 1
+                hours[min(23, max(0, (first_seen - since) // HOUR_MS))] += 1
         return hours
 
     def baseline_results(self, instance_id: str) -> list:
@@ -176,6 +222,7 @@ class Dashboard:
         t = translator(lang)
         html = self.env.get_template(name).render(
             t=t,
+            msg=alert_message(lang),
             lang=lang,
             languages=LANGUAGES,
             page=page,
@@ -311,6 +358,23 @@ class Dashboard:
         token, _ = self.sessions.create(user, int(time.time() * 1000), credential)
         log.info("dashboard login: %s from %s", user, ip)
         return self.redirect(next_url, [self._cookie(SESSION_COOKIE, token)])
+
+
+def exposure_services(subject: str, details: dict) -> list[str]:
+    """The services an exposure finding is about, by name: the listener's service, the
+    high-risk services a rule opens, or the catalogue's name for `proto/port`; a rule that
+    opens ports where nothing listens is counted as such (its subject is a rule id)."""
+    from palisade.shared import ports
+
+    if details.get("service"):
+        return [f"{details['service']} ({subject})"]
+    if details.get("services"):
+        return [str(label) for label in details["services"]]
+    proto, _, port = subject.partition("/")
+    if port.isdigit():
+        known = ports.lookup(proto, int(port))
+        return [f"{known.service} ({subject})" if known else f"{subject} (unrecognised)"]
+    return ["open ports, nothing listening"]
 
 
 def format_ms(ms: int | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from palisade.auditor.web.i18n_checks import ZH_CHECKS, zh_message
+
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 
 _ZH = {
@@ -105,7 +107,182 @@ _ZH = {
     "Silence": "静默",
 }
 
-CATALOGUES = {"en": {}, "zh": _ZH}
+# Keys that are not English text themselves (the shield's colours, the statuses as stored).
+_EN = {
+    "shield.green": "green: safe",
+    "shield.orange": "orange: at risk",
+    "shield.red": "red: serious alerts",
+    "shield.grey": "grey: no agent",
+    "false_positive": "false positive",
+    "accepted_risk": "accepted risk",
+    "ddos.normal": "normal",
+    "ddos.defense": "scrubbing",
+    "ddos.blackhole": "black hole",
+    "category.alerts": "alerts",
+    "category.baseline": "baseline",
+    "category.accesskey_leak": "AccessKey leaks",
+    "category.vulnerabilities": "vulnerabilities",
+    "sms_hook": "SMS hook",
+}
+_ZH.update(
+    {
+        # pages, forms and columns
+        "RAM": "访问控制",
+        "RAM users and policies": "RAM 用户与权限策略",
+        "Users": "用户",
+        "Display name": "显示名称",
+        "Console login": "控制台登录",
+        "Console password (optional)": "控制台密码（可选）",
+        "Policies": "权限策略",
+        "Custom policies": "自定义策略",
+        "Create user": "创建用户",
+        "RAM groups and roles": "RAM 用户组与角色",
+        "Groups": "用户组",
+        "Group": "用户组",
+        "Roles": "角色",
+        "Role": "角色",
+        "Trusted": "信任策略",
+        "Create group": "创建用户组",
+        "Create role": "创建角色",
+        "Add": "添加",
+        "Remove": "移除",
+        "Create AccessKey": "创建 AccessKey",
+        "AccessKey created for": "已创建 AccessKey，用户",
+        "Save the AccessKey secret now: it is shown only this once.": (
+            "请立即保存 AccessKey Secret：它只显示这一次。"
+        ),
+        "Disable": "禁用",
+        "Enable": "启用",
+        "Active": "已启用",
+        "Inactive": "已禁用",
+        "Create policy": "创建策略",
+        "Attach a policy": "添加权限",
+        "Attach": "绑定",
+        "Detach": "解绑",
+        "Attach or detach": "绑定或解绑",
+        "Attachments": "引用次数",
+        "Version": "版本",
+        "yes": "是",
+        "no": "否",
+        "System": "系统策略",
+        "Custom": "自定义策略",
+        "Create": "创建",
+        "Create security group": "创建安全组",
+        "Delete security group": "删除安全组",
+        "Rename": "修改名称",
+        "Network": "网络",
+        "Region": "地域",
+        "Type": "类型",
+        "normal": "普通安全组",
+        "enterprise": "企业级安全组",
+        "classic network": "经典网络",
+        "the VPC's region": "VPC 所在地域",
+        "security group": "安全组",
+        "The region is the VPC's; it applies to a classic-network group only.": (
+            "地域即 VPC 所在地域；仅经典网络安全组需要单独选择地域。"
+        ),
+        "A VPC group cloned to another region needs a VPC of that region.": (
+            "把 VPC 安全组克隆到其他地域时，需要选择该地域的一个 VPC。"
+        ),
+        "Preview": "预览",
+        "full": "完全还原",
+        "partial": "部分还原",
+        "Create key pair": "创建密钥对",
+        "Import key pair": "导入密钥对",
+        "Key pair created": "密钥对已创建",
+        "Save the private key now: it is shown only this once.": "请立即保存私钥：它只显示这一次。",
+        "(OpenSSH public key)": "（OpenSSH 公钥）",
+        "Instance IDs, comma-separated": "实例 ID，以逗号分隔",
+        "pending restart": "重启后生效",
+        "Channels": "通知渠道",
+        "Kind": "类型",
+        "Sends to": "发送至",
+        "Max per hour": "每小时上限",
+        "Create channel": "创建通知渠道",
+        "To (email)": "收件人（邮箱）",
+        "From (email)": "发件人（邮箱）",
+        "SMTP host": "SMTP 服务器",
+        "SMTP user": "SMTP 用户名",
+        "SMTP password": "SMTP 密码",
+        "Security": "加密方式",
+        "Hook URL (SMS)": "短信回调 URL",
+        "Subscriptions": "订阅",
+        "Subscribe": "订阅",
+        "Category": "类别",
+        "Time window": "通知时段",
+        "email": "邮件",
+        "sms_hook": "短信",
+        "inbox": "站内信",
+        "category.alerts": "安全告警",
+        "category.baseline": "基线检查",
+        "category.accesskey_leak": "AccessKey 泄露",
+        "category.vulnerabilities": "漏洞",
+        "Alert": "告警",
+        "Subject": "对象",
+        "First seen": "首次发现",
+        "What was found": "发现了什么",
+        "Evidence": "证据",
+        "Why it matters": "为什么重要",
+        "What to do": "如何处理",
+        "Handle": "处理",
+        "Comment": "备注",
+        "By": "操作人",
+        "Error": "错误",
+        "failed": "失败",
+        "succeeded": "成功",
+        "failure": "失败",
+        "success": "成功",
+        "serious alerts": "有紧急告警",
+        "Baseline": "基线检查",
+        "Traffic": "流量",
+        "DDoS scrubbing threshold for": "DDoS 清洗阈值，实例规格",
+        "not in the table": "不在阈值表中",
+        "black hole above": "黑洞阈值",
+        "scrubbing threshold": "清洗阈值",
+        # DDoS protection states as DescribeInstanceDdosStatus names them
+        "DDoS protection": "DDoS 防护",
+        "ddos.normal": "正常",
+        "ddos.defense": "清洗中",
+        "ddos.blackhole": "黑洞中",
+        "Interface": "网卡",
+        "In": "入方向",
+        "Of the threshold": "占阈值",
+        "Mark all read": "全部标为已读",
+        "Added": "新增",
+        "Already there": "已存在",
+        "Failed": "失败",
+        "Total": "总数",
+        "added": "新增",
+        "exists": "已存在",
+        "Pending": "准备中",
+        "Starting": "启动中",
+        "Running": "运行中",
+        "Stopping": "停止中",
+        "Stopped": "已停止",
+        "No such page.": "页面不存在。",
+        "Malformed request.": "请求格式错误。",
+        "The form expired; reload the page and try again.": "表单已过期，请刷新页面后重试。",
+        "Too many failed attempts; wait 15 minutes.": "失败次数过多，请 15 分钟后再试。",
+        "open ports, nothing listening": "开放但无服务监听的端口",
+        "resolved": "已恢复",
+        "auto": "自动恢复",
+        "manual": "手动",
+        "whitelist": "白名单",
+        "shield.green": "绿色：安全",
+        "shield.orange": "橙色：有风险",
+        "shield.red": "红色：有紧急告警",
+        "shield.grey": "灰色：无客户端",
+        "pending": "待处理",
+        "handling": "处理中",
+        "handled": "已处理",
+        "ignored": "已忽略",
+        "false_positive": "误报",
+        "expired": "已失效",
+        "accepted_risk": "已接受风险",
+    }
+)
+
+CATALOGUES = {"en": _EN, "zh": {**_ZH, **ZH_CHECKS}}
 
 
 def translator(lang: str):
@@ -115,6 +292,15 @@ def translator(lang: str):
         return table.get(text, text)
 
     return t
+
+
+def alert_message(lang: str):
+    """`message(check_id, subject, details, english)`: an alert's message in `lang`."""
+
+    def message(check_id: str, subject: str, details: dict | None, english: str) -> str:
+        return zh_message(check_id, subject, details, english) if lang == "zh" else english
+
+    return message
 
 
 def pick_language(cookie: str | None, accept_language: str | None) -> str:

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.helpers.auditor_process import start_auditor
+from tests.helpers.browser import chromium_browser
 from tests.helpers.postgres import (
     create_postgres_database,
     drop_postgres_database,
@@ -30,3 +31,9 @@ def backend_auditor(request, tmp_path):
     proc.stop()
     if url:
         drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module."""
+    yield from chromium_browser()

@@ -3,7 +3,7 @@
 Log in, see a brute-force alert produced by a real attack on a real sshd, open the
 instance, mark the alert handled; add a rule in the security group page and see the
 exposure change; a read-only user cannot change anything; hostile names are shown as
-text. Screenshots of each page go to test-artifacts/dashboard/ (or $PALISADE_ARTIFACTS).
+text. Screenshots of each page go to build/screenshots/dashboard/ (or $PALISADE_ARTIFACTS).
 """
 
 from __future__ import annotations
@@ -21,65 +21,17 @@ import pytest
 from palisade.agent import enrolment, transport
 from palisade.shared.proto import agent_pb2, agent_pb2_grpc, facts_pb2
 from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.browser import admin_password, login, shot
 from tests.helpers.palisade_cli import ok
 from tests.helpers.polling import wait_for
 from tests.helpers.sshd import SyslogRelay, ssh_client, ssh_server
-from tests.helpers.system import BIN, IN_CI, require_binary
+from tests.helpers.system import BIN
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_root, pytest.mark.browser]
 paramiko = pytest.importorskip("paramiko")
 
-ARTIFACTS = Path(os.environ.get("PALISADE_ARTIFACTS", "test-artifacts")) / "dashboard"
 R = "RegionId=cn-hangzhou"
 HOSTILE = '<script>alert("x")</script>"\'&<b>ü漢字' + "🙂" * 40
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = require_binary("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("playwright is not installed (make test installs it)")
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def login(browser, auditor, user: str, password: str):
-    context = browser.new_context()
-    page = context.new_page()
-    page.on("dialog", lambda d: pytest.fail(f"a script ran in the page: {d.message}"))
-    page.goto(f"http://{auditor.http}/ui/")
-    page.fill("input[name=user]", user)
-    page.fill("input[name=password]", password)
-    page.click("#login")
-    page.wait_for_selector("h1")
-    assert "/ui/login" not in page.url, page.content()[:500]
-    return page
-
-
-def _admin_password(auditor) -> str:
-    import json
-
-    return json.loads((auditor.data_dir / "credentials.json").read_text())["ConsolePassword"]
 
 
 def _report_hostile(auditor, tmp_path: Path) -> None:
@@ -199,7 +151,7 @@ def test_dashboard_end_to_end_in_chromium(auditor, browser, tmp_path):
             relay.join(10)
         _report_hostile(auditor, tmp_path)
 
-        admin = login(browser, auditor, "admin", _admin_password(auditor))
+        admin = login(browser, auditor, "admin", admin_password(auditor))
         shot(admin, "overview")
         admin.goto(f"http://{auditor.http}/ui/alerts")
         assert "Brute-force login attempts" in admin.inner_text("#alerts")

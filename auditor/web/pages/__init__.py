@@ -7,6 +7,9 @@ from palisade.auditor.web.pages import (
     key_pairs,
     notifications,
     overview,
+    ram,
+    ram_principals,
+    security_group_forms,
     security_groups,
 )
 from palisade.auditor.web.pages.router import route
@@ -17,6 +20,9 @@ __all__ = [
     "key_pairs",
     "notifications",
     "overview",
+    "ram",
+    "ram_principals",
     "route",
+    "security_group_forms",
     "security_groups",
 ]

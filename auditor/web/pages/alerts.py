@@ -3,10 +3,12 @@ They run the API actions themselves, so RAM decides exactly as it does for `pali
 
 from __future__ import annotations
 
+from palisade.auditor.checks.registry import all_metas
 from palisade.auditor.checks.taxonomy import ALERT_STATUSES, SEVERITIES
 from palisade.auditor.web.pages.common import (
     PAGE_SIZE,
     api_or_forbidden,
+    back_to,
     message_query,
     page_number,
 )
@@ -23,25 +25,21 @@ def alerts(p):
     check = p.params.get("check", "")[:128]
     iid = p.params.get("instance", "")[:128]
     number = page_number(p)
-    params = {"PageNumber": str(number), "PageSize": str(PAGE_SIZE)}
-    if level in LEVELS:
-        params["Levels"] = level
+    params = {}
     if status in STATUSES:
         params["Status"] = status
     if check:
         params["CheckId"] = check
     if iid:
         params["InstanceId"] = iid
-    body = api_or_forbidden(p, "DescribeAlerts", **params)
-    rows = body.get("Alerts", {}).get("Alert", [])
-    total = int(body.get("TotalCount", len(rows)))
+    rows, total = _serious_first(p, params, (level,) if level in LEVELS else LEVELS, number)
     return p.app.render(
         "alerts.html",
         p,
         p.lang,
         rows=rows,
         level=level,
-        status=status,
+        status_filter=status,
         check=check,
         instance=iid,
         number=number,
@@ -51,6 +49,58 @@ def alerts(p):
         statuses=STATUSES,
         message=p.params.get("message", ""),
     )
+
+
+def _serious_first(p, params: dict, levels: tuple[str, ...], number: int) -> tuple[list, int]:
+    """One page of alerts, serious ones first (the API lists the latest first): the levels'
+    lists one after the other, each read through DescribeAlerts (so RAM decides), only the
+    API pages that overlap the page shown."""
+    start, stop = (number - 1) * PAGE_SIZE, number * PAGE_SIZE
+    rows: list = []
+    total = 0
+    for level in levels:
+        first = api_or_forbidden(
+            p, "DescribeAlerts", **params, Levels=level, PageNumber="1", PageSize=str(PAGE_SIZE)
+        )
+        count = int(first.get("TotalCount", 0))
+        lo, hi = max(start - total, 0), min(stop - total, count)
+        for api_page in range(lo // PAGE_SIZE + 1, (hi - 1) // PAGE_SIZE + 2) if lo < hi else ():
+            body = first
+            if api_page > 1:
+                body = api_or_forbidden(
+                    p,
+                    "DescribeAlerts",
+                    **params,
+                    Levels=level,
+                    PageNumber=str(api_page),
+                    PageSize=str(PAGE_SIZE),
+                )
+            base = (api_page - 1) * PAGE_SIZE
+            rows.extend(body.get("Alerts", {}).get("Alert", [])[max(lo - base, 0) : hi - base])
+        total += count
+    return rows, total
+
+
+@page("GET", "/alerts/([0-9]{1,18})")
+def alert_detail(p, alert_id: str):
+    """One alert: what the check found (message, evidence), why it matters (the check's
+    rationale), what to do (its remediation), and the alert's history; the handle forms."""
+    alert = api_or_forbidden(p, "DescribeAlert", AlertId=alert_id)["Alert"]
+    meta = check_metas().get(alert["CheckId"])
+    return p.app.render(
+        "alert.html",
+        p,
+        p.lang,
+        a=alert,
+        meta=meta,
+        evidence=sorted((alert.get("Details") or {}).items()),
+        message=p.params.get("message", ""),
+        can_handle=p.can("sas:HandleAlert", p.arn("sas", "*", f"alert/{alert_id}")),
+    )
+
+
+def check_metas() -> dict:
+    return {m.id: m for m in all_metas()}
 
 
 @page("POST", "/alerts/([0-9]{1,18})/status")
@@ -87,4 +137,7 @@ def alert_silence(p, alert_id: str):
         message = (
             f"Silenced for {duration}." if ok else f"{result.get('Code')}: {result.get('Message')}"
         )
-    return p.app.redirect("/ui/alerts?message=" + message_query(message))
+    back = p.form.get("back", "/ui/alerts")
+    if not back.startswith("/ui/") or "//" in back or "\\" in back:
+        back = "/ui/alerts"
+    return back_to(p, back, message)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from palisade.auditor.checks import CheckSettings
 from palisade.auditor.model.network.reachability import reachable
 from palisade.auditor.web.errors import NotFound
-from palisade.auditor.web.pages.common import PAGE_SIZE, page_number
+from palisade.auditor.web.pages.common import PAGE_SIZE, page_number, paged
 from palisade.auditor.web.pages.router import page
 
 STALE_AFTER_MS = 5 * 60 * 1000  # an agent silent this long shows grey
+SHIELDS = ("green", "orange", "red", "grey")
 
 
 def shield(agent: dict | None, open_alerts: dict[str, int], now_ms: int) -> str:
@@ -23,17 +24,42 @@ def shield(agent: dict | None, open_alerts: dict[str, int], now_ms: int) -> str:
     return "orange" if open_alerts else "green"
 
 
-def instance_rows(p, agents: dict[str, dict], now_ms: int) -> list[dict]:
-    """The union of modelled instances and enrolled agents, with a security state each."""
+def instance_rows(p, now_ms: int, q: str = "", state: str = "") -> tuple[list[dict], int]:
+    """The union of modelled instances and enrolled agents, with a security state each,
+    searched (`q`: id, name, hostname, region) and filtered by state: (this page's rows, the
+    number found). Only the rows shown are built in full, and without a search only their
+    agents are read in full (the fleet may be 10,000; the shields need only the last-seen)."""
     cloud = p.state.cloud
     alerts = p.app.alert_counts_by_instance()
-    bindings = getattr(p.state.keypairs, "bindings", {})
-    rows = []
-    for iid in sorted(set(cloud.instances) | set(agents)):
+    if q:
+        agents: dict[str, dict] = {a["instance_id"]: a for a in p.store.instances()}
+        seen = {iid: a["last_seen_ms"] for iid, a in agents.items()}
+    else:
+        agents, seen = {}, p.store.last_seen_by_instance()
+    found = []
+    for iid in sorted(set(cloud.instances) | set(seen)):
         inst = cloud.instances.get(iid)
         agent = agents.get(iid)
-        seen = agent["last_seen_ms"] if agent else 0
-        open_alerts = alerts.get(iid, {})
+        if q and not any(
+            q in text.lower()
+            for text in (
+                iid,
+                inst.name if inst else "",
+                agent["hostname"] if agent else "",
+                inst.region_id if inst else "",
+            )
+        ):
+            continue
+        last = seen.get(iid)
+        colour = shield({"last_seen_ms": last} if last else None, alerts.get(iid, {}), now_ms)
+        if state and colour != state:
+            continue
+        found.append((iid, inst, colour))
+    shown, _number, _pages = paged(p, found)
+    bindings = getattr(p.state.keypairs, "bindings", {})
+    rows = []
+    for iid, inst, colour in shown:
+        agent = agents.get(iid) if q else (p.store.instance(iid) if iid in seen else None)
         binding = bindings.get(iid)
         rows.append(
             {
@@ -47,12 +73,12 @@ def instance_rows(p, agents: dict[str, dict], now_ms: int) -> list[dict]:
                 "state": inst.state.value if inst else "",
                 "groups": [g for n in inst.nics for g in n.security_group_ids] if inst else [],
                 "key_pair": binding.active.name if binding and binding.active else "",
-                "last_seen_ms": seen,
-                "shield": shield,
-                "alerts": sum(open_alerts.values()),
+                "last_seen_ms": agent["last_seen_ms"] if agent else 0,
+                "shield": colour,
+                "alerts": sum(alerts.get(iid, {}).values()),
             }
         )
-    return rows
+    return rows, len(found)
 
 
 @page("GET", "/instances")
@@ -60,29 +86,21 @@ def instances(p):
     p.require("ecs:DescribeInstances", p.arn("ecs", "*", "instance/*"))
     now_ms = int(p.app.api.clock().timestamp() * 1000)
     q = p.params.get("q", "").strip()[:100].lower()
-    shield = p.params.get("state", "")
-    rows = instance_rows(p, {a["instance_id"]: a for a in p.store.instances()}, now_ms)
-    if q:
-        rows = [
-            r
-            for r in rows
-            if any(q in str(r[k]).lower() for k in ("instance_id", "name", "hostname", "region"))
-        ]
-    if shield in ("green", "orange", "red", "grey"):
-        rows = [r for r in rows if r["shield"] == shield]
-    number = page_number(p)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    state = p.params.get("state", "")
+    state = state if state in SHIELDS else ""
+    rows, total = instance_rows(p, now_ms, q, state)
+    pages = max(1, -(-total // PAGE_SIZE))
     return p.app.render(
         "instances.html",
         p,
         p.lang,
-        rows=shown,
+        rows=rows,
         q=q,
-        shield=shield,
-        number=number,
+        shield=state,
+        shields=SHIELDS,
+        number=min(page_number(p), pages),
         pages=pages,
-        total=len(rows),
+        total=total,
     )
 
 
@@ -93,6 +111,7 @@ def instance(p, instance_id: str):
     region = inst.region_id if inst else "*"
     p.require("ecs:DescribeInstances", p.arn("ecs", region, f"instance/{instance_id}"))
     agent = p.store.instance(instance_id)
+    now_ms = int(p.app.api.clock().timestamp() * 1000)
     if inst is None and agent is None:
         raise NotFound(f"No instance {instance_id}.")
     snapshot = p.store.latest_snapshot(instance_id) if agent else None
@@ -153,6 +172,7 @@ def instance(p, instance_id: str):
         if agent
         else None,
         alerts=p.app.alerts_for(instance_id),
+        hours=p.app.hour_labels(now_ms),
         message=p.params.get("message", ""),
     )
 

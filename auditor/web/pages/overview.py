@@ -28,5 +28,6 @@ def overview(p):
         failed_logins=p.app.failed_logins_per_hour(now_ms),
         alerts_opened=p.app.alerts_opened_per_hour(now_ms),
         exposures=p.app.exposures_by_service(),
+        hours=p.app.hour_labels(now_ms),
         top_sources=p.app.top_failed_sources(now_ms),
     )

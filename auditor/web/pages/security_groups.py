@@ -12,7 +12,7 @@ from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.network.reachability import reachable
 from palisade.auditor.model.network.security_group import Direction
 from palisade.auditor.web.errors import NotFound
-from palisade.auditor.web.pages.common import message_query
+from palisade.auditor.web.pages.common import message_query, natural_key, paged
 from palisade.auditor.web.pages.router import page
 
 
@@ -20,7 +20,11 @@ from palisade.auditor.web.pages.router import page
 def security_groups(p):
     p.require("ecs:DescribeSecurityGroups", p.arn("ecs", "*", "securitygroup/*"))
     cloud = p.state.cloud
-    groups = sorted(cloud.groups.values(), key=lambda g: (g.region_id, g.name, g.group_id))
+    groups = sorted(
+        cloud.groups.values(),
+        key=lambda g: (g.region_id, natural_key(g.name), natural_key(g.group_id)),
+    )
+    groups, number, pages = paged(p, groups)
     rows = [
         {
             "id": g.group_id,
@@ -34,7 +38,28 @@ def security_groups(p):
         }
         for g in groups
     ]
-    return p.app.render("security_groups.html", p, p.lang, rows=rows)
+    account = p.state.account_id
+    return p.app.render(
+        "security_groups.html",
+        p,
+        p.lang,
+        rows=rows,
+        number=number,
+        pages=pages,
+        total=len(cloud.groups),
+        regions=sorted(cloud.regions),
+        vpcs=_vpcs(cloud, account),
+        can_create=p.can("ecs:CreateSecurityGroup", p.arn("ecs", "*", "securitygroup/*")),
+        message=p.params.get("message", ""),
+    )
+
+
+def _vpcs(cloud, account: str) -> list[dict]:
+    return [
+        {"id": v.vpc_id, "region": v.region_id, "cidr": v.cidr, "name": v.name}
+        for v in sorted(cloud.vpcs.values(), key=lambda v: (v.region_id, v.vpc_id))
+        if v.account_id == account
+    ]
 
 
 @page("GET", "/security-groups/([A-Za-z0-9._-]{1,128})")
@@ -79,6 +104,11 @@ def security_group(p, group_id: str):
         can_clone=p.can("ecs:CloneSecurityGroup", arn),
         can_modify=p.can("ecs:AuthorizeSecurityGroup", arn),
         can_revoke=p.can("ecs:RevokeSecurityGroup", arn),
+        can_rename=p.can("ecs:ModifySecurityGroupAttribute", arn),
+        can_policy=p.can("ecs:ModifySecurityGroupPolicy", arn),
+        can_delete=p.can("ecs:DeleteSecurityGroup", arn),
+        regions=sorted(cloud.regions),
+        vpcs=_vpcs(cloud, group.account_id),
     )
 
 
@@ -189,11 +219,14 @@ def restore_group(p, group_id: str):
 @page("POST", "/security-groups/([A-Za-z0-9._-]{1,128})/clone")
 def clone_group(p, group_id: str):
     group = _group_or_404(p, group_id)
+    vpc = p.state.cloud.vpcs.get(p.form.get("vpc", ""))
     ok, body = p.call(
         "CloneSecurityGroup",
         RegionId=group.region_id,
         SecurityGroupId=group_id,
-        DestinationRegionId=p.form.get("region") or None,
+        # a VPC names its region: choosing one is enough
+        DestinationRegionId=p.form.get("region") or (vpc.region_id if vpc else None),
+        VpcId=p.form.get("vpc") or None,
         SecurityGroupName=p.form.get("name") or None,
     )
     if ok:
