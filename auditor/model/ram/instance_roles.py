@@ -27,6 +27,7 @@ from palisade.auditor.model.ram.documents import DOCUMENT_FORMAT, open_document,
 from palisade.auditor.model.ram.errors import RamError
 from palisade.auditor.model.ram.request_context import RequestContext
 from palisade.auditor.model.ram.sts import (
+    ASSUMED_SESSION,
     MIN_DURATION,
     RoleCredentials,
     SessionClaims,
@@ -213,9 +214,18 @@ class InstanceRamRoles:
 
     def check_session(self, account: RamAccount, claims: SessionClaims) -> None:
         """Refuse (`InvalidSecurityToken.Revoked`) role credentials whose binding is not the
-        instance's current one any more, or whose role is gone or another of the same name."""
+        instance's current one any more, or whose role is gone or another of the same name.
+        An AssumeRole session has no binding: it lives as long as its role."""
         instance_id, role_name = claims.session_name, claims.role_name
         role = account.roles.get(role_name)
+        if claims.kind == ASSUMED_SESSION:
+            if role is None or claims.role_id != role.role_id:
+                raise RamError(
+                    REVOKED,
+                    f"The security token was revoked: the role {role_name} it was issued for "
+                    "was deleted",
+                )
+            return
         current = (
             self.bindings.get(instance_id) == role_name
             and self.generation_of(instance_id) == claims.binding_generation

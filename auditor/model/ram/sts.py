@@ -66,6 +66,14 @@ class SessionClaims:
     expiration: datetime
     role_id: str = ""  # empty in tokens issued before revocation existed
     binding_generation: int = 0  # the instance binding's; 0 in those older tokens
+    # what the session derives from: INSTANCE_SESSION (an instance's role binding: revoked with
+    # the binding) or ASSUMED_SESSION (sts:AssumeRole: revoked with the role); tokens from
+    # before AssumeRole existed are instance sessions
+    kind: str = "instance"
+
+
+INSTANCE_SESSION = "instance"
+ASSUMED_SESSION = "assumed"
 
 
 def _subkey(signing_key: bytes, purpose: bytes) -> bytes:
@@ -101,6 +109,7 @@ def issue_role_credentials(
     random_bytes: RandomBytes = secrets.token_bytes,
     min_duration: timedelta = MIN_DURATION,
     binding_generation: int = 0,
+    kind: str = INSTANCE_SESSION,
 ) -> RoleCredentials:
     """Credentials for `role`, valid from `now` for `ttl` (15 minutes to 12 hours; the
     operator's instance-role setting may allow a shorter `min_duration`), derived from the
@@ -122,6 +131,7 @@ def issue_role_credentials(
         "r": role.role_name,
         "rid": role.role_id,
         "g": binding_generation,
+        "t": kind,
         "arn": role.arn,
         "s": session_name,
         "iat": int(issued.timestamp()),
@@ -171,6 +181,7 @@ def verify_security_token(
             expiration=datetime.fromtimestamp(int(payload["exp"]), UTC),
             role_id=str(payload.get("rid", "")),
             binding_generation=int(payload.get("g", 0)),
+            kind=str(payload.get("t", INSTANCE_SESSION)),
         )
     except (ValueError, KeyError, TypeError, OverflowError, AttributeError):
         raise _malformed("bad claims") from None

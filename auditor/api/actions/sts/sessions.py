@@ -10,6 +10,7 @@ from palisade.auditor.api.registry import ActionContext, action
 from palisade.auditor.model.ram import issue_role_credentials
 from palisade.auditor.model.ram.policy_language import Effect
 from palisade.auditor.model.ram.signing import format_timestamp
+from palisade.auditor.model.ram.sts import ASSUMED_SESSION
 from palisade.auditor.model.ram.wildcard import wildcard_match
 
 SERVICE = "sts"
@@ -94,6 +95,7 @@ def assume_role(ctx: ActionContext, p: Params) -> dict:
         duration,
         signing_key=ctx.state.sts_signing_key,
         session_name=session,
+        kind=ASSUMED_SESSION,  # revoked with the role, not with an instance binding
     )
     return {
         "AssumedRoleUser": {

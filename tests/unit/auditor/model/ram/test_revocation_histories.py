@@ -75,3 +75,32 @@ def test_credentials_hold_exactly_while_their_binding_does(steps):
                 assert err.code == "InvalidSecurityToken.Revoked"
                 accepted = False
             assert accepted == (changes[holder] == at), (kind, instance, role)
+
+
+def test_an_assumed_role_session_lives_with_its_role_not_with_an_instance_binding():
+    """AssumeRole's credentials name no instance: no binding can revoke them (an instance
+    that happens to carry the session's name changes nothing); deleting the role does, and
+    a role made again under the same name is another role."""
+    from palisade.auditor.model.ram import issue_role_credentials
+    from palisade.auditor.model.ram.sts import ASSUMED_SESSION
+
+    account = RamAccount("1234567890123456")
+    role = account.create_role("Deployer", ECS_TRUST, NOW)
+    roles = InstanceRamRoles()
+    creds = issue_role_credentials(
+        role, NOW, 3600, signing_key=KEY, session_name="i-a", kind=ASSUMED_SESSION
+    )
+    claims = verify_security_token(creds.security_token, KEY, NOW)
+    assert claims.kind == ASSUMED_SESSION
+    roles.check_session(account, claims)  # no binding of "i-a": still accepted
+    roles.attach(account, Caller.root(), InstanceRef("i-a", "cn-hangzhou"), "Deployer", CTX)
+    roles.detach(account, Caller.root(), InstanceRef("i-a", "cn-hangzhou"), CTX)
+    roles.check_session(account, claims)
+    account.delete_role("Deployer")
+    account.create_role("Deployer", ECS_TRUST, NOW)
+    try:
+        roles.check_session(account, claims)
+    except RamError as err:
+        assert err.code == "InvalidSecurityToken.Revoked"
+    else:
+        raise AssertionError("a session of a deleted role was accepted")
