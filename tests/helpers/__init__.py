@@ -22,4 +22,5 @@ probe_agent            the script run inside those namespaces that answers the p
 fake_dns               name resolution answered by the test (monkeypatched getaddrinfo)
 hook_receiver          a loopback HTTP server that records SMS-hook requests
 raw_http               raw HTTP over a socket, for requests a client library would not send
+documents              YAML/JSON-like values and mutated valid documents (schema property tests)
 """
