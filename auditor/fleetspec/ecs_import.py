@@ -1,14 +1,22 @@
 """Reading the JSON the real ECS API answers (DescribeSecurityGroups,
 DescribeSecurityGroupAttribute, DescribeInstances) into a `FleetSpec`, for
-`palisade import-ecs`."""
+`palisade import-ecs`.
+
+Each response is read through a schema whose keys are those the official ECS SDK's models
+give the response (`alibabacloud_ecs20140526`, models/_describe_*_response_body.py); a key it
+does not know is an error naming it, as is a value of the wrong kind. A rule is one
+`Permission` (model/network/permission.py), the schema the API's rule parameters use too.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, create_model
 
 from palisade.auditor.fleetspec.spec import (
     DEFAULT_REGION,
-    MAX_TEXT,
     FleetSpec,
     GroupSpec,
     InstanceSpec,
@@ -18,16 +26,169 @@ from palisade.auditor.fleetspec.spec import (
     kind_of,
     rule_ports,
 )
+from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.limits import Limits
+from palisade.auditor.model.network.permission import Permission
+from palisade.auditor.model.schema import Schema, ShortText, validate
 
 _PRIVATE_BLOCKS = ("192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8")
+
+
+def _blank(value: object) -> object:
+    return None if value == "" else value
+
+
+Opt = Annotated[ShortText | None, BeforeValidator(_blank)]
+
+
+def _wrapped(inner: str):
+    """ECS wraps its lists: `{"SecurityGroup": [...]}`; a bare list is read too."""
+
+    def unwrap(value: object) -> object:
+        if isinstance(value, dict):
+            for key in value:
+                if key != inner:
+                    raise ValueError(f"unknown key {str(key)[:60]!r} (expected {inner!r})")
+            return value.get(inner, [])
+        if value is None:
+            return []
+        return value
+
+    return BeforeValidator(unwrap)
+
+
+def _documented(name: str, read: type[Schema], *unread: str) -> type[Schema]:
+    """`read` (the fields Palisade reads, typed) plus the response's other documented keys,
+    taken as they come."""
+    return create_model(name, __base__=read, **{k: (Any, None) for k in unread})
+
+
+class _Tag(Schema):
+    TagKey: Any = None
+    TagValue: Any = None
+
+
+TagList = Annotated[list[_Tag], _wrapped("Tag")]
+
+
+class _GroupRead(Schema):
+    SecurityGroupId: ShortText
+    SecurityGroupName: Opt = None
+    Description: Opt = None
+    VpcId: Opt = None
+    SecurityGroupType: Opt = None
+    Tags: TagList = []
+
+
+SecurityGroupDoc = _documented(
+    "SecurityGroup",
+    _GroupRead,
+    "AvailableInstanceAmount",
+    "CreationTime",
+    "EcsCount",
+    "GroupToGroupRuleCount",
+    "ResourceGroupId",
+    "RuleCount",
+    "ServiceID",
+    "ServiceManaged",
+)
+
+
+class GroupsResponse(Schema):
+    """DescribeSecurityGroups."""
+
+    SecurityGroups: Annotated[list[SecurityGroupDoc], _wrapped("SecurityGroup")]
+    RegionId: Opt = None
+    RequestId: Any = None
+    TotalCount: Any = None
+    PageNumber: Any = None
+    PageSize: Any = None
+    NextToken: Any = None
+
+
+class AttributeResponse(Schema):
+    """DescribeSecurityGroupAttribute: a group and its rules."""
+
+    SecurityGroupId: ShortText
+    Permissions: Annotated[list[Any], _wrapped("Permission")]  # each read as a Permission
+    RegionId: Opt = None
+    SecurityGroupName: Opt = None
+    Description: Opt = None
+    VpcId: Opt = None
+    InnerAccessPolicy: Opt = None
+    RequestId: Any = None
+    NextToken: Any = None
+    SnapshotPolicyIds: Any = None
+
+
+IpList = Annotated[list[str], _wrapped("IpAddress")]
+
+
+class _VpcAttributes(Schema):
+    VpcId: Opt = None
+    PrivateIpAddress: IpList = []
+    VSwitchId: Any = None
+    NatIpAddress: Any = None
+
+
+class _EipAddress(Schema):
+    IpAddress: Opt = None
+    AllocationId: Any = None
+    Bandwidth: Any = None
+    InternetChargeType: Any = None
+    IsSupportUnassociate: Any = None
+
+
+class _InstanceRead(Schema):
+    InstanceId: ShortText
+    InstanceName: Opt = None
+    RegionId: Opt = None
+    InstanceType: Opt = None
+    OSType: Opt = None
+    Status: Opt = None
+    CreationTime: Opt = None
+    KeyPairName: Opt = None
+    VpcAttributes: _VpcAttributes | None = None
+    InnerIpAddress: IpList = []
+    PublicIpAddress: IpList = []
+    EipAddress: _EipAddress | None = None
+    SecurityGroupIds: Annotated[list[ShortText], _wrapped("SecurityGroupId")] = []
+    Tags: TagList = []
+
+
+InstanceDoc = _documented(
+    "Instance",
+    _InstanceRead,
+    *"""AdditionalInfo AutoReleaseTime ClockOptions ClusterId Cpu CpuOptions CreditSpecification
+    DedicatedHostAttribute DedicatedInstanceAttribute DeletionProtection DeploymentSetGroupNo
+    DeploymentSetId Description DeviceAvailable EcsCapacityReservationAttr EnableNVS
+    ExpiredTime GPUAmount GPUSpec HibernationOptions HostName HpcClusterId ISP ImageId
+    ImageOptions InstanceChargeType InstanceNetworkType InstanceTypeFamily InternetChargeType
+    InternetMaxBandwidthIn InternetMaxBandwidthOut IoOptimized LocalStorageAmount
+    LocalStorageCapacity Memory MetadataOptions NetworkInterfaces OSName OSNameEn
+    OperationLocks PrivateDnsNameOptions RdmaIpAddress Recyclable ResourceGroupId SaleCycle
+    SecurityOptions SerialNumber SpotDuration SpotInterruptionBehavior SpotPriceLimit
+    SpotStrategy StartTime StoppedMode VlanId ZoneId""".split(),
+)
+
+
+class InstancesResponse(Schema):
+    """DescribeInstances."""
+
+    Instances: Annotated[list[InstanceDoc], _wrapped("Instance")]
+    RequestId: Any = None
+    TotalCount: Any = None
+    PageNumber: Any = None
+    PageSize: Any = None
+    NextToken: Any = None
 
 
 def parse_ecs(documents: list[object]) -> FleetSpec:
     """A fleet from responses of the real ECS API: DescribeSecurityGroups (the groups),
     DescribeSecurityGroupAttribute (a group and its rules) and DescribeInstances, each as
     answered (several in a JSON array). Ids, names and creation dates are kept. What Palisade
-    cannot model (IPv6 rules, system rules of priority 110, key pairs it has no public key of)
-    is left out with a warning."""
+    cannot model (IPv6 and prefix-list rules, system rules above priority 100, key pairs it
+    has no public key of) is left out with a warning."""
     groups: dict[str, dict] = {}  # id -> merged fields
     rules: dict[str, list[RuleSpec]] = {}
     instances: list[InstanceSpec] = []
@@ -44,19 +205,20 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
         if not isinstance(doc, dict):
             raise SpecError(where, f"expected an ECS API response (a mapping), not {kind_of(doc)}")
         if "SecurityGroups" in doc:
-            region = _opt_text(doc, "RegionId", where)
-            for j, g in enumerate(_ecs_list(doc, "SecurityGroups", "SecurityGroup", where)):
-                _merge_group(groups, g, f"{where}.SecurityGroups.SecurityGroup[{j}]", region)
+            listed = validate(GroupsResponse, doc, where)
+            for g in listed.SecurityGroups:
+                _merge_group(groups, g, listed.RegionId)
         elif "Permissions" in doc and "SecurityGroupId" in doc:
-            gid = _merge_group(groups, doc, where, _opt_text(doc, "RegionId", where))
+            attribute = validate(AttributeResponse, doc, where)
+            gid = _merge_group(groups, attribute, attribute.RegionId)
             rules[gid] = []
-            perms = _ecs_list(doc, "Permissions", "Permission", where)
-            for j, perm in enumerate(perms):
+            for j, perm in enumerate(attribute.Permissions):
                 rule = _ecs_rule(perm, f"{where}.Permissions.Permission[{j}]", gid, warnings)
                 if rule is not None:
                     rules[gid].append(rule)
         elif "Instances" in doc:
-            for j, inst in enumerate(_ecs_list(doc, "Instances", "Instance", where)):
+            listed_instances = validate(InstancesResponse, doc, where)
+            for j, inst in enumerate(listed_instances.Instances):
                 instances.append(_ecs_instance(inst, f"{where}.Instances.Instance[{j}]", warnings))
         else:
             raise SpecError(
@@ -84,42 +246,11 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
     ids = [i.instance_id for i in instances]
     if len(set(ids)) != len(ids):
         raise SpecError("$", "an instance is listed twice")
-    spec = FleetSpec(
-        (),
-        (),
-        vpcs,
-        group_specs,
-        (),
-        tuple(instances),
-        tuple(warnings),
-    )
-    return spec
+    return FleetSpec((), (), vpcs, group_specs, (), tuple(instances), tuple(warnings))
 
 
-def _opt_text(doc: dict, key: str, where: str, limit: int = 256) -> str | None:
-    value = doc.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or len(str(value)) > limit:
-        raise SpecError(f"{where}.{key}", f"expected a short text, not {kind_of(value)}")
-    return str(value)
-
-
-def _ecs_list(doc: dict, outer: str, inner: str, where: str) -> list:
-    value = doc.get(outer)
-    if isinstance(value, dict):
-        value = value.get(inner, [])
-    if not isinstance(value, list):
-        raise SpecError(f"{where}.{outer}", f"expected {{{inner!r}: [...]}} or a list")
-    return value
-
-
-def _merge_group(groups: dict[str, dict], doc: object, where: str, region: str | None) -> str:
-    if not isinstance(doc, dict):
-        raise SpecError(where, f"expected a security group (a mapping), not {kind_of(doc)}")
-    gid = _opt_text(doc, "SecurityGroupId", where)
-    if gid is None:
-        raise SpecError(f"{where}.SecurityGroupId", "missing")
+def _merge_group(groups: dict[str, dict], doc: Any, region: str | None) -> str:
+    gid = doc.SecurityGroupId
     entry = groups.setdefault(
         gid,
         {
@@ -139,7 +270,7 @@ def _merge_group(groups: dict[str, dict], doc: object, where: str, region: str |
         ("InnerAccessPolicy", "inner"),
         ("RegionId", "region"),
     ):
-        value = _opt_text(doc, key, where)
+        value = getattr(doc, key, None)
         if value is not None:
             entry[field_name] = value
     if region is not None and entry["region"] is None:
@@ -147,116 +278,78 @@ def _merge_group(groups: dict[str, dict], doc: object, where: str, region: str |
     return gid
 
 
-def _ecs_rule(perm: object, where: str, group_id: str, warnings: list[str]) -> RuleSpec | None:
-    if not isinstance(perm, dict):
-        raise SpecError(where, f"expected a permission (a mapping), not {kind_of(perm)}")
-    text = {k: _opt_text(perm, k, where, MAX_TEXT) for k in _PERMISSION_FIELDS}
-    direction = (text["Direction"] or "ingress").lower()
-    side = "Dest" if direction == "egress" else "Source"
-    cidr, peer = text[f"{side}CidrIp"], text[f"{side}GroupId"]
-    if cidr is None and peer is None:
-        if text[f"Ipv6{side}CidrIp"] or text[f"{side}PrefixListId"]:
-            warnings.append(f"{group_id}: left out an IPv6 or prefix-list rule ({where})")
-            return None
-    priority = text["Priority"] or "1"
-    if priority.isdigit() and int(priority) > 100:
+_LIMITS = Limits()
+
+
+def _ecs_rule(raw: object, where: str, group_id: str, warnings: list[str]) -> RuleSpec | None:
+    perm = Permission.read(raw, where)
+    try:
+        direction = perm.direction()
+        unsupported = perm.unsupported(direction)
+    except ModelError as err:
+        raise SpecError(where, f"{err.code}: {err.message}") from None
+    if unsupported is not None:
+        kind = "an IPv6" if "Ipv6" in unsupported.code else "a prefix-list"
+        warnings.append(f"{group_id}: left out {kind} rule ({where}): {unsupported.message}")
+        return None
+    if perm.system_rule(_LIMITS):
         warnings.append(
-            f"{group_id}: left out a priority-{priority} system rule "
-            f"({text['IpProtocol']} {text['PortRange']}); such rules cannot be created"
+            f"{group_id}: left out a priority-{perm.Priority} system rule "
+            f"({perm.IpProtocol} {perm.PortRange}); such rules cannot be created"
         )
         return None
-    protocol = text["IpProtocol"] or ""
+    bad = perm.field_error(direction, _LIMITS)
+    if bad is not None:
+        name, err = bad
+        raise SpecError(f"{where}.{name}", f"{err.code}: {err.message}")
+    protocol = perm.IpProtocol or ""
+    cidr, peer, owner = perm.peer(direction)
     return RuleSpec(
         protocol,
-        text["PortRange"] or rule_ports(None, protocol),
-        direction,
+        perm.PortRange or rule_ports(None, protocol),
+        direction.value,
         cidr,
         peer,
-        text[f"{side}GroupOwnerAccount"],
-        text["Policy"] or "accept",
-        priority,
-        text["NicType"],
-        text["Description"] or "",
+        owner,
+        perm.Policy or "accept",
+        perm.Priority or "1",
+        perm.NicType,
+        perm.Description or "",
     )
 
 
-_PERMISSION_FIELDS = (
-    "Direction",
-    "IpProtocol",
-    "PortRange",
-    "SourceCidrIp",
-    "SourceGroupId",
-    "SourceGroupOwnerAccount",
-    "DestCidrIp",
-    "DestGroupId",
-    "DestGroupOwnerAccount",
-    "Ipv6SourceCidrIp",
-    "Ipv6DestCidrIp",
-    "SourcePrefixListId",
-    "DestPrefixListId",
-    "Policy",
-    "Priority",
-    "NicType",
-    "Description",
-)
-
-
-def _first_ip(doc: dict, key: str, where: str) -> str | None:
-    value = doc.get(key)
-    if value is None:
-        return None
-    ips = value.get("IpAddress") if isinstance(value, dict) else value
-    if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
-        raise SpecError(f"{where}.{key}", 'expected {"IpAddress": ["a.b.c.d", ...]}')
-    return ips[0][:64] if ips else None
-
-
-def _ecs_instance(inst: object, where: str, warnings: list[str]) -> InstanceSpec:
-    if not isinstance(inst, dict):
-        raise SpecError(where, f"expected an instance (a mapping), not {kind_of(inst)}")
-    iid = _opt_text(inst, "InstanceId", where)
-    if iid is None:
-        raise SpecError(f"{where}.InstanceId", "missing")
-    vpc_attrs = inst.get("VpcAttributes") or {}
-    if not isinstance(vpc_attrs, dict):
-        raise SpecError(f"{where}.VpcAttributes", "expected a mapping")
-    vpc = _opt_text(vpc_attrs, "VpcId", f"{where}.VpcAttributes")
-    private = _first_ip(vpc_attrs, "PrivateIpAddress", f"{where}.VpcAttributes") or _first_ip(
-        inst, "InnerIpAddress", where
-    )
-    if private is None:
+def _ecs_instance(inst: Any, where: str, warnings: list[str]) -> InstanceSpec:
+    iid = inst.InstanceId
+    vpc_attrs = inst.VpcAttributes
+    vpc = vpc_attrs.VpcId if vpc_attrs is not None else None
+    addresses = (vpc_attrs.PrivateIpAddress if vpc_attrs else []) or inst.InnerIpAddress
+    if not addresses:
         raise SpecError(where, f"{iid} has no private IP (VpcAttributes.PrivateIpAddress)")
-    public = _first_ip(inst, "PublicIpAddress", where)
-    eip = inst.get("EipAddress")
-    if public is None and isinstance(eip, dict):
-        public = _opt_text(eip, "IpAddress", f"{where}.EipAddress")
-    groups = inst.get("SecurityGroupIds")
-    group_ids = _ecs_list(inst, "SecurityGroupIds", "SecurityGroupId", where) if groups else []
-    if not all(isinstance(g, str) and len(g) <= 64 for g in group_ids):
-        raise SpecError(f"{where}.SecurityGroupIds", "expected group ids")
-    status_text = (_opt_text(inst, "Status", where) or "Running").lower()
+    private = addresses[0][:64]
+    public = inst.PublicIpAddress[0][:64] if inst.PublicIpAddress else None
+    if public is None and inst.EipAddress is not None:
+        public = inst.EipAddress.IpAddress
+    status_text = (inst.Status or "Running").lower()
     status = "Stopped" if status_text in ("stopped", "stopping") else "Running"
-    key_pair = _opt_text(inst, "KeyPairName", where)
-    if key_pair:
+    if inst.KeyPairName:
         warnings.append(
-            f"{iid}: key pair {key_pair!r} not bound (DescribeInstances has no public key; "
-            "ImportKeyPair it, then AttachKeyPair)"
+            f"{iid}: key pair {inst.KeyPairName!r} not bound (DescribeInstances has no public "
+            "key; ImportKeyPair it, then AttachKeyPair)"
         )
-    os_type = (_opt_text(inst, "OSType", where) or "linux").lower()
     return InstanceSpec(
-        _opt_text(inst, "InstanceName", where) or "",
-        _opt_text(inst, "RegionId", where) or DEFAULT_REGION,
+        inst.InstanceName or "",
+        inst.RegionId or DEFAULT_REGION,
         private,
         vpc,
         public,
-        tuple(group_ids),
-        os_type,
-        _opt_text(inst, "InstanceType", where) or "ecs.g6.large",
+        tuple(inst.SecurityGroupIds),
+        (inst.OSType or "linux").lower(),
+        inst.InstanceType or "ecs.g6.large",
         None,
         None,
         status,
         iid,
-        _opt_text(inst, "CreationTime", where),
+        inst.CreationTime,
     )
 
 
