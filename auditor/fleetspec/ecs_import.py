@@ -41,20 +41,22 @@ def _blank(value: object) -> object:
 Opt = Annotated[ShortText | None, BeforeValidator(_blank)]
 
 
-def _wrapped(inner: str):
-    """ECS wraps its lists: `{"SecurityGroup": [...]}`; a bare list is read too."""
+def _wrapped(inner: str, item: Any) -> Any:
+    """ECS wraps its lists: `{"SecurityGroup": [...]}` (read as a mapping of that one key, so
+    a problem's path names it); a bare list is read as the list it wraps."""
+    model = create_model(f"{inner}List", __base__=Schema, **{inner: (list[item], [])})
 
-    def unwrap(value: object) -> object:
-        if isinstance(value, dict):
-            for key in value:
-                if key != inner:
-                    raise ValueError(f"unknown key {str(key)[:60]!r} (expected {inner!r})")
-            return value.get(inner, [])
-        if value is None:
-            return []
-        return value
+    def wrap(value: object) -> object:
+        if isinstance(value, list):
+            return {inner: value}
+        return {} if value is None else value
 
-    return BeforeValidator(unwrap)
+    return Annotated[model, BeforeValidator(wrap)]
+
+
+def _items(wrapper: Any) -> list:
+    (name,) = type(wrapper).model_fields
+    return getattr(wrapper, name)
 
 
 def _documented(name: str, read: type[Schema], *unread: str) -> type[Schema]:
@@ -68,7 +70,7 @@ class _Tag(Schema):
     TagValue: Any = None
 
 
-TagList = Annotated[list[_Tag], _wrapped("Tag")]
+TagList = _wrapped("Tag", _Tag)
 
 
 class _GroupRead(Schema):
@@ -77,7 +79,7 @@ class _GroupRead(Schema):
     Description: Opt = None
     VpcId: Opt = None
     SecurityGroupType: Opt = None
-    Tags: TagList = []
+    Tags: TagList | None = None
 
 
 SecurityGroupDoc = _documented(
@@ -97,7 +99,7 @@ SecurityGroupDoc = _documented(
 class GroupsResponse(Schema):
     """DescribeSecurityGroups."""
 
-    SecurityGroups: Annotated[list[SecurityGroupDoc], _wrapped("SecurityGroup")]
+    SecurityGroups: _wrapped("SecurityGroup", SecurityGroupDoc)
     RegionId: Opt = None
     RequestId: Any = None
     TotalCount: Any = None
@@ -110,7 +112,7 @@ class AttributeResponse(Schema):
     """DescribeSecurityGroupAttribute: a group and its rules."""
 
     SecurityGroupId: ShortText
-    Permissions: Annotated[list[Any], _wrapped("Permission")]  # each read as a Permission
+    Permissions: _wrapped("Permission", Any)  # each item read as a Permission
     RegionId: Opt = None
     SecurityGroupName: Opt = None
     Description: Opt = None
@@ -121,12 +123,12 @@ class AttributeResponse(Schema):
     SnapshotPolicyIds: Any = None
 
 
-IpList = Annotated[list[str], _wrapped("IpAddress")]
+IpList = _wrapped("IpAddress", str)
 
 
 class _VpcAttributes(Schema):
     VpcId: Opt = None
-    PrivateIpAddress: IpList = []
+    PrivateIpAddress: IpList | None = None
     VSwitchId: Any = None
     NatIpAddress: Any = None
 
@@ -149,11 +151,11 @@ class _InstanceRead(Schema):
     CreationTime: Opt = None
     KeyPairName: Opt = None
     VpcAttributes: _VpcAttributes | None = None
-    InnerIpAddress: IpList = []
-    PublicIpAddress: IpList = []
+    InnerIpAddress: IpList | None = None
+    PublicIpAddress: IpList | None = None
     EipAddress: _EipAddress | None = None
-    SecurityGroupIds: Annotated[list[ShortText], _wrapped("SecurityGroupId")] = []
-    Tags: TagList = []
+    SecurityGroupIds: _wrapped("SecurityGroupId", ShortText) | None = None
+    Tags: TagList | None = None
 
 
 InstanceDoc = _documented(
@@ -175,7 +177,7 @@ InstanceDoc = _documented(
 class InstancesResponse(Schema):
     """DescribeInstances."""
 
-    Instances: Annotated[list[InstanceDoc], _wrapped("Instance")]
+    Instances: _wrapped("Instance", InstanceDoc)
     RequestId: Any = None
     TotalCount: Any = None
     PageNumber: Any = None
@@ -206,19 +208,19 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
             raise SpecError(where, f"expected an ECS API response (a mapping), not {kind_of(doc)}")
         if "SecurityGroups" in doc:
             listed = validate(GroupsResponse, doc, where)
-            for g in listed.SecurityGroups:
+            for g in _items(listed.SecurityGroups):
                 _merge_group(groups, g, listed.RegionId)
         elif "Permissions" in doc and "SecurityGroupId" in doc:
             attribute = validate(AttributeResponse, doc, where)
             gid = _merge_group(groups, attribute, attribute.RegionId)
             rules[gid] = []
-            for j, perm in enumerate(attribute.Permissions):
+            for j, perm in enumerate(_items(attribute.Permissions)):
                 rule = _ecs_rule(perm, f"{where}.Permissions.Permission[{j}]", gid, warnings)
                 if rule is not None:
                     rules[gid].append(rule)
         elif "Instances" in doc:
             listed_instances = validate(InstancesResponse, doc, where)
-            for j, inst in enumerate(listed_instances.Instances):
+            for j, inst in enumerate(_items(listed_instances.Instances)):
                 instances.append(_ecs_instance(inst, f"{where}.Instances.Instance[{j}]", warnings))
         else:
             raise SpecError(
@@ -322,11 +324,12 @@ def _ecs_instance(inst: Any, where: str, warnings: list[str]) -> InstanceSpec:
     iid = inst.InstanceId
     vpc_attrs = inst.VpcAttributes
     vpc = vpc_attrs.VpcId if vpc_attrs is not None else None
-    addresses = (vpc_attrs.PrivateIpAddress if vpc_attrs else []) or inst.InnerIpAddress
+    addresses = _ips(vpc_attrs.PrivateIpAddress if vpc_attrs else None) or _ips(inst.InnerIpAddress)
     if not addresses:
         raise SpecError(where, f"{iid} has no private IP (VpcAttributes.PrivateIpAddress)")
     private = addresses[0][:64]
-    public = inst.PublicIpAddress[0][:64] if inst.PublicIpAddress else None
+    public_ips = _ips(inst.PublicIpAddress)
+    public = public_ips[0][:64] if public_ips else None
     if public is None and inst.EipAddress is not None:
         public = inst.EipAddress.IpAddress
     status_text = (inst.Status or "Running").lower()
@@ -342,7 +345,7 @@ def _ecs_instance(inst: Any, where: str, warnings: list[str]) -> InstanceSpec:
         private,
         vpc,
         public,
-        tuple(inst.SecurityGroupIds),
+        tuple(_items(inst.SecurityGroupIds)) if inst.SecurityGroupIds else (),
         (inst.OSType or "linux").lower(),
         inst.InstanceType or "ecs.g6.large",
         None,
@@ -351,6 +354,10 @@ def _ecs_instance(inst: Any, where: str, warnings: list[str]) -> InstanceSpec:
         iid,
         inst.CreationTime,
     )
+
+
+def _ips(wrapper: Any) -> list[str]:
+    return [] if wrapper is None else _items(wrapper)
 
 
 def _ecs_vpcs(groups: dict[str, dict], instances: list[InstanceSpec]) -> tuple[VpcSpec, ...]:

@@ -1,11 +1,18 @@
 """Reading a fleet file written by people (`palisade apply FILE`, the format in
-fleetspec/spec.py), already parsed from YAML/JSON, into a `FleetSpec`."""
+fleetspec/spec.py), already parsed from YAML/JSON, into a `FleetSpec`.
+
+The file is read through the schemas below (pydantic, model/schema.py): an unknown key, a
+missing one or a value of the wrong kind is a `SpecError` naming its path
+(`$.security_groups[0].rules[2].prots`). A key given as null counts as not given."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, model_validator
+
 from palisade.auditor.fleetspec.spec import (
     DEFAULT_REGION,
-    MAX_TEXT,
     AccountSpec,
     FleetSpec,
     GroupSpec,
@@ -14,224 +21,177 @@ from palisade.auditor.fleetspec.spec import (
     RuleSpec,
     SpecError,
     VpcSpec,
-    kind_of,
     rule_ports,
 )
+from palisade.auditor.model.schema import Schema, ShortText, Text, validate
 
 
-class _Reader:
-    """One mapping of the file: typed getters that name the place of a problem."""
+class _Entry(Schema):
+    """A mapping of a fleet file: a key given as null is a key not given."""
 
-    def __init__(self, value: object, where: str, known: tuple[str, ...]) -> None:
-        if not isinstance(value, dict):
-            raise SpecError(where, f"expected a mapping, not {kind_of(value)}")
-        for key in value:
-            if not isinstance(key, str) or key not in known:
-                raise SpecError(where, f"unknown key {str(key)[:40]!r}; known: {', '.join(known)}")
-        self.value, self.where = value, where
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None or k == "rules"}
+        return data
 
-    def text(self, key: str, default: str | None = None, required: bool = False) -> str | None:
-        value = self.value.get(key)
-        if value is None:
-            if required:
-                raise SpecError(f"{self.where}.{key}", "missing")
-            return default
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise SpecError(f"{self.where}.{key}", f"expected text, not {kind_of(value)}")
-        text = str(value)
-        if len(text) > MAX_TEXT:
-            raise SpecError(f"{self.where}.{key}", f"longer than {MAX_TEXT} characters")
-        return text
 
-    def req(self, key: str) -> str:
-        value = self.text(key, required=True)
-        assert value is not None
-        return value
+def _status(value: object) -> object:
+    if isinstance(value, str):
+        for status in ("Running", "Stopped"):
+            if value.lower() == status.lower():
+                return status
+        raise ValueError(f"{value[:40]!r} is not Running or Stopped")
+    return value
 
-    def items(self, key: str) -> list:
-        value = self.value.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise SpecError(f"{self.where}.{key}", f"expected a list, not {kind_of(value)}")
-        return value
 
-    def texts(self, key: str) -> tuple[str, ...] | None:
-        if self.value.get(key) is None:
-            return None
-        out = []
-        for i, item in enumerate(self.items(key)):
-            if isinstance(item, bool) or not isinstance(item, (str, int)) or len(str(item)) > 256:
-                raise SpecError(f"{self.where}.{key}[{i}]", "expected a short text")
-            out.append(str(item))
-        return tuple(out)
+class AccountDoc(_Entry):
+    id: Text
+    name: Text = ""
+
+
+class VpcDoc(_Entry):
+    name: Text = ""
+    region: Text | None = None
+    cidr: Text = "172.16.0.0/12"
+    id: Text | None = None
+    account: Text | None = None
+
+
+class RuleDoc(_Entry):
+    protocol: Text
+    direction: Text = "ingress"
+    ports: Text | None = None
+    cidr: Text | None = None
+    group: Text | None = None
+    owner_account: Text | None = None
+    policy: Text = "accept"
+    priority: Text = "1"
+    nic_type: Text | None = None
+    description: Text = ""
+
+
+def _no_rules(value: object) -> object:
+    return [] if value is None else value  # `rules:` with nothing after it: no rules
+
+
+class GroupDoc(_Entry):
+    name: Text = ""
+    region: Text | None = None
+    vpc: Text | None = None
+    type: Text = "normal"
+    description: Text = ""
+    inner_access_policy: Text | None = None
+    # absent: the group's rules are left alone
+    rules: Annotated[list[RuleDoc] | None, BeforeValidator(_no_rules)] = None
+    id: Text | None = None
+    account: Text | None = None
+
+
+class KeyPairDoc(_Entry):
+    name: Text
+    public_key: Text
+    region: Text | None = None
+
+
+class InstanceDoc(_Entry):
+    private_ip: Text
+    name: Text = ""
+    region: Text | None = None
+    vpc: Text | None = None
+    public_ip: Text | None = None
+    security_groups: list[ShortText] | None = None
+    os: Text = "linux"
+    type: Text = "ecs.g6.large"
+    key_pair: Text | None = None
+    ram_role: Text | None = None
+    status: Annotated[Text, BeforeValidator(_status)] = "Running"
+    id: Text | None = None
+    created_at: Text | None = None
+    account: Text | None = None
+
+
+class FleetDoc(_Entry):
+    """A fleet file (the format in fleetspec/spec.py)."""
+
+    region: Text | None = None
+    regions: list[ShortText] = []
+    accounts: list[AccountDoc] = []
+    vpcs: list[VpcDoc] = []
+    security_groups: list[GroupDoc] = []
+    key_pairs: list[KeyPairDoc] = []
+    instances: list[InstanceDoc] = []
 
 
 def parse_fleet(document: object) -> FleetSpec:
     """A fleet from parsed YAML/JSON (the format: see fleetspec/spec.py)."""
-    top = _Reader(
-        document,
-        "$",
-        ("region", "regions", "accounts", "vpcs", "security_groups", "key_pairs", "instances"),
-    )
-    default_region = top.text("region", DEFAULT_REGION) or DEFAULT_REGION
-    accounts = []
-    for i, item in enumerate(top.items("accounts")):
-        r = _Reader(item, f"$.accounts[{i}]", ("id", "name"))
-        accounts.append(AccountSpec(r.req("id"), r.text("name", "") or ""))
-    vpcs = []
-    for i, item in enumerate(top.items("vpcs")):
-        r = _Reader(item, f"$.vpcs[{i}]", ("name", "region", "cidr", "id", "account"))
-        vpcs.append(
-            VpcSpec(
-                r.text("name", "") or "",
-                r.text("region", default_region) or default_region,
-                r.text("cidr", "172.16.0.0/12") or "172.16.0.0/12",
-                r.text("id"),
-                r.text("account"),
-            )
-        )
-        if not vpcs[-1].name and not vpcs[-1].vpc_id:
-            raise SpecError(f"$.vpcs[{i}]", "give the VPC a name (or an id)")
-    groups = []
-    for i, item in enumerate(top.items("security_groups")):
-        where = f"$.security_groups[{i}]"
-        r = _Reader(
-            item,
-            where,
-            (
-                "name",
-                "region",
-                "vpc",
-                "type",
-                "description",
-                "inner_access_policy",
-                "rules",
-                "id",
-                "account",
-            ),
-        )
-        rules = None
-        if "rules" in r.value:
-            rules = tuple(
-                _rule(rule, f"{where}.rules[{j}]") for j, rule in enumerate(r.items("rules"))
-            )
-        groups.append(
-            GroupSpec(
-                r.text("name", "") or "",
-                r.text("region", default_region) or default_region,
-                r.text("vpc"),
-                r.text("type", "normal") or "normal",
-                r.text("description", "") or "",
-                r.text("inner_access_policy"),
-                rules,
-                r.text("id"),
-                r.text("account"),
-            )
-        )
-        if not groups[-1].name and not groups[-1].group_id:
-            raise SpecError(where, "give the group a name (or an id)")
-    key_pairs = []
-    for i, item in enumerate(top.items("key_pairs")):
-        r = _Reader(item, f"$.key_pairs[{i}]", ("name", "region", "public_key"))
-        key_pairs.append(
-            KeyPairSpec(
-                r.req("name"),
-                r.text("region", default_region) or default_region,
-                r.req("public_key"),
-            )
-        )
-    instances = []
-    for i, item in enumerate(top.items("instances")):
-        r = _Reader(
-            item,
-            f"$.instances[{i}]",
-            (
-                "name",
-                "region",
-                "vpc",
-                "private_ip",
-                "public_ip",
-                "security_groups",
-                "os",
-                "type",
-                "key_pair",
-                "ram_role",
-                "status",
-                "id",
-                "created_at",
-                "account",
-            ),
-        )
-        instances.append(
-            InstanceSpec(
-                r.text("name", "") or "",
-                r.text("region", default_region) or default_region,
-                r.req("private_ip"),
-                r.text("vpc"),
-                r.text("public_ip"),
-                r.texts("security_groups"),
-                r.text("os", "linux") or "linux",
-                r.text("type", "ecs.g6.large") or "ecs.g6.large",
-                r.text("key_pair"),
-                r.text("ram_role"),
-                _status(r.text("status", "Running") or "Running", f"$.instances[{i}].status"),
-                r.text("id"),
-                r.text("created_at"),
-                r.text("account"),
-            )
-        )
-        if not instances[-1].name and not instances[-1].instance_id:
-            raise SpecError(f"$.instances[{i}]", "give the instance a name (or an id)")
-    regions = top.texts("regions") or ()
+    doc = validate(FleetDoc, document)
+    region = doc.region or DEFAULT_REGION
+
+    def named(items: list, kind: str, what: str) -> None:
+        for i, item in enumerate(items):
+            if not item.name and not item.id:
+                raise SpecError(f"$.{kind}[{i}]", f"give the {what} a name (or an id)")
+
+    named(doc.vpcs, "vpcs", "VPC")
+    named(doc.security_groups, "security_groups", "group")
+    named(doc.instances, "instances", "instance")
     spec = FleetSpec(
-        (default_region, *regions) if "region" in top.value else tuple(regions),
-        tuple(accounts),
-        tuple(vpcs),
-        tuple(groups),
-        tuple(key_pairs),
-        tuple(instances),
+        (region, *doc.regions) if doc.region is not None else tuple(doc.regions),
+        tuple(AccountSpec(a.id, a.name) for a in doc.accounts),
+        tuple(VpcSpec(v.name, v.region or region, v.cidr, v.id, v.account) for v in doc.vpcs),
+        tuple(
+            GroupSpec(
+                g.name,
+                g.region or region,
+                g.vpc,
+                g.type,
+                g.description,
+                g.inner_access_policy,
+                None if g.rules is None else tuple(_rule(r) for r in g.rules),
+                g.id,
+                g.account,
+            )
+            for g in doc.security_groups
+        ),
+        tuple(KeyPairSpec(k.name, k.region or region, k.public_key) for k in doc.key_pairs),
+        tuple(
+            InstanceSpec(
+                i.name,
+                i.region or region,
+                i.private_ip,
+                i.vpc,
+                i.public_ip,
+                None if i.security_groups is None else tuple(i.security_groups),
+                i.os,
+                i.type,
+                i.key_pair,
+                i.ram_role,
+                i.status,
+                i.id,
+                i.created_at,
+                i.account,
+            )
+            for i in doc.instances
+        ),
     )
     _check_unique(spec)
     return spec
 
 
-def _status(value: str, where: str) -> str:
-    for status in ("Running", "Stopped"):
-        if value.lower() == status.lower():
-            return status
-    raise SpecError(where, f"{value[:40]!r} is not Running or Stopped")
-
-
-def _rule(item: object, where: str) -> RuleSpec:
-    r = _Reader(
-        item,
-        where,
-        (
-            "direction",
-            "protocol",
-            "ports",
-            "cidr",
-            "group",
-            "owner_account",
-            "policy",
-            "priority",
-            "nic_type",
-            "description",
-        ),
-    )
-    protocol = r.req("protocol")
+def _rule(r: RuleDoc) -> RuleSpec:
     return RuleSpec(
-        protocol,
-        rule_ports(r.text("ports"), protocol),
-        r.text("direction", "ingress") or "ingress",
-        r.text("cidr"),
-        r.text("group"),
-        r.text("owner_account"),
-        r.text("policy", "accept") or "accept",
-        r.text("priority", "1") or "1",
-        r.text("nic_type"),
-        r.text("description", "") or "",
+        r.protocol,
+        rule_ports(r.ports, r.protocol),
+        r.direction,
+        r.cidr,
+        r.group,
+        r.owner_account,
+        r.policy,
+        r.priority,
+        r.nic_type,
+        r.description,
     )
 
 
