@@ -70,7 +70,7 @@ def json_path(loc: tuple[int | str, ...], root: str = "$") -> str:
     return out
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"unknown key {str(error['loc'][-1])[:60]!r}"

@@ -17,7 +17,10 @@ from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 
+from pydantic import StrictStr, model_validator
+
 from palisade.auditor.checks.vulnerabilities.versions import COMPARATORS, VersionError
+from palisade.auditor.model.schema import Schema, SchemaError, validate
 
 # OSV ecosystem base name -> version ordering
 ECOSYSTEMS = {
@@ -128,28 +131,100 @@ class Advisory:
     withdrawn: str = ""
 
 
-def _str(value: Any, where: str, required: bool = False) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise OsvError(f"{where}: expected a string")
-    return value
+# ------------------------------------------------------------------ the schema
+# The keys of the OSV schema (ossf/osv-schema, validation/schema.json); any other key is an
+# error naming it. `database_specific` and `ecosystem_specific` are free-form by the spec.
+# A documented key given as null counts as not given (the schema allows null lists).
 
 
-def _list(value: Any, where: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise OsvError(f"{where}: expected a list")
-    return value
+class _OsvEntry(Schema):
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
-def _dict(value: Any, where: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise OsvError(f"{where}: expected an object")
-    return value
+Free = dict[str, Any]
+
+
+class _Package(_OsvEntry):
+    ecosystem: StrictStr
+    name: StrictStr
+    purl: StrictStr = ""
+
+
+class _Severity(_OsvEntry):
+    type: StrictStr = ""
+    score: StrictStr = ""
+
+
+class _Event(_OsvEntry):
+    introduced: StrictStr | None = None
+    fixed: StrictStr | None = None
+    last_affected: StrictStr | None = None
+    limit: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> _Event:
+        given = [k for k in EVENT_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"an event has exactly one of {', '.join(EVENT_KINDS)}")
+        if not getattr(self, given[0]):
+            raise ValueError("empty version")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in EVENT_KINDS if getattr(self, k) is not None)
+
+
+class _Range(_OsvEntry):
+    type: StrictStr
+    events: list[_Event] = []
+    repo: StrictStr = ""
+    database_specific: Free = {}
+
+
+class _Affected(_OsvEntry):
+    package: _Package
+    severity: list[_Severity] = []
+    ranges: list[_Range] = []
+    versions: list[StrictStr] = []
+    ecosystem_specific: Free = {}
+    database_specific: Free = {}
+
+
+class _Reference(_OsvEntry):
+    type: StrictStr = ""
+    url: StrictStr = ""
+
+
+class _Credit(_OsvEntry):
+    name: StrictStr = ""
+    contact: list[StrictStr] = []
+    type: StrictStr = ""
+
+
+class OsvDocument(_OsvEntry):
+    """One OSV advisory as the schema writes it."""
+
+    id: StrictStr
+    schema_version: StrictStr = ""
+    modified: StrictStr = ""
+    published: StrictStr = ""
+    withdrawn: StrictStr = ""
+    aliases: list[StrictStr] = []
+    upstream: list[StrictStr] = []
+    related: list[Any] = []
+    summary: StrictStr = ""
+    details: StrictStr = ""
+    severity: list[_Severity] = []
+    affected: list[_Affected] = []
+    references: list[_Reference] = []
+    credits: list[_Credit] = []
+    database_specific: Free = {}
 
 
 def _severity_word(specific: dict) -> str:
@@ -160,77 +235,52 @@ def _severity_word(specific: dict) -> str:
     return ""
 
 
-def _parse_event(raw: Any, where: str, ordering: str | None) -> Event:
-    raw = _dict(raw, where)
-    kinds = [k for k in EVENT_KINDS if k in raw]
-    if len(kinds) != 1:
-        raise OsvError(f"{where}: an event has exactly one of {', '.join(EVENT_KINDS)}")
-    version = _str(raw[kinds[0]], f"{where}.{kinds[0]}", required=True)
-    if not version:
-        raise OsvError(f"{where}: empty version")
-    if ordering is not None and version not in ("0", "*"):
-        try:
-            COMPARATORS[ordering](version, version)
-        except VersionError as exc:
-            raise OsvError(f"{where}: {exc}") from None
-    return Event(kinds[0], version)
-
-
-def _parse_affected(raw: Any, where: str) -> AffectedPackage:
-    raw = _dict(raw, where)
-    pkg = _dict(raw.get("package"), f"{where}.package")
-    ecosystem = _str(pkg.get("ecosystem"), f"{where}.package.ecosystem", required=True)
-    name = _str(pkg.get("name"), f"{where}.package.name", required=True)
+def _affected(raw: _Affected, where: str) -> AffectedPackage:
+    ecosystem = raw.package.ecosystem
     ordering = ECOSYSTEMS.get(ecosystem.split(":", 1)[0])
     ranges = []
-    for i, r in enumerate(_list(raw.get("ranges"), f"{where}.ranges")):
-        r = _dict(r, f"{where}.ranges[{i}]")
-        rtype = _str(r.get("type"), f"{where}.ranges[{i}].type", required=True)
-        events = tuple(
-            _parse_event(
-                e, f"{where}.ranges[{i}].events[{j}]", ordering if rtype == "ECOSYSTEM" else None
-            )
-            for j, e in enumerate(_list(r.get("events"), f"{where}.ranges[{i}].events"))
-        )
-        if not events:
+    for i, r in enumerate(raw.ranges):
+        if not r.events:
             raise OsvError(f"{where}.ranges[{i}]: no events")
-        ranges.append(AffectedRange(rtype, events))
-    versions = frozenset(
-        _str(v, f"{where}.versions", required=True)
-        for v in _list(raw.get("versions"), f"{where}.versions")
+        events = []
+        for j, e in enumerate(r.events):
+            version = getattr(e, e.kind)
+            if r.type == "ECOSYSTEM" and ordering is not None and version not in ("0", "*"):
+                try:
+                    COMPARATORS[ordering](version, version)
+                except VersionError as exc:
+                    raise OsvError(f"{where}.ranges[{i}].events[{j}]: {exc}") from None
+            events.append(Event(e.kind, version))
+        ranges.append(AffectedRange(r.type, tuple(events)))
+    return AffectedPackage(
+        ecosystem,
+        raw.package.name,
+        tuple(ranges),
+        frozenset(raw.versions),
+        _severity_word(raw.ecosystem_specific),
     )
-    specific = _dict(raw.get("ecosystem_specific"), f"{where}.ecosystem_specific")
-    return AffectedPackage(ecosystem, name, tuple(ranges), versions, _severity_word(specific))
 
 
 def parse_osv(doc: Any) -> Advisory:
-    doc = _dict(doc, "$")
-    if not doc:
+    if isinstance(doc, dict) and not doc:
         raise OsvError("$: empty document")
-    adv_id = _str(doc.get("id"), "$.id", required=True)
-    if not adv_id:
+    try:
+        parsed = validate(OsvDocument, doc)
+    except SchemaError as err:
+        raise OsvError(str(err)) from None
+    if not parsed.id:
         raise OsvError("$.id: empty")
-    cvss = []
-    for i, s in enumerate(_list(doc.get("severity"), "$.severity")):
-        s = _dict(s, f"$.severity[{i}]")
-        cvss.append(_str(s.get("score"), f"$.severity[{i}].score"))
-    refs = []
-    for i, r in enumerate(_list(doc.get("references"), "$.references")):
-        refs.append(_str(_dict(r, f"$.references[{i}]").get("url"), f"$.references[{i}].url"))
     return Advisory(
-        id=adv_id,
-        summary=_str(doc.get("summary"), "$.summary"),
-        details=_str(doc.get("details"), "$.details"),
-        aliases=tuple(_str(a, "$.aliases", True) for a in _list(doc.get("aliases"), "$.aliases")),
-        modified=_str(doc.get("modified"), "$.modified"),
-        affected=tuple(
-            _parse_affected(a, f"$.affected[{i}]")
-            for i, a in enumerate(_list(doc.get("affected"), "$.affected"))
-        ),
-        severity=_severity_word(_dict(doc.get("database_specific"), "$.database_specific")),
-        cvss=tuple(c for c in cvss if c),
-        references=tuple(r for r in refs if r),
-        withdrawn=_str(doc.get("withdrawn"), "$.withdrawn"),
+        id=parsed.id,
+        summary=parsed.summary,
+        details=parsed.details,
+        aliases=tuple(parsed.aliases),
+        modified=parsed.modified,
+        affected=tuple(_affected(a, f"$.affected[{i}]") for i, a in enumerate(parsed.affected)),
+        severity=_severity_word(parsed.database_specific),
+        cvss=tuple(s.score for s in parsed.severity if s.score),
+        references=tuple(r.url for r in parsed.references if r.url),
+        withdrawn=parsed.withdrawn,
     )
 
 

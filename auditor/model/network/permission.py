@@ -32,7 +32,6 @@ from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.limits import Limits
 from palisade.auditor.model.network.security_group import (
     PORTED_PROTOCOLS,
-    Direction,
     RuleRequest,
     check_description,
     parse_direction,
@@ -42,6 +41,7 @@ from palisade.auditor.model.network.security_group import (
     parse_priority,
     parse_protocol,
 )
+from palisade.auditor.model.network.security_group import Direction as RuleDirection
 from palisade.auditor.model.schema import Schema, SchemaError, kind_of, validate
 
 
@@ -107,19 +107,19 @@ class Permission(Schema):
 
     # ------------------------------------------------------------ meaning
 
-    def direction(self) -> Direction:
+    def direction(self) -> RuleDirection:
         return parse_direction(self.Direction or "ingress")
 
-    def peer(self, direction: Direction) -> tuple[str | None, str | None, str | None]:
+    def peer(self, direction: RuleDirection) -> tuple[str | None, str | None, str | None]:
         """(CIDR, group id, group owner) on the side `direction` reads."""
-        if direction is Direction.INGRESS:
+        if direction is RuleDirection.INGRESS:
             return self.SourceCidrIp, self.SourceGroupId, self.SourceGroupOwnerAccount
         return self.DestCidrIp, self.DestGroupId, self.DestGroupOwnerAccount
 
-    def unsupported(self, direction: Direction) -> ModelError | None:
+    def unsupported(self, direction: RuleDirection) -> ModelError | None:
         """Why Palisade cannot model this rule (an IPv6 or prefix-list peer), or None.
         Raises for what ECS itself refuses (an IPv4 and an IPv6 peer together)."""
-        side = "Source" if direction is Direction.INGRESS else "Dest"
+        side = "Source" if direction is RuleDirection.INGRESS else "Dest"
         cidr, group, _ = self.peer(direction)
         ipv6 = self.Ipv6SourceCidrIp if side == "Source" else self.Ipv6DestCidrIp
         prefix_list = self.SourcePrefixListId if side == "Source" else self.DestPrefixListId
@@ -147,7 +147,9 @@ class Permission(Schema):
         p = self.Priority
         return p is not None and p.isascii() and p.isdigit() and int(p) > limits.priority_max
 
-    def field_error(self, direction: Direction, limits: Limits) -> tuple[str, ModelError] | None:
+    def field_error(
+        self, direction: RuleDirection, limits: Limits
+    ) -> tuple[str, ModelError] | None:
         """The first field the model would refuse whatever the group (name, error): the
         same parsers the model runs, so a file says where before anything is applied."""
         try:
@@ -169,7 +171,7 @@ class Permission(Schema):
                 return name, err
         return None
 
-    def request(self, direction: Direction, nic_type: str = "intranet") -> RuleRequest:
+    def request(self, direction: RuleDirection, nic_type: str = "intranet") -> RuleRequest:
         """The rule this permission asks for (validated by the model against the group).
         `nic_type`: the default when NicType is not given."""
         reason = self.unsupported(direction)
