@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.network.permission import read_permission
@@ -13,6 +14,7 @@ from palisade.auditor.model.network.security_group import (
     SecurityGroup,
     SecurityGroupRule,
 )
+from palisade.auditor.model.schema import Schema, SchemaError, validate
 
 
 def export_filename(region_id: str, group_id: str) -> str:
@@ -61,14 +63,34 @@ class ExportedRules:
     document: dict
 
 
+class _ExportedRules(Schema):
+    """What ExportSecurityGroupRules writes (DescribeSecurityGroupAttribute's answer)."""
+
+    Permissions: Any = None
+    RegionId: Any = None
+    SecurityGroupId: Any = None
+    SecurityGroupName: Any = None
+    Description: Any = None
+    VpcId: Any = None
+    InnerAccessPolicy: Any = None
+    RequestId: Any = None
+    NextToken: Any = None
+    SnapshotPolicyIds: Any = None
+
+
 def permissions_of(document: object) -> list:
     """The permission list of an exported/described group, or of a bare list."""
     if isinstance(document, list):
         return document
     if isinstance(document, dict):
+        try:
+            validate(_ExportedRules, document)
+        except SchemaError as err:
+            raise ModelError("InvalidParameter.Malformed", f"{err.where}: {err.message}") from None
         perms = document.get("Permissions")
-        if isinstance(perms, dict) and isinstance(perms.get("Permission"), list):
-            return perms["Permission"]
+        if isinstance(perms, dict) and set(perms) == {"Permission"}:
+            if isinstance(perms["Permission"], list):
+                return perms["Permission"]
         if isinstance(perms, list):
             return perms
     raise ModelError(

@@ -171,3 +171,16 @@ def _reads_or_says_where(document: object) -> None:
 @given(json_values(list(DESCRIBED)) | mutations(DESCRIBED))
 def test_any_permission_reads_or_names_a_path(document):
     _reads_or_says_where(document)
+
+
+def test_an_exported_rule_set_with_a_misspelt_key_is_refused_naming_it(api):
+    # before: refused as "not an exported rule set", without naming the key
+    h, group = api
+    version = h.api.version
+    document = json.dumps({"SecurityGroupId": group, "Permission": [DESCRIBED]})
+    status, code, message = h.error(
+        "ImportSecurityGroupRules", **R, SecurityGroupId=group, Document=document
+    )
+    assert (status, code) == (400, "InvalidParameter.Malformed")
+    assert "$.Permission: unknown key 'Permission'" in message
+    assert h.api.version == version
