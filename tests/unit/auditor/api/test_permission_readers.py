@@ -8,15 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 from palisade.auditor.fleetspec.ecs_import import parse_ecs
 from palisade.auditor.fleetspec.spec import SpecError
-from palisade.auditor.model.errors import ModelError
-from palisade.auditor.model.limits import Limits
-from palisade.auditor.model.network.permission import Permission
-from palisade.auditor.model.schema import SchemaError
-from tests.helpers.documents import json_values, mutations
 from tests.helpers.in_process_api import ApiHarness
 
 R = {"RegionId": "cn-hangzhou"}
@@ -138,39 +132,6 @@ def test_unknown_permission_keys_are_errors_with_their_path(api):
     (result,) = body["Results"]["Result"]
     assert result["Status"] == "failed" and result["Code"] == "InvalidParameter.Malformed"
     assert "$.Permission[0].Prio: unknown key 'Prio'" in result["Reason"]
-
-
-def test_the_three_readers_build_the_same_rule():
-    perm = Permission.read(DESCRIBED)
-    request = perm.request(perm.direction())
-    params = {k: str(v) for k, v in DESCRIBED.items() if k in ("IpProtocol", "PortRange",
-              "SourceCidrIp", "Policy", "Priority", "NicType")}  # fmt: skip
-    from_api = Permission.from_params(params, tuple(params)).request(perm.direction())
-    assert request == from_api
-    (rule,), _ = _imported()
-    assert (rule.protocol, rule.ports, rule.cidr, rule.priority) == ("TCP", "443/443",
-            "0.0.0.0/0", "1")  # fmt: skip
-
-
-def _reads_or_says_where(document: object) -> None:
-    try:
-        perm = Permission.read(document)
-    except SchemaError as err:
-        assert err.where.startswith("$") and err.message
-        return
-    try:
-        direction = perm.direction()
-        perm.unsupported(direction)
-        perm.field_error(direction, Limits())
-        perm.request(direction)
-    except ModelError as err:
-        assert err.code and err.message
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(json_values(list(DESCRIBED)) | mutations(DESCRIBED))
-def test_any_permission_reads_or_names_a_path(document):
-    _reads_or_says_where(document)
 
 
 def test_an_exported_rule_set_with_a_misspelt_key_is_refused_naming_it(api):
