@@ -11,9 +11,10 @@ does not know is an error naming it, as is a value of the wrong kind. A rule is 
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any
+from typing import Annotated, Any, Required
 
-from pydantic import BeforeValidator, create_model
+from pydantic import BeforeValidator
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only on 3.12+
 
 from palisade.auditor.fleetspec.spec import (
     DEFAULT_REGION,
@@ -28,63 +29,51 @@ from palisade.auditor.fleetspec.spec import (
 )
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.limits import Limits
-from palisade.auditor.model.network.permission import Permission
-from palisade.auditor.model.schema import Schema, ShortText, validate
+from palisade.auditor.model.network.permission import Permission, PermissionFields
+from palisade.auditor.model.network.security_group import parse_priority
+from palisade.auditor.model.schema import DOCUMENT, ShortText, validate
 
 _PRIVATE_BLOCKS = ("192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8")
 
 
-def _blank(value: object) -> object:
-    return None if value == "" else value
+# The response schemas are TypedDicts (validated to plain dicts, several times faster than
+# models for thousands of instances); "" is an absent value, as ECS answers it.
+Opt = ShortText | None
 
 
-Opt = Annotated[ShortText | None, BeforeValidator(_blank)]
+def _shape(name: str, read: dict[str, Any], *unread: str) -> Any:
+    """A response object: `read` (the keys Palisade reads, typed) plus its other documented
+    keys, taken as they come."""
+    shape = TypedDict(name, {**read, **dict.fromkeys(unread, Any)}, total=False)  # type: ignore[operator]
+    shape.__pydantic_config__ = DOCUMENT
+    return shape
 
 
 def _wrapped(inner: str, item: Any) -> Any:
     """ECS wraps its lists: `{"SecurityGroup": [...]}` (read as a mapping of that one key, so
     a problem's path names it); a bare list is read as the list it wraps."""
-    model = create_model(f"{inner}List", __base__=Schema, **{inner: (list[item], [])})
 
     def wrap(value: object) -> object:
-        if isinstance(value, list):
-            return {inner: value}
-        return {} if value is None else value
+        return {inner: value} if isinstance(value, list) else value
 
-    return Annotated[model, BeforeValidator(wrap)]
+    return Annotated[_shape(f"{inner}List", {inner: list[item]}), BeforeValidator(wrap)] | None
 
 
-def _items(wrapper: Any) -> list:
-    (name,) = type(wrapper).model_fields
-    return getattr(wrapper, name)
+def _items(wrapper: dict | None) -> list:
+    return next(iter(wrapper.values()), []) if wrapper else []
 
 
-def _documented(name: str, read: type[Schema], *unread: str) -> type[Schema]:
-    """`read` (the fields Palisade reads, typed) plus the response's other documented keys,
-    taken as they come."""
-    return create_model(name, __base__=read, **{k: (Any, None) for k in unread})
-
-
-class _Tag(Schema):
-    TagKey: Any = None
-    TagValue: Any = None
-
-
-TagList = _wrapped("Tag", _Tag)
-
-
-class _GroupRead(Schema):
-    SecurityGroupId: ShortText
-    SecurityGroupName: Opt = None
-    Description: Opt = None
-    VpcId: Opt = None
-    SecurityGroupType: Opt = None
-    Tags: TagList | None = None
-
-
-SecurityGroupDoc = _documented(
+_TAGS = _wrapped("Tag", _shape("Tag", {}, "TagKey", "TagValue"))
+_SECURITY_GROUP = _shape(
     "SecurityGroup",
-    _GroupRead,
+    {
+        "SecurityGroupId": Required[ShortText],
+        "SecurityGroupName": Opt,
+        "Description": Opt,
+        "VpcId": Opt,
+        "SecurityGroupType": Opt,
+        "Tags": _TAGS,
+    },
     "AvailableInstanceAmount",
     "CreationTime",
     "EcsCount",
@@ -94,73 +83,65 @@ SecurityGroupDoc = _documented(
     "ServiceID",
     "ServiceManaged",
 )
-
-
-class GroupsResponse(Schema):
-    """DescribeSecurityGroups."""
-
-    SecurityGroups: _wrapped("SecurityGroup", SecurityGroupDoc)
-    RegionId: Opt = None
-    RequestId: Any = None
-    TotalCount: Any = None
-    PageNumber: Any = None
-    PageSize: Any = None
-    NextToken: Any = None
-
-
-class AttributeResponse(Schema):
-    """DescribeSecurityGroupAttribute: a group and its rules."""
-
-    SecurityGroupId: ShortText
-    Permissions: _wrapped("Permission", Any)  # each item read as a Permission
-    RegionId: Opt = None
-    SecurityGroupName: Opt = None
-    Description: Opt = None
-    VpcId: Opt = None
-    InnerAccessPolicy: Opt = None
-    RequestId: Any = None
-    NextToken: Any = None
-    SnapshotPolicyIds: Any = None
-
-
-IpList = _wrapped("IpAddress", str)
-
-
-class _VpcAttributes(Schema):
-    VpcId: Opt = None
-    PrivateIpAddress: IpList | None = None
-    VSwitchId: Any = None
-    NatIpAddress: Any = None
-
-
-class _EipAddress(Schema):
-    IpAddress: Opt = None
-    AllocationId: Any = None
-    Bandwidth: Any = None
-    InternetChargeType: Any = None
-    IsSupportUnassociate: Any = None
-
-
-class _InstanceRead(Schema):
-    InstanceId: ShortText
-    InstanceName: Opt = None
-    RegionId: Opt = None
-    InstanceType: Opt = None
-    OSType: Opt = None
-    Status: Opt = None
-    CreationTime: Opt = None
-    KeyPairName: Opt = None
-    VpcAttributes: _VpcAttributes | None = None
-    InnerIpAddress: IpList | None = None
-    PublicIpAddress: IpList | None = None
-    EipAddress: _EipAddress | None = None
-    SecurityGroupIds: _wrapped("SecurityGroupId", ShortText) | None = None
-    Tags: TagList | None = None
-
-
-InstanceDoc = _documented(
+# DescribeSecurityGroups
+GroupsResponse = _shape(
+    "DescribeSecurityGroups",
+    {"SecurityGroups": Required[_wrapped("SecurityGroup", _SECURITY_GROUP)], "RegionId": Opt},
+    "RequestId",
+    "TotalCount",
+    "PageNumber",
+    "PageSize",
+    "NextToken",
+)
+# DescribeSecurityGroupAttribute: a group and its rules (each a `Permission`)
+AttributeResponse = _shape(
+    "DescribeSecurityGroupAttribute",
+    {
+        "SecurityGroupId": Required[ShortText],
+        "Permissions": Required[_wrapped("Permission", PermissionFields)],
+        "RegionId": Opt,
+        "SecurityGroupName": Opt,
+        "Description": Opt,
+        "VpcId": Opt,
+        "InnerAccessPolicy": Opt,
+    },
+    "RequestId",
+    "NextToken",
+    "SnapshotPolicyIds",
+)
+_IPS = _wrapped("IpAddress", str)
+_INSTANCE = _shape(
     "Instance",
-    _InstanceRead,
+    {
+        "InstanceId": Required[ShortText],
+        "InstanceName": Opt,
+        "RegionId": Opt,
+        "InstanceType": Opt,
+        "OSType": Opt,
+        "Status": Opt,
+        "CreationTime": Opt,
+        "KeyPairName": Opt,
+        "VpcAttributes": _shape(
+            "VpcAttributes",
+            {"VpcId": Opt, "PrivateIpAddress": _IPS},
+            "VSwitchId",
+            "NatIpAddress",
+        )
+        | None,
+        "InnerIpAddress": _IPS,
+        "PublicIpAddress": _IPS,
+        "EipAddress": _shape(
+            "EipAddress",
+            {"IpAddress": Opt},
+            "AllocationId",
+            "Bandwidth",
+            "InternetChargeType",
+            "IsSupportUnassociate",
+        )
+        | None,
+        "SecurityGroupIds": _wrapped("SecurityGroupId", ShortText),
+        "Tags": _TAGS,
+    },
     *"""AdditionalInfo AutoReleaseTime ClockOptions ClusterId Cpu CpuOptions CreditSpecification
     DedicatedHostAttribute DedicatedInstanceAttribute DeletionProtection DeploymentSetGroupNo
     DeploymentSetId Description DeviceAvailable EcsCapacityReservationAttr EnableNVS
@@ -172,17 +153,16 @@ InstanceDoc = _documented(
     SecurityOptions SerialNumber SpotDuration SpotInterruptionBehavior SpotPriceLimit
     SpotStrategy StartTime StoppedMode VlanId ZoneId""".split(),
 )
-
-
-class InstancesResponse(Schema):
-    """DescribeInstances."""
-
-    Instances: _wrapped("Instance", InstanceDoc)
-    RequestId: Any = None
-    TotalCount: Any = None
-    PageNumber: Any = None
-    PageSize: Any = None
-    NextToken: Any = None
+# DescribeInstances
+InstancesResponse = _shape(
+    "DescribeInstances",
+    {"Instances": Required[_wrapped("Instance", _INSTANCE)]},
+    "RequestId",
+    "TotalCount",
+    "PageNumber",
+    "PageSize",
+    "NextToken",
+)
 
 
 def parse_ecs(documents: list[object]) -> FleetSpec:
@@ -208,19 +188,19 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
             raise SpecError(where, f"expected an ECS API response (a mapping), not {kind_of(doc)}")
         if "SecurityGroups" in doc:
             listed = validate(GroupsResponse, doc, where)
-            for g in _items(listed.SecurityGroups):
-                _merge_group(groups, g, listed.RegionId)
+            for g in _items(listed["SecurityGroups"]):
+                _merge_group(groups, g, listed.get("RegionId") or None)
         elif "Permissions" in doc and "SecurityGroupId" in doc:
             attribute = validate(AttributeResponse, doc, where)
-            gid = _merge_group(groups, attribute, attribute.RegionId)
+            gid = _merge_group(groups, attribute, attribute.get("RegionId") or None)
             rules[gid] = []
-            for j, perm in enumerate(_items(attribute.Permissions)):
+            for j, perm in enumerate(_items(attribute["Permissions"])):
                 rule = _ecs_rule(perm, f"{where}.Permissions.Permission[{j}]", gid, warnings)
                 if rule is not None:
                     rules[gid].append(rule)
         elif "Instances" in doc:
             listed_instances = validate(InstancesResponse, doc, where)
-            for j, inst in enumerate(_items(listed_instances.Instances)):
+            for j, inst in enumerate(_items(listed_instances["Instances"])):
                 instances.append(_ecs_instance(inst, f"{where}.Instances.Instance[{j}]", warnings))
         else:
             raise SpecError(
@@ -251,8 +231,8 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
     return FleetSpec((), (), vpcs, group_specs, (), tuple(instances), tuple(warnings))
 
 
-def _merge_group(groups: dict[str, dict], doc: Any, region: str | None) -> str:
-    gid = doc.SecurityGroupId
+def _merge_group(groups: dict[str, dict], doc: dict, region: str | None) -> str:
+    gid = doc["SecurityGroupId"]
     entry = groups.setdefault(
         gid,
         {
@@ -272,8 +252,8 @@ def _merge_group(groups: dict[str, dict], doc: Any, region: str | None) -> str:
         ("InnerAccessPolicy", "inner"),
         ("RegionId", "region"),
     ):
-        value = getattr(doc, key, None)
-        if value is not None:
+        value = doc.get(key)
+        if value:
             entry[field_name] = value
     if region is not None and entry["region"] is None:
         entry["region"] = region
@@ -283,8 +263,10 @@ def _merge_group(groups: dict[str, dict], doc: Any, region: str | None) -> str:
 _LIMITS = Limits()
 
 
-def _ecs_rule(raw: object, where: str, group_id: str, warnings: list[str]) -> RuleSpec | None:
-    perm = Permission.read(raw, where)
+def _ecs_rule(
+    fields: PermissionFields, where: str, group_id: str, warnings: list[str]
+) -> RuleSpec | None:
+    perm = Permission(fields)
     try:
         direction = perm.direction()
         unsupported = perm.unsupported(direction)
@@ -300,64 +282,62 @@ def _ecs_rule(raw: object, where: str, group_id: str, warnings: list[str]) -> Ru
             f"({perm.IpProtocol} {perm.PortRange}); such rules cannot be created"
         )
         return None
-    bad = perm.field_error(direction, _LIMITS)
-    if bad is not None:
-        name, err = bad
-        raise SpecError(f"{where}.{name}", f"{err.code}: {err.message}")
-    protocol = perm.IpProtocol or ""
+    try:  # the other fields are checked by the dry run, with the action's error code
+        parse_priority(perm.Priority or "1", _LIMITS)
+    except ModelError as err:
+        raise SpecError(f"{where}.Priority", f"{err.code}: {err.message}") from None
+    f = perm.fields
+    protocol = f.get("IpProtocol") or ""
     cidr, peer, owner = perm.peer(direction)
     return RuleSpec(
         protocol,
-        perm.PortRange or rule_ports(None, protocol),
+        f.get("PortRange") or rule_ports(None, protocol),
         direction.value,
         cidr,
         peer,
         owner,
-        perm.Policy or "accept",
-        perm.Priority or "1",
-        perm.NicType,
-        perm.Description or "",
+        f.get("Policy") or "accept",
+        f.get("Priority") or "1",
+        f.get("NicType") or None,
+        f.get("Description") or "",
     )
 
 
-def _ecs_instance(inst: Any, where: str, warnings: list[str]) -> InstanceSpec:
-    iid = inst.InstanceId
-    vpc_attrs = inst.VpcAttributes
-    vpc = vpc_attrs.VpcId if vpc_attrs is not None else None
-    addresses = _ips(vpc_attrs.PrivateIpAddress if vpc_attrs else None) or _ips(inst.InnerIpAddress)
+def _ecs_instance(inst: dict, where: str, warnings: list[str]) -> InstanceSpec:
+    iid = inst["InstanceId"]
+    vpc_attrs = inst.get("VpcAttributes") or {}
+    vpc = vpc_attrs.get("VpcId") or None
+    addresses = _items(vpc_attrs.get("PrivateIpAddress")) or _items(inst.get("InnerIpAddress"))
     if not addresses:
         raise SpecError(where, f"{iid} has no private IP (VpcAttributes.PrivateIpAddress)")
     private = addresses[0][:64]
-    public_ips = _ips(inst.PublicIpAddress)
+    public_ips = _items(inst.get("PublicIpAddress"))
     public = public_ips[0][:64] if public_ips else None
-    if public is None and inst.EipAddress is not None:
-        public = inst.EipAddress.IpAddress
-    status_text = (inst.Status or "Running").lower()
+    if public is None:
+        public = (inst.get("EipAddress") or {}).get("IpAddress") or None
+    status_text = (inst.get("Status") or "Running").lower()
     status = "Stopped" if status_text in ("stopped", "stopping") else "Running"
-    if inst.KeyPairName:
+    key_pair = inst.get("KeyPairName")
+    if key_pair:
         warnings.append(
-            f"{iid}: key pair {inst.KeyPairName!r} not bound (DescribeInstances has no public "
+            f"{iid}: key pair {key_pair!r} not bound (DescribeInstances has no public "
             "key; ImportKeyPair it, then AttachKeyPair)"
         )
     return InstanceSpec(
-        inst.InstanceName or "",
-        inst.RegionId or DEFAULT_REGION,
+        inst.get("InstanceName") or "",
+        inst.get("RegionId") or DEFAULT_REGION,
         private,
         vpc,
         public,
-        tuple(_items(inst.SecurityGroupIds)) if inst.SecurityGroupIds else (),
-        (inst.OSType or "linux").lower(),
-        inst.InstanceType or "ecs.g6.large",
+        tuple(_items(inst.get("SecurityGroupIds"))),
+        (inst.get("OSType") or "linux").lower(),
+        inst.get("InstanceType") or "ecs.g6.large",
         None,
         None,
         status,
         iid,
-        inst.CreationTime,
+        inst.get("CreationTime") or None,
     )
-
-
-def _ips(wrapper: Any) -> list[str]:
-    return [] if wrapper is None else _items(wrapper)
 
 
 def _ecs_vpcs(groups: dict[str, dict], instances: list[InstanceSpec]) -> tuple[VpcSpec, ...]:

@@ -7,9 +7,10 @@ missing one or a value of the wrong kind is a `SpecError` naming its path
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only on 3.12+
 
 from palisade.auditor.fleetspec.spec import (
     DEFAULT_REGION,
@@ -23,18 +24,10 @@ from palisade.auditor.fleetspec.spec import (
     VpcSpec,
     rule_ports,
 )
-from palisade.auditor.model.schema import Schema, ShortText, Text, validate
+from palisade.auditor.model.schema import DOCUMENT, ShortText, Text, validate
 
-
-class _Entry(Schema):
-    """A mapping of a fleet file: a key given as null is a key not given."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None or k == "rules"}
-        return data
+# Every key is optional in the schema (a key given as null counts as not given); defaults and
+# required keys are applied by `parse_fleet`, which names the path of a missing one.
 
 
 def _status(value: object) -> object:
@@ -46,153 +39,198 @@ def _status(value: object) -> object:
     return value
 
 
-class AccountDoc(_Entry):
-    id: Text
-    name: Text = ""
+Opt = Text | None
 
 
-class VpcDoc(_Entry):
-    name: Text = ""
-    region: Text | None = None
-    cidr: Text = "172.16.0.0/12"
-    id: Text | None = None
-    account: Text | None = None
+class AccountDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    id: Opt
+    name: Opt
 
 
-class RuleDoc(_Entry):
-    protocol: Text
-    direction: Text = "ingress"
-    ports: Text | None = None
-    cidr: Text | None = None
-    group: Text | None = None
-    owner_account: Text | None = None
-    policy: Text = "accept"
-    priority: Text = "1"
-    nic_type: Text | None = None
-    description: Text = ""
+class VpcDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    name: Opt
+    region: Opt
+    cidr: Opt
+    id: Opt
+    account: Opt
 
 
-def _no_rules(value: object) -> object:
-    return [] if value is None else value  # `rules:` with nothing after it: no rules
+class RuleDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    protocol: Opt
+    direction: Opt
+    ports: Opt
+    cidr: Opt
+    group: Opt
+    owner_account: Opt
+    policy: Opt
+    priority: Opt
+    nic_type: Opt
+    description: Opt
 
 
-class GroupDoc(_Entry):
-    name: Text = ""
-    region: Text | None = None
-    vpc: Text | None = None
-    type: Text = "normal"
-    description: Text = ""
-    inner_access_policy: Text | None = None
-    # absent: the group's rules are left alone
-    rules: Annotated[list[RuleDoc] | None, BeforeValidator(_no_rules)] = None
-    id: Text | None = None
-    account: Text | None = None
+class GroupDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    name: Opt
+    region: Opt
+    vpc: Opt
+    type: Opt
+    description: Opt
+    inner_access_policy: Opt
+    rules: list[RuleDoc] | None  # absent: the group's rules are left alone
+    id: Opt
+    account: Opt
 
 
-class KeyPairDoc(_Entry):
-    name: Text
-    public_key: Text
-    region: Text | None = None
+class KeyPairDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    name: Opt
+    public_key: Opt
+    region: Opt
 
 
-class InstanceDoc(_Entry):
-    private_ip: Text
-    name: Text = ""
-    region: Text | None = None
-    vpc: Text | None = None
-    public_ip: Text | None = None
-    security_groups: list[ShortText] | None = None
-    os: Text = "linux"
-    type: Text = "ecs.g6.large"
-    key_pair: Text | None = None
-    ram_role: Text | None = None
-    status: Annotated[Text, BeforeValidator(_status)] = "Running"
-    id: Text | None = None
-    created_at: Text | None = None
-    account: Text | None = None
+class InstanceDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    private_ip: Opt
+    name: Opt
+    region: Opt
+    vpc: Opt
+    public_ip: Opt
+    security_groups: list[ShortText] | None
+    os: Opt
+    type: Opt
+    key_pair: Opt
+    ram_role: Opt
+    status: Annotated[Opt, BeforeValidator(_status)]
+    id: Opt
+    created_at: Opt
+    account: Opt
 
 
-class FleetDoc(_Entry):
+class FleetDoc(TypedDict, total=False):
     """A fleet file (the format in fleetspec/spec.py)."""
 
-    region: Text | None = None
-    regions: list[ShortText] = []
-    accounts: list[AccountDoc] = []
-    vpcs: list[VpcDoc] = []
-    security_groups: list[GroupDoc] = []
-    key_pairs: list[KeyPairDoc] = []
-    instances: list[InstanceDoc] = []
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    region: Opt
+    regions: list[ShortText] | None
+    accounts: list[AccountDoc] | None
+    vpcs: list[VpcDoc] | None
+    security_groups: list[GroupDoc] | None
+    key_pairs: list[KeyPairDoc] | None
+    instances: list[InstanceDoc] | None
+
+
+def _required(value: str | None, where: str) -> str:
+    if value is None:
+        raise SpecError(where, f"missing {where.rsplit('.', 1)[-1]!r}")
+    return value
 
 
 def parse_fleet(document: object) -> FleetSpec:
     """A fleet from parsed YAML/JSON (the format: see fleetspec/spec.py)."""
     doc = validate(FleetDoc, document)
-    region = doc.region or DEFAULT_REGION
+    region = doc.get("region") or DEFAULT_REGION
+    vpcs, groups = doc.get("vpcs") or [], doc.get("security_groups") or []
+    key_pairs, instances = doc.get("key_pairs") or [], doc.get("instances") or []
 
     def named(items: list, kind: str, what: str) -> None:
         for i, item in enumerate(items):
-            if not item.name and not item.id:
+            if not item.get("name") and not item.get("id"):
                 raise SpecError(f"$.{kind}[{i}]", f"give the {what} a name (or an id)")
 
-    named(doc.vpcs, "vpcs", "VPC")
-    named(doc.security_groups, "security_groups", "group")
-    named(doc.instances, "instances", "instance")
+    named(vpcs, "vpcs", "VPC")
+    named(groups, "security_groups", "group")
+    named(instances, "instances", "instance")
+    regions = tuple(doc.get("regions") or ())
     spec = FleetSpec(
-        (region, *doc.regions) if doc.region is not None else tuple(doc.regions),
-        tuple(AccountSpec(a.id, a.name) for a in doc.accounts),
-        tuple(VpcSpec(v.name, v.region or region, v.cidr, v.id, v.account) for v in doc.vpcs),
+        (region, *regions) if doc.get("region") is not None else regions,
+        tuple(
+            AccountSpec(_required(a.get("id"), f"$.accounts[{i}].id"), a.get("name") or "")
+            for i, a in enumerate(doc.get("accounts") or [])
+        ),
+        tuple(
+            VpcSpec(
+                v.get("name") or "",
+                v.get("region") or region,
+                v.get("cidr") or "172.16.0.0/12",
+                v.get("id"),
+                v.get("account"),
+            )
+            for v in vpcs
+        ),
         tuple(
             GroupSpec(
-                g.name,
-                g.region or region,
-                g.vpc,
-                g.type,
-                g.description,
-                g.inner_access_policy,
-                None if g.rules is None else tuple(_rule(r) for r in g.rules),
-                g.id,
-                g.account,
+                g.get("name") or "",
+                g.get("region") or region,
+                g.get("vpc"),
+                g.get("type") or "normal",
+                g.get("description") or "",
+                g.get("inner_access_policy"),
+                _rules(g, f"$.security_groups[{i}]"),
+                g.get("id"),
+                g.get("account"),
             )
-            for g in doc.security_groups
+            for i, g in enumerate(groups)
         ),
-        tuple(KeyPairSpec(k.name, k.region or region, k.public_key) for k in doc.key_pairs),
+        tuple(
+            KeyPairSpec(
+                _required(k.get("name"), f"$.key_pairs[{i}].name"),
+                k.get("region") or region,
+                _required(k.get("public_key"), f"$.key_pairs[{i}].public_key"),
+            )
+            for i, k in enumerate(key_pairs)
+        ),
         tuple(
             InstanceSpec(
-                i.name,
-                i.region or region,
-                i.private_ip,
-                i.vpc,
-                i.public_ip,
-                None if i.security_groups is None else tuple(i.security_groups),
-                i.os,
-                i.type,
-                i.key_pair,
-                i.ram_role,
-                i.status,
-                i.id,
-                i.created_at,
-                i.account,
+                inst.get("name") or "",
+                inst.get("region") or region,
+                _required(inst.get("private_ip"), f"$.instances[{i}].private_ip"),
+                inst.get("vpc"),
+                inst.get("public_ip"),
+                _texts(inst.get("security_groups")),
+                inst.get("os") or "linux",
+                inst.get("type") or "ecs.g6.large",
+                inst.get("key_pair"),
+                inst.get("ram_role"),
+                inst.get("status") or "Running",
+                inst.get("id"),
+                inst.get("created_at"),
+                inst.get("account"),
             )
-            for i in doc.instances
+            for i, inst in enumerate(instances)
         ),
     )
     _check_unique(spec)
     return spec
 
 
-def _rule(r: RuleDoc) -> RuleSpec:
-    return RuleSpec(
-        r.protocol,
-        rule_ports(r.ports, r.protocol),
-        r.direction,
-        r.cidr,
-        r.group,
-        r.owner_account,
-        r.policy,
-        r.priority,
-        r.nic_type,
-        r.description,
-    )
+def _texts(value: list[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _rules(group: GroupDoc, where: str) -> tuple[RuleSpec, ...] | None:
+    if "rules" not in group:
+        return None  # absent: left alone
+    out = []
+    for j, r in enumerate(group.get("rules") or ()):  # `rules:` with nothing after: no rules
+        protocol = _required(r.get("protocol"), f"{where}.rules[{j}].protocol")
+        out.append(
+            RuleSpec(
+                protocol,
+                rule_ports(r.get("ports"), protocol),
+                r.get("direction") or "ingress",
+                r.get("cidr"),
+                r.get("group"),
+                r.get("owner_account"),
+                r.get("policy") or "accept",
+                r.get("priority") or "1",
+                r.get("nic_type"),
+                r.get("description") or "",
+            )
+        )
+    return tuple(out)
 
 
 def _check_unique(spec: FleetSpec) -> None:

@@ -15,12 +15,13 @@ import json
 from dataclasses import dataclass, field
 from functools import cmp_to_key
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, cast
 
-from pydantic import StrictStr, model_validator
+from pydantic import ConfigDict, StrictStr
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only on 3.12+
 
 from palisade.auditor.checks.vulnerabilities.versions import COMPARATORS, VersionError
-from palisade.auditor.model.schema import Schema, SchemaError, validate
+from palisade.auditor.model.schema import SchemaError, validate
 
 # OSV ecosystem base name -> version ordering
 ECOSYSTEMS = {
@@ -135,129 +136,129 @@ class Advisory:
 # The keys of the OSV schema (ossf/osv-schema, validation/schema.json); any other key is an
 # error naming it. `database_specific` and `ecosystem_specific` are free-form by the spec.
 # A documented key given as null counts as not given (the schema allows null lists).
+# Text is never coerced from a number here (an OSV version is a string).
+STRICT_DOCUMENT = ConfigDict(extra="forbid")
 
 
-class _OsvEntry(Schema):
-    @model_validator(mode="before")
-    @classmethod
-    def _null_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
+# TypedDicts (validated to plain dicts: a feed holds tens of thousands of records).
+S = StrictStr | None
+Free = dict[str, Any] | None
 
 
-Free = dict[str, Any]
+class _Package(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    ecosystem: Required[StrictStr]
+    name: Required[StrictStr]
+    purl: S
 
 
-class _Package(_OsvEntry):
-    ecosystem: StrictStr
-    name: StrictStr
-    purl: StrictStr = ""
+class _Severity(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    type: S
+    score: S
 
 
-class _Severity(_OsvEntry):
-    type: StrictStr = ""
-    score: StrictStr = ""
+class _Event(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    introduced: S
+    fixed: S
+    last_affected: S
+    limit: S
 
 
-class _Event(_OsvEntry):
-    introduced: StrictStr | None = None
-    fixed: StrictStr | None = None
-    last_affected: StrictStr | None = None
-    limit: StrictStr | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> _Event:
-        given = [k for k in EVENT_KINDS if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(f"an event has exactly one of {', '.join(EVENT_KINDS)}")
-        if not getattr(self, given[0]):
-            raise ValueError("empty version")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in EVENT_KINDS if getattr(self, k) is not None)
+class _Range(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    type: Required[StrictStr]
+    events: list[_Event] | None
+    repo: S
+    database_specific: Free
 
 
-class _Range(_OsvEntry):
-    type: StrictStr
-    events: list[_Event] = []
-    repo: StrictStr = ""
-    database_specific: Free = {}
+class _Affected(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    package: Required[_Package]
+    severity: list[_Severity] | None
+    ranges: list[_Range] | None
+    versions: list[StrictStr] | None
+    ecosystem_specific: Free
+    database_specific: Free
 
 
-class _Affected(_OsvEntry):
-    package: _Package
-    severity: list[_Severity] = []
-    ranges: list[_Range] = []
-    versions: list[StrictStr] = []
-    ecosystem_specific: Free = {}
-    database_specific: Free = {}
+class _Reference(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    type: S
+    url: S
 
 
-class _Reference(_OsvEntry):
-    type: StrictStr = ""
-    url: StrictStr = ""
+class _Credit(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    name: S
+    contact: list[StrictStr] | None
+    type: S
 
 
-class _Credit(_OsvEntry):
-    name: StrictStr = ""
-    contact: list[StrictStr] = []
-    type: StrictStr = ""
-
-
-class OsvDocument(_OsvEntry):
+class OsvDocument(TypedDict, total=False):
     """One OSV advisory as the schema writes it."""
 
-    id: StrictStr
-    schema_version: StrictStr = ""
-    modified: StrictStr = ""
-    published: StrictStr = ""
-    withdrawn: StrictStr = ""
-    aliases: list[StrictStr] = []
-    upstream: list[StrictStr] = []
-    related: list[Any] = []
-    summary: StrictStr = ""
-    details: StrictStr = ""
-    severity: list[_Severity] = []
-    affected: list[_Affected] = []
-    references: list[_Reference] = []
-    credits: list[_Credit] = []
-    database_specific: Free = {}
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    id: Required[StrictStr]
+    schema_version: S
+    modified: S
+    published: S
+    withdrawn: S
+    aliases: list[StrictStr] | None
+    upstream: list[StrictStr] | None
+    related: list[Any] | None
+    summary: S
+    details: S
+    severity: list[_Severity] | None
+    affected: list[_Affected] | None
+    references: list[_Reference] | None
+    credits: list[_Credit] | None
+    database_specific: Free
 
 
-def _severity_word(specific: dict) -> str:
+def _severity_word(specific: dict | None) -> str:
     for key in ("severity", "urgency"):
-        value = specific.get(key)
+        value = (specific or {}).get(key)
         if isinstance(value, str):
             return value
     return ""
 
 
 def _affected(raw: _Affected, where: str) -> AffectedPackage:
-    ecosystem = raw.package.ecosystem
+    ecosystem = raw["package"]["ecosystem"]
     ordering = ECOSYSTEMS.get(ecosystem.split(":", 1)[0])
     ranges = []
-    for i, r in enumerate(raw.ranges):
-        if not r.events:
+    for i, r in enumerate(raw.get("ranges") or ()):
+        if not r.get("events"):
             raise OsvError(f"{where}.ranges[{i}]: no events")
         events = []
-        for j, e in enumerate(r.events):
-            version = getattr(e, e.kind)
-            if r.type == "ECOSYSTEM" and ordering is not None and version not in ("0", "*"):
+        for j, e in enumerate(r.get("events") or ()):
+            fields = cast(dict[str, "str | None"], e)
+            given = [k for k in EVENT_KINDS if fields.get(k) is not None]
+            if len(given) != 1:
+                raise OsvError(
+                    f"{where}.ranges[{i}].events[{j}]: an event has exactly one of "
+                    f"{', '.join(EVENT_KINDS)}"
+                )
+            kind = given[0]
+            version = fields.get(kind) or ""
+            if not version:
+                raise OsvError(f"{where}.ranges[{i}].events[{j}]: empty version")
+            if r["type"] == "ECOSYSTEM" and ordering is not None and version not in ("0", "*"):
                 try:
                     COMPARATORS[ordering](version, version)
                 except VersionError as exc:
                     raise OsvError(f"{where}.ranges[{i}].events[{j}]: {exc}") from None
-            events.append(Event(e.kind, version))
-        ranges.append(AffectedRange(r.type, tuple(events)))
+            events.append(Event(kind, version))
+        ranges.append(AffectedRange(r["type"], tuple(events)))
     return AffectedPackage(
         ecosystem,
-        raw.package.name,
+        raw["package"]["name"],
         tuple(ranges),
-        frozenset(raw.versions),
-        _severity_word(raw.ecosystem_specific),
+        frozenset(raw.get("versions") or ()),
+        _severity_word(raw.get("ecosystem_specific")),
     )
 
 
@@ -268,19 +269,23 @@ def parse_osv(doc: Any) -> Advisory:
         parsed = validate(OsvDocument, doc)
     except SchemaError as err:
         raise OsvError(str(err)) from None
-    if not parsed.id:
+    if not parsed["id"]:
         raise OsvError("$.id: empty")
     return Advisory(
-        id=parsed.id,
-        summary=parsed.summary,
-        details=parsed.details,
-        aliases=tuple(parsed.aliases),
-        modified=parsed.modified,
-        affected=tuple(_affected(a, f"$.affected[{i}]") for i, a in enumerate(parsed.affected)),
-        severity=_severity_word(parsed.database_specific),
-        cvss=tuple(s.score for s in parsed.severity if s.score),
-        references=tuple(r.url for r in parsed.references if r.url),
-        withdrawn=parsed.withdrawn,
+        id=parsed["id"],
+        summary=parsed.get("summary") or "",
+        details=parsed.get("details") or "",
+        aliases=tuple(parsed.get("aliases") or ()),
+        modified=parsed.get("modified") or "",
+        affected=tuple(
+            _affected(a, f"$.affected[{i}]") for i, a in enumerate(parsed.get("affected") or ())
+        ),
+        severity=_severity_word(parsed.get("database_specific")),
+        cvss=tuple(s.get("score") or "" for s in parsed.get("severity") or () if s.get("score")),
+        references=tuple(
+            r.get("url") or "" for r in parsed.get("references") or () if r.get("url")
+        ),
+        withdrawn=parsed.get("withdrawn") or "",
     )
 
 

@@ -7,8 +7,6 @@ in the audit log.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from palisade.auditor.api.actions.ecs.common import (
     get_group,
     group_resource,
@@ -26,6 +24,7 @@ from palisade.auditor.model.network.security_group import (
     RuleRequest,
     SecurityGroup,
 )
+from palisade.auditor.model.schema import SchemaError
 
 _RULE_FIELDS = ("IpProtocol", "PortRange", "Policy", "Priority", "NicType", "Description")
 
@@ -47,8 +46,8 @@ def _permission(p: Params, direction: Direction) -> Permission:
     names = _rule_params(side)
     try:
         return Permission.from_params(p.raw, names)
-    except ValidationError:  # the parameters are text already: only a length can be wrong
-        raise ApiError("InvalidParameter", "A rule parameter is longer than allowed.") from None
+    except SchemaError as err:  # the parameters are text already: only a length can be wrong
+        raise ApiError("InvalidParameter", f"{err.where[2:]}: {err.message}") from None
 
 
 def _default_nic_type(group: SecurityGroup, p: Params, side: str) -> str:
