@@ -110,7 +110,9 @@ OSV = {
     "affected": [
         {
             "package": {"ecosystem": "Debian:12", "name": f"pkg{k}"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.11-1"}]}],
+            "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.11-1"}]}
+            ],
         }
         for k in range(5)
     ],
