@@ -1,13 +1,16 @@
-"""The one way Palisade reads a document a user hands in (a fleet file, ECS responses, a
-baseline policy, an OSV record, a settings file): a pydantic model per shape, validated here.
+"""The one way Palisade reads a document a user hands in (a fleet file, ECS responses, the
+rule fields of the API, a RAM policy, a baseline policy, an OSV record): a pydantic schema per
+shape, validated here.
 
-Every schema derives from `Schema` (unknown keys are errors, values are not coerced across
-kinds: `true` is not text, `"5"` is not a list). `validate` turns pydantic's report into one
-`SchemaError` whose `where` is the JSON path of the first problem (`$.checks[3].condtion`), so
-the command line and the API can say exactly what to fix.
+Every schema is a `Schema` (a model) or a TypedDict configured with `DOCUMENT` (plain dicts,
+for large documents): unknown keys are errors; a number where text is expected is text (YAML
+reads `ports: 443` as a number), but `true`, a list or a mapping is not. `validate` turns
+pydantic's report into one `SchemaError` whose `where` is the JSON path of the first problem
+(`$.checks[3].condtion`), so the command line and the API can say exactly what to fix.
 
 The model layer may import pydantic and nothing else outside the model; this module lives
-here so that the model's own schemas (`network.permission`) and every other room share it.
+here so that the model's own schemas (`network.permission`, `ram.policy_language`) and every
+other room share it.
 """
 
 from __future__ import annotations
