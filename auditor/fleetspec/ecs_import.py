@@ -1,14 +1,23 @@
 """Reading the JSON the real ECS API answers (DescribeSecurityGroups,
 DescribeSecurityGroupAttribute, DescribeInstances) into a `FleetSpec`, for
-`palisade import-ecs`."""
+`palisade import-ecs`.
+
+Each response is read through a schema whose keys are those the official ECS SDK's models
+give the response (`alibabacloud_ecs20140526`, models/_describe_*_response_body.py); a key it
+does not know is an error naming it, as is a value of the wrong kind. A rule is one
+`Permission` (model/network/permission.py), the schema the API's rule parameters use too.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated, Any, Required
+
+from pydantic import BeforeValidator
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only on 3.12+
 
 from palisade.auditor.fleetspec.spec import (
     DEFAULT_REGION,
-    MAX_TEXT,
     FleetSpec,
     GroupSpec,
     InstanceSpec,
@@ -18,17 +27,151 @@ from palisade.auditor.fleetspec.spec import (
     kind_of,
     rule_ports,
 )
+from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE
+from palisade.auditor.model.limits import Limits
+from palisade.auditor.model.network.permission import Permission, PermissionFields
+from palisade.auditor.model.network.security_group import parse_priority
+from palisade.auditor.model.schema import DOCUMENT, ShortText, validate
 
 _PRIVATE_BLOCKS = ("192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8")
+
+
+# The response schemas are TypedDicts (validated to plain dicts, several times faster than
+# models for thousands of instances); "" is an absent value, as ECS answers it.
+Opt = ShortText | None
+
+
+def _shape(name: str, read: dict[str, Any], *unread: str) -> Any:
+    """A response object: `read` (the keys Palisade reads, typed) plus its other documented
+    keys, taken as they come."""
+    shape = TypedDict(name, {**read, **dict.fromkeys(unread, Any)}, total=False)  # type: ignore[operator]
+    shape.__pydantic_config__ = DOCUMENT
+    return shape
+
+
+def _wrapped(inner: str, item: Any) -> Any:
+    """ECS wraps its lists: `{"SecurityGroup": [...]}` (read as a mapping of that one key, so
+    a problem's path names it); a bare list is read as the list it wraps."""
+
+    def wrap(value: object) -> object:
+        return {inner: value} if isinstance(value, list) else value
+
+    return Annotated[_shape(f"{inner}List", {inner: list[item]}), BeforeValidator(wrap)] | None
+
+
+def _items(wrapper: dict | None) -> list:
+    return next(iter(wrapper.values()), []) if wrapper else []
+
+
+_TAGS = _wrapped("Tag", _shape("Tag", {}, "TagKey", "TagValue"))
+_SECURITY_GROUP = _shape(
+    "SecurityGroup",
+    {
+        "SecurityGroupId": Required[ShortText],
+        "SecurityGroupName": Opt,
+        "Description": Opt,
+        "VpcId": Opt,
+        "SecurityGroupType": Opt,
+        "Tags": _TAGS,
+    },
+    "AvailableInstanceAmount",
+    "CreationTime",
+    "EcsCount",
+    "GroupToGroupRuleCount",
+    "ResourceGroupId",
+    "RuleCount",
+    "ServiceID",
+    "ServiceManaged",
+)
+# DescribeSecurityGroups
+GroupsResponse = _shape(
+    "DescribeSecurityGroups",
+    {"SecurityGroups": Required[_wrapped("SecurityGroup", _SECURITY_GROUP)], "RegionId": Opt},
+    "RequestId",
+    "TotalCount",
+    "PageNumber",
+    "PageSize",
+    "NextToken",
+)
+# DescribeSecurityGroupAttribute: a group and its rules (each a `Permission`)
+AttributeResponse = _shape(
+    "DescribeSecurityGroupAttribute",
+    {
+        "SecurityGroupId": Required[ShortText],
+        "Permissions": Required[_wrapped("Permission", PermissionFields)],
+        "RegionId": Opt,
+        "SecurityGroupName": Opt,
+        "Description": Opt,
+        "VpcId": Opt,
+        "InnerAccessPolicy": Opt,
+    },
+    "RequestId",
+    "NextToken",
+    "SnapshotPolicyIds",
+)
+_IPS = _wrapped("IpAddress", str)
+_INSTANCE = _shape(
+    "Instance",
+    {
+        "InstanceId": Required[ShortText],
+        "InstanceName": Opt,
+        "RegionId": Opt,
+        "InstanceType": Opt,
+        "OSType": Opt,
+        "Status": Opt,
+        "CreationTime": Opt,
+        "KeyPairName": Opt,
+        "VpcAttributes": _shape(
+            "VpcAttributes",
+            {"VpcId": Opt, "PrivateIpAddress": _IPS},
+            "VSwitchId",
+            "NatIpAddress",
+        )
+        | None,
+        "InnerIpAddress": _IPS,
+        "PublicIpAddress": _IPS,
+        "EipAddress": _shape(
+            "EipAddress",
+            {"IpAddress": Opt},
+            "AllocationId",
+            "Bandwidth",
+            "InternetChargeType",
+            "IsSupportUnassociate",
+        )
+        | None,
+        "SecurityGroupIds": _wrapped("SecurityGroupId", ShortText),
+        "Tags": _TAGS,
+    },
+    *"""AdditionalInfo AutoReleaseTime ClockOptions ClusterId Cpu CpuOptions CreditSpecification
+    DedicatedHostAttribute DedicatedInstanceAttribute DeletionProtection DeploymentSetGroupNo
+    DeploymentSetId Description DeviceAvailable EcsCapacityReservationAttr EnableNVS
+    ExpiredTime GPUAmount GPUSpec HibernationOptions HostName HpcClusterId ISP ImageId
+    ImageOptions InstanceChargeType InstanceNetworkType InstanceTypeFamily InternetChargeType
+    InternetMaxBandwidthIn InternetMaxBandwidthOut IoOptimized LocalStorageAmount
+    LocalStorageCapacity Memory MetadataOptions NetworkInterfaces OSName OSNameEn
+    OperationLocks PrivateDnsNameOptions RdmaIpAddress Recyclable ResourceGroupId SaleCycle
+    SecurityOptions SerialNumber SpotDuration SpotInterruptionBehavior SpotPriceLimit
+    SpotStrategy StartTime StoppedMode VlanId ZoneId""".split(),
+)
+# DescribeInstances
+InstancesResponse = _shape(
+    "DescribeInstances",
+    {"Instances": Required[_wrapped("Instance", _INSTANCE)]},
+    "RequestId",
+    "TotalCount",
+    "PageNumber",
+    "PageSize",
+    "NextToken",
+)
 
 
 def parse_ecs(documents: list[object]) -> FleetSpec:
     """A fleet from responses of the real ECS API: DescribeSecurityGroups (the groups),
     DescribeSecurityGroupAttribute (a group and its rules) and DescribeInstances, each as
     answered (several in a JSON array). Ids, names and creation dates are kept. What Palisade
-    cannot model (IPv6 rules, system rules of priority 110, key pairs it has no public key of)
-    is left out with a warning."""
+    cannot model (IPv6 and prefix-list rules, system rules above priority 100, key pairs it
+    has no public key of) is left out with a warning."""
     groups: dict[str, dict] = {}  # id -> merged fields
     rules: dict[str, list[RuleSpec]] = {}
     instances: list[InstanceSpec] = []
@@ -45,19 +188,20 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
         if not isinstance(doc, dict):
             raise SpecError(where, f"expected an ECS API response (a mapping), not {kind_of(doc)}")
         if "SecurityGroups" in doc:
-            region = _opt_text(doc, "RegionId", where)
-            for j, g in enumerate(_ecs_list(doc, "SecurityGroups", "SecurityGroup", where)):
-                _merge_group(groups, g, f"{where}.SecurityGroups.SecurityGroup[{j}]", region)
+            listed = validate(GroupsResponse, doc, where)
+            for g in _items(listed["SecurityGroups"]):
+                _merge_group(groups, g, listed.get("RegionId") or None)
         elif "Permissions" in doc and "SecurityGroupId" in doc:
-            gid = _merge_group(groups, doc, where, _opt_text(doc, "RegionId", where))
+            attribute = validate(AttributeResponse, doc, where)
+            gid = _merge_group(groups, attribute, attribute.get("RegionId") or None)
             rules[gid] = []
-            perms = _ecs_list(doc, "Permissions", "Permission", where)
-            for j, perm in enumerate(perms):
+            for j, perm in enumerate(_items(attribute["Permissions"])):
                 rule = _ecs_rule(perm, f"{where}.Permissions.Permission[{j}]", gid, warnings)
                 if rule is not None:
                     rules[gid].append(rule)
         elif "Instances" in doc:
-            for j, inst in enumerate(_ecs_list(doc, "Instances", "Instance", where)):
+            listed_instances = validate(InstancesResponse, doc, where)
+            for j, inst in enumerate(_items(listed_instances["Instances"])):
                 instances.append(_ecs_instance(inst, f"{where}.Instances.Instance[{j}]", warnings))
         else:
             raise SpecError(
@@ -85,42 +229,11 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
     ids = [i.instance_id for i in instances]
     if len(set(ids)) != len(ids):
         raise SpecError("$", "an instance is listed twice")
-    spec = FleetSpec(
-        (),
-        (),
-        vpcs,
-        group_specs,
-        (),
-        tuple(instances),
-        tuple(warnings),
-    )
-    return spec
+    return FleetSpec((), (), vpcs, group_specs, (), tuple(instances), tuple(warnings))
 
 
-def _opt_text(doc: dict, key: str, where: str, limit: int = 256) -> str | None:
-    value = doc.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or len(str(value)) > limit:
-        raise SpecError(f"{where}.{key}", f"expected a short text, not {kind_of(value)}")
-    return str(value)
-
-
-def _ecs_list(doc: dict, outer: str, inner: str, where: str) -> list:
-    value = doc.get(outer)
-    if isinstance(value, dict):
-        value = value.get(inner, [])
-    if not isinstance(value, list):
-        raise SpecError(f"{where}.{outer}", f"expected {{{inner!r}: [...]}} or a list")
-    return value
-
-
-def _merge_group(groups: dict[str, dict], doc: object, where: str, region: str | None) -> str:
-    if not isinstance(doc, dict):
-        raise SpecError(where, f"expected a security group (a mapping), not {kind_of(doc)}")
-    gid = _opt_text(doc, "SecurityGroupId", where)
-    if gid is None:
-        raise SpecError(f"{where}.SecurityGroupId", "missing")
+def _merge_group(groups: dict[str, dict], doc: dict, region: str | None) -> str:
+    gid = doc["SecurityGroupId"]
     entry = groups.setdefault(
         gid,
         {
@@ -140,124 +253,91 @@ def _merge_group(groups: dict[str, dict], doc: object, where: str, region: str |
         ("InnerAccessPolicy", "inner"),
         ("RegionId", "region"),
     ):
-        value = _opt_text(doc, key, where)
-        if value is not None:
+        value = doc.get(key)
+        if value:
             entry[field_name] = value
     if region is not None and entry["region"] is None:
         entry["region"] = region
     return gid
 
 
-def _ecs_rule(perm: object, where: str, group_id: str, warnings: list[str]) -> RuleSpec | None:
-    if not isinstance(perm, dict):
-        raise SpecError(where, f"expected a permission (a mapping), not {kind_of(perm)}")
-    text = {k: _opt_text(perm, k, where, MAX_TEXT) for k in _PERMISSION_FIELDS}
-    direction = (text["Direction"] or "ingress").lower()
-    side = "Dest" if direction == "egress" else "Source"
-    cidr, peer = text[f"{side}CidrIp"], text[f"{side}GroupId"]
-    if cidr is None and peer is None:
-        if text[f"Ipv6{side}CidrIp"] or text[f"{side}PrefixListId"]:
-            warnings.append(f"{group_id}: left out an IPv6 or prefix-list rule ({where})")
-            return None
-    priority = text["Priority"] or "1"
-    if priority.isdigit() and int(priority) > 100:
+_LIMITS = Limits()
+
+
+def _ecs_rule(
+    fields: PermissionFields, where: str, group_id: str, warnings: list[str]
+) -> RuleSpec | None:
+    perm = Permission(fields)
+    try:
+        direction = perm.direction()
+        unsupported = perm.unsupported(direction)
+    except ModelError as err:
+        raise SpecError(where, f"{err.code}: {err.message}") from None
+    if unsupported is not None:
+        kind = "an IPv6" if "Ipv6" in unsupported.code else "a prefix-list"
+        warnings.append(f"{group_id}: left out {kind} rule ({where}): {unsupported.message}")
+        return None
+    if perm.system_rule(_LIMITS):
         warnings.append(
-            f"{group_id}: left out a priority-{priority} system rule "
-            f"({text['IpProtocol']} {text['PortRange']}); such rules cannot be created"
+            f"{group_id}: left out a priority-{perm.Priority} system rule "
+            f"({perm.IpProtocol} {perm.PortRange}); such rules cannot be created"
         )
         return None
-    protocol = text["IpProtocol"] or ""
+    try:  # the other fields are checked by the dry run, with the action's error code
+        parse_priority(perm.Priority or "1", _LIMITS)
+    except ModelError as err:
+        raise SpecError(f"{where}.Priority", f"{err.code}: {err.message}") from None
+    f = perm.fields
+    protocol = f.get("IpProtocol") or ""
+    cidr, peer, owner = perm.peer(direction)
     return RuleSpec(
         protocol,
-        text["PortRange"] or rule_ports(None, protocol),
-        direction,
+        f.get("PortRange") or rule_ports(None, protocol),
+        direction.value,
         cidr,
         peer,
-        text[f"{side}GroupOwnerAccount"],
-        text["Policy"] or "accept",
-        priority,
-        text["NicType"],
-        text["Description"] or "",
+        owner,
+        f.get("Policy") or "accept",
+        f.get("Priority") or "1",
+        f.get("NicType") or None,
+        f.get("Description") or "",
     )
 
 
-_PERMISSION_FIELDS = (
-    "Direction",
-    "IpProtocol",
-    "PortRange",
-    "SourceCidrIp",
-    "SourceGroupId",
-    "SourceGroupOwnerAccount",
-    "DestCidrIp",
-    "DestGroupId",
-    "DestGroupOwnerAccount",
-    "Ipv6SourceCidrIp",
-    "Ipv6DestCidrIp",
-    "SourcePrefixListId",
-    "DestPrefixListId",
-    "Policy",
-    "Priority",
-    "NicType",
-    "Description",
-)
-
-
-def _first_ip(doc: dict, key: str, where: str) -> str | None:
-    value = doc.get(key)
-    if value is None:
-        return None
-    ips = value.get("IpAddress") if isinstance(value, dict) else value
-    if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
-        raise SpecError(f"{where}.{key}", 'expected {"IpAddress": ["a.b.c.d", ...]}')
-    return ips[0][:64] if ips else None
-
-
-def _ecs_instance(inst: object, where: str, warnings: list[str]) -> InstanceSpec:
-    if not isinstance(inst, dict):
-        raise SpecError(where, f"expected an instance (a mapping), not {kind_of(inst)}")
-    iid = _opt_text(inst, "InstanceId", where)
-    if iid is None:
-        raise SpecError(f"{where}.InstanceId", "missing")
+def _ecs_instance(inst: dict, where: str, warnings: list[str]) -> InstanceSpec:
+    iid = inst["InstanceId"]
     vpc_attrs = inst.get("VpcAttributes") or {}
-    if not isinstance(vpc_attrs, dict):
-        raise SpecError(f"{where}.VpcAttributes", "expected a mapping")
-    vpc = _opt_text(vpc_attrs, "VpcId", f"{where}.VpcAttributes")
-    private = _first_ip(vpc_attrs, "PrivateIpAddress", f"{where}.VpcAttributes") or _first_ip(
-        inst, "InnerIpAddress", where
-    )
-    if private is None:
+    vpc = vpc_attrs.get("VpcId") or None
+    addresses = _items(vpc_attrs.get("PrivateIpAddress")) or _items(inst.get("InnerIpAddress"))
+    if not addresses:
         raise SpecError(where, f"{iid} has no private IP (VpcAttributes.PrivateIpAddress)")
-    public = _first_ip(inst, "PublicIpAddress", where)
-    eip = inst.get("EipAddress")
-    if public is None and isinstance(eip, dict):
-        public = _opt_text(eip, "IpAddress", f"{where}.EipAddress")
-    groups = inst.get("SecurityGroupIds")
-    group_ids = _ecs_list(inst, "SecurityGroupIds", "SecurityGroupId", where) if groups else []
-    if not all(isinstance(g, str) and len(g) <= 64 for g in group_ids):
-        raise SpecError(f"{where}.SecurityGroupIds", "expected group ids")
-    status_text = (_opt_text(inst, "Status", where) or "Running").lower()
+    private = addresses[0][:64]
+    public_ips = _items(inst.get("PublicIpAddress"))
+    public = public_ips[0][:64] if public_ips else None
+    if public is None:
+        public = (inst.get("EipAddress") or {}).get("IpAddress") or None
+    status_text = (inst.get("Status") or "Running").lower()
     status = "Stopped" if status_text in ("stopped", "stopping") else "Running"
-    key_pair = _opt_text(inst, "KeyPairName", where)
+    key_pair = inst.get("KeyPairName")
     if key_pair:
         warnings.append(
-            f"{iid}: key pair {key_pair!r} not bound (DescribeInstances has no public key; "
-            "ImportKeyPair it, then AttachKeyPair)"
+            f"{iid}: key pair {key_pair!r} not bound (DescribeInstances has no public "
+            "key; ImportKeyPair it, then AttachKeyPair)"
         )
-    os_type = (_opt_text(inst, "OSType", where) or "linux").lower()
     return InstanceSpec(
-        _opt_text(inst, "InstanceName", where) or "",
-        _opt_text(inst, "RegionId", where) or DEFAULT_REGION,
+        inst.get("InstanceName") or "",
+        inst.get("RegionId") or DEFAULT_REGION,
         private,
         vpc,
         public,
-        tuple(group_ids),
-        os_type,
-        _opt_text(inst, "InstanceType", where) or DEFAULT_INSTANCE_TYPE,
+        tuple(_items(inst.get("SecurityGroupIds"))),
+        (inst.get("OSType") or "linux").lower(),
+        inst.get("InstanceType") or DEFAULT_INSTANCE_TYPE,
         None,
         None,
         status,
         iid,
-        _opt_text(inst, "CreationTime", where),
+        inst.get("CreationTime") or None,
     )
 
 

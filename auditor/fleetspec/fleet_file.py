@@ -1,11 +1,19 @@
 """Reading a fleet file written by people (`palisade apply FILE`, the format in
-fleetspec/spec.py), already parsed from YAML/JSON, into a `FleetSpec`."""
+fleetspec/spec.py), already parsed from YAML/JSON, into a `FleetSpec`.
+
+The file is read through the schemas below (pydantic, model/schema.py): an unknown key, a
+missing one or a value of the wrong kind is a `SpecError` naming its path
+(`$.security_groups[0].rules[2].prots`). A key given as null counts as not given."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import BeforeValidator
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only on 3.12+
+
 from palisade.auditor.fleetspec.spec import (
     DEFAULT_REGION,
-    MAX_TEXT,
     AccountSpec,
     FleetSpec,
     GroupSpec,
@@ -14,226 +22,216 @@ from palisade.auditor.fleetspec.spec import (
     RuleSpec,
     SpecError,
     VpcSpec,
-    kind_of,
     rule_ports,
 )
 from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE
+from palisade.auditor.model.schema import DOCUMENT, ShortText, Text, validate
+
+# Every key is optional in the schema (a key given as null counts as not given); defaults and
+# required keys are applied by `parse_fleet`, which names the path of a missing one.
 
 
-class _Reader:
-    """One mapping of the file: typed getters that name the place of a problem."""
+def _status(value: object) -> object:
+    if isinstance(value, str):
+        for status in ("Running", "Stopped"):
+            if value.lower() == status.lower():
+                return status
+        raise ValueError(f"{value[:40]!r} is not Running or Stopped")
+    return value
 
-    def __init__(self, value: object, where: str, known: tuple[str, ...]) -> None:
-        if not isinstance(value, dict):
-            raise SpecError(where, f"expected a mapping, not {kind_of(value)}")
-        for key in value:
-            if not isinstance(key, str) or key not in known:
-                raise SpecError(where, f"unknown key {str(key)[:40]!r}; known: {', '.join(known)}")
-        self.value, self.where = value, where
 
-    def text(self, key: str, default: str | None = None, required: bool = False) -> str | None:
-        value = self.value.get(key)
-        if value is None:
-            if required:
-                raise SpecError(f"{self.where}.{key}", "missing")
-            return default
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise SpecError(f"{self.where}.{key}", f"expected text, not {kind_of(value)}")
-        text = str(value)
-        if len(text) > MAX_TEXT:
-            raise SpecError(f"{self.where}.{key}", f"longer than {MAX_TEXT} characters")
-        return text
+Opt = Text | None
 
-    def req(self, key: str) -> str:
-        value = self.text(key, required=True)
-        assert value is not None
-        return value
 
-    def items(self, key: str) -> list:
-        value = self.value.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise SpecError(f"{self.where}.{key}", f"expected a list, not {kind_of(value)}")
-        return value
+class AccountDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    id: Opt
+    name: Opt
 
-    def texts(self, key: str) -> tuple[str, ...] | None:
-        if self.value.get(key) is None:
-            return None
-        out = []
-        for i, item in enumerate(self.items(key)):
-            if isinstance(item, bool) or not isinstance(item, (str, int)) or len(str(item)) > 256:
-                raise SpecError(f"{self.where}.{key}[{i}]", "expected a short text")
-            out.append(str(item))
-        return tuple(out)
+
+class VpcDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    name: Opt
+    region: Opt
+    cidr: Opt
+    id: Opt
+    account: Opt
+
+
+class RuleDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    protocol: Opt
+    direction: Opt
+    ports: Opt
+    cidr: Opt
+    group: Opt
+    owner_account: Opt
+    policy: Opt
+    priority: Opt
+    nic_type: Opt
+    description: Opt
+
+
+class GroupDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    name: Opt
+    region: Opt
+    vpc: Opt
+    type: Opt
+    description: Opt
+    inner_access_policy: Opt
+    rules: list[RuleDoc] | None  # absent: the group's rules are left alone
+    id: Opt
+    account: Opt
+
+
+class KeyPairDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    name: Opt
+    public_key: Opt
+    region: Opt
+
+
+class InstanceDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    private_ip: Opt
+    name: Opt
+    region: Opt
+    vpc: Opt
+    public_ip: Opt
+    security_groups: list[ShortText] | None
+    os: Opt
+    type: Opt
+    key_pair: Opt
+    ram_role: Opt
+    status: Annotated[Opt, BeforeValidator(_status)]
+    id: Opt
+    created_at: Opt
+    account: Opt
+
+
+class FleetDoc(TypedDict, total=False):
+    """A fleet file (the format in fleetspec/spec.py)."""
+
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    region: Opt
+    regions: list[ShortText] | None
+    accounts: list[AccountDoc] | None
+    vpcs: list[VpcDoc] | None
+    security_groups: list[GroupDoc] | None
+    key_pairs: list[KeyPairDoc] | None
+    instances: list[InstanceDoc] | None
+
+
+def _required(value: str | None, where: str) -> str:
+    if value is None:
+        raise SpecError(where, f"missing {where.rsplit('.', 1)[-1]!r}")
+    return value
 
 
 def parse_fleet(document: object) -> FleetSpec:
     """A fleet from parsed YAML/JSON (the format: see fleetspec/spec.py)."""
-    top = _Reader(
-        document,
-        "$",
-        ("region", "regions", "accounts", "vpcs", "security_groups", "key_pairs", "instances"),
-    )
-    default_region = top.text("region", DEFAULT_REGION) or DEFAULT_REGION
-    accounts = []
-    for i, item in enumerate(top.items("accounts")):
-        r = _Reader(item, f"$.accounts[{i}]", ("id", "name"))
-        accounts.append(AccountSpec(r.req("id"), r.text("name", "") or ""))
-    vpcs = []
-    for i, item in enumerate(top.items("vpcs")):
-        r = _Reader(item, f"$.vpcs[{i}]", ("name", "region", "cidr", "id", "account"))
-        vpcs.append(
-            VpcSpec(
-                r.text("name", "") or "",
-                r.text("region", default_region) or default_region,
-                r.text("cidr", "172.16.0.0/12") or "172.16.0.0/12",
-                r.text("id"),
-                r.text("account"),
-            )
-        )
-        if not vpcs[-1].name and not vpcs[-1].vpc_id:
-            raise SpecError(f"$.vpcs[{i}]", "give the VPC a name (or an id)")
-    groups = []
-    for i, item in enumerate(top.items("security_groups")):
-        where = f"$.security_groups[{i}]"
-        r = _Reader(
-            item,
-            where,
-            (
-                "name",
-                "region",
-                "vpc",
-                "type",
-                "description",
-                "inner_access_policy",
-                "rules",
-                "id",
-                "account",
-            ),
-        )
-        rules = None
-        if "rules" in r.value:
-            rules = tuple(
-                _rule(rule, f"{where}.rules[{j}]") for j, rule in enumerate(r.items("rules"))
-            )
-        groups.append(
-            GroupSpec(
-                r.text("name", "") or "",
-                r.text("region", default_region) or default_region,
-                r.text("vpc"),
-                r.text("type", "normal") or "normal",
-                r.text("description", "") or "",
-                r.text("inner_access_policy"),
-                rules,
-                r.text("id"),
-                r.text("account"),
-            )
-        )
-        if not groups[-1].name and not groups[-1].group_id:
-            raise SpecError(where, "give the group a name (or an id)")
-    key_pairs = []
-    for i, item in enumerate(top.items("key_pairs")):
-        r = _Reader(item, f"$.key_pairs[{i}]", ("name", "region", "public_key"))
-        key_pairs.append(
-            KeyPairSpec(
-                r.req("name"),
-                r.text("region", default_region) or default_region,
-                r.req("public_key"),
-            )
-        )
-    instances = []
-    for i, item in enumerate(top.items("instances")):
-        r = _Reader(
-            item,
-            f"$.instances[{i}]",
-            (
-                "name",
-                "region",
-                "vpc",
-                "private_ip",
-                "public_ip",
-                "security_groups",
-                "os",
-                "type",
-                "key_pair",
-                "ram_role",
-                "status",
-                "id",
-                "created_at",
-                "account",
-            ),
-        )
-        instances.append(
-            InstanceSpec(
-                r.text("name", "") or "",
-                r.text("region", default_region) or default_region,
-                r.req("private_ip"),
-                r.text("vpc"),
-                r.text("public_ip"),
-                r.texts("security_groups"),
-                r.text("os", "linux") or "linux",
-                r.text("type", DEFAULT_INSTANCE_TYPE) or DEFAULT_INSTANCE_TYPE,
-                r.text("key_pair"),
-                r.text("ram_role"),
-                _status(r.text("status", "Running") or "Running", f"$.instances[{i}].status"),
-                r.text("id"),
-                r.text("created_at"),
-                r.text("account"),
-            )
-        )
-        if not instances[-1].name and not instances[-1].instance_id:
-            raise SpecError(f"$.instances[{i}]", "give the instance a name (or an id)")
-    regions = top.texts("regions") or ()
+    doc = validate(FleetDoc, document)
+    region = doc.get("region") or DEFAULT_REGION
+    vpcs, groups = doc.get("vpcs") or [], doc.get("security_groups") or []
+    key_pairs, instances = doc.get("key_pairs") or [], doc.get("instances") or []
+
+    def named(items: list, kind: str, what: str) -> None:
+        for i, item in enumerate(items):
+            if not item.get("name") and not item.get("id"):
+                raise SpecError(f"$.{kind}[{i}]", f"give the {what} a name (or an id)")
+
+    named(vpcs, "vpcs", "VPC")
+    named(groups, "security_groups", "group")
+    named(instances, "instances", "instance")
+    regions = tuple(doc.get("regions") or ())
     spec = FleetSpec(
-        (default_region, *regions) if "region" in top.value else tuple(regions),
-        tuple(accounts),
-        tuple(vpcs),
-        tuple(groups),
-        tuple(key_pairs),
-        tuple(instances),
+        (region, *regions) if doc.get("region") is not None else regions,
+        tuple(
+            AccountSpec(_required(a.get("id"), f"$.accounts[{i}].id"), a.get("name") or "")
+            for i, a in enumerate(doc.get("accounts") or [])
+        ),
+        tuple(
+            VpcSpec(
+                v.get("name") or "",
+                v.get("region") or region,
+                v.get("cidr") or "172.16.0.0/12",
+                v.get("id"),
+                v.get("account"),
+            )
+            for v in vpcs
+        ),
+        tuple(
+            GroupSpec(
+                g.get("name") or "",
+                g.get("region") or region,
+                g.get("vpc"),
+                g.get("type") or "normal",
+                g.get("description") or "",
+                g.get("inner_access_policy"),
+                _rules(g, f"$.security_groups[{i}]"),
+                g.get("id"),
+                g.get("account"),
+            )
+            for i, g in enumerate(groups)
+        ),
+        tuple(
+            KeyPairSpec(
+                _required(k.get("name"), f"$.key_pairs[{i}].name"),
+                k.get("region") or region,
+                _required(k.get("public_key"), f"$.key_pairs[{i}].public_key"),
+            )
+            for i, k in enumerate(key_pairs)
+        ),
+        tuple(
+            InstanceSpec(
+                inst.get("name") or "",
+                inst.get("region") or region,
+                _required(inst.get("private_ip"), f"$.instances[{i}].private_ip"),
+                inst.get("vpc"),
+                inst.get("public_ip"),
+                _texts(inst.get("security_groups")),
+                inst.get("os") or "linux",
+                inst.get("type") or DEFAULT_INSTANCE_TYPE,
+                inst.get("key_pair"),
+                inst.get("ram_role"),
+                inst.get("status") or "Running",
+                inst.get("id"),
+                inst.get("created_at"),
+                inst.get("account"),
+            )
+            for i, inst in enumerate(instances)
+        ),
     )
     _check_unique(spec)
     return spec
 
 
-def _status(value: str, where: str) -> str:
-    for status in ("Running", "Stopped"):
-        if value.lower() == status.lower():
-            return status
-    raise SpecError(where, f"{value[:40]!r} is not Running or Stopped")
+def _texts(value: list[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
 
 
-def _rule(item: object, where: str) -> RuleSpec:
-    r = _Reader(
-        item,
-        where,
-        (
-            "direction",
-            "protocol",
-            "ports",
-            "cidr",
-            "group",
-            "owner_account",
-            "policy",
-            "priority",
-            "nic_type",
-            "description",
-        ),
-    )
-    protocol = r.req("protocol")
-    return RuleSpec(
-        protocol,
-        rule_ports(r.text("ports"), protocol),
-        r.text("direction", "ingress") or "ingress",
-        r.text("cidr"),
-        r.text("group"),
-        r.text("owner_account"),
-        r.text("policy", "accept") or "accept",
-        r.text("priority", "1") or "1",
-        r.text("nic_type"),
-        r.text("description", "") or "",
-    )
+def _rules(group: GroupDoc, where: str) -> tuple[RuleSpec, ...] | None:
+    if "rules" not in group:
+        return None  # absent: left alone
+    out = []
+    for j, r in enumerate(group.get("rules") or ()):  # `rules:` with nothing after: no rules
+        protocol = _required(r.get("protocol"), f"{where}.rules[{j}].protocol")
+        out.append(
+            RuleSpec(
+                protocol,
+                rule_ports(r.get("ports"), protocol),
+                r.get("direction") or "ingress",
+                r.get("cidr"),
+                r.get("group"),
+                r.get("owner_account"),
+                r.get("policy") or "accept",
+                r.get("priority") or "1",
+                r.get("nic_type"),
+                r.get("description") or "",
+            )
+        )
+    return tuple(out)
 
 
 def _check_unique(spec: FleetSpec) -> None:

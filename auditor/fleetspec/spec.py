@@ -36,25 +36,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE
+from palisade.auditor.model.schema import MAX_TEXT as MAX_TEXT
+from palisade.auditor.model.schema import SchemaError
+from palisade.auditor.model.schema import kind_of as kind_of
 
 DEFAULT_REGION = "cn-hangzhou"
-MAX_TEXT = 4096  # the longest text value a file may give
 
-
-class SpecError(ValueError):
-    """The file is not a fleet: `where` is the JSON path of the problem."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where = where
-        self.message = message
-
-
-def kind_of(value: object) -> str:
-    """What a value of the file is, in a SpecError's words."""
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}.get(
-        type(value), type(value).__name__
-    )
+# A fleet file's problem is a SchemaError: `where` is the JSON path, `message` what is wrong.
+SpecError = SchemaError
 
 
 def rule_ports(value: str | None, protocol: str) -> str:

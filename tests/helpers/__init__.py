@@ -27,4 +27,5 @@ hook_receiver          a loopback HTTP server that records SMS-hook requests
 raw_http               raw HTTP over a socket, for requests a client library would not send
 in_process_dashboard   the dashboard in-process with a logged-in session (get, post with CSRF)
 browser                Debian's Chromium through Playwright, logging in, screenshots
+documents              YAML/JSON-like values and mutated valid documents (schema property tests)
 """

@@ -25,10 +25,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BeforeValidator, model_validator
 
+from palisade.auditor.model.schema import Schema, SchemaError, ShortText, Text, validate
 from palisade.shared.proto import facts_pb2
 
 STATUSES = ("passed", "failed", "not_applicable")
@@ -89,62 +91,108 @@ class CheckResult:
 # ------------------------------------------------------------------ loading
 
 
-def _rule(raw: Any, where: str) -> Rule:
-    if not isinstance(raw, dict) or "fact" not in raw or "op" not in raw:
-        raise BaselinePolicyError(f"{where}: a rule needs 'fact' and 'op'")
-    op = raw["op"]
-    if op not in OPERATORS:
-        raise BaselinePolicyError(
-            f"{where}: unknown operator {op!r}; use one of {sorted(OPERATORS)}"
-        )
-    return Rule(str(raw["fact"]), op, raw.get("value"), raw.get("default", _MISSING))
+def _operator(value: object) -> object:
+    if not isinstance(value, str) or value not in OPERATORS:
+        raise ValueError(f"unknown operator {value!r}; use one of {sorted(OPERATORS)}")
+    return value
+
+
+class RuleDoc(Schema):
+    """`{fact, op, value, default}` as a policy file writes it."""
+
+    fact: Text
+    op: Annotated[str, BeforeValidator(_operator)]
+    value: Any = None
+    default: Any = None  # given or not: `model_fields_set` tells
+
+    @model_validator(mode="after")
+    def _value_fits_the_operator(self) -> RuleDoc:
+        if self.op in _LIST_OPERATORS and not isinstance(self.value, list):
+            raise ValueError(f"{self.op} takes a list as its value")
+        if self.op == "between" and not (isinstance(self.value, list) and len(self.value) == 2):
+            raise ValueError("between takes [low, high] as its value")
+        return self
+
+
+_LIST_OPERATORS = ("in", "not_in", "contains_none")
+
+
+class CheckDoc(Schema):
+    id: ShortText
+    title: Text
+    severity: Literal["serious", "suspicious", "remind"]
+    rationale: Text
+    remediation: Text
+    rules: list[RuleDoc]
+    condition: Literal["all", "any", "none"] = "all"
+    compliance: list[dict[ShortText, list[ShortText]]] = []
+    each: ShortText | None = None
+    where: dict[ShortText, Any] = {}
+
+
+class PolicyHeadDoc(Schema):
+    id: ShortText
+    title: Text | None = None
+    description: Text = ""
+    platform: Literal["linux", "windows", "any"] = "any"
+
+
+class PolicyDoc(Schema):
+    """A baseline policy file (the format in this module's docstring)."""
+
+    policy: PolicyHeadDoc
+    requires: list[RuleDoc] = []
+    checks: list[CheckDoc] = []
+
+
+def _rule(doc: RuleDoc) -> Rule:
+    given = "default" in doc.model_fields_set
+    return Rule(doc.fact, doc.op, doc.value, doc.default if given else _MISSING)
 
 
 def parse_policy(doc: Any, name: str = "policy") -> BaselinePolicy:
-    if not isinstance(doc, dict) or not isinstance(doc.get("policy"), dict):
-        raise BaselinePolicyError(f"{name}: needs a 'policy' mapping")
-    head = doc["policy"]
-    checks = []
+    """A policy from parsed YAML; a BaselinePolicyError names the file, the path of the
+    problem and the key (an unknown key such as `condtion` is an error, never ignored)."""
+    try:
+        parsed = validate(PolicyDoc, {} if doc is None else doc)
+    except SchemaError as err:
+        raise BaselinePolicyError(f"{name}: {err.where}: {err.message}") from None
     seen: set[str] = set()
-    for i, c in enumerate(doc.get("checks") or []):
-        where = f"{name}: checks[{i}]"
-        for key in ("id", "title", "severity", "rationale", "remediation", "rules"):
-            if key not in c:
-                raise BaselinePolicyError(f"{where}: missing {key!r}")
-        if c["severity"] not in ("serious", "suspicious", "remind"):
-            raise BaselinePolicyError(f"{where}: severity {c['severity']!r}")
-        if c["id"] in seen:
-            raise BaselinePolicyError(f"{where}: duplicate id {c['id']!r}")
-        seen.add(c["id"])
-        condition = c.get("condition", "all")
-        if condition not in ("all", "any", "none"):
-            raise BaselinePolicyError(f"{where}: condition {condition!r}")
-        checks.append(
-            BaselineCheck(
-                id=str(c["id"]),
-                title=str(c["title"]),
-                severity=c["severity"],
-                rationale=str(c["rationale"]).strip(),
-                remediation=str(c["remediation"]).strip(),
-                rules=tuple(_rule(r, f"{where}.rules[{j}]") for j, r in enumerate(c["rules"])),
-                condition=condition,
-                compliance=tuple(c.get("compliance") or ()),
-                each=c.get("each"),
-                where=dict(c.get("where") or {}),
-            )
-        )
+    for i, c in enumerate(parsed.checks):
+        if c.id in seen:
+            raise BaselinePolicyError(f"{name}: $.checks[{i}].id: duplicate id {c.id!r}")
+        seen.add(c.id)
+    head = parsed.policy
     return BaselinePolicy(
-        id=str(head["id"]),
-        title=str(head.get("title", head["id"])),
-        platform=str(head.get("platform", "any")),
-        checks=tuple(checks),
-        requires=tuple(_rule(r, f"{name}: requires") for r in doc.get("requires") or ()),
-        description=str(head.get("description", "")).strip(),
+        id=head.id,
+        title=head.title if head.title is not None else head.id,
+        platform=head.platform,
+        checks=tuple(
+            BaselineCheck(
+                id=c.id,
+                title=c.title,
+                severity=c.severity,
+                rationale=c.rationale.strip(),
+                remediation=c.remediation.strip(),
+                rules=tuple(_rule(r) for r in c.rules),
+                condition=c.condition,
+                compliance=tuple(c.compliance),
+                each=c.each,
+                where=dict(c.where),
+            )
+            for c in parsed.checks
+        ),
+        requires=tuple(_rule(r) for r in parsed.requires),
+        description=head.description.strip(),
     )
 
 
 def load_policy_text(text: str, name: str = "policy") -> BaselinePolicy:
-    return parse_policy(yaml.safe_load(text), name)
+    try:
+        doc = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise BaselinePolicyError(f"{name}: not valid YAML: {str(exc)[:300]}") from None
+    return parse_policy(doc, name)
 
 
 @lru_cache(maxsize=1)

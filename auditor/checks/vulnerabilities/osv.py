@@ -15,9 +15,13 @@ import json
 from dataclasses import dataclass, field
 from functools import cmp_to_key
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, cast
+
+from pydantic import ConfigDict, StrictStr
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only on 3.12+
 
 from palisade.auditor.checks.vulnerabilities.versions import COMPARATORS, VersionError
+from palisade.auditor.model.schema import SchemaError, validate
 
 # OSV ecosystem base name -> version ordering
 ECOSYSTEMS = {
@@ -128,109 +132,160 @@ class Advisory:
     withdrawn: str = ""
 
 
-def _str(value: Any, where: str, required: bool = False) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise OsvError(f"{where}: expected a string")
-    return value
+# ------------------------------------------------------------------ the schema
+# The keys of the OSV schema (ossf/osv-schema, validation/schema.json); any other key is an
+# error naming it. `database_specific` and `ecosystem_specific` are free-form by the spec.
+# A documented key given as null counts as not given (the schema allows null lists).
+# Text is never coerced from a number here (an OSV version is a string).
+STRICT_DOCUMENT = ConfigDict(extra="forbid")
 
 
-def _list(value: Any, where: str) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise OsvError(f"{where}: expected a list")
-    return value
+# TypedDicts (validated to plain dicts: a feed holds tens of thousands of records).
+S = StrictStr | None
+Free = dict[str, Any] | None
 
 
-def _dict(value: Any, where: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise OsvError(f"{where}: expected an object")
-    return value
+class _Package(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    ecosystem: Required[StrictStr]
+    name: Required[StrictStr]
+    purl: S
 
 
-def _severity_word(specific: dict) -> str:
+class _Severity(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    type: S
+    score: S
+
+
+class _Event(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    introduced: S
+    fixed: S
+    last_affected: S
+    limit: S
+
+
+class _Range(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    type: Required[StrictStr]
+    events: list[_Event] | None
+    repo: S
+    database_specific: Free
+
+
+class _Affected(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    package: Required[_Package]
+    severity: list[_Severity] | None
+    ranges: list[_Range] | None
+    versions: list[StrictStr] | None
+    ecosystem_specific: Free
+    database_specific: Free
+
+
+class _Reference(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    type: S
+    url: S
+
+
+class _Credit(TypedDict, total=False):
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    name: S
+    contact: list[StrictStr] | None
+    type: S
+
+
+class OsvDocument(TypedDict, total=False):
+    """One OSV advisory as the schema writes it."""
+
+    __pydantic_config__ = STRICT_DOCUMENT  # type: ignore[misc]
+    id: Required[StrictStr]
+    schema_version: S
+    modified: S
+    published: S
+    withdrawn: S
+    aliases: list[StrictStr] | None
+    upstream: list[StrictStr] | None
+    related: list[Any] | None
+    summary: S
+    details: S
+    severity: list[_Severity] | None
+    affected: list[_Affected] | None
+    references: list[_Reference] | None
+    credits: list[_Credit] | None
+    database_specific: Free
+
+
+def _severity_word(specific: dict | None) -> str:
     for key in ("severity", "urgency"):
-        value = specific.get(key)
+        value = (specific or {}).get(key)
         if isinstance(value, str):
             return value
     return ""
 
 
-def _parse_event(raw: Any, where: str, ordering: str | None) -> Event:
-    raw = _dict(raw, where)
-    kinds = [k for k in EVENT_KINDS if k in raw]
-    if len(kinds) != 1:
-        raise OsvError(f"{where}: an event has exactly one of {', '.join(EVENT_KINDS)}")
-    version = _str(raw[kinds[0]], f"{where}.{kinds[0]}", required=True)
-    if not version:
-        raise OsvError(f"{where}: empty version")
-    if ordering is not None and version not in ("0", "*"):
-        try:
-            COMPARATORS[ordering](version, version)
-        except VersionError as exc:
-            raise OsvError(f"{where}: {exc}") from None
-    return Event(kinds[0], version)
-
-
-def _parse_affected(raw: Any, where: str) -> AffectedPackage:
-    raw = _dict(raw, where)
-    pkg = _dict(raw.get("package"), f"{where}.package")
-    ecosystem = _str(pkg.get("ecosystem"), f"{where}.package.ecosystem", required=True)
-    name = _str(pkg.get("name"), f"{where}.package.name", required=True)
+def _affected(raw: _Affected, where: str) -> AffectedPackage:
+    ecosystem = raw["package"]["ecosystem"]
     ordering = ECOSYSTEMS.get(ecosystem.split(":", 1)[0])
     ranges = []
-    for i, r in enumerate(_list(raw.get("ranges"), f"{where}.ranges")):
-        r = _dict(r, f"{where}.ranges[{i}]")
-        rtype = _str(r.get("type"), f"{where}.ranges[{i}].type", required=True)
-        events = tuple(
-            _parse_event(
-                e, f"{where}.ranges[{i}].events[{j}]", ordering if rtype == "ECOSYSTEM" else None
-            )
-            for j, e in enumerate(_list(r.get("events"), f"{where}.ranges[{i}].events"))
-        )
-        if not events:
+    for i, r in enumerate(raw.get("ranges") or ()):
+        if not r.get("events"):
             raise OsvError(f"{where}.ranges[{i}]: no events")
-        ranges.append(AffectedRange(rtype, events))
-    versions = frozenset(
-        _str(v, f"{where}.versions", required=True)
-        for v in _list(raw.get("versions"), f"{where}.versions")
+        events = []
+        for j, e in enumerate(r.get("events") or ()):
+            fields = cast(dict[str, "str | None"], e)
+            given = [k for k in EVENT_KINDS if fields.get(k) is not None]
+            if len(given) != 1:
+                raise OsvError(
+                    f"{where}.ranges[{i}].events[{j}]: an event has exactly one of "
+                    f"{', '.join(EVENT_KINDS)}"
+                )
+            kind = given[0]
+            version = fields.get(kind) or ""
+            if not version:
+                raise OsvError(f"{where}.ranges[{i}].events[{j}]: empty version")
+            if r["type"] == "ECOSYSTEM" and ordering is not None and version not in ("0", "*"):
+                try:
+                    COMPARATORS[ordering](version, version)
+                except VersionError as exc:
+                    raise OsvError(f"{where}.ranges[{i}].events[{j}]: {exc}") from None
+            events.append(Event(kind, version))
+        ranges.append(AffectedRange(r["type"], tuple(events)))
+    return AffectedPackage(
+        ecosystem,
+        raw["package"]["name"],
+        tuple(ranges),
+        frozenset(raw.get("versions") or ()),
+        _severity_word(raw.get("ecosystem_specific")),
     )
-    specific = _dict(raw.get("ecosystem_specific"), f"{where}.ecosystem_specific")
-    return AffectedPackage(ecosystem, name, tuple(ranges), versions, _severity_word(specific))
 
 
 def parse_osv(doc: Any) -> Advisory:
-    doc = _dict(doc, "$")
-    if not doc:
+    if isinstance(doc, dict) and not doc:
         raise OsvError("$: empty document")
-    adv_id = _str(doc.get("id"), "$.id", required=True)
-    if not adv_id:
+    try:
+        parsed = validate(OsvDocument, doc)
+    except SchemaError as err:
+        raise OsvError(str(err)) from None
+    if not parsed["id"]:
         raise OsvError("$.id: empty")
-    cvss = []
-    for i, s in enumerate(_list(doc.get("severity"), "$.severity")):
-        s = _dict(s, f"$.severity[{i}]")
-        cvss.append(_str(s.get("score"), f"$.severity[{i}].score"))
-    refs = []
-    for i, r in enumerate(_list(doc.get("references"), "$.references")):
-        refs.append(_str(_dict(r, f"$.references[{i}]").get("url"), f"$.references[{i}].url"))
     return Advisory(
-        id=adv_id,
-        summary=_str(doc.get("summary"), "$.summary"),
-        details=_str(doc.get("details"), "$.details"),
-        aliases=tuple(_str(a, "$.aliases", True) for a in _list(doc.get("aliases"), "$.aliases")),
-        modified=_str(doc.get("modified"), "$.modified"),
+        id=parsed["id"],
+        summary=parsed.get("summary") or "",
+        details=parsed.get("details") or "",
+        aliases=tuple(parsed.get("aliases") or ()),
+        modified=parsed.get("modified") or "",
         affected=tuple(
-            _parse_affected(a, f"$.affected[{i}]")
-            for i, a in enumerate(_list(doc.get("affected"), "$.affected"))
+            _affected(a, f"$.affected[{i}]") for i, a in enumerate(parsed.get("affected") or ())
         ),
-        severity=_severity_word(_dict(doc.get("database_specific"), "$.database_specific")),
-        cvss=tuple(c for c in cvss if c),
-        references=tuple(r for r in refs if r),
-        withdrawn=_str(doc.get("withdrawn"), "$.withdrawn"),
+        severity=_severity_word(parsed.get("database_specific")),
+        cvss=tuple(s.get("score") or "" for s in parsed.get("severity") or () if s.get("score")),
+        references=tuple(
+            r.get("url") or "" for r in parsed.get("references") or () if r.get("url")
+        ),
+        withdrawn=parsed.get("withdrawn") or "",
     )
 
 

@@ -231,7 +231,7 @@ class RuleTransferOperations(SecurityGroupOperations):
                 )
                 continue
             try:
-                request = permission_to_request(permission)
+                request = permission_to_request(permission, f"$.Permission[{index}]")
                 built = self._build_rules(group, request, self.groups)
                 fresh = [b for b in built if b.key() not in present]
                 if not fresh:

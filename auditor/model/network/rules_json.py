@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.network.permission import read_permission
 from palisade.auditor.model.network.security_group import (
     Direction,
     RuleRequest,
     SecurityGroup,
     SecurityGroupRule,
 )
+from palisade.auditor.model.schema import Schema, SchemaError, validate
 
 
 def export_filename(region_id: str, group_id: str) -> str:
@@ -60,14 +63,34 @@ class ExportedRules:
     document: dict
 
 
+class _ExportedRules(Schema):
+    """What ExportSecurityGroupRules writes (DescribeSecurityGroupAttribute's answer)."""
+
+    Permissions: Any = None
+    RegionId: Any = None
+    SecurityGroupId: Any = None
+    SecurityGroupName: Any = None
+    Description: Any = None
+    VpcId: Any = None
+    InnerAccessPolicy: Any = None
+    RequestId: Any = None
+    NextToken: Any = None
+    SnapshotPolicyIds: Any = None
+
+
 def permissions_of(document: object) -> list:
     """The permission list of an exported/described group, or of a bare list."""
     if isinstance(document, list):
         return document
     if isinstance(document, dict):
+        try:
+            validate(_ExportedRules, document)
+        except SchemaError as err:
+            raise ModelError("InvalidParameter.Malformed", f"{err.where}: {err.message}") from None
         perms = document.get("Permissions")
-        if isinstance(perms, dict) and isinstance(perms.get("Permission"), list):
-            return perms["Permission"]
+        if isinstance(perms, dict) and set(perms) == {"Permission"}:
+            if isinstance(perms["Permission"], list):
+                return perms["Permission"]
         if isinstance(perms, list):
             return perms
     raise ModelError(
@@ -77,52 +100,11 @@ def permissions_of(document: object) -> list:
     )
 
 
-_STRING_FIELDS = (
-    "Direction",
-    "Policy",
-    "IpProtocol",
-    "PortRange",
-    "SourceCidrIp",
-    "SourceGroupId",
-    "SourceGroupOwnerAccount",
-    "DestCidrIp",
-    "DestGroupId",
-    "DestGroupOwnerAccount",
-    "NicType",
-    "Description",
-)
-
-
-def permission_to_request(permission: object) -> RuleRequest:
-    """One exported permission -> a RuleRequest (validated later, against the target group)."""
-    if not isinstance(permission, dict):
-        raise ModelError("InvalidParameter.Malformed", "A permission must be a JSON object.")
-    for name in _STRING_FIELDS:
-        value = permission.get(name)
-        if value is not None and not isinstance(value, str):
-            raise ModelError(
-                "InvalidParameter.Malformed",
-                f"{name} must be a string, not {type(value).__name__}.",
-            )
-    priority = permission.get("Priority", "1")
-    if not isinstance(priority, (str, int)) or isinstance(priority, bool):
-        raise ModelError(
-            "InvalidPriority.Malformed", f"Priority {priority!r} must be a number from 1 to 100."
-        )
-    direction = permission.get("Direction") or ""
-    side = "Dest" if direction.lower() == "egress" else "Source"
-    return RuleRequest(
-        direction=direction,
-        ip_protocol=permission.get("IpProtocol") or "",
-        port_range=permission.get("PortRange") or "",
-        peer_cidr=permission.get(f"{side}CidrIp") or None,
-        peer_group_id=permission.get(f"{side}GroupId") or None,
-        peer_group_owner_account=permission.get(f"{side}GroupOwnerAccount") or None,
-        policy=permission.get("Policy") or "accept",
-        priority=priority,
-        nic_type=permission.get("NicType") or "intranet",
-        description=permission.get("Description") or "",
-    )
+def permission_to_request(permission: object, where: str = "$") -> RuleRequest:
+    """One exported permission -> a RuleRequest (validated later, against the target group).
+    Read through the one `Permission` schema: an unknown key is an error naming it."""
+    perm = read_permission(permission, where)
+    return perm.request(perm.direction())
 
 
 @dataclass(frozen=True)

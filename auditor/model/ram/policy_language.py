@@ -19,10 +19,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from palisade.auditor.model.ram.conditions import ConditionClause, find_operator, parse_policy_value
 from palisade.auditor.model.ram.errors import PolicyError
 from palisade.auditor.model.ram.wildcard import wildcard_match
+from palisade.auditor.model.schema import Schema, SchemaError, validate
 
 MAX_POLICY_DOCUMENT_LENGTH = 6144
 MALFORMED = "MalformedPolicyDocument"
@@ -33,7 +35,6 @@ _ACTION_RE = re.compile(r"\*|[A-Za-z0-9*?_-]+:[A-Za-z0-9*?_.-]+")
 # acs:<service>:<region>:<account>:<relative id>; the relative id may hold further colons.
 _RESOURCE_RE = re.compile(r"\*|acs:[A-Za-z0-9*?_-]*:[A-Za-z0-9*?_-]*:[A-Za-z0-9*?_-]*:\S+")
 _CONDITION_KEY_RE = re.compile(r"[A-Za-z0-9_.*-]+:[A-Za-z0-9_.:/*-]+")
-_PRINCIPAL_KINDS = ("Service", "RAM", "Federated")
 
 
 class Effect(enum.Enum):
@@ -159,12 +160,51 @@ def _require_object(value: object, path: str, what: str) -> _Object:
     return value
 
 
-def _check_fields(obj: _Object, path: str, allowed: tuple[str, ...]) -> None:
-    for key in obj:
-        if key not in allowed:
-            raise _fail(
-                f"unknown field {key!r} (expected one of {', '.join(allowed)})", _join(path, key)
-            )
+# The keys of each object of the language, as schemas: a key not listed is an error at its
+# path. The values are RAM's grammar (action names, ARNs, condition operators and values),
+# read below; JSON's duplicate keys, which a schema cannot see, by `_require_object`.
+class _Document(Schema):
+    Version: Any = None
+    Statement: Any = None
+
+
+class _PermissionStatement(Schema):
+    Effect: Any = None
+    Action: Any = None
+    NotAction: Any = None
+    Resource: Any = None
+    NotResource: Any = None
+    Condition: Any = None
+
+
+class _TrustStatement(Schema):
+    Effect: Any = None
+    Action: Any = None
+    NotAction: Any = None
+    Principal: Any = None
+    Condition: Any = None
+
+
+class _Principal(Schema):
+    Service: Any = None
+    RAM: Any = None
+    Federated: Any = None
+
+
+_KEYS: dict[type[Schema], frozenset[str]] = {}
+
+
+def _check_fields(obj: _Object, path: str, shape: type[Schema]) -> None:
+    keys = _KEYS.get(shape)
+    if keys is None:
+        keys = _KEYS[shape] = frozenset(shape.model_fields)
+    if obj.keys() <= keys:
+        return  # the common case, without a validation call: documents are parsed on load
+    try:
+        validate(shape, obj, path)
+    except SchemaError as err:
+        expected = ", ".join(shape.model_fields)
+        raise _fail(f"{err.message} (expected one of {expected})", err.where.lstrip(".")) from None
 
 
 def _string_list(value: object, path: str, what: str) -> Iterator[tuple[str, str]]:
@@ -246,7 +286,7 @@ def _parse_conditions(value: object, path: str) -> tuple[ConditionClause, ...]:
 
 def _parse_principal(value: object, path: str) -> Principal:
     block = _require_object(value, path, "Principal")
-    _check_fields(block, path, _PRINCIPAL_KINDS)
+    _check_fields(block, path, _Principal)
     if not block:
         raise _fail("Principal names nobody", path)
     parts = {
@@ -266,12 +306,9 @@ def _parse_principal(value: object, path: str) -> Principal:
 
 def _parse_statement(value: object, index: int, path: str, kind: PolicyKind) -> Statement:
     obj = _require_object(value, path, "a statement")
-    allowed: tuple[str, ...] = ("Effect", "Action", "NotAction", "Condition")
-    if kind is PolicyKind.PERMISSION:
-        allowed += ("Resource", "NotResource")
-    else:
-        allowed += ("Principal",)
-    _check_fields(obj, path, allowed)
+    _check_fields(
+        obj, path, _PermissionStatement if kind is PolicyKind.PERMISSION else _TrustStatement
+    )
 
     if "Effect" not in obj:
         raise _fail("the statement has no Effect", _join(path, "Effect"))
@@ -338,7 +375,7 @@ def parse_policy(text: str, kind: PolicyKind = PolicyKind.PERMISSION) -> PolicyD
             "",
         )
     top = _require_object(_decode(text), "", "the policy document")
-    _check_fields(top, "", ("Version", "Statement"))
+    _check_fields(top, "", _Document)
     if "Version" not in top:
         raise _fail("the policy document has no Version", "Version")
     if top["Version"] != "1":

@@ -17,18 +17,37 @@ from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params
 from palisade.auditor.api.registry import ActionContext, action
 from palisade.auditor.model.errors import ModelError
+from palisade.auditor.model.network.permission import Permission
 from palisade.auditor.model.network.security_group import (
     Direction,
     NetworkType,
     RuleRequest,
     SecurityGroup,
 )
+from palisade.auditor.model.schema import SchemaError
 
 _RULE_FIELDS = ("IpProtocol", "PortRange", "Policy", "Priority", "NicType", "Description")
 
 
 def _rule_params(side: str) -> tuple[str, ...]:
-    return _RULE_FIELDS + (f"{side}CidrIp", f"{side}GroupId", f"{side}GroupOwnerAccount")
+    """The rule parameters of one side, as the `Permission` schema names them (the IPv6 and
+    prefix-list peers are read so that they are refused as not supported, not as typos)."""
+    return _RULE_FIELDS + (
+        f"{side}CidrIp",
+        f"{side}GroupId",
+        f"{side}GroupOwnerAccount",
+        f"Ipv6{side}CidrIp",
+        f"{side}PrefixListId",
+    )
+
+
+def _permission(p: Params, direction: Direction) -> Permission:
+    side = "Source" if direction is Direction.INGRESS else "Dest"
+    names = _rule_params(side)
+    try:
+        return Permission.from_params(p.raw, names)
+    except SchemaError as err:  # the parameters are text already: only a length can be wrong
+        raise ApiError("InvalidParameter", f"{err.where[2:]}: {err.message}") from None
 
 
 def _default_nic_type(group: SecurityGroup, p: Params, side: str) -> str:
@@ -40,18 +59,9 @@ def _default_nic_type(group: SecurityGroup, p: Params, side: str) -> str:
 
 def _request(group: SecurityGroup, p: Params, direction: Direction) -> RuleRequest:
     side = "Source" if direction is Direction.INGRESS else "Dest"
-    return RuleRequest(
-        direction=direction,
-        ip_protocol=p.req("IpProtocol"),
-        port_range=p.req("PortRange"),
-        peer_cidr=p.str(f"{side}CidrIp"),
-        peer_group_id=p.str(f"{side}GroupId"),
-        peer_group_owner_account=p.str(f"{side}GroupOwnerAccount"),
-        policy=p.str("Policy", "accept") or "accept",
-        priority=p.str("Priority", "1") or "1",
-        nic_type=p.str("NicType") or _default_nic_type(group, p, side),
-        description=p.str("Description", "") or "",
-    )
+    p.req("IpProtocol")
+    p.req("PortRange")
+    return _permission(p, direction).request(direction, _default_nic_type(group, p, side))
 
 
 def _authorize(ctx: ActionContext, p: Params, direction: Direction) -> dict:
@@ -89,7 +99,7 @@ def _revoke(ctx: ActionContext, p: Params, direction: Direction) -> dict:
     rule_ids = p.list("SecurityGroupRuleId", max_items=100)
     if rule_ids:
         side = "Source" if direction is Direction.INGRESS else "Dest"
-        stray = [n for n in (*_RULE_FIELDS, f"{side}CidrIp", f"{side}GroupId") if p.str(n)]
+        stray = [n for n in _rule_params(side) if n != f"{side}GroupOwnerAccount" and p.str(n)]
         if stray:
             raise ApiError(
                 "InvalidParameter.Conflict",
@@ -141,6 +151,9 @@ def _modify_rule(ctx: ActionContext, p: Params, direction: Direction) -> dict:
             f"Rule {rule_id[:64]!r} is not a {direction.value} rule of {group.group_id}.",
         )
     side = "Source" if direction is Direction.INGRESS else "Dest"
+    unsupported = _permission(p, direction).unsupported(direction)
+    if unsupported is not None:
+        raise unsupported
     cidr, gid = p.str(f"{side}CidrIp"), p.str(f"{side}GroupId")
     peer_cidr, peer_group, owner = old.peer_cidr, old.peer_group_id, old.peer_group_owner_account
     if cidr is not None or gid is not None:  # a new peer replaces the old one entirely
