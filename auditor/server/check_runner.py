@@ -5,6 +5,10 @@ pending key pairs whose instances have booted since they were requested (key_act
 Each instance's round first moves its DDoS protection state by its traffic (ddos_states.py;
 the sweep's rounds also end black holes whose time is up).
 
+The advisory feed is the store's (`palisade advisories import`, shared by every replica):
+before each batch of rounds the runner reads the feed's version, one cheap query, and when
+an import moved it rebuilds the vulnerability check's database from the stored records.
+
 Findings go to the alert service, which opens, updates (a new occurrence counts), reopens and
 resolves alerts in one transaction per scope (serialised across replicas) and queues the
 notifications of the alerts it opens or reopens in that same transaction; the dispatcher is
@@ -14,6 +18,7 @@ then woken, and its pipeline (notify/stages.py) judges them again when they are 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -30,7 +35,9 @@ from palisade.auditor.checks import (
     evaluate_fleet,
     evaluate_instance,
 )
+from palisade.auditor.checks.vulnerabilities.osv import database_from_documents
 from palisade.auditor.server import ddos_states, key_activation
+from palisade.auditor.store import advisories as advisory_store
 from palisade.auditor.store.database import Database
 
 log = logging.getLogger("palisade.checks")
@@ -82,6 +89,7 @@ class CheckRunner:
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._feed_version = 0  # the stored advisory feed's version the settings hold
 
     @property
     def _events_window_ms(self) -> int:
@@ -150,10 +158,29 @@ class CheckRunner:
 
     # -- evaluation ---------------------------------------------------------------------------
 
+    def refresh_advisories(self) -> bool:
+        """Loads the stored advisory feed when an import changed it since the last load (on
+        any replica). Returns whether it was reloaded. A failure keeps the feed loaded."""
+        try:
+            version = advisory_store.feed_version(self.store)
+            if version == self._feed_version:
+                return False
+            feed = database_from_documents(advisory_store.iter_documents(self.store))
+        except Exception:
+            log.exception("loading the advisory feed failed")
+            return False
+        if feed.errors:
+            log.warning("%d stored advisories could not be read", len(feed.errors))
+        self.settings = dataclasses.replace(self.settings, advisories=feed)
+        self._feed_version = version
+        log.info("advisory feed loaded: %d records (import %d)", len(feed), version)
+        return True
+
     def evaluate_many(self, instance_ids: list[str]) -> int:
         """Runs every instance check on each instance; the findings of up to ROUNDS_PER_COMMIT
         instances are applied in one transaction. Returns the alerts opened."""
         opened = 0
+        self.refresh_advisories()
         for at in range(0, len(instance_ids), ROUNDS_PER_COMMIT):
             now = self.clock()
             rounds = []
@@ -166,6 +193,7 @@ class CheckRunner:
 
     def evaluate(self, instance_id: str) -> int:
         """Runs every instance check on one instance; returns the alerts opened."""
+        self.refresh_advisories()
         now = self.clock()
         return self._apply([self._instance_round(instance_id, now)], now)
 

@@ -279,6 +279,11 @@ _ZH.update(
         "false_positive": "误报",
         "expired": "已失效",
         "accepted_risk": "已接受风险",
+        "Advisory feed": "漏洞公告库",
+        "records": "条记录",
+        "newest modified": "最近更新",
+        "age": "距今",
+        "none imported: the vulnerability check does not run": "未导入：漏洞检查不会运行",
     }
 )
 
