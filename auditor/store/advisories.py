@@ -121,9 +121,7 @@ def import_advisories(
                 conn.execute(t.insert(), inserts)
                 added += len(inserts)
             for row in updates:
-                conn.execute(
-                    t.update().where(t.c.advisory_id == row["advisory_id"]).values(**row)
-                )
+                conn.execute(t.update().where(t.c.advisory_id == row["advisory_id"]).values(**row))
             updated += len(updates)
         import_id = conn.execute(
             schema.advisory_imports.insert().values(

@@ -70,15 +70,18 @@ def test_the_database_from_stored_texts_skips_what_does_not_parse():
     assert db.matches(("Debian",), "12", ("openssl",), "3.0.9-1") == []
 
 
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 _MEMBER = st.one_of(
     st.binary(max_size=200),
     st.just(json.dumps(DSA).encode()),
-    st.builds(lambda v: json.dumps(v).encode(), st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-        max_leaves=8,
-    )),
-)  # fmt: skip
+    st.builds(lambda v: json.dumps(v).encode(), _JSON),
+)
 
 
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -22,7 +22,9 @@ def _record(fixed: str, modified: str) -> feed.StoredAdvisory:
         "affected": [
             {
                 "package": {"ecosystem": "Debian:12", "name": "openssl"},
-                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
+                ],
             }
         ],
     }  # fmt: skip

@@ -82,9 +82,7 @@ def test_0010_adds_the_feed_to_a_database_at_0009(db_url):
     try:
         assert migrate.current(db.engine) == migrate.head() == "0010"
         with db.engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT token_key FROM api_client_tokens").all() == [
-                ("k",)
-            ]
+            assert conn.exec_driver_sql("SELECT token_key FROM api_client_tokens").all() == [("k",)]
         assert feed.feed_version(db) == 0
         feed.import_advisories(db, [_rec("DSA-1", "2024-01-01T00:00:00Z")], "x", 1)
         assert feed.feed_status(db).records == 1
