@@ -21,7 +21,8 @@ from palisade.auditor.checks.rule_advice.metadata import (
 from palisade.auditor.model.network import rule_analysis as ra
 from palisade.auditor.model.network.engine import member_ip_index
 
-_META = {
+# the analysis's kind -> its check; the analysis's severity -> an alert's level
+META_OF_KIND = {
     ra.SHADOWED: RULE_SHADOWED,
     ra.DUPLICATE: RULE_DUPLICATE,
     ra.CONFLICT: RULE_CONFLICT,
@@ -29,7 +30,7 @@ _META = {
     ra.NEAR_LIMIT: RULE_NEAR_LIMIT,
     ra.ADVICE: RULE_PRACTICE,
 }
-_SEVERITY = {"high": "serious", "medium": "suspicious", "low": "remind", "info": "remind"}
+SEVERITY_OF = {"high": "serious", "medium": "suspicious", "low": "remind", "info": "remind"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,7 +95,7 @@ def findings_for(inp: FleetInput, meta: CheckMeta) -> list[Finding]:
     out = []
     seen: set[str] = set()
     for f in _analysis(inp):
-        if _META[f.kind] is not meta:
+        if META_OF_KIND[f.kind] is not meta:
             continue
         key = subject(f)
         if key in seen:  # one alert per subject (a rule shadowed by two sets, ...)
@@ -112,7 +113,7 @@ def findings_for(inp: FleetInput, meta: CheckMeta) -> list[Finding]:
                     nic_instance_id=f.instance_id,
                     advice=f.message,
                 ),
-                severity=_SEVERITY.get(f.severity, meta.severity),
+                severity=SEVERITY_OF.get(f.severity, meta.severity),
             )
         )
     return out
