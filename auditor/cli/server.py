@@ -8,12 +8,21 @@ import asyncio
 import datetime as dt
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from palisade.auditor.api.http import DEFAULT_TIMEOUT_S
 from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
 from palisade.auditor.api.instance_credentials import MAX_TTL, MIN_TTL
+from palisade.auditor.checks import CheckSettings, settings_schema
+from palisade.auditor.ingest.server import DEFAULT_MAX_MESSAGE_BYTES
 from palisade.auditor.notify import hook_targets
+from palisade.auditor.server import config
+from palisade.auditor.server.config import ConfigDocument, ConfigError
 from palisade.auditor.server.serve import DataDir, serve
+
+DEFAULT_GRPC = "127.0.0.1:50051"
+DEFAULT_HTTP = "127.0.0.1:8080"
+DEFAULT_MAX_MESSAGE = DEFAULT_MAX_MESSAGE_BYTES
 
 
 def _sts_ttl(text: str) -> int:
@@ -23,9 +32,15 @@ def _sts_ttl(text: str) -> int:
     return int(text)
 
 
-def _allowed_hook_hosts(args) -> frozenset[str]:
-    """--allow-hook-host (repeatable), else $PALISADE_ALLOW_HOOK_HOSTS (comma-separated)."""
-    given = args.allow_hook_host or [os.environ.get(hook_targets.ALLOW_ENV, "")]
+def _allowed_hook_hosts(args, from_file: list[str] | None = None) -> frozenset[str]:
+    """--allow-hook-host (repeatable), else $PALISADE_ALLOW_HOOK_HOSTS (comma-separated),
+    else the settings file's serve.allow_hook_hosts."""
+    given = (
+        args.allow_hook_host
+        or ([os.environ[hook_targets.ALLOW_ENV]] if os.environ.get(hook_targets.ALLOW_ENV) else [])
+        or from_file
+        or []
+    )
     try:
         return hook_targets.parse_allowed(given)
     except ValueError as exc:
@@ -45,26 +60,48 @@ def _non_negative_seconds(text: str) -> int:
     return int(text)
 
 
+def _config(args) -> ConfigDocument:
+    if not args.config:
+        return ConfigDocument()
+    try:
+        return config.load(Path(args.config))
+    except ConfigError as exc:
+        raise SystemExit(f"palisade serve: --config {exc}") from None
+
+
+def _pick(flag, from_file, default):
+    """A flag given on the command line, else the settings file's value, else the default."""
+    if flag is not None:
+        return flag
+    return from_file if from_file is not None else default
+
+
+def serve_options(args) -> dict:
+    """`serve`'s keyword arguments from the flags and the settings file."""
+    cfg = _config(args)
+    f = cfg.serve
+    reopen_s = _pick(args.handled_reopen_after, cfg.alerts.handled_reopen_after_s, 0)
+    return {
+        "grpc_address": _pick(args.grpc, f.grpc, DEFAULT_GRPC),
+        "http_address": _pick(args.http, f.http, DEFAULT_HTTP),
+        "db": _pick(args.db, f.db, None),
+        "max_message_bytes": _pick(
+            args.max_message_bytes, f.max_message_bytes, DEFAULT_MAX_MESSAGE
+        ),
+        "enroll_address": _pick(args.enroll, f.enroll, None),
+        "sts_ttl": dt.timedelta(
+            seconds=_pick(args.sts_ttl, f.sts_ttl_s, int(DEFAULT_STS_TTL.total_seconds()))
+        ),
+        "check_period_s": float(_pick(args.check_period, f.check_period_s, 60.0)),
+        "allow_hook_hosts": _allowed_hook_hosts(args, f.allow_hook_hosts),
+        "http_timeout_s": _pick(args.http_timeout, f.http_timeout_s, DEFAULT_TIMEOUT_S),
+        "handled_reopen_after": dt.timedelta(seconds=reopen_s) if reopen_s else None,
+        "check_settings": settings_schema.apply(CheckSettings(), cfg.checks),
+    }
+
+
 def cmd_serve(d: DataDir, args) -> int:
-    asyncio.run(
-        serve(
-            d.path,
-            args.grpc,
-            args.http,
-            args.db,
-            args.max_message_bytes,
-            args.enroll,
-            sts_ttl=dt.timedelta(seconds=args.sts_ttl),
-            check_period_s=args.check_period,
-            allow_hook_hosts=_allowed_hook_hosts(args),
-            http_timeout_s=args.http_timeout,
-            handled_reopen_after=(
-                dt.timedelta(seconds=args.handled_reopen_after)
-                if args.handled_reopen_after
-                else None
-            ),
-        )
-    )
+    asyncio.run(serve(d.path, **serve_options(args)))
     return 0
 
 
@@ -84,26 +121,30 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
     """Registers `serve` on the `palisade` parser."""
     s = sub.add_parser("serve", help="run the auditor")
     s.add_argument("--data-dir", default=argparse.SUPPRESS)
-    s.add_argument("--grpc", default="127.0.0.1:50051", help="agent port (HOST:PORT, port 0 = any)")
+    s.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the settings file (TOML: [serve], [checks], [alerts]; README 'Settings file'); "
+        "a flag given here wins over it",
+    )
+    s.add_argument("--grpc", help=f"agent port (HOST:PORT, port 0 = any; default {DEFAULT_GRPC})")
     s.add_argument("--enroll", help="enrolment port (HOST:PORT; default: the --grpc port + 1)")
-    s.add_argument("--http", default="127.0.0.1:8080", help="API and dashboard port")
+    s.add_argument("--http", help=f"API and dashboard port (default {DEFAULT_HTTP})")
     s.add_argument(
         "--db",
         help="database URL (default: SQLite in the data dir; "
         "postgresql://... for several replicas)",
     )
-    s.add_argument("--max-message-bytes", type=int, default=8 * 1024 * 1024)
+    s.add_argument("--max-message-bytes", type=int, help=f"default {DEFAULT_MAX_MESSAGE}")
     s.add_argument(
         "--check-period",
         type=float,
-        default=60.0,
         metavar="SECONDS",
         help="how often every instance is re-checked (they are also checked on every report)",
     )
     s.add_argument(
         "--handled-reopen-after",
         type=_non_negative_seconds,
-        default=0,
         metavar="SECONDS",
         help="a handled alert whose condition is still reported this long after it was handled "
         "reopens (default 0: it stays 'handled, still present' until the condition clears)",
@@ -111,14 +152,12 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
     s.add_argument(
         "--http-timeout",
         type=_http_timeout,
-        default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help=f"close an HTTP connection idle or stalled this long (default {DEFAULT_TIMEOUT_S})",
     )
     s.add_argument(
         "--sts-ttl",
         type=_sts_ttl,
-        default=int(DEFAULT_STS_TTL.total_seconds()),
         metavar="SECONDS",
         help="lifetime of the STS credentials instances get for their RAM role "
         "(default 3600; 15 to 43200)",
