@@ -47,8 +47,10 @@ class ChecksDocument(Schema):
             return value
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value[:60]!r} is not an IANA time zone (e.g. Asia/Shanghai)")
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a dir
+            raise ValueError(
+                f"{value[:60]!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+            ) from None
         return value
 
 
