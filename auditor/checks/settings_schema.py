@@ -70,3 +70,16 @@ def describe(settings: CheckSettings) -> dict[str, Any]:
     out: dict[str, Any] = {k: getattr(settings, k) for k in KEYS}
     out["ddos_black_hole_bps"] = int(out["ddos_black_hole_bps"])
     return out
+
+
+def api_name(key: str) -> str:
+    """The API parameter of a key: brute_force_window_s -> BruteForceWindowSeconds."""
+    if key == "timezone":
+        return "TimeZone"
+    words = key.split("_")
+    words[-1] = {"s": "seconds", "h": "hours"}.get(words[-1], words[-1])
+    return "".join(w.capitalize() for w in words)
+
+
+API_NAMES = {key: api_name(key) for key in KEYS}
+INTEGER_KEYS = tuple(k for k in KEYS if k != "timezone")

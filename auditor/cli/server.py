@@ -69,32 +69,36 @@ def _config(args) -> ConfigDocument:
         raise SystemExit(f"palisade serve: --config {exc}") from None
 
 
-def _pick(flag, from_file, default):
-    """A flag given on the command line, else the settings file's value, else the default."""
-    if flag is not None:
-        return flag
-    return from_file if from_file is not None else default
+class _Given(argparse.Action):
+    """Stores the value and notes that the flag was given (it then wins over the file)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
 
 
 def serve_options(args) -> dict:
-    """`serve`'s keyword arguments from the flags and the settings file."""
+    """`serve`'s keyword arguments: a flag given on the command line, else the settings
+    file's value, else the flag's default."""
     cfg = _config(args)
+    given = getattr(args, "given", frozenset())
+
+    def pick(dest: str, from_file):
+        value = getattr(args, dest)
+        return value if dest in given or from_file is None else from_file
+
     f = cfg.serve
-    reopen_s = _pick(args.handled_reopen_after, cfg.alerts.handled_reopen_after_s, 0)
+    reopen_s = pick("handled_reopen_after", cfg.alerts.handled_reopen_after_s)
     return {
-        "grpc_address": _pick(args.grpc, f.grpc, DEFAULT_GRPC),
-        "http_address": _pick(args.http, f.http, DEFAULT_HTTP),
-        "db": _pick(args.db, f.db, None),
-        "max_message_bytes": _pick(
-            args.max_message_bytes, f.max_message_bytes, DEFAULT_MAX_MESSAGE
-        ),
-        "enroll_address": _pick(args.enroll, f.enroll, None),
-        "sts_ttl": dt.timedelta(
-            seconds=_pick(args.sts_ttl, f.sts_ttl_s, int(DEFAULT_STS_TTL.total_seconds()))
-        ),
-        "check_period_s": float(_pick(args.check_period, f.check_period_s, 60.0)),
+        "grpc_address": pick("grpc", f.grpc),
+        "http_address": pick("http", f.http),
+        "db": pick("db", f.db),
+        "max_message_bytes": pick("max_message_bytes", f.max_message_bytes),
+        "enroll_address": pick("enroll", f.enroll),
+        "sts_ttl": dt.timedelta(seconds=pick("sts_ttl", f.sts_ttl_s)),
+        "check_period_s": float(pick("check_period", f.check_period_s)),
         "allow_hook_hosts": _allowed_hook_hosts(args, f.allow_hook_hosts),
-        "http_timeout_s": _pick(args.http_timeout, f.http_timeout_s, DEFAULT_TIMEOUT_S),
+        "http_timeout_s": pick("http_timeout", f.http_timeout_s),
         "handled_reopen_after": dt.timedelta(seconds=reopen_s) if reopen_s else None,
         "check_settings": settings_schema.apply(CheckSettings(), cfg.checks),
     }
@@ -127,24 +131,36 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
         help="the settings file (TOML: [serve], [checks], [alerts]; README 'Settings file'); "
         "a flag given here wins over it",
     )
-    s.add_argument("--grpc", help=f"agent port (HOST:PORT, port 0 = any; default {DEFAULT_GRPC})")
-    s.add_argument("--enroll", help="enrolment port (HOST:PORT; default: the --grpc port + 1)")
-    s.add_argument("--http", help=f"API and dashboard port (default {DEFAULT_HTTP})")
+    s.add_argument(
+        "--grpc",
+        action=_Given,
+        default=DEFAULT_GRPC,
+        help="agent port (HOST:PORT, port 0 = any)",
+    )
+    s.add_argument(
+        "--enroll", action=_Given, help="enrolment port (HOST:PORT; default: the --grpc port + 1)"
+    )
+    s.add_argument("--http", action=_Given, default=DEFAULT_HTTP, help="API and dashboard port")
     s.add_argument(
         "--db",
+        action=_Given,
         help="database URL (default: SQLite in the data dir; "
         "postgresql://... for several replicas)",
     )
-    s.add_argument("--max-message-bytes", type=int, help=f"default {DEFAULT_MAX_MESSAGE}")
+    s.add_argument("--max-message-bytes", action=_Given, type=int, default=DEFAULT_MAX_MESSAGE)
     s.add_argument(
         "--check-period",
         type=float,
+        action=_Given,
+        default=60.0,
         metavar="SECONDS",
         help="how often every instance is re-checked (they are also checked on every report)",
     )
     s.add_argument(
         "--handled-reopen-after",
         type=_non_negative_seconds,
+        action=_Given,
+        default=0,
         metavar="SECONDS",
         help="a handled alert whose condition is still reported this long after it was handled "
         "reopens (default 0: it stays 'handled, still present' until the condition clears)",
@@ -152,12 +168,16 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
     s.add_argument(
         "--http-timeout",
         type=_http_timeout,
+        action=_Given,
+        default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help=f"close an HTTP connection idle or stalled this long (default {DEFAULT_TIMEOUT_S})",
     )
     s.add_argument(
         "--sts-ttl",
         type=_sts_ttl,
+        action=_Given,
+        default=int(DEFAULT_STS_TTL.total_seconds()),
         metavar="SECONDS",
         help="lifetime of the STS credentials instances get for their RAM role "
         "(default 3600; 15 to 43200)",

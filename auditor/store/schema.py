@@ -184,6 +184,18 @@ advisory_imports = Table(
     Column("rejected", Integer, nullable=False),
 )
 
+# The check settings an account changed through the API (ModifyCheckSettings): a JSON object
+# of the keys given (checks/settings_schema.py), laid over the settings file's. `version`
+# moves on every change: each replica's check runner reloads when it does.
+check_settings = Table(
+    "check_settings",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
 # -- alerts (auditor/alerts) --------------------------------------------------------------
 # One row per alert. The dedup key is (account_id, instance_id, check_id, subject);
 # `live_key` holds its SHA-256 while the alert is live (pending, handling, accepted_risk,

@@ -1,4 +1,5 @@
-"""The advisory feed (OSV records) shared by every replica: advisories, advisory_imports.
+"""The advisory feed (OSV records) shared by every replica: advisories, advisory_imports;
+the check settings changed through the API (ModifyCheckSettings): check_settings.
 
 Revision ID: 0010
 Revises: 0009
@@ -35,8 +36,17 @@ def upgrade() -> None:
         sa.Column("rejected", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("import_id"),
     )
+    op.create_table(
+        "check_settings",
+        sa.Column("account_id", sa.String(length=64), nullable=False),
+        sa.Column("document", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("account_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("check_settings")
     op.drop_table("advisory_imports")
     op.drop_table("advisories")
