@@ -101,6 +101,7 @@ def serve_options(args) -> dict:
         "http_timeout_s": pick("http_timeout", f.http_timeout_s),
         "handled_reopen_after": dt.timedelta(seconds=reopen_s) if reopen_s else None,
         "check_settings": settings_schema.apply(CheckSettings(), cfg.checks),
+        "limits": cfg.limits.model_dump(),
     }
 
 

@@ -40,10 +40,19 @@ class AlertsDocument(Schema):
     handled_reopen_after_s: Annotated[StrictInt, Field(ge=0, le=3650 * DAY)] | None = None
 
 
+class LimitsDocument(Schema):
+    """ECS quotas (model/limits.py): the security guide's 100 rules a group and 500 a NIC by
+    default; later accounts have 200 and 1,000."""
+
+    rules_per_group: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
+    rules_per_nic: Annotated[StrictInt, Field(ge=1, le=5000)] | None = None
+
+
 class ConfigDocument(Schema):
     serve: ServeDocument = ServeDocument()
     checks: ChecksDocument = ChecksDocument()
     alerts: AlertsDocument = AlertsDocument()
+    limits: LimitsDocument = LimitsDocument()
 
 
 class ConfigError(ValueError):

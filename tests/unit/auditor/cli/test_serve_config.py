@@ -14,7 +14,7 @@ import pytest
 from palisade.auditor.checks.settings_schema import KEYS, ChecksDocument, describe
 from palisade.auditor.cli.main import build_parser
 from palisade.auditor.cli.server import serve_options
-from palisade.auditor.server.config import AlertsDocument, ServeDocument
+from palisade.auditor.server.config import AlertsDocument, LimitsDocument, ServeDocument
 from tests.helpers.system import BIN
 
 README = Path(__file__).parents[4] / "README.md"
@@ -39,6 +39,10 @@ ddos_black_hole_s = 3600
 
 [alerts]
 handled_reopen_after_s = 86400
+
+[limits]
+rules_per_group = 200
+rules_per_nic = 1000
 """
 
 
@@ -62,6 +66,7 @@ def test_the_file_sets_checks_alerts_and_serve(tmp_path, monkeypatch):
     assert o["http_timeout_s"] == 20 and o["sts_ttl"] == dt.timedelta(seconds=1800)
     assert o["allow_hook_hosts"] == {"sms.internal"}
     assert o["handled_reopen_after"] == dt.timedelta(days=1)
+    assert o["limits"] == {"rules_per_group": 200, "rules_per_nic": 1000}
     # a flag wins over the file
     o = options(tmp_path, FILE, "--http", "127.0.0.1:7080", "--check-period", "5")
     assert (o["http_address"], o["check_period_s"]) == ("127.0.0.1:7080", 5.0)
@@ -88,6 +93,7 @@ def test_without_a_file_the_defaults(monkeypatch):
         ("[alerts]\nhandled_reopen_after_s = -1\n", "alerts.handled_reopen_after_s: Input"),
         ('[server]\ngrpc = "x"\n', "server: unknown key 'server'"),
         ("checks = 3\n", "checks: expected a mapping"),
+        ("[limits]\nrules_per_group = 0\n", "limits.rules_per_group: Input should be"),
         ("[checks\n", "not TOML"),
     ],
 )
@@ -102,6 +108,7 @@ def test_every_key_is_documented_in_the_readme():
         *(f"checks.{k}" for k in KEYS),
         *(f"serve.{k}" for k in ServeDocument.model_fields),
         *(f"alerts.{k}" for k in AlertsDocument.model_fields),
+        *(f"limits.{k}" for k in LimitsDocument.model_fields),
     ]
     assert [k for k in keys if f"`{k.split('.', 1)[1]}`" not in section] == []
     assert set(KEYS) == set(ChecksDocument.model_fields)
