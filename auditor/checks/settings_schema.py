@@ -6,7 +6,7 @@ path (the pydantic base of model/schema.py). `apply` lays a document over CheckS
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StrictInt, field_validator
@@ -17,28 +17,24 @@ from palisade.auditor.model.schema import Schema, ShortText
 DAY = 86_400
 
 
-def _int(low: int, high: int) -> Any:
-    return Annotated[StrictInt, Field(ge=low, le=high)] | None
-
-
 class ChecksDocument(Schema):
     """Keys are CheckSettings' field names; README's "Settings file" documents each."""
 
     # logins
-    brute_force_failures: _int(2, 10_000) = None
-    brute_force_window_s: _int(10, DAY) = None
-    brute_force_success_min_failures: _int(1, 10_000) = None
-    brute_force_success_window_s: _int(60, 7 * DAY) = None
-    learning_window_s: _int(0, 90 * DAY) = None
-    unusual_hour_tolerance_h: _int(0, 12) = None
+    brute_force_failures: StrictInt | None = Field(None, ge=2, le=10_000)
+    brute_force_window_s: StrictInt | None = Field(None, ge=10, le=DAY)
+    brute_force_success_min_failures: StrictInt | None = Field(None, ge=1, le=10_000)
+    brute_force_success_window_s: StrictInt | None = Field(None, ge=60, le=7 * DAY)
+    learning_window_s: StrictInt | None = Field(None, ge=0, le=90 * DAY)
+    unusual_hour_tolerance_h: StrictInt | None = Field(None, ge=0, le=12)
     timezone: ShortText | None = None
-    fleet_failure_min_instances: _int(2, 100_000) = None
-    fleet_failure_window_s: _int(60, 7 * DAY) = None
-    ssh_scanner_connections: _int(1, 100_000) = None
-    ssh_scanner_window_s: _int(10, DAY) = None
+    fleet_failure_min_instances: StrictInt | None = Field(None, ge=2, le=100_000)
+    fleet_failure_window_s: StrictInt | None = Field(None, ge=60, le=7 * DAY)
+    ssh_scanner_connections: StrictInt | None = Field(None, ge=1, le=100_000)
+    ssh_scanner_window_s: StrictInt | None = Field(None, ge=10, le=DAY)
     # ddos
-    ddos_black_hole_bps: Annotated[StrictInt, Field(ge=1_000_000, le=10**12)] | None = None
-    ddos_black_hole_s: _int(60, 30 * DAY) = None
+    ddos_black_hole_bps: StrictInt | None = Field(None, ge=1_000_000, le=10**12)
+    ddos_black_hole_s: StrictInt | None = Field(None, ge=60, le=30 * DAY)
 
     @field_validator("timezone")
     @classmethod
