@@ -19,6 +19,7 @@ setup(
     package_data={
         "palisade.auditor": [
             "checks/baseline/policies/*.yaml",
+            "checks/vulnerabilities/sample_feed/*.json",
             "model/ddos/data/*.csv",
             "store/migrations/*.mako",
             "web/templates/*.html",

@@ -25,6 +25,7 @@ from palisade.auditor.checks.registry import (
     run_fleet_checks,
     run_instance_checks,
 )
+from palisade.auditor.checks.rule_advice import check as rule_advice  # noqa: F401  (registration on import)
 from palisade.auditor.checks.secrets import check as secrets  # noqa: F401  (registration on import)
 from palisade.auditor.checks.vulnerabilities import check as vulnerabilities  # noqa: F401  (registration on import)
 

@@ -38,6 +38,7 @@ class Category(StrEnum):
     SECRETS = "secrets"
     VULNERABILITY = "vulnerability"
     RAM = "ram"
+    RULES = "rules"  # security group rule advice (checks/rule_advice)
 
 
 class AlertStatus(StrEnum):

@@ -8,12 +8,21 @@ import asyncio
 import datetime as dt
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from palisade.auditor.api.http import DEFAULT_TIMEOUT_S
 from palisade.auditor.api.instance_credentials import DEFAULT_TTL as DEFAULT_STS_TTL
 from palisade.auditor.api.instance_credentials import MAX_TTL, MIN_TTL
+from palisade.auditor.checks import CheckSettings, settings_schema
+from palisade.auditor.ingest.server import DEFAULT_MAX_MESSAGE_BYTES
 from palisade.auditor.notify import hook_targets
+from palisade.auditor.server import config
+from palisade.auditor.server.config import ConfigDocument, ConfigError
 from palisade.auditor.server.serve import DataDir, serve
+
+DEFAULT_GRPC = "127.0.0.1:50051"
+DEFAULT_HTTP = "127.0.0.1:8080"
+DEFAULT_MAX_MESSAGE = DEFAULT_MAX_MESSAGE_BYTES
 
 
 def _sts_ttl(text: str) -> int:
@@ -23,9 +32,15 @@ def _sts_ttl(text: str) -> int:
     return int(text)
 
 
-def _allowed_hook_hosts(args) -> frozenset[str]:
-    """--allow-hook-host (repeatable), else $PALISADE_ALLOW_HOOK_HOSTS (comma-separated)."""
-    given = args.allow_hook_host or [os.environ.get(hook_targets.ALLOW_ENV, "")]
+def _allowed_hook_hosts(args, from_file: list[str] | None = None) -> frozenset[str]:
+    """--allow-hook-host (repeatable), else $PALISADE_ALLOW_HOOK_HOSTS (comma-separated),
+    else the settings file's serve.allow_hook_hosts."""
+    given = (
+        args.allow_hook_host
+        or ([os.environ[hook_targets.ALLOW_ENV]] if os.environ.get(hook_targets.ALLOW_ENV) else [])
+        or from_file
+        or []
+    )
     try:
         return hook_targets.parse_allowed(given)
     except ValueError as exc:
@@ -45,26 +60,53 @@ def _non_negative_seconds(text: str) -> int:
     return int(text)
 
 
+def _config(args) -> ConfigDocument:
+    if not args.config:
+        return ConfigDocument()
+    try:
+        return config.load(Path(args.config))
+    except ConfigError as exc:
+        raise SystemExit(f"palisade serve: --config {exc}") from None
+
+
+class _Given(argparse.Action):
+    """Stores the value and notes that the flag was given (it then wins over the file)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
+
+
+def serve_options(args) -> dict:
+    """`serve`'s keyword arguments: a flag given on the command line, else the settings
+    file's value, else the flag's default."""
+    cfg = _config(args)
+    given = getattr(args, "given", frozenset())
+
+    def pick(dest: str, from_file):
+        value = getattr(args, dest)
+        return value if dest in given or from_file is None else from_file
+
+    f = cfg.serve
+    reopen_s = pick("handled_reopen_after", cfg.alerts.handled_reopen_after_s)
+    return {
+        "grpc_address": pick("grpc", f.grpc),
+        "http_address": pick("http", f.http),
+        "db": pick("db", f.db),
+        "max_message_bytes": pick("max_message_bytes", f.max_message_bytes),
+        "enroll_address": pick("enroll", f.enroll),
+        "sts_ttl": dt.timedelta(seconds=pick("sts_ttl", f.sts_ttl_s)),
+        "check_period_s": float(pick("check_period", f.check_period_s)),
+        "allow_hook_hosts": _allowed_hook_hosts(args, f.allow_hook_hosts),
+        "http_timeout_s": pick("http_timeout", f.http_timeout_s),
+        "handled_reopen_after": dt.timedelta(seconds=reopen_s) if reopen_s else None,
+        "check_settings": settings_schema.apply(CheckSettings(), cfg.checks),
+        "limits": cfg.limits.model_dump(),
+    }
+
+
 def cmd_serve(d: DataDir, args) -> int:
-    asyncio.run(
-        serve(
-            d.path,
-            args.grpc,
-            args.http,
-            args.db,
-            args.max_message_bytes,
-            args.enroll,
-            sts_ttl=dt.timedelta(seconds=args.sts_ttl),
-            check_period_s=args.check_period,
-            allow_hook_hosts=_allowed_hook_hosts(args),
-            http_timeout_s=args.http_timeout,
-            handled_reopen_after=(
-                dt.timedelta(seconds=args.handled_reopen_after)
-                if args.handled_reopen_after
-                else None
-            ),
-        )
-    )
+    asyncio.run(serve(d.path, **serve_options(args)))
     return 0
 
 
@@ -84,18 +126,33 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
     """Registers `serve` on the `palisade` parser."""
     s = sub.add_parser("serve", help="run the auditor")
     s.add_argument("--data-dir", default=argparse.SUPPRESS)
-    s.add_argument("--grpc", default="127.0.0.1:50051", help="agent port (HOST:PORT, port 0 = any)")
-    s.add_argument("--enroll", help="enrolment port (HOST:PORT; default: the --grpc port + 1)")
-    s.add_argument("--http", default="127.0.0.1:8080", help="API and dashboard port")
+    s.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the settings file (TOML: [serve], [checks], [alerts]; README 'Settings file'); "
+        "a flag given here wins over it",
+    )
+    s.add_argument(
+        "--grpc",
+        action=_Given,
+        default=DEFAULT_GRPC,
+        help="agent port (HOST:PORT, port 0 = any)",
+    )
+    s.add_argument(
+        "--enroll", action=_Given, help="enrolment port (HOST:PORT; default: the --grpc port + 1)"
+    )
+    s.add_argument("--http", action=_Given, default=DEFAULT_HTTP, help="API and dashboard port")
     s.add_argument(
         "--db",
+        action=_Given,
         help="database URL (default: SQLite in the data dir; "
         "postgresql://... for several replicas)",
     )
-    s.add_argument("--max-message-bytes", type=int, default=8 * 1024 * 1024)
+    s.add_argument("--max-message-bytes", action=_Given, type=int, default=DEFAULT_MAX_MESSAGE)
     s.add_argument(
         "--check-period",
         type=float,
+        action=_Given,
         default=60.0,
         metavar="SECONDS",
         help="how often every instance is re-checked (they are also checked on every report)",
@@ -103,6 +160,7 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
     s.add_argument(
         "--handled-reopen-after",
         type=_non_negative_seconds,
+        action=_Given,
         default=0,
         metavar="SECONDS",
         help="a handled alert whose condition is still reported this long after it was handled "
@@ -111,6 +169,7 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
     s.add_argument(
         "--http-timeout",
         type=_http_timeout,
+        action=_Given,
         default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help=f"close an HTTP connection idle or stalled this long (default {DEFAULT_TIMEOUT_S})",
@@ -118,6 +177,7 @@ def add_serve_command(sub, data_dir: Callable[[argparse.Namespace], DataDir]) ->
     s.add_argument(
         "--sts-ttl",
         type=_sts_ttl,
+        action=_Given,
         default=int(DEFAULT_STS_TTL.total_seconds()),
         metavar="SECONDS",
         help="lifetime of the STS credentials instances get for their RAM role "

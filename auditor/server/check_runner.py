@@ -5,6 +5,12 @@ pending key pairs whose instances have booted since they were requested (key_act
 Each instance's round first moves its DDoS protection state by its traffic (ddos_states.py;
 the sweep's rounds also end black holes whose time is up).
 
+The advisory feed is the store's (`palisade advisories import`, shared by every replica):
+before each batch of rounds the runner reads the feed's version, one cheap query, and when
+an import moved it rebuilds the vulnerability check's database from the stored records. The
+same goes for the check settings an account changed through the API (ModifyCheckSettings):
+they are laid over the settings the runner was started with (the settings file's).
+
 Findings go to the alert service, which opens, updates (a new occurrence counts), reopens and
 resolves alerts in one transaction per scope (serialised across replicas) and queues the
 notifications of the alerts it opens or reopens in that same transaction; the dispatcher is
@@ -14,6 +20,7 @@ then woken, and its pipeline (notify/stages.py) judges them again when they are 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -29,8 +36,13 @@ from palisade.auditor.checks import (
     InstanceHistory,
     evaluate_fleet,
     evaluate_instance,
+    settings_schema,
 )
+from palisade.auditor.checks.vulnerabilities.osv import database_from_documents
+from palisade.auditor.model.schema import validate
 from palisade.auditor.server import ddos_states, key_activation
+from palisade.auditor.store import advisories as advisory_store
+from palisade.auditor.store import check_settings as stored_settings
 from palisade.auditor.store.database import Database
 
 log = logging.getLogger("palisade.checks")
@@ -63,6 +75,8 @@ class CheckRunner:
     ):
         self.store, self.api, self.alerts = store, api, alerts
         self.settings = settings or CheckSettings()
+        self._file_settings = self.settings  # what ModifyCheckSettings' changes lie over
+        self._settings_version = 0  # the stored changes' version the settings hold
         self.on_opened = on_opened  # queues notifications inside the alert transaction
         self.after_commit = after_commit  # wakes the dispatcher
         self.period_s = period_s
@@ -82,6 +96,7 @@ class CheckRunner:
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._feed_version = 0  # the stored advisory feed's version the settings hold
 
     @property
     def _events_window_ms(self) -> int:
@@ -150,10 +165,55 @@ class CheckRunner:
 
     # -- evaluation ---------------------------------------------------------------------------
 
+    def refresh(self) -> None:
+        """The stored check settings and advisory feed, where another replica or a command
+        changed them."""
+        self.refresh_check_settings()
+        self.refresh_advisories()
+
+    def refresh_check_settings(self) -> bool:
+        """Lays the account's stored changes (ModifyCheckSettings) over the file's settings
+        when they changed since the last round. A failure keeps the settings in force."""
+        try:
+            account_id = self.api.current().account_id
+            version = stored_settings.version(self.store, account_id)
+            if version == self._settings_version:
+                return False
+            _, changes = stored_settings.read(self.store, account_id)
+            doc = validate(settings_schema.ChecksDocument, changes)
+        except Exception:
+            log.exception("loading the check settings failed")
+            return False
+        self.settings = dataclasses.replace(
+            settings_schema.apply(self._file_settings, doc), advisories=self.settings.advisories
+        )
+        self._settings_version = version
+        log.info("check settings changed through the API: %s", sorted(changes))
+        return True
+
+    def refresh_advisories(self) -> bool:
+        """Loads the stored advisory feed when an import changed it since the last load (on
+        any replica). Returns whether it was reloaded. A failure keeps the feed loaded."""
+        try:
+            version = advisory_store.feed_version(self.store)
+            if version == self._feed_version:
+                return False
+            feed = database_from_documents(advisory_store.iter_documents(self.store))
+        except Exception:
+            log.exception("loading the advisory feed failed")
+            return False
+        if feed.errors:
+            log.warning("%d stored advisories could not be read", len(feed.errors))
+        self.settings = dataclasses.replace(self.settings, advisories=feed)
+        self._feed_version = version
+        log.info("advisory feed loaded: %d records (import %d)", len(feed), version)
+        return True
+
     def evaluate_many(self, instance_ids: list[str]) -> int:
         """Runs every instance check on each instance; the findings of up to ROUNDS_PER_COMMIT
         instances are applied in one transaction. Returns the alerts opened."""
         opened = 0
+        self.refresh()
         for at in range(0, len(instance_ids), ROUNDS_PER_COMMIT):
             now = self.clock()
             rounds = []
@@ -166,6 +226,7 @@ class CheckRunner:
 
     def evaluate(self, instance_id: str) -> int:
         """Runs every instance check on one instance; returns the alerts opened."""
+        self.refresh()
         now = self.clock()
         return self._apply([self._instance_round(instance_id, now)], now)
 

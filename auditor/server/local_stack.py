@@ -18,6 +18,10 @@ import time
 from pathlib import Path
 
 from palisade.auditor.server.data_dir import DataDir
+from palisade.auditor.store import advisories as advisory_store
+
+# real Debian 12 advisories in osv.dev's format (its README says where from)
+SAMPLE_FEED = Path(__file__).parents[1] / "checks" / "vulnerabilities" / "sample_feed"
 
 
 def _alive(pid_file: Path) -> int | None:
@@ -77,6 +81,7 @@ def up(data_dir: Path, grpc: str, http: str, interval: float = 10.0) -> int:
         if not _alive(auditor_pid):
             print((d.path / "auditor.log").read_text()[-2000:], file=sys.stderr)
             raise SystemExit("palisade up: the auditor did not start (log above)")
+    _import_sample_feed(d, bin_dir)
     state = d.state()
     agent_dir = d.path / "agent"
     instance_id = default_instance_id()
@@ -144,6 +149,18 @@ Try:
   .venv/bin/palisade --data-dir {d.path} instance show {instance_id}
 Logs: {d.path}/auditor.log, {d.path}/agent.log.  Stop with `make stop`.""")
     return 0
+
+
+def _import_sample_feed(d: DataDir, bin_dir: Path) -> None:
+    """The sample advisory feed, once: a data dir that has a feed keeps its own."""
+    if advisory_store.feed_version(d.store()):
+        return
+    subprocess.run(
+        [str(bin_dir / "palisade"), "--data-dir", str(d.path), "advisories", "import"]
+        + [str(SAMPLE_FEED)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def down(data_dir: Path) -> int:

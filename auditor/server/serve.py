@@ -24,7 +24,7 @@ from palisade.auditor.checks import CheckSettings
 from palisade.auditor.ingest import server as ingest
 from palisade.auditor.notify.hook_targets import HookPolicy
 from palisade.auditor.notify.settings_repository import NotificationSettingsCache
-from palisade.auditor.server import key_activation
+from palisade.auditor.server import key_activation, quota_settings
 from palisade.auditor.server.check_runner import CheckRunner
 from palisade.auditor.server.data_dir import DataDir
 from palisade.auditor.web.app import PREFIX, Dashboard
@@ -59,6 +59,7 @@ async def serve(
     allow_hook_hosts: frozenset[str] = frozenset(),
     http_timeout_s: int = DEFAULT_TIMEOUT_S,
     handled_reopen_after: dt.timedelta | None = None,
+    limits: dict[str, int | None] | None = None,
 ) -> None:
     d = DataDir(Path(data_dir))
     d.path.mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,7 @@ async def serve(
         services={"alerts": alerts, "hook_policy": hook_policy, "check_settings": check_settings},
     )
     admin = api.initialise()
+    quota_settings.apply(api, **(limits or {}))  # the settings file's [limits], if any
     dispatcher = notify.Dispatcher(
         store, NotificationSettingsCache(store), notify.default_transports(store, hook_policy)
     ).start()

@@ -158,6 +158,44 @@ api_client_tokens = Table(
     Column("expires_at_ms", BigInteger, nullable=False),
 )
 
+# -- advisories (palisade advisories import; the vulnerability check) ---------------------
+# One row per OSV record, as imported (its JSON text): every replica reads the same feed. A
+# record is replaced only by one with a newer `modified` (OSV's rule). `advisory_imports`
+# records each import: the newest id is the feed's version (a replica reloads when it moves).
+advisories = Table(
+    "advisories",
+    metadata,
+    Column("advisory_id", String(255), primary_key=True),
+    Column("modified", String(64), nullable=False),
+    Column("ecosystems", Text, nullable=False),  # the affected ecosystems, comma-separated
+    Column("document", Text, nullable=False),
+    Column("imported_at_ms", BigInteger, nullable=False),
+)
+
+advisory_imports = Table(
+    "advisory_imports",
+    metadata,
+    Column("import_id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("imported_at_ms", BigInteger, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+)
+
+# The check settings an account changed through the API (ModifyCheckSettings): a JSON object
+# of the keys given (checks/settings_schema.py), laid over the settings file's. `version`
+# moves on every change: each replica's check runner reloads when it does.
+check_settings = Table(
+    "check_settings",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
 # -- alerts (auditor/alerts) --------------------------------------------------------------
 # One row per alert. The dedup key is (account_id, instance_id, check_id, subject);
 # `live_key` holds its SHA-256 while the alert is live (pending, handling, accepted_risk,

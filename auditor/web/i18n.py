@@ -279,6 +279,14 @@ _ZH.update(
         "false_positive": "误报",
         "expired": "已失效",
         "accepted_risk": "已接受风险",
+        "Advisory feed": "漏洞公告库",
+        "Rule advice": "规则建议",
+        "Advice": "建议",
+        "No advice: the rules read well.": "无建议：规则清晰合理。",
+        "records": "条记录",
+        "newest modified": "最近更新",
+        "age": "距今",
+        "none imported: the vulnerability check does not run": "未导入：漏洞检查不会运行",
     }
 )
 

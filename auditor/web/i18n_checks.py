@@ -6,6 +6,25 @@ page and list read in one language. A unit test fails when a check's text has no
 from __future__ import annotations
 
 ZH_CHECKS = {
+    # rule advice
+    "A security group rule never decides": "安全组规则永远不会生效",
+    "Stronger or earlier rules of the group cover all of this rule's traffic, so it never applies; a rule set with dead rules is harder to read and to audit.": "组内优先级更高或更靠前的规则已覆盖该规则的全部流量，它永远不会生效；含有无效规则的规则集更难阅读和审计。",
+    "Remove the rule, or give it a smaller priority number if it was meant to win.": "删除该规则；如果它本应优先生效，请给它更小的优先级数值。",
+    "A security group rule repeats another": "安全组规则与另一条重复",
+    "Two rules with the same direction, policy, protocol, ports, peer and priority count twice against the rule limit and do the work of one.": "方向、策略、协议、端口、对端和优先级都相同的两条规则会占用两条规则配额，却只起一条的作用。",
+    "Remove one of the two rules.": "删除两条规则中的一条。",
+    "An accept rule and a drop rule of equal priority overlap": "优先级相同的允许规则与拒绝规则重叠",
+    "On equal priority drop wins: where the two rules overlap the accept rule does not apply, which is rarely what its author meant.": "优先级相同时拒绝优先：两条规则重叠之处允许规则不会生效，这通常不是其作者的本意。",
+    "Remove one of the rules or give them different priorities.": "删除其中一条规则，或为它们设置不同的优先级。",
+    "A rule accepts a port range or every protocol from the whole internet": "规则向整个公网开放端口范围或所有协议",
+    "The ECS security guide: open single ports to the sources that need them (least privilege); a range or all protocols from 0.0.0.0/0 exposes whatever listens there.": "ECS 安全指南：只向需要的来源开放单个端口（最小权限）；向 0.0.0.0/0 开放端口范围或所有协议会暴露其上监听的一切服务。",
+    "Replace the rule by rules for single ports (e.g. 80/80) and narrow the source.": "用单端口规则（如 80/80）替换该规则，并缩小来源范围。",
+    "A security group or NIC is near its limit": "安全组或网卡接近配额上限",
+    "A group holds at most 200 rules and a NIC is governed by at most 1,000 across its groups (and joins a limited number of groups); near the limit a needed rule cannot be added in an incident.": "一个安全组最多 200 条规则，一块网卡在其所有安全组中最多受 1,000 条规则约束（且可加入的安全组数量有限）；接近上限时，应急所需的规则可能无法添加。",
+    "Remove redundant rules, merge groups with the same needs or split by tier.": "删除冗余规则，合并需求相同的安全组，或按层级拆分。",
+    "Security groups are not used as the ECS security guide advises": "安全组的使用方式不符合 ECS 安全指南的建议",
+    "The ECS security guide: groups are allow-lists starting from deny-all, tiers get their own groups, and instances with the same needs share one.": "ECS 安全指南：安全组应是从全部拒绝开始的白名单，不同层级使用各自的安全组，需求相同的实例共用一个安全组。",
+    "Start from deny-all and open what is needed; give each tier its own group; test changes on a clone of a production group first.": "从全部拒绝开始，只开放需要的访问；为每个层级建立各自的安全组；先在生产安全组的克隆上测试变更。",
     # baseline
     "Baseline configuration check failed": "基线配置检查未通过",
     "Hardening items of the CIS benchmarks (sshd, accounts, file modes, Windows).": (

@@ -4,14 +4,18 @@ Hat:enterprise_linux:9::appstream"), Rocky Linux ("Rocky Linux:9") and AlmaLinux
 ("AlmaLinux:9") with RPM ordering. Other ecosystems are parsed and ignored.
 
 `parse_osv` takes untrusted JSON and either returns an Advisory or raises OsvError; it never
-fails otherwise. `load_osv(path)` (a file holding one advisory or a list, or a directory of
-such files) is the only I/O here: the caller loads the feed and passes the database to the
+fails otherwise. `read_feed(path)` (a file holding one advisory or a list, a directory of
+such files, or osv.dev's per-ecosystem zip exports) and `load_osv(path)` are the only I/O
+here: `palisade advisories import` stores the records (store/advisories.py), and the check
+runner builds the database from them (`database_from_documents`) and passes it to the
 checks through CheckSettings.advisories.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cmp_to_key
 from pathlib import Path
@@ -308,13 +312,14 @@ class AdvisoryDatabase:
     errors: list[str] = field(default_factory=list)  # files/entries that were skipped
 
     def add(self, advisory: Advisory) -> None:
-        if advisory.withdrawn:
-            return
         old = self.advisories.get(advisory.id)
         if old is not None and old.modified > advisory.modified:
             return
         if old is not None:
             self._unindex(old)
+            del self.advisories[advisory.id]
+        if advisory.withdrawn:  # a newer withdrawn record takes the old one out
+            return
         self.advisories[advisory.id] = advisory
         for n, a in enumerate(advisory.affected):
             if a.ordering is not None:
@@ -357,21 +362,100 @@ def _same_release(advisory_release: str, host_release: str) -> bool:
     return host_release == advisory_release or host_release.split(".")[0] == advisory_release
 
 
-def load_osv(path: str | Path) -> AdvisoryDatabase:
-    """A file (one advisory, or a JSON list of them) or a directory tree of *.json files.
-    Files or entries that are not valid OSV are skipped and listed in `errors`."""
-    db = AdvisoryDatabase()
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # one OSV record; osv.dev's largest are a few MB
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One record read from a feed: its place (file, zip member, list index) and either the
+    decoded JSON or why it could not be read."""
+
+    where: str
+    doc: Any = None
+    error: str = ""
+
+
+def read_feed(path: str | Path) -> Iterator[FeedItem]:
+    """The records of a feed as osv.dev publishes it: one record's .json file, a .json file
+    holding a list, a directory tree of such files, or a per-ecosystem zip export (one
+    record a member: `gs://osv-vulnerabilities/<ecosystem>/all.zip`), also inside a
+    directory. Nothing is raised for a bad file or record: it comes back with its error."""
     root = Path(path)
-    files = sorted(root.rglob("*.json")) if root.is_dir() else [root]
+    if root.is_dir():
+        files = sorted(
+            f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in (".json", ".zip")
+        )
+    else:
+        files = [root]
     for f in files:
-        try:
-            doc = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            db.errors.append(f"{f}: {exc}")
+        if f.suffix.lower() == ".zip":
+            yield from _read_zip(f)
             continue
-        for i, item in enumerate(doc if isinstance(doc, list) else [doc]):
+        try:
+            data = f.read_bytes()
+        except OSError as exc:
+            yield FeedItem(str(f), error=exc.strerror or str(exc))
+            continue
+        yield from _decode(str(f), data)
+
+
+def _read_zip(path: Path) -> Iterator[FeedItem]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield FeedItem(str(path), error=f"not a zip archive: {exc}")
+        return
+    with archive:
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            if info.is_dir() or not info.filename.lower().endswith(".json"):
+                continue
+            where = f"{path}:{info.filename}"
+            if info.file_size > MAX_RECORD_BYTES:
+                yield FeedItem(where, error=f"over {MAX_RECORD_BYTES} bytes")
+                continue
             try:
-                db.add(parse_osv(item))
-            except OsvError as exc:
-                db.errors.append(f"{f}[{i}]: {exc}")
+                data = archive.read(info)
+            except (OSError, zipfile.BadZipFile, RuntimeError, EOFError) as exc:
+                yield FeedItem(where, error=f"unreadable member: {exc}")
+                continue
+            yield from _decode(where, data)
+
+
+def _decode(where: str, data: bytes) -> Iterator[FeedItem]:
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        yield FeedItem(where, error=f"not JSON: {exc}")
+        return
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield FeedItem(f"{where}[{i}]", item)
+    else:
+        yield FeedItem(where, doc)
+
+
+def load_osv(path: str | Path) -> AdvisoryDatabase:
+    """A feed as `read_feed` takes it, parsed into a database. Files or records that are not
+    valid OSV are skipped and listed in `errors`."""
+    db = AdvisoryDatabase()
+    for item in read_feed(path):
+        if item.error:
+            db.errors.append(f"{item.where}: {item.error}")
+            continue
+        try:
+            db.add(parse_osv(item.doc))
+        except OsvError as exc:
+            db.errors.append(f"{item.where}: {exc}")
+    return db
+
+
+def database_from_documents(documents: Iterable[str]) -> AdvisoryDatabase:
+    """The database from stored records' JSON texts (the store's feed); a text that no longer
+    parses (a stricter reader than the one that imported it) is skipped and listed."""
+    db = AdvisoryDatabase()
+    for text in documents:
+        try:
+            db.add(parse_osv(json.loads(text)))
+        except (ValueError, OsvError) as exc:
+            db.errors.append(str(exc))
     return db

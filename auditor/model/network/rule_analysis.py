@@ -26,6 +26,7 @@ class Finding:
     group_id: str | None = None
     rule_ids: tuple[str, ...] = ()
     instance_id: str | None = None
+    topic: str = ""  # which count a near-limit finding is about: rules, private-ips, groups
 
 
 def _covers(s: ResolvedRule, r: ResolvedRule) -> bool:
@@ -187,6 +188,7 @@ def analyze_group(
                 "sets short "
                 "(remove redundant rules or split by tier).",
                 group_id,
+                topic="rules",
             )
         )
     ips = len(member_ips.get(group_id, []))
@@ -197,6 +199,7 @@ def analyze_group(
                 "low",
                 f"{group_id} holds {ips} of {limits.private_ips_per_normal_group} private IPs.",
                 group_id,
+                topic="private-ips",
             )
         )
     return findings
@@ -216,6 +219,13 @@ def analyze_nic(model, instance_id: str, nic_id: str | None = None) -> list[Find
         Finding(f.kind, f.severity, f.message, f.group_id, f.rule_ids, instance_id)
         for f in findings
     ]
+    return findings + nic_limits(model, instance_id, nic)
+
+
+def nic_limits(model, instance_id: str, nic) -> list[Finding]:
+    """A NIC's counts near the limits (rules across its groups, groups it is in); cheap: the
+    rule-advice check runs it on every NIC of the fleet."""
+    findings: list[Finding] = []
     limits = model.limits
     total = model.nic_rule_count(nic)
     if total >= 0.8 * limits.rules_per_nic:
@@ -225,6 +235,7 @@ def analyze_nic(model, instance_id: str, nic_id: str | None = None) -> list[Find
                 "low",
                 f"NIC {nic.nic_id} is governed by {total} of {limits.rules_per_nic} rules.",
                 instance_id=instance_id,
+                topic="rules",
             )
         )
     if len(nic.security_group_ids) >= limits.groups_per_nic:
@@ -235,16 +246,20 @@ def analyze_nic(model, instance_id: str, nic_id: str | None = None) -> list[Find
                 f"NIC {nic.nic_id} is in {len(nic.security_group_ids)} of "
                 f"{limits.groups_per_nic} groups; it cannot join another.",
                 instance_id=instance_id,
+                topic="groups",
             )
         )
     return findings
 
 
-def advice(model) -> list[Finding]:
-    """The ECS security guide's practice advice, per account and region."""
+def advice(model, account_id: str | None = None) -> list[Finding]:
+    """The ECS security guide's practice advice, per account and region (of one account when
+    given)."""
     findings: list[Finding] = []
     scopes: dict[tuple[str, str], list] = {}
     for inst in model.instances.values():
+        if account_id is not None and inst.account_id != account_id:
+            continue
         scopes.setdefault((inst.account_id, inst.region_id), []).append(inst)
     for (account, region), instances in sorted(scopes.items()):
         groups = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from palisade.auditor.store import advisories as feed_store
 from palisade.auditor.web.pages.instances import shield
 from palisade.auditor.web.pages.router import page
 
@@ -18,6 +19,7 @@ def overview(p):
         agent = {"last_seen_ms": seen[iid]} if iid in seen else None
         state = shield(agent, alerts.get(iid, {}), now_ms)
         by_state[state] = by_state.get(state, 0) + 1
+    feed = feed_store.feed_status(p.store)  # the vulnerability check's advisories
     return p.app.render(
         "overview.html",
         p,
@@ -30,4 +32,6 @@ def overview(p):
         exposures=p.app.exposures_by_service(),
         hours=p.app.hour_labels(now_ms),
         top_sources=p.app.top_failed_sources(now_ms),
+        feed=feed,
+        feed_age=feed_store.describe_age(feed.age_s(now_ms)),
     )

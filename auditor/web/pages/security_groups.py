@@ -8,8 +8,10 @@ import json
 import re
 
 from palisade.auditor.api.http import Reply
+from palisade.auditor.checks.rule_advice.check import META_OF_KIND, SEVERITY_OF
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.network.reachability import reachable
+from palisade.auditor.model.network.rule_analysis import analyze_group
 from palisade.auditor.model.network.security_group import Direction
 from palisade.auditor.web.errors import NotFound
 from palisade.auditor.web.pages.common import message_query, natural_key, paged
@@ -109,7 +111,21 @@ def security_group(p, group_id: str):
         can_delete=p.can("ecs:DeleteSecurityGroup", arn),
         regions=sorted(cloud.regions),
         vpcs=_vpcs(cloud, group.account_id),
+        advice=_advice(cloud, group_id),
     )
+
+
+def _advice(cloud, group_id: str) -> list[dict]:
+    """The group's rule advice, as the rule-advice checks raise it (checks/rule_advice)."""
+    return [
+        {
+            "title": META_OF_KIND[f.kind].title,
+            "level": SEVERITY_OF.get(f.severity, META_OF_KIND[f.kind].severity),
+            "message": f.message,
+            "rule_ids": f.rule_ids,
+        }
+        for f in analyze_group(cloud, group_id)
+    ]
 
 
 def _explain(p, cloud) -> dict:

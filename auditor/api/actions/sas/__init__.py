@@ -1,5 +1,5 @@
 """Security Center (`sas`) actions: alerts, findings, silences, whitelist; notification
-channels, subscriptions, window, inbox, outbox.
+channels, subscriptions, window, inbox, outbox; the check settings.
 
 RAM actions are `sas:<Action>` (Alibaba's Security Center owns alerts there), resources
 `acs:sas:*:<account>:alert/<id>`, `.../silence/<id>`, `.../notification-channel/<id>`, ...
@@ -14,6 +14,7 @@ when the auditor provides it, else an AlertRepository over "store".
 
 from palisade.auditor.api.actions.sas import (  # noqa: F401  (registration on import)
     alerts,
+    check_settings,
     findings,
     inbox,
     notification_channels,

@@ -47,3 +47,23 @@ def test_the_overview_names_services_and_draws_readable_charts(tmp_path):
     assert re.search(r'class="value"[^>]*>2</text>', chart)  # the bar's count
     assert 'class="axis"' in chart and 'class="tick"' in chart
     dash.store.close()
+
+
+def test_the_overview_says_how_old_the_advisory_feed_is(tmp_path):
+    from palisade.auditor.store import advisories as feed
+
+    dash = DashboardHarness(tmp_path / "dash")
+    line = dash.text(dash.get("/ui/")).split('id="advisory-feed"', 1)[1].split("</p>", 1)[0]
+    assert "none imported" in line
+    now_ms = int(dash.api.clock().timestamp() * 1000)
+    modified = datetime.fromtimestamp(now_ms / 1000 - 3 * 86400 - 60, UTC)
+    stamp = modified.strftime("%Y-%m-%dT%H:%M:%SZ")
+    feed.import_advisories(
+        dash.store, [feed.StoredAdvisory("DSA-1", stamp, ("Debian:12",), "{}")], "x", now_ms
+    )
+    line = dash.text(dash.get("/ui/")).split('id="advisory-feed"', 1)[1].split("</p>", 1)[0]
+    assert "1 records" in line and stamp in line and "age 3d" in line
+    dash.lang = "zh"
+    line = dash.text(dash.get("/ui/")).split('id="advisory-feed"', 1)[1].split("</p>", 1)[0]
+    assert "漏洞公告库" in line and "距今 3d" in line
+    dash.store.close()
