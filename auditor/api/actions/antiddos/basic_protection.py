@@ -8,15 +8,15 @@ default threshold). Alibaba's own name for the change is ModifyDefenseThreshold;
 ModifyDdosThreshold, and it only lowers a threshold (the ECS security guide: the instance
 type's threshold is the maximum) or resets it (IsAuto=true).
 
-The thresholds come from the check settings (`ctx.services["check_settings"]`, the ones the
-check runner uses), the user's lowered threshold and the instance's state from CloudState.ddos.
+The thresholds come from the check settings in force (the settings file's with the account's
+ModifyCheckSettings changes: what the check runner uses), the user's lowered threshold and the
+instance's state from CloudState.ddos.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 from palisade.auditor.api.actions.ecs.common import ecs_time, instance_arn
+from palisade.auditor.api.actions.sas.check_settings import effective_settings
 from palisade.auditor.api.params import Params, invalid
 from palisade.auditor.api.registry import ActionContext, action
 from palisade.auditor.checks.inputs import CheckSettings
@@ -34,13 +34,10 @@ DDOS_TYPES = ("defense", "blackhole")
 COMMON = ("DdosRegionId", "InstanceType")
 
 
-@cache
-def _default_settings() -> CheckSettings:
-    return CheckSettings()
-
-
 def _settings(ctx: ActionContext) -> CheckSettings:
-    return ctx.services.get("check_settings") or _default_settings()
+    """The thresholds in force: the settings file's, with the account's ModifyCheckSettings
+    changes over them (the same values the check runner moves the states with)."""
+    return effective_settings(ctx)
 
 
 def _instance_type(p: Params) -> None:

@@ -31,9 +31,19 @@ def _file_settings(ctx: ActionContext) -> CheckSettings:
     return given if isinstance(given, CheckSettings) else CheckSettings()
 
 
+def _effective(ctx: ActionContext, changes: dict) -> CheckSettings:
+    return schema.apply(_file_settings(ctx), validate(schema.ChecksDocument, changes))
+
+
+def effective_settings(ctx: ActionContext) -> CheckSettings:
+    """The settings in force for the caller's account: the file's, with the account's
+    changes (ModifyCheckSettings) over them; what the check runner uses too."""
+    _, changes = stored.read(notification_database(ctx), ctx.account_id)
+    return _effective(ctx, changes)
+
+
 def _view(ctx: ActionContext, changes: dict) -> dict:
-    effective = schema.apply(_file_settings(ctx), validate(schema.ChecksDocument, changes))
-    values = schema.describe(effective)
+    values = schema.describe(_effective(ctx, changes))
     return {
         "CheckSettings": {schema.API_NAMES[k]: values[k] for k in schema.KEYS},
         "Modified": sorted(schema.API_NAMES[k] for k in changes),
