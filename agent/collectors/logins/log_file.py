@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import BinaryIO
+from typing import IO
 
 from palisade.agent.collectors.logins.event import LoginEvent
 from palisade.agent.collectors.logins.journal import parse_journal_lines
@@ -157,7 +157,7 @@ def read_journald(directory: str | None = None, journalctl: str = "journalctl") 
     return result
 
 
-def _lines(handle: BinaryIO) -> Iterator[str]:
+def _lines(handle: IO[bytes]) -> Iterator[str]:
     for line in handle:
         yield line.decode("utf-8", "backslashreplace")
 
