@@ -46,6 +46,14 @@ def _reported(auditor) -> bool:
     return shown.returncode == 0 and bool(json.loads(shown.stdout).get("snapshot_at_ms"))
 
 
+def _spool_messages(state_dir) -> int:
+    shown = subprocess.run(
+        [str(BIN / "palisade-agent"), "status", "--state-dir", str(state_dir), "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return json.loads(shown.stdout)["spool_messages"]
+
+
 def _revoke_with(state: AgentState, address: str) -> grpc.StatusCode | None:
     """Ingest.Revoke with `state`'s certificate: None if accepted, else the refusal's code."""
     with grpc.secure_channel(address, state.credentials(), options=CHANNEL_OPTIONS) as channel:
@@ -60,7 +68,7 @@ def test_uninstall_revokes_the_certificate_and_removes_state_and_unit(auditor, t
     state_dir = tmp_path / "agent"
     enroll_agent(auditor, state_dir, INSTANCE)
     agent = subprocess.Popen(
-        [str(BIN / "palisade-agent"), "run", "--state-dir", str(state_dir), "--interval", "1",
+        [str(BIN / "palisade-agent"), "run", "--state-dir", str(state_dir), "--interval", "3600",
          "--metadata-address", "none"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -68,6 +76,8 @@ def test_uninstall_revokes_the_certificate_and_removes_state_and_unit(auditor, t
     unit.write_text("[Service]\nExecStart=/usr/bin/palisade-agent run --state-dir /x\n")
     try:
         wait_for(lambda: _reported(auditor), 60, what="the agent's first snapshot")
+        # one snapshot an hour: once it is acknowledged the spool stays empty
+        wait_for(lambda: _spool_messages(state_dir) == 0, 60, what="the spool to drain")
         running = _uninstall("--state-dir", str(state_dir), "--unit", str(unit))
         assert running.returncode == 1, running.stderr
         assert "still running" in running.stderr and "nothing was removed" in running.stderr
