@@ -64,6 +64,9 @@ def _login_view(ctx: ActionContext, instance_id: str) -> dict:
     params=("InstanceId", "Password"),
 )
 def modify_instance_attribute(ctx: ActionContext, p: Params) -> dict:
+    """Password: ECS's password reset (8 to 30 characters, three of upper case, lower case,
+    digits, specials). Password login is on again next to a bound key pair; the password
+    itself is never stored. Other attributes of ECS's action are not modelled."""
     instance = get_instance(ctx, p)
     password = p.str("Password")
     if password is None:
@@ -100,6 +103,8 @@ def _smtp_view(instance, reason: str | None = None) -> dict:
     params=("InstanceId", "Reason"),
 )
 def apply_tcp25_unblock(ctx: ActionContext, p: Params) -> dict:
+    """Applies for the lifting of the platform's outbound TCP 25 block on one instance (Reason:
+    what it sends mail for, kept in the audit log); granted at once in the model."""
     instance = get_instance(ctx, p)
     reason = (p.str("Reason") or "").strip()
     if not reason:
