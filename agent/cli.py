@@ -168,7 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_status)
 
-    sub.add_parser("parse-log", help="the login events in a log file (see parse-log --help)")
+    from palisade.agent.uninstall import add_command as add_uninstall
+
+    add_uninstall(sub)
+
+    sub.add_parser(
+        "parse-log", help="the login events in a log file or journald (see parse-log --help)"
+    )
     return p
 
 

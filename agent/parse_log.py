@@ -1,6 +1,11 @@
-"""`palisade-agent parse-log FILE`: the login events in a log file, like fail2ban-regex.
+"""`palisade-agent parse-log [FILE]`: the login events in a log file, like fail2ban-regex.
 
     parse-log FILE [--format auto|syslog|journal-json|windows-xml|utmp] [--year Y] [--json]
+    parse-log [--directory DIR] [--json]
+
+Without FILE it reads journald (`journalctl -o json`, through the same reader as a saved
+journal-json file; `--directory`: a journal copied from another host), else the first of
+/var/log/auth.log and /var/log/secure that exists; when there is none of them it says so.
 
 With --json, one JSON object a line with the contract fields (time, user, source_ip,
 source_port, method, result, service, key_fingerprint, raw); otherwise a table. Notes about the
@@ -12,14 +17,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from palisade.agent.collectors.logins import FORMATS, LogFormatError, LoginEvent, read_log_file
+from palisade.agent.collectors.logins import (
+    FORMATS,
+    LogFileResult,
+    LogFormatError,
+    LoginEvent,
+    NoJournalError,
+    read_journald,
+    read_log_file,
+)
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+
+# Read when no FILE is given and there is no journal (Debian/Ubuntu, then RHEL's name).
+SYSLOG_FILES = ("/var/log/auth.log", "/var/log/secure")
 
 _COLUMNS = ("time", "result", "method", "user", "source", "port", "service", "key")
 
@@ -27,10 +44,18 @@ _COLUMNS = ("time", "result", "method", "user", "source", "port", "service", "ke
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="palisade-agent parse-log",
-        description="Print the login events found in a log file.",
+        description="Print the login events found in a log file, or in journald.",
     )
     parser.add_argument(
-        "file", help="auth.log / secure, journalctl -o json output, wevtutil XML, or wtmp/btmp"
+        "file",
+        nargs="?",
+        help="auth.log / secure, journalctl -o json output, wevtutil XML, or wtmp/btmp "
+        "(default: journald, else /var/log/auth.log or /var/log/secure)",
+    )
+    parser.add_argument(
+        "--directory",
+        metavar="DIR",
+        help="read the journal files in DIR (journalctl --directory) instead of this host's",
     )
     parser.add_argument("--format", choices=("auto", *FORMATS), default="auto")
     parser.add_argument(
@@ -57,16 +82,26 @@ def main(
     if args.year is not None and not 1 <= args.year <= 9998:
         print(f"parse-log: --year {args.year} is out of range", file=err)
         return EXIT_BAD_INPUT
+    if args.file is not None and args.directory is not None:
+        print("parse-log: give a FILE or --directory, not both", file=err)
+        return EXIT_BAD_INPUT
+    name = args.file
     try:
-        result = read_log_file(args.file, format=args.format, year=args.year)
+        if name is None:
+            name, result = _default_source(args)
+        else:
+            result = read_log_file(name, format=args.format, year=args.year)
+    except _NothingToRead as exc:
+        print(f"parse-log: {exc}", file=err)
+        return EXIT_BAD_INPUT
     except OSError as exc:
-        print(f"parse-log: cannot read {args.file}: {exc.strerror or exc}", file=err)
+        print(f"parse-log: cannot read {name}: {exc.strerror or exc}", file=err)
         return EXIT_BAD_INPUT
     except LogFormatError as exc:
-        print(f"parse-log: {args.file}: {exc}", file=err)
+        print(f"parse-log: {name}: {exc}", file=err)
         return EXIT_BAD_INPUT
     for note in result.errors:
-        print(f"parse-log: {args.file}: {note}", file=err)
+        print(f"parse-log: {name}: {note}", file=err)
     if args.json:
         for event in result.events:
             out.write(json.dumps(event.to_json_dict()) + "\n")
@@ -74,6 +109,29 @@ def main(
         _print_table(result.events, out)
         print(f"{len(result.events)} events ({result.format})", file=err)
     return EXIT_OK
+
+
+class _NothingToRead(Exception):
+    """No FILE given, and neither a journal nor a syslog file to read."""
+
+
+def _default_source(args: argparse.Namespace) -> tuple[str, LogFileResult]:
+    """journald, else the first syslog file there is: (what was read, its events)."""
+    if args.format not in ("auto", "journal-json"):
+        raise _NothingToRead(f"--format {args.format} needs a FILE")
+    try:
+        return "journald", read_journald(args.directory)
+    except (NoJournalError, FileNotFoundError) as exc:
+        if args.directory is not None:
+            raise _NothingToRead(f"cannot read the journal in {args.directory}: {exc}") from exc
+        journal_problem = str(exc) if isinstance(exc, NoJournalError) else "no journalctl"
+    for path in SYSLOG_FILES:
+        if os.path.exists(path):
+            return path, read_log_file(path, format=args.format, year=args.year)
+    raise _NothingToRead(
+        f"no FILE given, and this host has no journal to read ({journal_problem}) and no "
+        f"{' or '.join(SYSLOG_FILES)}; name a log file: parse-log FILE"
+    )
 
 
 def _print_table(events: list[LoginEvent], out: TextIO) -> None:

@@ -105,6 +105,20 @@ def write_output(path: Path, body: dict) -> None:
     write_text_atomic(path, text + ("" if text.endswith("\n") else "\n"))
 
 
+def pick(body: object, path: str) -> object:
+    """The value at a dotted `path` of an answer (`VpcId`, `InstanceIdSets.InstanceIdSet.0`:
+    a number indexes a list); KeyError when there is none."""
+    value = body
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise KeyError(part)
+    return value
+
+
 def cmd_api(d: DataDir, args) -> int:
     from palisade.auditor.api.client import Credentials, call
 
@@ -136,6 +150,13 @@ def cmd_api(d: DataDir, args) -> int:
             return _error("OutputNotWritten", f"cannot write {args.output}: {exc}")
         print(json.dumps({"RequestId": body.get("RequestId", ""), "Output": args.output}, indent=2))
         return 0
+    if status == 200 and args.get:
+        try:
+            value = pick(body, args.get)
+        except KeyError as exc:
+            return _error("InvalidField.NotFound", f"the answer has no {args.get} ({exc} missing)")
+        print(value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False))
+        return 0
     print(json.dumps(body, indent=2, ensure_ascii=False))
     return 0 if status == 200 else 1
 
@@ -161,6 +182,12 @@ def add_commands(sub, data_dir: Callable[[argparse.Namespace], DataDir]) -> None
         "--output",
         metavar="FILE",
         help="write the answer to FILE (an export's Document: the file its import takes back)",
+    )
+    a.add_argument(
+        "--get",
+        metavar="PATH",
+        help="print only the answer's value at PATH, e.g. VpcId or "
+        "InstanceIdSets.InstanceIdSet.0 (a string bare, for VPC=$(palisade api ... --get VpcId))",
     )
     a.add_argument("action", nargs="?")
     a.add_argument("params", nargs="*", metavar="Name=Value")

@@ -123,6 +123,10 @@ def peer_identity(context: grpc.aio.ServicerContext) -> PeerIdentity | None:
     return PeerIdentity(names[0].decode(), cert.serial_number)
 
 
+def _superseded(instance_id: str) -> str:
+    return f"the certificate for {instance_id} has been superseded or revoked; enrol again"
+
+
 async def authenticated_peer(store: Database, context: grpc.aio.ServicerContext) -> PeerIdentity:
     """The instance the client certificate names, if that certificate is still its current one
     (aborts the call otherwise)."""
@@ -134,11 +138,28 @@ async def authenticated_peer(store: Database, context: grpc.aio.ServicerContext)
         )
     current = await asyncio.to_thread(store.current_cert_serial, peer.instance_id)
     if current is None or current != str(peer.serial):
-        await context.abort(
-            grpc.StatusCode.PERMISSION_DENIED,
-            f"the certificate for {peer.instance_id} has been superseded or revoked; enrol again",
-        )
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, _superseded(peer.instance_id))
     return peer
+
+
+MAX_REVOKE_REASON_LEN = 256
+
+
+class RevokeService:
+    """Ingest.Revoke: the calling certificate is revoked (`palisade-agent uninstall`)."""
+
+    def __init__(self, store: Database):
+        self.store = store
+
+    async def Revoke(self, request, context: grpc.aio.ServicerContext):
+        await _refuse_undecodable(request, context)
+        peer = await authenticated_peer(self.store, context)
+        reason = request.reason[:MAX_REVOKE_REASON_LEN]
+        revoked = await asyncio.to_thread(self.store.revoke_cert, peer.instance_id, peer.serial)
+        if not revoked:  # superseded between the check and the update
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, _superseded(peer.instance_id))
+        log.info("revoked the certificate of instance %s (%r)", peer.instance_id, reason)
+        return agent_pb2.RevokeResponse(instance_id=peer.instance_id)
 
 
 class IngestService(agent_pb2_grpc.IngestServicer):
@@ -376,7 +397,12 @@ async def start_grpc(
                     ).Report,
                     request_deserializer=_lenient(agent_pb2.AgentMessage),
                     response_serializer=agent_pb2.Ack.SerializeToString,
-                )
+                ),
+                "Revoke": grpc.unary_unary_rpc_method_handler(
+                    RevokeService(store).Revoke,
+                    request_deserializer=_lenient(agent_pb2.RevokeRequest),
+                    response_serializer=agent_pb2.RevokeResponse.SerializeToString,
+                ),
             },
         )
     ]

@@ -52,8 +52,11 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 
 def default_instance_id() -> str:
-    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()).strip("-") or "localhost"
-    return f"i-{host}"[:128]
+    """`i-` and the host name's letters and digits (at most 40): an id ECS's pattern accepts
+    (`i-[0-9A-Za-z]{1,40}`), so `RunInstances InstanceId=...` can model this very host. The
+    README's tour spells it `i-$(hostname | tr -cd '[:alnum:]' | cut -c1-40)`."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:40] or "localhost"
+    return f"i-{host}"
 
 
 def up(data_dir: Path, grpc: str, http: str, interval: float = 10.0) -> int:

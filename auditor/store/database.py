@@ -169,6 +169,20 @@ class Database:
                     )
                 )
 
+    def revoke_cert(self, instance_id: str, cert_serial: int) -> bool:
+        """Revokes the instance's certificate if `cert_serial` is still its current one (an
+        agent uninstalling itself): no serial matches afterwards, so every call with it is
+        refused until the instance enrols again. The instance's facts stay. False when
+        another certificate had superseded it in between."""
+        i = schema.instances
+        with self.write_transaction() as conn:
+            done = conn.execute(
+                update(i)
+                .where(i.c.instance_id == instance_id, i.c.cert_serial == str(cert_serial))
+                .values(cert_serial=f"revoked:{cert_serial}")  # <= 57 of its 64 characters
+            )
+            return done.rowcount == 1
+
     def current_cert_serial(self, instance_id: str) -> str | None:
         i = schema.instances
         with self.engine.connect() as conn:

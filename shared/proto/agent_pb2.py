@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from palisade.shared.proto import facts_pb2 as palisade_dot_v1_dot_facts__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17palisade/v1/agent.proto\x12\x0bpalisade.v1\x1a\x17palisade/v1/facts.proto\"X\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x02 \x01(\x0c\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\"Z\n\x0e\x45nrollResponse\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\x0c\"\xea\x01\n\x0c\x41gentMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12)\n\x08snapshot\x18\n \x01(\x0b\x32\x15.palisade.v1.SnapshotH\x00\x12#\n\x05\x65vent\x18\x0b \x01(\x0b\x32\x12.palisade.v1.EventH\x00\x12)\n\x06\x65vents\x18\x0c \x01(\x0b\x32\x17.palisade.v1.EventBatchH\x00\x12+\n\x05\x64\x65lta\x18\r \x01(\x0b\x32\x1a.palisade.v1.SnapshotDeltaH\x00\x42\t\n\x07payload\"p\n\x03\x41\x63k\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x1a\n\x12need_full_snapshot\x18\x03 \x01(\x08\x12&\n\x04role\x18\x04 \x01(\x0b\x32\x18.palisade.v1.RoleBinding\"4\n\x0bRoleBinding\x12\x11\n\trole_name\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\"+\n\x16RoleCredentialsRequest\x12\x11\n\trole_name\x18\x01 \x01(\t\"\xc2\x01\n\x17RoleCredentialsResponse\x12\x11\n\trole_name\x18\x01 \x01(\t\x12\x15\n\raccess_key_id\x18\x02 \x01(\t\x12\x19\n\x11\x61\x63\x63\x65ss_key_secret\x18\x03 \x01(\t\x12\x16\n\x0esecurity_token\x18\x04 \x01(\t\x12\x15\n\rexpiration_ms\x18\x05 \x01(\x03\x12\x17\n\x0flast_updated_ms\x18\x06 \x01(\x03\x12\x1a\n\x12\x62inding_generation\x18\x07 \x01(\x03\x32O\n\nEnrollment\x12\x41\n\x06\x45nroll\x12\x1a.palisade.v1.EnrollRequest\x1a\x1b.palisade.v1.EnrollResponse2C\n\x06Ingest\x12\x39\n\x06Report\x12\x19.palisade.v1.AgentMessage\x1a\x10.palisade.v1.Ack(\x01\x30\x01\x32k\n\x08Metadata\x12_\n\x12GetRoleCredentials\x12#.palisade.v1.RoleCredentialsRequest\x1a$.palisade.v1.RoleCredentialsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17palisade/v1/agent.proto\x12\x0bpalisade.v1\x1a\x17palisade/v1/facts.proto\"X\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0f\n\x07\x63sr_pem\x18\x02 \x01(\x0c\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\"Z\n\x0e\x45nrollResponse\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x02 \x01(\x0c\x12\x1a\n\x12\x63\x61_certificate_pem\x18\x03 \x01(\x0c\"\xea\x01\n\x0c\x41gentMessage\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12)\n\x08snapshot\x18\n \x01(\x0b\x32\x15.palisade.v1.SnapshotH\x00\x12#\n\x05\x65vent\x18\x0b \x01(\x0b\x32\x12.palisade.v1.EventH\x00\x12)\n\x06\x65vents\x18\x0c \x01(\x0b\x32\x17.palisade.v1.EventBatchH\x00\x12+\n\x05\x64\x65lta\x18\r \x01(\x0b\x32\x1a.palisade.v1.SnapshotDeltaH\x00\x42\t\n\x07payload\"p\n\x03\x41\x63k\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x1a\n\x12need_full_snapshot\x18\x03 \x01(\x08\x12&\n\x04role\x18\x04 \x01(\x0b\x32\x18.palisade.v1.RoleBinding\"4\n\x0bRoleBinding\x12\x11\n\trole_name\x18\x01 \x01(\t\x12\x12\n\ngeneration\x18\x02 \x01(\x03\"\x1f\n\rRevokeRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\"%\n\x0eRevokeResponse\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"+\n\x16RoleCredentialsRequest\x12\x11\n\trole_name\x18\x01 \x01(\t\"\xc2\x01\n\x17RoleCredentialsResponse\x12\x11\n\trole_name\x18\x01 \x01(\t\x12\x15\n\raccess_key_id\x18\x02 \x01(\t\x12\x19\n\x11\x61\x63\x63\x65ss_key_secret\x18\x03 \x01(\t\x12\x16\n\x0esecurity_token\x18\x04 \x01(\t\x12\x15\n\rexpiration_ms\x18\x05 \x01(\x03\x12\x17\n\x0flast_updated_ms\x18\x06 \x01(\x03\x12\x1a\n\x12\x62inding_generation\x18\x07 \x01(\x03\x32O\n\nEnrollment\x12\x41\n\x06\x45nroll\x12\x1a.palisade.v1.EnrollRequest\x1a\x1b.palisade.v1.EnrollResponse2\x86\x01\n\x06Ingest\x12\x39\n\x06Report\x12\x19.palisade.v1.AgentMessage\x1a\x10.palisade.v1.Ack(\x01\x30\x01\x12\x41\n\x06Revoke\x12\x1a.palisade.v1.RevokeRequest\x1a\x1b.palisade.v1.RevokeResponse2k\n\x08Metadata\x12_\n\x12GetRoleCredentials\x12#.palisade.v1.RoleCredentialsRequest\x1a$.palisade.v1.RoleCredentialsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,14 +42,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACK']._serialized_end=596
   _globals['_ROLEBINDING']._serialized_start=598
   _globals['_ROLEBINDING']._serialized_end=650
-  _globals['_ROLECREDENTIALSREQUEST']._serialized_start=652
-  _globals['_ROLECREDENTIALSREQUEST']._serialized_end=695
-  _globals['_ROLECREDENTIALSRESPONSE']._serialized_start=698
-  _globals['_ROLECREDENTIALSRESPONSE']._serialized_end=892
-  _globals['_ENROLLMENT']._serialized_start=894
-  _globals['_ENROLLMENT']._serialized_end=973
-  _globals['_INGEST']._serialized_start=975
-  _globals['_INGEST']._serialized_end=1042
-  _globals['_METADATA']._serialized_start=1044
-  _globals['_METADATA']._serialized_end=1151
+  _globals['_REVOKEREQUEST']._serialized_start=652
+  _globals['_REVOKEREQUEST']._serialized_end=683
+  _globals['_REVOKERESPONSE']._serialized_start=685
+  _globals['_REVOKERESPONSE']._serialized_end=722
+  _globals['_ROLECREDENTIALSREQUEST']._serialized_start=724
+  _globals['_ROLECREDENTIALSREQUEST']._serialized_end=767
+  _globals['_ROLECREDENTIALSRESPONSE']._serialized_start=770
+  _globals['_ROLECREDENTIALSRESPONSE']._serialized_end=964
+  _globals['_ENROLLMENT']._serialized_start=966
+  _globals['_ENROLLMENT']._serialized_end=1045
+  _globals['_INGEST']._serialized_start=1048
+  _globals['_INGEST']._serialized_end=1182
+  _globals['_METADATA']._serialized_start=1184
+  _globals['_METADATA']._serialized_end=1291
 # @@protoc_insertion_point(module_scope)

@@ -64,6 +64,18 @@ class RoleBinding(_message.Message):
     generation: int
     def __init__(self, role_name: _Optional[str] = ..., generation: _Optional[int] = ...) -> None: ...
 
+class RevokeRequest(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class RevokeResponse(_message.Message):
+    __slots__ = ("instance_id",)
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    instance_id: str
+    def __init__(self, instance_id: _Optional[str] = ...) -> None: ...
+
 class RoleCredentialsRequest(_message.Message):
     __slots__ = ("role_name",)
     ROLE_NAME_FIELD_NUMBER: _ClassVar[int]

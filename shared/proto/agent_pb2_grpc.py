@@ -112,6 +112,11 @@ class IngestStub:
                 request_serializer=palisade_dot_v1_dot_agent__pb2.AgentMessage.SerializeToString,
                 response_deserializer=palisade_dot_v1_dot_agent__pb2.Ack.FromString,
                 _registered_method=True)
+        self.Revoke = channel.unary_unary(
+                '/palisade.v1.Ingest/Revoke',
+                request_serializer=palisade_dot_v1_dot_agent__pb2.RevokeRequest.SerializeToString,
+                response_deserializer=palisade_dot_v1_dot_agent__pb2.RevokeResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServicer:
@@ -125,6 +130,15 @@ class IngestServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Revoke(self, request, context):
+        """`palisade-agent uninstall`: revokes the calling certificate (the instance is
+        the certificate's). Every later call with it is refused (PERMISSION_DENIED);
+        the instance can enrol again with a new token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +146,11 @@ def add_IngestServicer_to_server(servicer, server):
                     servicer.Report,
                     request_deserializer=palisade_dot_v1_dot_agent__pb2.AgentMessage.FromString,
                     response_serializer=palisade_dot_v1_dot_agent__pb2.Ack.SerializeToString,
+            ),
+            'Revoke': grpc.unary_unary_rpc_method_handler(
+                    servicer.Revoke,
+                    request_deserializer=palisade_dot_v1_dot_agent__pb2.RevokeRequest.FromString,
+                    response_serializer=palisade_dot_v1_dot_agent__pb2.RevokeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -161,6 +180,33 @@ class Ingest:
             '/palisade.v1.Ingest/Report',
             palisade_dot_v1_dot_agent__pb2.AgentMessage.SerializeToString,
             palisade_dot_v1_dot_agent__pb2.Ack.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Revoke(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/palisade.v1.Ingest/Revoke',
+            palisade_dot_v1_dot_agent__pb2.RevokeRequest.SerializeToString,
+            palisade_dot_v1_dot_agent__pb2.RevokeResponse.FromString,
             options,
             channel_credentials,
             insecure,

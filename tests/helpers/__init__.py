@@ -28,4 +28,5 @@ raw_http               raw HTTP over a socket, for requests a client library wou
 in_process_dashboard   the dashboard in-process with a logged-in session (get, post with CSRF)
 browser                Debian's Chromium through Playwright, logging in, screenshots
 documents              YAML/JSON-like values and mutated valid documents (schema property tests)
+journal                real journald files (systemd-journal-remote) for `parse-log`
 """

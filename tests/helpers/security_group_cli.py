@@ -22,10 +22,19 @@ def refused(auditor, action: str, *assignments: str) -> str:
     return body["Code"]
 
 
-def version(auditor) -> int:
+def _repository(auditor) -> CloudStateRepository:
     if os.environ.get("PALISADE_TEST_DB", "").startswith("postgresql"):
-        return CloudStateRepository(Database(auditor.database)).version()
-    return CloudStateRepository(Database(sqlite_url(auditor.data_dir))).version()
+        return CloudStateRepository(Database(auditor.database))
+    return CloudStateRepository(Database(sqlite_url(auditor.data_dir)))
+
+
+def version(auditor) -> int:
+    return _repository(auditor).version()
+
+
+def audit_rows(auditor, resource: str | None) -> list:
+    """The auditor's audit-log rows about `resource` (an ARN; None: all), newest first."""
+    return _repository(auditor).audit_log(limit=100_000, resource=resource)
 
 
 def explain(auditor, instance: str, source: str, proto: str = "tcp", port: int = 0) -> dict:

@@ -17,9 +17,15 @@ BIN = Path(sys.executable).parent
 
 
 def require_binary(name: str) -> str:
-    """Path of a system binary; in CI a missing one fails the test instead of skipping it."""
+    """Path of a system binary (also systemd's helpers, which are not on PATH); in CI a missing
+    one fails the test instead of skipping it."""
     path = shutil.which(name) or next(
-        (str(Path(d, name)) for d in ("/usr/sbin", "/sbin") if Path(d, name).exists()), None
+        (
+            str(Path(d, name))
+            for d in ("/usr/sbin", "/sbin", "/usr/lib/systemd", "/lib/systemd")
+            if Path(d, name).exists()
+        ),
+        None,
     )
     if path:
         return path

@@ -62,6 +62,7 @@ _EXPORTS = {
     "LogFormatError": "log_file",
     "LoginEvent": "event",
     "LoginEventCollector": "collector",
+    "NoJournalError": "log_file",
     "LoginLogSource": "collector",
     "METHODS": "event",
     "RESULTS": "event",
@@ -86,6 +87,7 @@ _EXPORTS = {
     "parse_utmp": "utmp",
     "parse_utmp_records": "utmp",
     "parse_windows_events_xml": "windows_security",
+    "read_journald": "log_file",
     "read_log_file": "log_file",
     "read_windows_security_log": "windows_security",
 }
@@ -118,6 +120,7 @@ __all__ = [
     "LoginEvent",
     "LoginEventCollector",
     "LoginLogSource",
+    "NoJournalError",
     "SessionTracker",
     "SshdMessageParser",
     "SshdPattern",
@@ -136,6 +139,7 @@ __all__ = [
     "parse_utmp",
     "parse_utmp_records",
     "parse_windows_events_xml",
+    "read_journald",
     "read_log_file",
     "read_windows_security_log",
 ]

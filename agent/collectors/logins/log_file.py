@@ -2,16 +2,19 @@
 
 Formats: "syslog" (auth.log / secure), "journal-json" (`journalctl -o json`), "windows-xml"
 (`wevtutil qe Security /f:xml`), "utmp" (wtmp/utmp; a file named btmp* holds failures).
-`detect_format()` decides from the first bytes.
+`detect_format()` decides from the first bytes. `read_journald()` reads the journal itself
+through `journalctl -o json` and the same journal-json reader (Debian 12 logs to journald only).
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import BinaryIO
+from typing import IO
 
 from palisade.agent.collectors.logins.event import LoginEvent
 from palisade.agent.collectors.logins.journal import parse_journal_lines
@@ -27,6 +30,14 @@ _SNIFF_BYTES = 8192
 
 class LogFormatError(ValueError):
     """The file is not in the format asked for, or in none we know."""
+
+
+class NoJournalError(LogFormatError):
+    """There is no journal to read (no journal files, or journalctl failed)."""
+
+
+# Where journald keeps its files: volatile, then persistent (systemd-journald.service(8)).
+JOURNAL_DIRECTORIES = ("/run/log/journal", "/var/log/journal")
 
 
 @dataclass
@@ -93,8 +104,7 @@ def read_log_file(
                     result.events.append(event)
             forgive(result.events)
         elif format == "journal-json":
-            result.events.extend(parse_journal_lines(_lines(handle)))
-            forgive(result.events)
+            _read_journal_json(_lines(handle), result)
         elif format == "windows-xml":
             parsed = parse_windows_events_xml(handle.read())
             if (
@@ -109,7 +119,45 @@ def read_log_file(
     return result
 
 
-def _lines(handle: BinaryIO) -> Iterator[str]:
+def _read_journal_json(lines: Iterator[str], result: LogFileResult) -> None:
+    result.events.extend(parse_journal_lines(lines))
+    forgive(result.events)
+
+
+def read_journald(directory: str | None = None, journalctl: str = "journalctl") -> LogFileResult:
+    """All login events in the journal: `journalctl -o json` (of `directory`, a journal copied
+    from another host, else this host's), read line by line as it comes. Every entry is read:
+    sshd's identifiers vary (`sshd`, `sshd-session`, `sshd(pam_unix)`) beyond what a journalctl
+    match can say, and the reader skips other entries on a substring test before parsing.
+    Raises NoJournalError when there are no journal files or journalctl fails, OSError when
+    journalctl cannot be run."""
+    directories = (directory,) if directory else JOURNAL_DIRECTORIES
+    if directory and not os.path.isdir(directory):
+        raise NoJournalError(f"{directory} is not a directory")
+    if not any(glob.glob(os.path.join(d, "**", "*.journal*"), recursive=True) for d in directories):
+        raise NoJournalError(f"no journal files in {' or '.join(directories)}")
+    command = [journalctl, "-o", "json", "--no-pager"]
+    if directory:
+        command += ["--directory", directory]
+    result = LogFileResult(format="journal-json")
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "LC_ALL": "C", "SYSTEMD_PAGER": ""},
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        _read_journal_json(_lines(proc.stdout), result)
+        problem = proc.stderr.read().decode("utf-8", "backslashreplace").strip()
+    if proc.returncode != 0:
+        raise NoJournalError(f"journalctl exited {proc.returncode}: {problem[:500]}")
+    if problem:  # e.g. journals this user may not read
+        result.errors.append(f"journalctl: {problem[:500]}")
+    return result
+
+
+def _lines(handle: IO[bytes]) -> Iterator[str]:
     for line in handle:
         yield line.decode("utf-8", "backslashreplace")
 

@@ -186,3 +186,37 @@ def test_read_log_file_reports_the_format(tmp_path: Path) -> None:
     log.write_text("Nov 29 04:10:01 h sshd[1]: Invalid user x from 192.0.2.1 port 5\n")
     result = read_log_file(str(log), format="syslog", year=2026)
     assert result.format == "syslog" and len(result.events) == 1
+
+
+def test_no_file_and_no_journal_nor_syslog_file_says_so(tmp_path: Path, monkeypatch) -> None:
+    from palisade.agent import parse_log as module
+    from palisade.agent.collectors.logins import log_file
+
+    monkeypatch.setattr(log_file, "JOURNAL_DIRECTORIES", (str(tmp_path / "journal"),))
+    monkeypatch.setattr(module, "SYSLOG_FILES", (str(tmp_path / "auth.log"),))
+    code, out, err = _run([])
+    assert code == 2 and out == ""
+    assert "no FILE given, and this host has no journal to read" in err
+    assert f"no {tmp_path / 'auth.log'}; name a log file: parse-log FILE" in err
+
+
+def test_no_file_and_no_journal_reads_the_syslog_file(tmp_path: Path, monkeypatch) -> None:
+    from palisade.agent import parse_log as module
+    from palisade.agent.collectors.logins import log_file
+
+    auth = tmp_path / "auth.log"
+    auth.write_text(
+        "Dec  6 05:46:40 web1 sshd[4242]: Failed password for root from 203.0.113.9 "
+        "port 52222 ssh2\n"
+    )
+    monkeypatch.setattr(log_file, "JOURNAL_DIRECTORIES", (str(tmp_path / "journal"),))
+    monkeypatch.setattr(module, "SYSLOG_FILES", (str(tmp_path / "missing"), str(auth)))
+    code, out, err = _run(["--json"])
+    assert code == 0, err
+    (event,) = [json.loads(line) for line in out.splitlines()]
+    assert (event["result"], event["user"]) == ("failure", "root")
+
+
+def test_a_file_and_a_directory_together_are_a_usage_error(tmp_path: Path) -> None:
+    code, _out, err = _run([str(tmp_path / "x"), "--directory", str(tmp_path)])
+    assert code == 2 and "not both" in err

@@ -1,8 +1,10 @@
-"""ECS actions: regions, peer accounts, instances, security groups, key pairs, instance RAM
-roles, tags, and read-only questions about the network model."""
+"""ECS actions: regions, peer accounts, instances (with their password reset and TCP 25
+unblock), security groups, key pairs, instance RAM roles, tags, and read-only questions about
+the network model."""
 
 from palisade.auditor.api.actions.ecs import (  # noqa: F401  (registration on import)
     accounts,
+    instance_attributes,
     instance_ram_roles,
     instances,
     keypairs,

@@ -47,3 +47,16 @@ def test_help_for_an_unknown_action_is_an_error_with_a_code():
 def test_api_without_an_action_lists_the_actions_instead_of_failing():
     rc, text = _run("api")
     assert rc == 0 and "AuthorizeSecurityGroup" in text
+
+
+def test_get_picks_one_value_of_an_answer_by_its_dotted_path():
+    import pytest
+
+    from palisade.auditor.cli.api import pick
+
+    body = {"VpcId": "vpc-1", "InstanceIdSets": {"InstanceIdSet": ["i-1", "i-2"]}}
+    assert pick(body, "VpcId") == "vpc-1"
+    assert pick(body, "InstanceIdSets.InstanceIdSet.1") == "i-2"
+    for missing in ("Nope", "InstanceIdSets.InstanceIdSet.2", "VpcId.x", "InstanceIdSets.0"):
+        with pytest.raises(KeyError):
+            pick(body, missing)
