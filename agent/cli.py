@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PATH",
         help="follow this log for logins instead of the defaults "
-        "(/var/log/auth.log, secure, wtmp, btmp); repeatable",
+        "(/var/log/auth.log or secure, else the journal; wtmp, btmp); `journald` is the "
+        "journal, `journald:DIR` a journal directory; repeatable",
     )
     r.add_argument(
         "--metadata-address",

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from palisade.agent.collectors.logins.collector import (
-    LINUX_SOURCES,
     LoginEventCollector,
     LoginLogSource,
+    default_linux_sources,
 )
 from palisade.agent.health import keep_status_file
 from palisade.agent.metadata import (
@@ -90,11 +90,15 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 def login_sources(paths: list[str] | None) -> tuple[LoginLogSource, ...]:
-    """The logs to follow: the platform's defaults, or the given files (kind from the name)."""
+    """The logs to follow: the platform's defaults, or the given files (kind from the name;
+    `journald` is this host's journal, `journald:DIR` a journal directory)."""
     if not paths:
-        return LINUX_SOURCES if sys.platform.startswith("linux") else ()
+        return default_linux_sources() if sys.platform.startswith("linux") else ()
     out = []
     for path in paths:
+        if path == "journald" or path.startswith("journald:"):
+            out.append(LoginLogSource(path.removeprefix("journald").removeprefix(":"), "journald"))
+            continue
         name = path.rsplit("/", 1)[-1]
         kind = (
             "btmp" if name.startswith("btmp") else "wtmp" if name.startswith("wtmp") else "syslog"

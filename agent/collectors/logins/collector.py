@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from pathlib import Path
 
 from palisade.agent.collectors.logins.event import LoginEvent
+from palisade.agent.collectors.logins.journal_follower import JournalFollower, journal_available
 from palisade.agent.collectors.logins.sessions import SessionTracker, forgive
 from palisade.agent.collectors.logins.syslog import SyslogLineParser
 from palisade.agent.collectors.logins.tailer import FileTailer, TailStateStore
@@ -26,8 +28,8 @@ from palisade.agent.collectors.logins.year_inference import YearResolver
 
 @dataclass(frozen=True)
 class LoginLogSource:
-    path: str
-    kind: str  # "syslog" | "wtmp" | "btmp"
+    path: str  # for "journald": a journal directory to read, or "" for this host's journal
+    kind: str  # "syslog" | "wtmp" | "btmp" | "journald"
 
 
 # Debian/Ubuntu write auth.log, RHEL-likes secure; whichever exists is followed.
@@ -37,6 +39,18 @@ LINUX_SOURCES = (
     LoginLogSource("/var/log/wtmp", "wtmp"),
     LoginLogSource("/var/log/btmp", "btmp"),
 )
+JOURNALD = LoginLogSource("", "journald")
+
+
+def default_linux_sources() -> tuple[LoginLogSource, ...]:
+    """The syslog files when the host writes them; else its journal (a systemd host without
+    rsyslog, e.g. Debian 12, keeps sshd's messages only there). Never both: a host with both
+    has the same messages twice."""
+    if any(os.path.exists(s.path) for s in LINUX_SOURCES if s.kind == "syslog"):
+        return LINUX_SOURCES
+    if journal_available():
+        return (JOURNALD, *(s for s in LINUX_SOURCES if s.kind != "syslog"))
+    return LINUX_SOURCES
 
 
 class LoginEventCollector:
@@ -53,6 +67,16 @@ class LoginEventCollector:
         what the logs already hold."""
         self._store = TailStateStore(state_path)
         self._tz = tz
+        state = Path(state_path)
+        self._journals = [
+            JournalFollower(
+                state.with_name(f"{state.stem}-journal{n or ''}.json"),
+                directory=source.path or None,
+                from_end=from_end,
+            )
+            for n, source in enumerate(s for s in sources if s.kind == "journald")
+        ]
+        sources = tuple(s for s in sources if s.kind != "journald")
         self._tailers = [
             (
                 source,
@@ -74,6 +98,8 @@ class LoginEventCollector:
         notes = list(self._store.notes)
         for _, tailer in self._tailers:
             notes += tailer.notes
+        for journal in self._journals:
+            notes += journal.notes
         return notes
 
     def poll(self, now: datetime) -> list[LoginEvent]:
@@ -81,6 +107,8 @@ class LoginEventCollector:
         Failures a success of the same session forgave within this poll are marked; the
         auditor forgives across polls by session key."""
         events: list[LoginEvent] = []
+        for journal in self._journals:
+            events += journal.poll()
         for source, tailer in self._tailers:
             units = tailer.poll()
             if not units:
@@ -107,6 +135,8 @@ class LoginEventCollector:
         for _, tailer in self._tailers:
             tailer.commit(save=False)
         self._store.save()
+        for journal in self._journals:
+            journal.commit()
 
     def close(self) -> None:
         for _, tailer in self._tailers:

@@ -53,3 +53,23 @@ def test_collects_all_sources_and_resumes_after_restart(tmp_path: Path) -> None:
         ("success", "carol"),
     ]
     assert again.notes == []
+
+
+def test_the_journal_is_followed_only_where_no_syslog_file_is_written(monkeypatch):
+    """Debian 12 without rsyslog: the journal; a host with auth.log: the files (never both:
+    the same messages would count twice)."""
+    from palisade.agent.collectors.logins import collector as module
+    from palisade.agent.runner import login_sources
+
+    monkeypatch.setattr(module, "journal_available", lambda: True)
+    monkeypatch.setattr(module.os.path, "exists", lambda path: False)
+    kinds = [s.kind for s in module.default_linux_sources()]
+    assert kinds == ["journald", "wtmp", "btmp"]
+    monkeypatch.setattr(module.os.path, "exists", lambda path: path == "/var/log/secure")
+    assert "journald" not in [s.kind for s in module.default_linux_sources()]
+    given = login_sources(["journald", "journald:/srv/j", "/var/log/btmp.1"])
+    assert [(s.path, s.kind) for s in given] == [
+        ("", "journald"),
+        ("/srv/j", "journald"),
+        ("/var/log/btmp.1", "btmp"),
+    ]
