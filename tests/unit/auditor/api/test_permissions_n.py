@@ -1,0 +1,116 @@
+"""`Permissions.N.*` on Authorize/Revoke(Egress) as the SDKs send them (issue 20): several
+rules in one call beside the flat form, all or nothing, an error naming the permission's
+index (through the signed pipeline, in-process)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.in_process_api import ApiHarness
+
+R = {"RegionId": "cn-hangzhou"}
+
+
+def _perms(*rules: dict[str, str]) -> dict[str, str]:
+    return {f"Permissions.{i}.{k}": v for i, rule in enumerate(rules, 1) for k, v in rule.items()}
+
+
+SSH = {"IpProtocol": "tcp", "PortRange": "22/22", "SourceCidrIp": "10.0.0.0/8"}
+WEB = {"IpProtocol": "tcp", "PortRange": "443/443", "SourceCidrIp": "0.0.0.0/0", "Priority": "5"}
+
+
+@pytest.fixture
+def api(tmp_path):
+    h = ApiHarness(tmp_path)
+    vpc = h.ok("CreateVpc", **R, CidrBlock="172.16.0.0/12")["VpcId"]
+    group = h.ok("CreateSecurityGroup", **R, VpcId=vpc)["SecurityGroupId"]
+    return h, group
+
+
+def _rules(h, group: str) -> list[dict]:
+    body = h.ok("DescribeSecurityGroupAttribute", **R, SecurityGroupId=group)
+    return body["Permissions"]["Permission"]
+
+
+def test_permissions_n_authorizes_every_rule_and_revokes_them(api):
+    h, group = api
+    body = h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(SSH, WEB))
+    assert len(body["SecurityGroupRuleIds"]["SecurityGroupRuleId"]) == 2
+    rules = {(r["PortRange"], r["SourceCidrIp"], r["Priority"]) for r in _rules(h, group)}
+    assert rules == {("22/22", "10.0.0.0/8", "1"), ("443/443", "0.0.0.0/0", "5")}
+    h.ok("RevokeSecurityGroup", **R, SecurityGroupId=group, **_perms(WEB, SSH))
+    assert _rules(h, group) == []
+
+
+def test_permissions_n_egress(api):
+    h, group = api
+    out = {"IpProtocol": "udp", "PortRange": "53/53", "DestCidrIp": "10.1.0.0/16"}
+    h.ok("AuthorizeSecurityGroupEgress", **R, SecurityGroupId=group, **_perms(out))
+    [rule] = _rules(h, group)
+    assert (rule["Direction"], rule["DestCidrIp"]) == ("egress", "10.1.0.0/16")
+    h.ok("RevokeSecurityGroupEgress", **R, SecurityGroupId=group, **_perms(out))
+    assert _rules(h, group) == []
+
+
+@pytest.mark.parametrize(
+    ("second", "code", "where"),
+    [
+        ({**SSH, "PortRange": "22/21"}, "InvalidPortRange.Malformed", "Permissions.2"),
+        ({"IpProtocol": "tcp", "SourceCidrIp": "1.2.3.4"}, "MissingParameter", "Permissions.2"),
+        ({**SSH, "Policy": "maybe"}, None, "Permissions.2"),
+        ({**SSH, "SourceCidrIp": "", "SourcePrefixListId": "pl-1"}, None, "Permissions.2"),
+        ({**SSH, "Colour": "red"}, "InvalidParameter", "Permissions.2.Colour"),
+    ],
+)
+def test_one_bad_permission_stores_nothing_and_is_named(api, second, code, where):
+    h, group = api
+    version = h.api.version
+    status, got, message = h.error(
+        "AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(WEB, second)
+    )
+    assert status in (400, 404)
+    assert code is None or got == code or got.startswith(code), (got, message)
+    assert where in message, message
+    assert h.api.version == version and _rules(h, group) == []
+
+
+def test_a_revoke_whose_one_permission_matches_nothing_revokes_nothing(api):
+    h, group = api
+    h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(SSH, WEB))
+    _, code, message = h.error(
+        "RevokeSecurityGroup", **R, SecurityGroupId=group,
+        **_perms(SSH, {**WEB, "PortRange": "8443/8443"}),
+    )  # fmt: skip
+    assert code == "InvalidPermission.NotFound" and "Permissions.2" in message
+    assert len(_rules(h, group)) == 2
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"IpProtocol": "tcp"},  # the flat form beside Permissions.N
+        {"Permissions.0.IpProtocol": "tcp"},
+        {"Permissions.101.IpProtocol": "tcp"},
+        {"Permissions.².IpProtocol": "tcp"},
+    ],
+)
+def test_bad_permission_keys_are_refused(api, extra):
+    h, group = api
+    _, code, message = h.error(
+        "AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(SSH), **extra
+    )
+    assert code.startswith("InvalidParameter"), (code, message)
+    assert _rules(h, group) == []
+
+
+def test_revoke_by_rule_id_and_permissions_together_is_a_conflict(api):
+    h, group = api
+    [rule_id] = h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(SSH))[
+        "SecurityGroupRuleIds"
+    ]["SecurityGroupRuleId"]
+    _, code, _ = h.error(
+        "RevokeSecurityGroup", **R, SecurityGroupId=group, SecurityGroupRuleId=rule_id,
+        **_perms(SSH),
+    )  # fmt: skip
+    assert code == "InvalidParameter.Conflict"
+    assert len(_rules(h, group)) == 1
