@@ -25,6 +25,7 @@ from palisade.auditor.model.network.security_group import (
     parse_port_range,
     parse_priority,
     parse_protocol,
+    parse_source_port_range,
 )
 
 
@@ -40,6 +41,7 @@ class RuleBuilding(FleetInventory):
         side = "Source" if direction is Direction.INGRESS else "Dest"
         protocol = parse_protocol(request.ip_protocol)
         ports = parse_port_range(request.port_range, protocol)
+        source_ports = parse_source_port_range(request.source_port_range, protocol)
         policy = parse_policy(request.policy)
         priority = parse_priority(request.priority, limits)
         nic_type = parse_nic_type(request.nic_type)
@@ -102,6 +104,7 @@ class RuleBuilding(FleetInventory):
                     nic_type,
                     peer_cidr=c,
                     description=description,
+                    source_port_range=source_ports,
                 )
                 for c in cidrs
             ]
@@ -175,6 +178,7 @@ class RuleBuilding(FleetInventory):
                 peer_group_id=peer_id,
                 peer_group_owner_account=owner,
                 description=description,
+                source_port_range=source_ports,
             )
         ]
 

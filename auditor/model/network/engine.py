@@ -55,7 +55,10 @@ BLACK_HOLE = "ddos-black-hole"
 @dataclass(frozen=True)
 class Flow:
     """One packet's worth of flow as seen at the instance's NIC. `port` is the destination port
-    (TCP/UDP only); for ingress `dst_ip` is the instance's, for egress `src_ip` is."""
+    (TCP/UDP only); for ingress `dst_ip` is the instance's, for egress `src_ip` is.
+    `src_port` 0 is a source port not known (what explain and exposure ask): a rule limited to
+    some source ports then decides as the sender could make it, an accept rule matching (any
+    sender picks its source port) and a drop rule not."""
 
     direction: Direction
     protocol: IpProtocol
@@ -314,7 +317,20 @@ def _matches(r: ResolvedRule, flow: Flow, port: int, peer: int) -> bool:
         return False
     if not r.port_lo <= port <= r.port_hi:
         return False
+    if rule.source_port_range is not None and not source_port_matches(rule, flow.src_port):
+        return False
     return any(lo <= peer <= hi for lo, hi in r.peers)
+
+
+def source_port_matches(rule: SecurityGroupRule, src_port: int) -> bool:
+    """Does a rule with a SourcePortRange match a flow from `src_port` (0: not known, the
+    sender's choice: an accept rule matches, a drop rule does not)?"""
+    source = rule.source_port_range
+    if source is None:
+        return True
+    if src_port == 0:
+        return rule.policy is RulePolicy.ACCEPT
+    return source.start <= src_port <= source.end
 
 
 def naive_decide(policy: NicPolicy, flow: Flow) -> Decision:
@@ -447,7 +463,13 @@ class CompiledPolicy:
             else (None,)
         )
         grouped: dict[tuple, list[ResolvedRule]] = {}
+        # The tables hold what a flow of an unknown source port meets (`source_port_matches`):
+        # no drop rule limited to some source ports. A flow from a known source port is
+        # decided by the scan when such rules exist (rare; the tables stay as fast).
+        self._source_ports = any(r.rule.source_port_range is not None for r in policy.rules)
         for r in policy.rules:
+            if not source_port_matches(r.rule, 0):
+                continue
             protocols = (
                 FLOW_PROTOCOLS if r.rule.ip_protocol is IpProtocol.ALL else (r.rule.ip_protocol,)
             )
@@ -467,6 +489,8 @@ class CompiledPolicy:
 
     def decide(self, flow: Flow) -> Decision:
         policy = self.policy
+        if self._source_ports and flow.src_port:
+            return naive_decide(policy, flow)
         peer = flow.src if flow.direction is Direction.INGRESS else flow.dst
         if (
             (flow.direction is Direction.EGRESS and flow.port == policy.limits.smtp_port)

@@ -36,7 +36,11 @@ def _protocol_match(r: ResolvedRule) -> str:
         return ""
     if proto in (IpProtocol.TCP, IpProtocol.UDP):
         ports = f"{r.port_lo}" if r.port_lo == r.port_hi else f"{r.port_lo}-{r.port_hi}"
-        return f"{proto.value} dport {ports}"
+        source = r.rule.source_port_range
+        if source is None:
+            return f"{proto.value} dport {ports}"
+        sports = str(source.start) if source.start == source.end else f"{source.start}-{source.end}"
+        return f"{proto.value} sport {sports} {proto.value} dport {ports}"
     return {
         IpProtocol.ICMP: "meta l4proto icmp",
         IpProtocol.GRE: "meta l4proto gre",

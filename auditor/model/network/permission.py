@@ -41,6 +41,7 @@ from palisade.auditor.model.network.security_group import (
     parse_port_range,
     parse_priority,
     parse_protocol,
+    parse_source_port_range,
 )
 from palisade.auditor.model.network.security_group import Direction as RuleDirection
 from palisade.auditor.model.schema import DOCUMENT, SchemaError, validate
@@ -74,10 +75,10 @@ class PermissionFields(TypedDict, total=False):
     Priority: Field
     NicType: Field
     Description: Field
+    SourcePortRange: Field
     # what DescribeSecurityGroupAttribute also answers; read, not modelled
     SecurityGroupRuleId: Field
     CreateTime: Field
-    SourcePortRange: Field
     SourceGroupName: Field
     DestGroupName: Field
     SourcePrefixListName: Field
@@ -183,6 +184,7 @@ class Permission:
         ports = self.PortRange or ("" if protocol in PORTED_PROTOCOLS else "-1/-1")
         checks = (
             ("PortRange", lambda: parse_port_range(ports, protocol)),
+            ("SourcePortRange", lambda: parse_source_port_range(self.SourcePortRange, protocol)),
             ("Policy", lambda: parse_policy(self.Policy or "accept")),
             ("Priority", lambda: parse_priority(self.Priority or "1", limits)),
             ("NicType", lambda: parse_nic_type(self.NicType or "intranet")),
@@ -213,6 +215,7 @@ class Permission:
             priority=self.Priority or "1",
             nic_type=self.NicType or nic_type,
             description=self.Description or "",
+            source_port_range=self.SourcePortRange or "",
         )
 
 

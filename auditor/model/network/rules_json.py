@@ -31,6 +31,7 @@ def rule_to_permission(rule: SecurityGroupRule) -> dict[str, str]:
         "Policy": rule.policy.value.capitalize(),
         "IpProtocol": rule.ip_protocol.value.upper(),
         "PortRange": str(rule.port_range),
+        "SourcePortRange": str(rule.source_port_range or ""),
         "SourceCidrIp": cidr if ingress else "",
         "SourceGroupId": gid if ingress else "",
         "SourceGroupOwnerAccount": owner if ingress else "",

@@ -109,6 +109,9 @@ class SecurityGroupRule:
     peer_group_owner_account: str | None = None
     description: str = ""
     create_time: datetime | None = None
+    # ECS's SourcePortRange (TCP/UDP): the rule matches flows from these source ports only;
+    # None: any source port
+    source_port_range: PortRange | None = None
 
     def key(self) -> tuple:
         """What makes two rules the same rule (authorising it again adds nothing)."""
@@ -122,6 +125,7 @@ class SecurityGroupRule:
             self.peer_cidr,
             self.peer_group_id,
             self.peer_group_owner_account,
+            self.source_port_range,
         )
 
     def content(self) -> tuple:
@@ -144,9 +148,10 @@ class SecurityGroupRule:
 
     def describe(self) -> str:
         side = "from" if self.direction is Direction.INGRESS else "to"
+        source_ports = f" source ports {self.source_port_range}" if self.source_port_range else ""
         return (
             f"{self.rule_id}: {self.direction.value} {self.policy.value} {self.ip_protocol.value} "
-            f"{self.port_range} {side} {self.peer} priority {self.priority}"
+            f"{self.port_range}{source_ports} {side} {self.peer} priority {self.priority}"
         )
 
 
@@ -190,6 +195,7 @@ class RuleRequest:
     priority: str | int = 1
     nic_type: str | NicType = NicType.INTRANET
     description: str = ""
+    source_port_range: str = ""  # "" or -1/-1: any source port
 
 
 # ---------------------------------------------------------------- field parsers
@@ -259,6 +265,18 @@ def parse_port_range(value: object, protocol: IpProtocol) -> PortRange:
             f"PortRange {value!r} is not valid for protocol {protocol.value}; it must be -1/-1.",
         )
     return PortRange(-1, -1)
+
+
+def parse_source_port_range(value: object, protocol: IpProtocol) -> PortRange | None:
+    """ECS's SourcePortRange: as PortRange (start/end for TCP/UDP, -1/-1 otherwise); absent
+    ("") or -1/-1 is any source port (None)."""
+    if value in (None, "", "-1/-1"):
+        return None
+    try:
+        return parse_port_range(value, protocol)
+    except ModelError as err:
+        message = err.message.replace("PortRange", "SourcePortRange", 1)
+        raise ModelError("InvalidSourcePortRange.Malformed", message) from None
 
 
 def parse_priority(value: object, limits: Limits) -> int:

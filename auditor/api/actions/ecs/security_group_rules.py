@@ -34,7 +34,15 @@ from palisade.auditor.model.schema import SchemaError
 PERMISSIONS = "Permissions"
 MAX_PERMISSIONS = 100
 _INDEX = re.compile(r"[0-9]{1,3}")  # ASCII digits only (str.isdigit() takes "²")
-_RULE_FIELDS = ("IpProtocol", "PortRange", "Policy", "Priority", "NicType", "Description")
+_RULE_FIELDS = (
+    "IpProtocol",
+    "PortRange",
+    "SourcePortRange",
+    "Policy",
+    "Priority",
+    "NicType",
+    "Description",
+)
 
 
 def _rule_params(side: str) -> tuple[str, ...]:
@@ -241,6 +249,11 @@ def _modify_rule(ctx: ActionContext, p: Params, direction: Direction) -> dict:
         priority=p.str("Priority") or old.priority,
         nic_type=p.str("NicType") or old.nic_type,
         description=old.description if "Description" not in p.raw else p.raw["Description"],
+        source_port_range=(
+            str(old.source_port_range or "")
+            if "SourcePortRange" not in p.raw
+            else p.raw["SourcePortRange"]
+        ),
     )
     before = group_view(group)
     ctx.state.cloud.modify_rule(group.group_id, rule_id, request)

@@ -114,3 +114,41 @@ def test_revoke_by_rule_id_and_permissions_together_is_a_conflict(api):
     )  # fmt: skip
     assert code == "InvalidParameter.Conflict"
     assert len(_rules(h, group)) == 1
+
+
+def test_source_port_range_is_stored_answered_and_part_of_the_rule(api):
+    h, group = api
+    flat = {**SSH, "SourcePortRange": "1024/65535"}
+    h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **flat)
+    # the same rule with other source ports is another rule; Permissions.N takes it too
+    h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(SSH))
+    h.ok("AuthorizeSecurityGroupEgress", **R, SecurityGroupId=group, **_perms(
+        {"IpProtocol": "udp", "PortRange": "53/53", "DestCidrIp": "10.0.0.0/8",
+         "SourcePortRange": "53/53"}
+    ))  # fmt: skip
+    other = h.via(h.replica())  # read back from the database
+    got = sorted((r["Direction"], r["SourcePortRange"]) for r in _rules(other, group))
+    assert got == [("egress", "53/53"), ("ingress", ""), ("ingress", "1024/65535")]
+    # revoked by its fields, source ports included
+    h.ok("RevokeSecurityGroup", **R, SecurityGroupId=group, **flat)
+    assert sorted(r["SourcePortRange"] for r in _rules(h, group)) == ["", "53/53"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {**SSH, "SourcePortRange": "0/10"},
+        {**SSH, "SourcePortRange": "22"},
+        {"IpProtocol": "icmp", "PortRange": "-1/-1", "SourceCidrIp": "1.2.3.4",
+         "SourcePortRange": "1/2"},
+    ],
+)  # fmt: skip
+def test_a_bad_source_port_range_is_refused_with_its_code(api, fields):
+    h, group = api
+    _, code, message = h.error("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **fields)
+    assert code == "InvalidSourcePortRange.Malformed" and "SourcePortRange" in message
+    _, code, message = h.error(
+        "AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(SSH, fields)
+    )
+    assert code == "InvalidSourcePortRange.Malformed" and "Permissions.2" in message
+    assert _rules(h, group) == []
