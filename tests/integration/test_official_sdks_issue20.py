@@ -1,6 +1,6 @@
 """Issue 20 with the official SDKs, unchanged but for endpoint and protocol, against a real
 `palisade serve`: `Permissions.N` rules (authorize, revoke, ingress and egress, all or
-nothing), tags (Tag.N on create, TagResources / UntagResources / ListTagResources),
+nothing), `SourcePortRange`, tags (Tag.N on create, TagResources / UntagResources / ListTagResources),
 CreateVSwitch then RunInstances as the SDKs write it (VSwitchId, SecurityGroupIds.N,
 SystemDisk.*, Amount, ZoneId, Tag.N), KeyPairId in answers, AccessDeniedDetail on a RAM
 user's denial, and a ClientToken retry that answers the first answer and creates nothing
@@ -148,6 +148,43 @@ def test_tea_permissions_n(cloud, signature):
         )
     )
     assert _rules(ecs, group_id) == []
+
+    # SourcePortRange, flat and in Permissions.N
+    flat = ecs_models.AuthorizeSecurityGroupRequest(
+        region_id=REGION,
+        security_group_id=group_id,
+        ip_protocol="udp",
+        port_range="123/123",
+        source_port_range="123/123",
+        source_cidr_ip="10.0.0.0/8",
+    )
+    ecs.authorize_security_group(flat)
+    limited = dict(
+        ip_protocol="tcp", port_range="22/22", source_cidr_ip="10.0.0.0/8",
+        source_port_range="1024/65535",
+    )  # fmt: skip
+    ecs.authorize_security_group(
+        ecs_models.AuthorizeSecurityGroupRequest(
+            region_id=REGION,
+            security_group_id=group_id,
+            permissions=[ecs_models.AuthorizeSecurityGroupRequestPermissions(**limited)],
+        )
+    )
+    assert sorted(p.source_port_range for p in _rules(ecs, group_id)) == [
+        "1024/65535",
+        "123/123",
+    ]
+    ecs.revoke_security_group(
+        ecs_models.RevokeSecurityGroupRequest(
+            region_id=REGION,
+            security_group_id=group_id,
+            ip_protocol="udp",
+            port_range="123/123",
+            source_port_range="123/123",
+            source_cidr_ip="10.0.0.0/8",
+        )
+    )
+    assert [p.source_port_range for p in _rules(ecs, group_id)] == ["1024/65535"]
 
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
@@ -316,11 +353,13 @@ def test_core_sdk_issue20_items(cloud):
     ingress = [
         {"IpProtocol": "tcp", "PortRange": "22/22", "SourceCidrIp": "10.0.0.0/8"},
         {"IpProtocol": "tcp", "PortRange": "443/443", "SourceCidrIp": "0.0.0.0/0"},
-    ]
+        {"IpProtocol": "udp", "PortRange": "123/123", "SourceCidrIp": "0.0.0.0/0",
+         "SourcePortRange": "123/123"},
+    ]  # fmt: skip
     authorize = AuthorizeSecurityGroupRequest.AuthorizeSecurityGroupRequest()
     authorize.set_SecurityGroupId(group_id)
     authorize.set_Permissions(ingress)
-    assert len(core(authorize)["SecurityGroupRuleIds"]["SecurityGroupRuleId"]) == 2
+    assert len(core(authorize)["SecurityGroupRuleIds"]["SecurityGroupRuleId"]) == 3
     egress = [{"IpProtocol": "udp", "PortRange": "53/53", "DestCidrIp": "10.9.0.0/16"}]
     authorize_out = AuthorizeSecurityGroupEgressRequest.AuthorizeSecurityGroupEgressRequest()
     authorize_out.set_SecurityGroupId(group_id)
@@ -328,7 +367,8 @@ def test_core_sdk_issue20_items(cloud):
     core(authorize_out)
     describe = DescribeSecurityGroupAttributeRequest.DescribeSecurityGroupAttributeRequest()
     describe.set_SecurityGroupId(group_id)
-    assert len(core(describe, method="GET")["Permissions"]["Permission"]) == 3
+    answered = core(describe, method="GET")["Permissions"]["Permission"]
+    assert sorted(p["SourcePortRange"] for p in answered) == ["", "", "", "123/123"]
 
     bad = AuthorizeSecurityGroupRequest.AuthorizeSecurityGroupRequest()
     bad.set_SecurityGroupId(group_id)
