@@ -14,7 +14,7 @@ from enum import Enum
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.limits import Limits
-from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network import ipv4, ipv6
 
 
 class Direction(str, Enum):
@@ -112,6 +112,9 @@ class SecurityGroupRule:
     # ECS's SourcePortRange (TCP/UDP): the rule matches flows from these source ports only;
     # None: any source port
     source_port_range: PortRange | None = None
+    # ECS's Ipv6SourceCidrIp / Ipv6DestCidrIp: an IPv6 peer block (canonical text), the rule's
+    # one peer when set (peer_cidr and peer_group_id are then None)
+    peer_ipv6_cidr: str | None = None
 
     def key(self) -> tuple:
         """What makes two rules the same rule (authorising it again adds nothing)."""
@@ -126,6 +129,7 @@ class SecurityGroupRule:
             self.peer_group_id,
             self.peer_group_owner_account,
             self.source_port_range,
+            self.peer_ipv6_cidr,
         )
 
     def content(self) -> tuple:
@@ -141,6 +145,8 @@ class SecurityGroupRule:
     def peer(self) -> str:
         if self.peer_cidr is not None:
             return self.peer_cidr
+        if self.peer_ipv6_cidr is not None:
+            return self.peer_ipv6_cidr
         owner = (
             f" (account {self.peer_group_owner_account})" if self.peer_group_owner_account else ""
         )
@@ -196,6 +202,7 @@ class RuleRequest:
     nic_type: str | NicType = NicType.INTRANET
     description: str = ""
     source_port_range: str = ""  # "" or -1/-1: any source port
+    peer_ipv6_cidr: str | None = None  # Ipv6SourceCidrIp / Ipv6DestCidrIp
 
 
 # ---------------------------------------------------------------- field parsers
@@ -344,6 +351,25 @@ def parse_cidr_list(value: object, direction: Direction, limits: Limits) -> list
         if text not in out:
             out.append(text)
     return out
+
+
+def parse_ipv6_cidr(value: object, direction: Direction) -> str:
+    """Ipv6SourceCidrIp / Ipv6DestCidrIp: one IPv6 address or block -> canonical `addr/n`."""
+    field_name = f"Ipv6{_side(direction)}CidrIp"
+    parsed = ipv6.parse_cidr(value)
+    if parsed is None:
+        raise ModelError(
+            f"Invalid{field_name}.Malformed",
+            f"{field_name} {str(value)[:64]!r} is not valid; give an IPv6 address or CIDR block "
+            "such as 2001:db8::/32 or ::/0.",
+        )
+    net, host_bits = parsed
+    if host_bits:
+        raise ModelError(
+            f"Invalid{field_name}.Malformed",
+            f"{field_name} {str(value)[:64]!r} has host bits set; use {net}.",
+        )
+    return str(net)
 
 
 _GROUP_ID = re.compile(r"^sg-[0-9a-zA-Z]{1,40}$")

@@ -46,8 +46,8 @@ _RULE_FIELDS = (
 
 
 def _rule_params(side: str) -> tuple[str, ...]:
-    """The rule parameters of one side, as the `Permission` schema names them (the IPv6 and
-    prefix-list peers are read so that they are refused as not supported, not as typos)."""
+    """The rule parameters of one side, as the `Permission` schema names them (the prefix-list
+    peer is read so that it is refused as not supported, not as a typo)."""
     return _RULE_FIELDS + (
         f"{side}CidrIp",
         f"{side}GroupId",
@@ -233,9 +233,12 @@ def _modify_rule(ctx: ActionContext, p: Params, direction: Direction) -> dict:
     if unsupported is not None:
         raise unsupported
     cidr, gid = p.str(f"{side}CidrIp"), p.str(f"{side}GroupId")
+    v6 = p.str(f"Ipv6{side}CidrIp")
     peer_cidr, peer_group, owner = old.peer_cidr, old.peer_group_id, old.peer_group_owner_account
-    if cidr is not None or gid is not None:  # a new peer replaces the old one entirely
+    peer_v6 = old.peer_ipv6_cidr
+    if cidr is not None or gid is not None or v6 is not None:  # a new peer replaces the old
         peer_cidr, peer_group, owner = cidr, gid, p.str(f"{side}GroupOwnerAccount")
+        peer_v6 = v6
     elif p.str(f"{side}GroupOwnerAccount") is not None:
         owner = p.str(f"{side}GroupOwnerAccount")
     request = RuleRequest(
@@ -249,6 +252,7 @@ def _modify_rule(ctx: ActionContext, p: Params, direction: Direction) -> dict:
         priority=p.str("Priority") or old.priority,
         nic_type=p.str("NicType") or old.nic_type,
         description=old.description if "Description" not in p.raw else p.raw["Description"],
+        peer_ipv6_cidr=peer_v6,
         source_port_range=(
             str(old.source_port_range or "")
             if "SourcePortRange" not in p.raw

@@ -4,6 +4,8 @@ index (through the signed pipeline, in-process)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.helpers.in_process_api import ApiHarness
@@ -152,3 +154,73 @@ def test_a_bad_source_port_range_is_refused_with_its_code(api, fields):
     )
     assert code == "InvalidSourcePortRange.Malformed" and "Permissions.2" in message
     assert _rules(h, group) == []
+
+
+V6 = {"IpProtocol": "tcp", "PortRange": "22/22", "Ipv6SourceCidrIp": "2001:DB8::/32"}
+
+
+def test_ipv6_rules_are_stored_answered_explained_and_rendered(api):
+    h, group = api
+    h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **V6, Priority="2")
+    h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(
+        {"IpProtocol": "tcp", "PortRange": "22/22", "Ipv6SourceCidrIp": "2001:db8:1::/48",
+         "Policy": "drop"},
+    ))  # fmt: skip
+    h.ok("AuthorizeSecurityGroupEgress", **R, SecurityGroupId=group, **_perms(
+        {"IpProtocol": "udp", "PortRange": "53/53", "Ipv6DestCidrIp": "2400:3200::1"},
+    ))  # fmt: skip
+    other = h.via(h.replica())  # read back from the database
+    got = sorted(
+        (r["Direction"], r["Ipv6SourceCidrIp"], r["Ipv6DestCidrIp"], r["SourceCidrIp"])
+        for r in _rules(other, group)
+    )
+    assert got == [
+        ("egress", "", "2400:3200::1/128", ""),
+        ("ingress", "2001:db8:1::/48", "", ""),
+        ("ingress", "2001:db8::/32", "", ""),
+    ]
+    vpc = h.ok("DescribeSecurityGroupAttribute", **R, SecurityGroupId=group)["VpcId"]
+    instance = h.ok(
+        "RunInstances", **R, VpcId=vpc, PrivateIpAddress="172.16.0.10", SecurityGroupId=group
+    )["InstanceIdSets"]["InstanceIdSet"][0]
+    explained = h.ok(
+        "ExplainSecurityGroupDecision", **R, InstanceId=instance, Source="2001:db8::/32",
+        IpProtocol="tcp", Port="22",
+    )  # fmt: skip
+    assert explained["Reachable"] is False and "IPv6" in explained["Reason"]
+    decided = {p["Sources"]: p["Allowed"] for p in explained["Paths"]["Path"]}
+    assert decided["2001:db8:1::/48"] is False and decided["2001:db8::/48"] is True
+    nft = h.ok("RenderNftables", **R, InstanceId=instance)
+    text = json.dumps(nft)
+    assert "ip6 saddr 2001:db8::/32 tcp dport 22 accept" in text
+    assert "ip6 daddr 2400:3200::1/128 udp dport 53 accept" in text
+    # revoked by its fields (any spelling of the block)
+    h.ok("RevokeSecurityGroup", **R, SecurityGroupId=group, **V6, Priority="2")
+    assert len(_rules(h, group)) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({**V6, "Ipv6SourceCidrIp": "2001:db8::1/32"}, "InvalidIpv6SourceCidrIp.Malformed"),
+        ({**V6, "Ipv6SourceCidrIp": "10.0.0.0/8"}, "InvalidIpv6SourceCidrIp.Malformed"),
+        ({**V6, "SourceCidrIp": "10.0.0.0/8"}, "InvalidParameter.Conflict"),
+        ({**V6, "SourceGroupId": "sg-other"}, "InvalidParameter.Conflict"),
+        ({**SSH, "SourceCidrIp": "", "SourcePrefixListId": "pl-1"},
+         "InvalidSourcePrefixListId.NotSupported"),
+    ],
+)  # fmt: skip
+def test_bad_ipv6_rules_get_their_codes(api, fields, code):
+    h, group = api
+    _, got, message = h.error("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **fields)
+    assert got == code, message
+    assert _rules(h, group) == []
+
+
+def test_ipv6_rules_are_for_vpc_groups(tmp_path):
+    h = ApiHarness(tmp_path)
+    classic = h.ok("CreateSecurityGroup", **R)["SecurityGroupId"]
+    _, code, _ = h.error(
+        "AuthorizeSecurityGroup", **R, SecurityGroupId=classic, **V6, NicType="intranet"
+    )
+    assert code == "InvalidIpv6SourceCidrIp.ValueNotSupported"
