@@ -1,10 +1,11 @@
 """Issue 20 with the official SDKs, unchanged but for endpoint and protocol, against a real
 `palisade serve`: `Permissions.N` rules (authorize, revoke, ingress and egress, all or
-nothing), `SourcePortRange`, tags (Tag.N on create, TagResources / UntagResources / ListTagResources),
-CreateVSwitch then RunInstances as the SDKs write it (VSwitchId, SecurityGroupIds.N,
-SystemDisk.*, Amount, ZoneId, Tag.N), KeyPairId in answers, AccessDeniedDetail on a RAM
-user's denial, and a ClientToken retry that answers the first answer and creates nothing
-twice. tea-openapi with V3 and V2 signatures, and aliyun-python-sdk-core + -ecs."""
+nothing), `SourcePortRange`, IPv6 rules, tags (Tag.N on create, TagResources /
+UntagResources / ListTagResources), CreateVSwitch then RunInstances as the SDKs write it
+(VSwitchId, SecurityGroupIds.N, SystemDisk.*, Amount, ZoneId, Tag.N), KeyPairId in answers,
+AccessDeniedDetail on a RAM user's denial, and a ClientToken retry that answers the first
+answer and creates nothing twice. tea-openapi with V3 and V2 signatures, and
+aliyun-python-sdk-core + -ecs."""
 
 from __future__ import annotations
 
@@ -185,6 +186,37 @@ def test_tea_permissions_n(cloud, signature):
         )
     )
     assert [p.source_port_range for p in _rules(ecs, group_id)] == ["1024/65535"]
+
+    # IPv6 rules, flat and in Permissions.N, ingress and egress
+    ecs.authorize_security_group(
+        ecs_models.AuthorizeSecurityGroupRequest(
+            region_id=REGION,
+            security_group_id=group_id,
+            ip_protocol="tcp",
+            port_range="443/443",
+            ipv_6source_cidr_ip="2001:db8::/32",
+        )
+    )
+    v6_out = dict(ip_protocol="udp", port_range="53/53", ipv_6dest_cidr_ip="2400:3200::1")
+    ecs.authorize_security_group_egress(
+        ecs_models.AuthorizeSecurityGroupEgressRequest(
+            region_id=REGION,
+            security_group_id=group_id,
+            permissions=[ecs_models.AuthorizeSecurityGroupEgressRequestPermissions(**v6_out)],
+        )
+    )
+    rules = _rules(ecs, group_id)
+    seen = {(p.direction, p.ipv_6source_cidr_ip, p.ipv_6dest_cidr_ip) for p in rules}
+    assert ("ingress", "2001:db8::/32", "") in seen
+    assert ("egress", "", "2400:3200::1/128") in seen
+    ecs.revoke_security_group_egress(
+        ecs_models.RevokeSecurityGroupEgressRequest(
+            region_id=REGION,
+            security_group_id=group_id,
+            permissions=[ecs_models.RevokeSecurityGroupEgressRequestPermissions(**v6_out)],
+        )
+    )
+    assert all(p.direction == "ingress" for p in _rules(ecs, group_id))
 
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
@@ -369,6 +401,21 @@ def test_core_sdk_issue20_items(cloud):
     describe.set_SecurityGroupId(group_id)
     answered = core(describe, method="GET")["Permissions"]["Permission"]
     assert sorted(p["SourcePortRange"] for p in answered) == ["", "", "", "123/123"]
+
+    v6 = AuthorizeSecurityGroupRequest.AuthorizeSecurityGroupRequest()
+    v6.set_SecurityGroupId(group_id)
+    v6.set_Permissions(
+        [{"IpProtocol": "tcp", "PortRange": "22/22", "Ipv6SourceCidrIp": "2001:db8::/32"}]
+    )
+    core(v6)
+    answered = core(describe, method="GET")["Permissions"]["Permission"]
+    assert [p["Ipv6SourceCidrIp"] for p in answered if p["Ipv6SourceCidrIp"]] == ["2001:db8::/32"]
+    v6_revoke = RevokeSecurityGroupRequest.RevokeSecurityGroupRequest()
+    v6_revoke.set_SecurityGroupId(group_id)
+    v6_revoke.set_Permissions(
+        [{"IpProtocol": "tcp", "PortRange": "22/22", "Ipv6SourceCidrIp": "2001:db8::/32"}]
+    )
+    core(v6_revoke)
 
     bad = AuthorizeSecurityGroupRequest.AuthorizeSecurityGroupRequest()
     bad.set_SecurityGroupId(group_id)

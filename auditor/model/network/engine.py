@@ -272,8 +272,10 @@ def _before_rules(policy: NicPolicy, flow: Flow) -> Decision | None:
             PLATFORM_SMTP,
             "platform: TCP 25 egress blocked (apply for the port 25 unblock)",
         )
-    if not flow.ipv6 and flow.peer in policy.inner_accept and (
-        policy.network_type is NetworkType.VPC or flow.nic_type is NicType.INTRANET
+    if (
+        not flow.ipv6
+        and flow.peer in policy.inner_accept
+        and (policy.network_type is NetworkType.VPC or flow.nic_type is NicType.INTRANET)
     ):
         return Decision(RulePolicy.ACCEPT, INNER_ACCEPT, "same group (InnerAccessPolicy Accept)")
     return None

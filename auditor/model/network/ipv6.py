@@ -41,8 +41,9 @@ def interval(cidr: str) -> Interval:
 # not in it is link-local, unique-local, loopback, multicast or unassigned). One block, so
 # that the engine and the nftables ruleset (`ip6 saddr 2000::/3`) say the same.
 INTERNET = "2000::/3"
-_INTERNET_LO, _INTERNET_HI = int(ipaddress.IPv6Address("2000::")), int(
-    ipaddress.IPv6Address("3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+_INTERNET_LO, _INTERNET_HI = (
+    int(ipaddress.IPv6Address("2000::")),
+    int(ipaddress.IPv6Address("3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")),
 )
 
 

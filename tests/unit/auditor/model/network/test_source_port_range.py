@@ -76,7 +76,8 @@ def _rule(policy, priority, source, rid):
 
 
 def _policy(*rs):
-    return NicPolicy(tuple(resolve_rule(i, r, "sg-a", NetworkType.VPC, {}) for i, r in enumerate(rs)))
+    resolved = (resolve_rule(i, r, "sg-a", NetworkType.VPC, {}) for i, r in enumerate(rs))
+    return NicPolicy(tuple(resolved))
 
 
 def _flow(src_port):
@@ -104,7 +105,9 @@ def test_a_drop_rule_limited_to_source_ports_does_not_protect_an_unknown_source_
 def test_a_rule_limited_to_source_ports_shadows_only_what_it_covers():
     wide = _rule(RulePolicy.ACCEPT, 1, None, "wide")
     narrow = _rule(RulePolicy.ACCEPT, 2, PortRange(1024, 2048), "narrow")
-    resolved = [resolve_rule(i, r, "sg-a", NetworkType.VPC, {}) for i, r in enumerate([wide, narrow])]
+    resolved = [
+        resolve_rule(i, r, "sg-a", NetworkType.VPC, {}) for i, r in enumerate([wide, narrow])
+    ]
     assert any(f.kind == SHADOWED and "narrow" in f.rule_ids for f in analyze_rule_set(resolved))
     resolved = [
         resolve_rule(i, r, "sg-a", NetworkType.VPC, {})
