@@ -1,6 +1,7 @@
-"""A rule limited to source ports (SourcePortRange, issue 20) as RenderNftables writes it is
-accepted by real nftables: the ruleset loads in a network namespace and the kernel lists the
-`sport` match back."""
+"""Rules limited to source ports (SourcePortRange) and IPv6 rules (Ipv6SourceCidrIp /
+Ipv6DestCidrIp), issue 20, as RenderNftables writes them are accepted by real nftables: the
+ruleset (black-holed: the IPv6 internet's drop too) loads in a network namespace and the
+kernel lists the `sport` and `ip6` matches back."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.helpers.system import require_binary, require_root
 pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 
 
-def test_the_kernel_takes_a_source_port_rule():
+def test_the_kernel_takes_source_port_and_ipv6_rules():
     require_root()
     nft = require_binary("nft")
     rules = [
@@ -49,9 +50,20 @@ def test_the_kernel_takes_a_source_port_rule():
             peer_cidr="0.0.0.0/0",
             source_port_range=PortRange(123, 123),
         ),
+        SecurityGroupRule(
+            "sgr-v6",
+            Direction.INGRESS,
+            RulePolicy.ACCEPT,
+            IpProtocol.TCP,
+            PortRange(443, 443),
+            1,
+            NicType.INTRANET,
+            peer_ipv6_cidr="2001:db8::/32",
+        ),
     ]
     policy = NicPolicy(
-        tuple(resolve_rule(i, r, "sg-a", NetworkType.VPC, {}) for i, r in enumerate(rules))
+        tuple(resolve_rule(i, r, "sg-a", NetworkType.VPC, {}) for i, r in enumerate(rules)),
+        black_holed=True,
     )
     ruleset = render_policy_nft(policy)
     with Lab("nftsport") as lab:
@@ -60,3 +72,6 @@ def test_the_kernel_takes_a_source_port_rule():
         listed = ns.run(nft, "list", "ruleset").stdout
     assert "tcp sport 1024-65535 tcp dport 22 accept" in listed, listed
     assert "udp sport 123 udp dport 123 drop" in listed, listed
+    assert "ip6 saddr 2001:db8::/32 tcp dport 443 accept" in listed, listed
+    assert "ip6 saddr 2000::/3 drop" in listed, listed
+    assert "ip6 daddr 2000::/3 tcp dport 25 drop" in listed, listed
