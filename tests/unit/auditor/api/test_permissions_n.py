@@ -224,3 +224,27 @@ def test_ipv6_rules_are_for_vpc_groups(tmp_path):
         "AuthorizeSecurityGroup", **R, SecurityGroupId=classic, **V6, NicType="intranet"
     )
     assert code == "InvalidIpv6SourceCidrIp.ValueNotSupported"
+
+
+def test_modify_security_group_rule_takes_an_ipv6_peer_and_source_ports(api):
+    h, group = api
+    [rule_id] = h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **SSH)[
+        "SecurityGroupRuleIds"
+    ]["SecurityGroupRuleId"]
+    h.ok(
+        "ModifySecurityGroupRule", **R, SecurityGroupId=group, SecurityGroupRuleId=rule_id,
+        Ipv6SourceCidrIp="2001:db8::/32", SourcePortRange="1024/65535",
+    )  # fmt: skip
+    [rule] = _rules(h, group)
+    assert (rule["SecurityGroupRuleId"], rule["SourceCidrIp"]) == (rule_id, "")
+    assert (rule["Ipv6SourceCidrIp"], rule["SourcePortRange"]) == ("2001:db8::/32", "1024/65535")
+    h.ok(
+        "ModifySecurityGroupRule", **R, SecurityGroupId=group, SecurityGroupRuleId=rule_id,
+        SourceCidrIp="10.0.0.0/8", SourcePortRange="",
+    )  # fmt: skip
+    [rule] = _rules(h, group)
+    assert (rule["SourceCidrIp"], rule["Ipv6SourceCidrIp"], rule["SourcePortRange"]) == (
+        "10.0.0.0/8",
+        "",
+        "",
+    )
