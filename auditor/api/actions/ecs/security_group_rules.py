@@ -236,6 +236,15 @@ def _modify_rule(ctx: ActionContext, p: Params, direction: Direction) -> dict:
     v6 = p.str(f"Ipv6{side}CidrIp")
     peer_cidr, peer_group, owner = old.peer_cidr, old.peer_group_id, old.peer_group_owner_account
     peer_v6 = old.peer_ipv6_cidr
+    if (v6 is not None) != (old.peer_ipv6_cidr is not None) and (
+        v6 is not None or cidr is not None or gid is not None
+    ):
+        # ECS: "You cannot change the IP address family of an existing authorization object"
+        raise ApiError(
+            "InvalidParameter.Conflict",
+            f"Rule {rule_id[:64]} has an IPv{6 if old.peer_ipv6_cidr else 4} peer; a rule keeps "
+            "its address family: authorise a new rule and revoke this one.",
+        )
     if cidr is not None or gid is not None or v6 is not None:  # a new peer replaces the old
         peer_cidr, peer_group, owner = cidr, gid, p.str(f"{side}GroupOwnerAccount")
         peer_v6 = v6
@@ -253,11 +262,8 @@ def _modify_rule(ctx: ActionContext, p: Params, direction: Direction) -> dict:
         nic_type=p.str("NicType") or old.nic_type,
         description=old.description if "Description" not in p.raw else p.raw["Description"],
         peer_ipv6_cidr=peer_v6,
-        source_port_range=(
-            str(old.source_port_range or "")
-            if "SourcePortRange" not in p.raw
-            else p.raw["SourcePortRange"]
-        ),
+        # ECS: a non-empty value cannot be emptied (an empty one is not given)
+        source_port_range=p.str("SourcePortRange") or str(old.source_port_range or ""),
     )
     before = group_view(group)
     ctx.state.cloud.modify_rule(group.group_id, rule_id, request)

@@ -226,25 +226,30 @@ def test_ipv6_rules_are_for_vpc_groups(tmp_path):
     assert code == "InvalidIpv6SourceCidrIp.ValueNotSupported"
 
 
-def test_modify_security_group_rule_takes_an_ipv6_peer_and_source_ports(api):
+def test_modify_security_group_rule_keeps_the_address_family_and_takes_source_ports(api):
+    # ECS: "You cannot change the IP address family of an existing authorization object";
+    # "You cannot delete the value of a non-empty parameter".
     h, group = api
-    [rule_id] = h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **SSH)[
+    ids = h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=group, **_perms(SSH, V6))[
         "SecurityGroupRuleIds"
     ]["SecurityGroupRuleId"]
+    v4_id, v6_id = ids
     h.ok(
-        "ModifySecurityGroupRule", **R, SecurityGroupId=group, SecurityGroupRuleId=rule_id,
-        Ipv6SourceCidrIp="2001:db8::/32", SourcePortRange="1024/65535",
+        "ModifySecurityGroupRule", **R, SecurityGroupId=group, SecurityGroupRuleId=v6_id,
+        Ipv6SourceCidrIp="2001:db8:5::/48", SourcePortRange="1024/65535",
     )  # fmt: skip
-    [rule] = _rules(h, group)
-    assert (rule["SecurityGroupRuleId"], rule["SourceCidrIp"]) == (rule_id, "")
-    assert (rule["Ipv6SourceCidrIp"], rule["SourcePortRange"]) == ("2001:db8::/32", "1024/65535")
     h.ok(
-        "ModifySecurityGroupRule", **R, SecurityGroupId=group, SecurityGroupRuleId=rule_id,
-        SourceCidrIp="10.0.0.0/8", SourcePortRange="",
+        "ModifySecurityGroupRule", **R, SecurityGroupId=group, SecurityGroupRuleId=v6_id,
+        SourcePortRange="", Description="kept",
     )  # fmt: skip
-    [rule] = _rules(h, group)
-    assert (rule["SourceCidrIp"], rule["Ipv6SourceCidrIp"], rule["SourcePortRange"]) == (
-        "10.0.0.0/8",
-        "",
-        "",
-    )
+    rules = {r["SecurityGroupRuleId"]: r for r in _rules(h, group)}
+    assert rules[v6_id]["Ipv6SourceCidrIp"] == "2001:db8:5::/48"
+    assert rules[v6_id]["SourcePortRange"] == "1024/65535"
+    family_changes = ((v4_id, {"Ipv6SourceCidrIp": "::/0"}), (v6_id, {"SourceCidrIp": "1.2.3.4"}))
+    for rule_id, peer in family_changes:
+        _, code, _ = h.error(
+            "ModifySecurityGroupRule", **R, SecurityGroupId=group, SecurityGroupRuleId=rule_id,
+            **peer,
+        )  # fmt: skip
+        assert code == "InvalidParameter.Conflict"
+    assert {r["SecurityGroupRuleId"]: r for r in _rules(h, group)} == rules
