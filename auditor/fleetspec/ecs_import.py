@@ -273,6 +273,14 @@ def _ecs_rule(
         unsupported = perm.unsupported(direction)
     except ModelError as err:
         raise SpecError(where, f"{err.code}: {err.message}") from None
+    ipv6 = perm.ipv6_peer(direction)
+    if unsupported is None and ipv6 is not None:  # the API has IPv6 rules, fleet files not yet
+        side = "Source" if direction.value == "ingress" else "Dest"
+        unsupported = ModelError(
+            f"InvalidIpv6{side}CidrIp.NotSupported",
+            f"Ipv6{side}CidrIp {ipv6[:64]!r}: fleet files have no IPv6 rules; authorise it "
+            "through the API (AuthorizeSecurityGroup Ipv6SourceCidrIp).",
+        )
     if unsupported is not None:
         kind = "an IPv6" if "Ipv6" in unsupported.code else "a prefix-list"
         warnings.append(f"{group_id}: left out {kind} rule ({where}): {unsupported.message}")

@@ -4,6 +4,8 @@ per NIC over all its groups)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.inventory import FleetInventory
 from palisade.auditor.model.network.security_group import (
@@ -20,11 +22,13 @@ from palisade.auditor.model.network.security_group import (
     check_group_id_format,
     parse_cidr_list,
     parse_direction,
+    parse_ipv6_cidr,
     parse_nic_type,
     parse_policy,
     parse_port_range,
     parse_priority,
     parse_protocol,
+    parse_source_port_range,
 )
 
 
@@ -40,6 +44,7 @@ class RuleBuilding(FleetInventory):
         side = "Source" if direction is Direction.INGRESS else "Dest"
         protocol = parse_protocol(request.ip_protocol)
         ports = parse_port_range(request.port_range, protocol)
+        source_ports = parse_source_port_range(request.source_port_range, protocol)
         policy = parse_policy(request.policy)
         priority = parse_priority(request.priority, limits)
         nic_type = parse_nic_type(request.nic_type)
@@ -64,6 +69,19 @@ class RuleBuilding(FleetInventory):
             )
         has_cidr = request.peer_cidr not in (None, "")
         has_group = request.peer_group_id not in (None, "")
+        if request.peer_ipv6_cidr not in (None, ""):
+            rule = SecurityGroupRule(
+                "",
+                direction,
+                policy,
+                protocol,
+                ports,
+                priority,
+                nic_type,
+                description=description,
+                source_port_range=source_ports,
+            )
+            return [self._ipv6_rule(group, request, rule)]
         if has_cidr == has_group:
             raise ModelError(
                 f"InvalidParameter.{side}Peer" if has_cidr else f"MissingParameter.{side}CidrIp",
@@ -102,6 +120,7 @@ class RuleBuilding(FleetInventory):
                     nic_type,
                     peer_cidr=c,
                     description=description,
+                    source_port_range=source_ports,
                 )
                 for c in cidrs
             ]
@@ -175,8 +194,30 @@ class RuleBuilding(FleetInventory):
                 peer_group_id=peer_id,
                 peer_group_owner_account=owner,
                 description=description,
+                source_port_range=source_ports,
             )
         ]
+
+    @staticmethod
+    def _ipv6_rule(
+        group: SecurityGroup, request: RuleRequest, rule: SecurityGroupRule
+    ) -> SecurityGroupRule:
+        """`rule` with the request's IPv6 peer (ECS: VPC groups only; one peer per rule)."""
+        direction = rule.direction
+        side = "Source" if direction is Direction.INGRESS else "Dest"
+        others = (request.peer_cidr, request.peer_group_id, request.peer_group_owner_account)
+        if any(v not in (None, "") for v in others):
+            raise ModelError(
+                "InvalidParameter.Conflict",
+                f"Give Ipv6{side}CidrIp alone as the peer, not with {side}CidrIp or "
+                f"{side}GroupId (ECS takes one per rule).",
+            )
+        if group.network_type is not NetworkType.VPC:
+            raise ModelError(
+                f"InvalidIpv6{side}CidrIp.ValueNotSupported",
+                "IPv6 rules are for VPC groups only; this is a classic network group.",
+            )
+        return replace(rule, peer_ipv6_cidr=parse_ipv6_cidr(request.peer_ipv6_cidr, direction))
 
     def _check_capacity(self, group: SecurityGroup, rules_after: list[SecurityGroupRule]) -> None:
         limits = self.limits

@@ -55,6 +55,8 @@ def _unchanged_rule_fields(rule: SecurityGroupRule) -> RuleRequest:
         priority=rule.priority,
         nic_type=rule.nic_type,
         description=rule.description,
+        source_port_range=str(rule.source_port_range or ""),
+        peer_ipv6_cidr=rule.peer_ipv6_cidr,
     )
 
 

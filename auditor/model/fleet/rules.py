@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
@@ -20,14 +22,28 @@ class RuleOperations(RuleBuilding):
     ) -> list[SecurityGroupRule]:
         """AuthorizeSecurityGroup / AuthorizeSecurityGroupEgress (direction in the request).
         Returns the rules added; an identical rule already present is not added again."""
+        return self.authorize_all(group_id, [request], now)
+
+    def authorize_all(
+        self,
+        group_id: str,
+        requests: Sequence[RuleRequest],
+        now: datetime,
+        where: Callable[[int], str] | None = None,
+    ) -> list[SecurityGroupRule]:
+        """Several rules at once (`Permissions.N`), all or nothing: every request is built
+        and the group's capacity checked before any rule is added. `where(i)` names request
+        `i` in an error (the API's `Permissions.N`)."""
         group = self.get_group(group_id)
-        candidates = self._build_rules(group, request, self.groups)
         known = {r.key() for r in group.rules}
         new: list[SecurityGroupRule] = []
-        for rule in candidates:
-            if rule.key() not in known:
-                known.add(rule.key())
-                new.append(rule)
+        for i, request in enumerate(requests):
+            with _named(where, i):
+                candidates = self._build_rules(group, request, self.groups)
+            for rule in candidates:
+                if rule.key() not in known:
+                    known.add(rule.key())
+                    new.append(rule)
         self._check_capacity(group, group.rules + new)
         added = [replace(r, rule_id=self._new_id("sgr"), create_time=now) for r in new]
         group.rules.extend(added)
@@ -51,17 +67,34 @@ class RuleOperations(RuleBuilding):
                     f"Rule {rule_id!r} is not in {group_id}; check the SecurityGroupRuleId.",
                 )
         elif request is not None:
-            keys = {r.key() for r in self._build_rules(group, request, self.groups)}
-            doomed = [r for r in group.rules if r.key() in keys]
-            if not doomed:
-                raise ModelError(
-                    "InvalidPermission.NotFound",
-                    f"No rule of {group_id} matches the given fields; nothing to revoke.",
-                )
+            return self.revoke_all(group_id, [request])
         else:
             raise ModelError("MissingParameter", "Give SecurityGroupRuleId or the rule's fields.")
         gone = {id(r) for r in doomed}
         group.rules = [r for r in group.rules if id(r) not in gone]
+        return doomed
+
+    def revoke_all(
+        self,
+        group_id: str,
+        requests: Sequence[RuleRequest],
+        where: Callable[[int], str] | None = None,
+    ) -> list[SecurityGroupRule]:
+        """RevokeSecurityGroup(Egress) by the rules' fields, all or nothing: each request
+        must match a rule of the group before any goes (`where` as for `authorize_all`)."""
+        group = self.get_group(group_id)
+        keys: set[tuple] = set()
+        for i, request in enumerate(requests):
+            with _named(where, i):
+                mine = {r.key() for r in self._build_rules(group, request, self.groups)}
+                if not any(r.key() in mine for r in group.rules):
+                    raise ModelError(
+                        "InvalidPermission.NotFound",
+                        f"No rule of {group_id} matches the given fields; nothing to revoke.",
+                    )
+            keys |= mine
+        doomed = [r for r in group.rules if r.key() in keys]
+        group.rules = [r for r in group.rules if r.key() not in keys]
         return doomed
 
     def modify_rule(self, group_id: str, rule_id: str, request: RuleRequest) -> SecurityGroupRule:
@@ -89,3 +122,14 @@ class RuleOperations(RuleBuilding):
         self._check_capacity(group, after)
         group.rules = after
         return new
+
+
+@contextmanager
+def _named(where: Callable[[int], str] | None, i: int) -> Iterator[None]:
+    """A ModelError raised inside names request `i` (`where(i)`: "Permissions.2")."""
+    try:
+        yield
+    except ModelError as err:
+        if where is None:
+            raise
+        raise ModelError(err.code, f"{where(i)}: {err.message}") from None

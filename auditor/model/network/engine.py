@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.limits import DEFAULT_LIMITS, Limits
-from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network import ipv4, ipv6
 from palisade.auditor.model.network.security_group import (
     PORTED_PROTOCOLS,
     Direction,
@@ -55,7 +55,10 @@ BLACK_HOLE = "ddos-black-hole"
 @dataclass(frozen=True)
 class Flow:
     """One packet's worth of flow as seen at the instance's NIC. `port` is the destination port
-    (TCP/UDP only); for ingress `dst_ip` is the instance's, for egress `src_ip` is."""
+    (TCP/UDP only); for ingress `dst_ip` is the instance's, for egress `src_ip` is.
+    `src_port` 0 is a source port not known (what explain and exposure ask): a rule limited to
+    some source ports then decides as the sender could make it, an accept rule matching (any
+    sender picks its source port) and a drop rule not."""
 
     direction: Direction
     protocol: IpProtocol
@@ -66,14 +69,20 @@ class Flow:
     src_port: int = 0
     src: int = field(init=False, repr=False, compare=False)
     dst: int = field(init=False, repr=False, compare=False)
+    ipv6: bool = field(init=False, repr=False, compare=False)  # an IPv6 flow (else IPv4)
 
     def __post_init__(self) -> None:
         src, dst = ipv4.parse_ip(self.src_ip), ipv4.parse_ip(self.dst_ip)
+        v6 = src is None and dst is None
+        if v6:
+            src, dst = ipv6.parse_ip(self.src_ip), ipv6.parse_ip(self.dst_ip)
         if src is None or dst is None:
             raise ModelError(
                 "InvalidIpAddress.Malformed",
-                f"Flow addresses {self.src_ip!r} -> {self.dst_ip!r} must be IPv4.",
+                f"Flow addresses {self.src_ip!r} -> {self.dst_ip!r} must be both IPv4 or both "
+                "IPv6.",
             )
+        object.__setattr__(self, "ipv6", v6)
         if self.protocol is IpProtocol.ALL:
             raise ModelError(
                 "InvalidIpProtocol.Malformed",
@@ -85,6 +94,11 @@ class Flow:
     @property
     def peer(self) -> int:
         return self.src if self.direction is Direction.INGRESS else self.dst
+
+    def from_internet(self) -> bool:
+        """Is the remote side (source of ingress, destination of egress) an internet address?"""
+        peer = self.peer
+        return ipv6.is_internet(peer) if self.ipv6 else ipv4.is_internet(peer)
 
     @property
     def lookup_port(self) -> int:
@@ -123,6 +137,7 @@ class ResolvedRule:
     port_lo: int
     port_hi: int
     nic_type: NicType | None  # None: any (VPC groups do not distinguish)
+    peers6: tuple[ipv6.Interval, ...] = ()  # an IPv6 rule's peer block (its `peers` are empty)
 
     @property
     def order(self) -> tuple[int, int]:
@@ -152,12 +167,15 @@ def resolve_rule(
     member_ips: dict[str, list[int]],
 ) -> ResolvedRule:
     peers: tuple[ipv4.Interval, ...]
+    lo, hi = rule.port_range.interval()
+    nic_type = rule.nic_type if network is NetworkType.CLASSIC else None
+    if rule.peer_ipv6_cidr is not None:  # matches IPv6 flows only
+        v6 = (ipv6.interval(rule.peer_ipv6_cidr),)
+        return ResolvedRule(index, rule, group_id, (), lo, hi, nic_type, v6)
     if rule.peer_cidr is not None:
         peers = (ipv4.cidr_text_interval(rule.peer_cidr),)
     else:
         peers = tuple(ipv4.merge([(ip, ip) for ip in member_ips.get(rule.peer_group_id or "", [])]))
-    lo, hi = rule.port_range.interval()
-    nic_type = rule.nic_type if network is NetworkType.CLASSIC else None
     return ResolvedRule(index, rule, group_id, peers, lo, hi, nic_type)
 
 
@@ -230,7 +248,7 @@ def member_ip_index(model) -> dict[str, list[int]]:
 
 def black_hole(policy: NicPolicy, flow: Flow) -> Decision | None:
     """The DDoS black hole's drop, if it applies: inbound from the internet while black-holed."""
-    if policy.black_holed and flow.direction is Direction.INGRESS and ipv4.is_internet(flow.src):
+    if policy.black_holed and flow.direction is Direction.INGRESS and flow.from_internet():
         return BLACK_HOLE_DECISION
     return None
 
@@ -247,15 +265,17 @@ def _before_rules(policy: NicPolicy, flow: Flow) -> Decision | None:
         and flow.protocol is IpProtocol.TCP
         and flow.port == policy.limits.smtp_port
         and not policy.smtp_unblocked
-        and ipv4.is_internet(flow.dst)
+        and flow.from_internet()
     ):
         return Decision(
             RulePolicy.DROP,
             PLATFORM_SMTP,
             "platform: TCP 25 egress blocked (apply for the port 25 unblock)",
         )
-    if flow.peer in policy.inner_accept and (
-        policy.network_type is NetworkType.VPC or flow.nic_type is NicType.INTRANET
+    if (
+        not flow.ipv6
+        and flow.peer in policy.inner_accept
+        and (policy.network_type is NetworkType.VPC or flow.nic_type is NicType.INTRANET)
     ):
         return Decision(RulePolicy.ACCEPT, INNER_ACCEPT, "same group (InnerAccessPolicy Accept)")
     return None
@@ -314,7 +334,20 @@ def _matches(r: ResolvedRule, flow: Flow, port: int, peer: int) -> bool:
         return False
     if not r.port_lo <= port <= r.port_hi:
         return False
-    return any(lo <= peer <= hi for lo, hi in r.peers)
+    if rule.source_port_range is not None and not source_port_matches(rule, flow.src_port):
+        return False
+    return any(lo <= peer <= hi for lo, hi in (r.peers6 if flow.ipv6 else r.peers))
+
+
+def source_port_matches(rule: SecurityGroupRule, src_port: int) -> bool:
+    """Does a rule with a SourcePortRange match a flow from `src_port` (0: not known, the
+    sender's choice: an accept rule matches, a drop rule does not)?"""
+    source = rule.source_port_range
+    if source is None:
+        return True
+    if src_port == 0:
+        return rule.policy is RulePolicy.ACCEPT
+    return source.start <= src_port <= source.end
 
 
 def naive_decide(policy: NicPolicy, flow: Flow) -> Decision:
@@ -447,7 +480,13 @@ class CompiledPolicy:
             else (None,)
         )
         grouped: dict[tuple, list[ResolvedRule]] = {}
+        # The tables hold what a flow of an unknown source port meets (`source_port_matches`):
+        # no drop rule limited to some source ports. A flow from a known source port is
+        # decided by the scan when such rules exist (rare; the tables stay as fast).
+        self._source_ports = any(r.rule.source_port_range is not None for r in policy.rules)
         for r in policy.rules:
+            if not source_port_matches(r.rule, 0):
+                continue
             protocols = (
                 FLOW_PROTOCOLS if r.rule.ip_protocol is IpProtocol.ALL else (r.rule.ip_protocol,)
             )
@@ -467,6 +506,10 @@ class CompiledPolicy:
 
     def decide(self, flow: Flow) -> Decision:
         policy = self.policy
+        if flow.ipv6 or (self._source_ports and flow.src_port):
+            # IPv6 flows (the tables are IPv4's; IPv6 rules are few) and flows from a known
+            # source port when rules are limited to some: the scan
+            return naive_decide(policy, flow)
         peer = flow.src if flow.direction is Direction.INGRESS else flow.dst
         if (
             (flow.direction is Direction.EGRESS and flow.port == policy.limits.smtp_port)

@@ -14,6 +14,7 @@ from palisade.auditor.model.fleet.resources import Instance, Nic
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.engine import (
     member_ip_index,
+    source_port_matches,
 )
 from palisade.auditor.model.network.rule_sweep import (
     AddressPieces,
@@ -316,7 +317,8 @@ class RuleSetExposure:
             for i in rules:
                 s = specs[i]
                 m = masks(s)
-                if m:
+                # a sender picks its source port: a drop rule limited to some never protects
+                if m and source_port_matches(s.rule, 0):
                     swept.append((s.port_lo, s.port_hi, m, s.accept, i))
             out.append((p, swept))
         return out

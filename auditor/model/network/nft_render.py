@@ -8,7 +8,7 @@ firewall, and the way the model is proven against the kernel (tests/integration)
 
 from __future__ import annotations
 
-from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network import ipv4, ipv6
 from palisade.auditor.model.network.engine import NicPolicy, ResolvedRule, resolve_nic_policy
 from palisade.auditor.model.network.security_group import (
     Direction,
@@ -36,7 +36,11 @@ def _protocol_match(r: ResolvedRule) -> str:
         return ""
     if proto in (IpProtocol.TCP, IpProtocol.UDP):
         ports = f"{r.port_lo}" if r.port_lo == r.port_hi else f"{r.port_lo}-{r.port_hi}"
-        return f"{proto.value} dport {ports}"
+        source = r.rule.source_port_range
+        if source is None:
+            return f"{proto.value} dport {ports}"
+        sports = str(source.start) if source.start == source.end else f"{source.start}-{source.end}"
+        return f"{proto.value} sport {sports} {proto.value} dport {ports}"
     return {
         IpProtocol.ICMP: "meta l4proto icmp",
         IpProtocol.GRE: "meta l4proto gre",
@@ -45,10 +49,15 @@ def _protocol_match(r: ResolvedRule) -> str:
 
 
 def _rule_line(r: ResolvedRule, iface: str) -> str | None:
-    if not r.peers:
-        return None  # group authorisation of an empty group matches nothing
     side = "saddr" if r.rule.direction is Direction.INGRESS else "daddr"
-    parts = [iface, f"ip {side} {_addresses(r.peers)}", _protocol_match(r), r.rule.policy.value]
+    if r.peers6:  # an IPv6 rule: the inet table sees both families
+        blocks = [c for lo, hi in r.peers6 for c in ipv6.to_cidrs(lo, hi)]
+        peer = f"ip6 {side} {blocks[0] if len(blocks) == 1 else '{ ' + ', '.join(blocks) + ' }'}"
+    elif r.peers:
+        peer = f"ip {side} {_addresses(r.peers)}"
+    else:
+        return None  # group authorisation of an empty group matches nothing
+    parts = [iface, peer, _protocol_match(r), r.rule.policy.value]
     text = " ".join(p for p in parts if p)
     return f'{text} comment "{r.rule.rule_id} {r.group_id} p{r.rule.priority}"'
 
@@ -69,12 +78,20 @@ def render_policy_nft(policy: NicPolicy, interfaces: dict[NicType, str] | None =
                 f"    ip saddr {_addresses(ipv4.INTERNET_SPACE)} drop"
                 ' comment "DDoS black hole: inbound from the internet dropped"'
             )
+            lines.append(
+                f"    ip6 saddr {ipv6.INTERNET} drop"
+                ' comment "DDoS black hole: inbound from the internet dropped"'
+            )
         lines.append("    ct state established,related accept")
         lines.append(f'    {dev} "lo" accept')
         if direction is Direction.EGRESS and not policy.smtp_unblocked:
             lines.append(
                 f"    ip daddr {_addresses(ipv4.INTERNET_SPACE)} tcp dport "
                 f"{policy.limits.smtp_port} drop"
+                ' comment "platform: TCP 25 egress blocked"'
+            )
+            lines.append(
+                f"    ip6 daddr {ipv6.INTERNET} tcp dport {policy.limits.smtp_port} drop"
                 ' comment "platform: TCP 25 egress blocked"'
             )
         if policy.inner_accept:

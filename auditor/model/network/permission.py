@@ -9,9 +9,9 @@ item of the JSON the real ECS API answers (`palisade import-ecs`) and of an expo
 What ECS documents, and how Palisade reads it (one decision for every reader):
 
 - `Ipv6SourceCidrIp` / `Ipv6DestCidrIp`: an IPv6 peer, "you cannot specify both this parameter
-  and SourceCidrIp" (an error). Palisade models IPv4 rules only: a rule whose peer is IPv6 is
-  `Invalid<Ipv6SourceCidrIp>.NotSupported` (the API refuses it, `import-ecs` leaves it out
-  with a warning that says so).
+  and SourceCidrIp" (an error). The rule's one peer (VPC groups only), stored, answered and
+  decided by the engine for IPv6 flows.
+- `SourcePortRange`: the rule matches flows from these source ports only (TCP/UDP).
 - `SourcePrefixListId` / `DestPrefixListId`: "if you specify SourceCidrIp, Ipv6SourceCidrIp or
   SourceGroupId, this parameter is ignored" (so it is); a rule whose only peer is a prefix
   list is `InvalidSourcePrefixListId.NotSupported` (Palisade has no prefix lists).
@@ -41,6 +41,7 @@ from palisade.auditor.model.network.security_group import (
     parse_port_range,
     parse_priority,
     parse_protocol,
+    parse_source_port_range,
 )
 from palisade.auditor.model.network.security_group import Direction as RuleDirection
 from palisade.auditor.model.schema import DOCUMENT, SchemaError, validate
@@ -74,10 +75,10 @@ class PermissionFields(TypedDict, total=False):
     Priority: Field
     NicType: Field
     Description: Field
+    SourcePortRange: Field
     # what DescribeSecurityGroupAttribute also answers; read, not modelled
     SecurityGroupRuleId: Field
     CreateTime: Field
-    SourcePortRange: Field
     SourceGroupName: Field
     DestGroupName: Field
     SourcePrefixListName: Field
@@ -135,9 +136,14 @@ class Permission:
         cidr, group, owner = _PEER_KEYS[direction]
         return f.get(cidr) or None, f.get(group) or None, f.get(owner) or None
 
+    def ipv6_peer(self, direction: RuleDirection) -> str | None:
+        """The IPv6 peer on the side `direction` reads ("" is None)."""
+        side = "Source" if direction is RuleDirection.INGRESS else "Dest"
+        return self.fields.get(f"Ipv6{side}CidrIp") or None
+
     def unsupported(self, direction: RuleDirection) -> ModelError | None:
-        """Why Palisade cannot model this rule (an IPv6 or prefix-list peer), or None.
-        Raises for what ECS itself refuses (an IPv4 and an IPv6 peer together)."""
+        """Why Palisade cannot model this rule (a prefix-list peer), or None. Raises for what
+        ECS itself refuses (an IPv4 and an IPv6 peer together)."""
         f = self.fields
         side = "Source" if direction is RuleDirection.INGRESS else "Dest"
         ipv6 = f.get(f"Ipv6{side}CidrIp") or None
@@ -150,17 +156,11 @@ class Permission:
                 "InvalidParameter.Conflict",
                 f"Give {side}CidrIp or Ipv6{side}CidrIp, not both (ECS takes one per rule).",
             )
-        if ipv6 is not None:
-            return ModelError(
-                f"InvalidIpv6{side}CidrIp.NotSupported",
-                f"Ipv6{side}CidrIp {ipv6[:64]!r}: Palisade models IPv4 rules only; authorise "
-                f"an IPv4 block with {side}CidrIp.",
-            )
-        if prefix_list is not None and cidr is None and group is None:
+        if prefix_list is not None and cidr is None and group is None and ipv6 is None:
             return ModelError(
                 f"Invalid{side}PrefixListId.NotSupported",
                 f"{side}PrefixListId {prefix_list[:64]!r}: Palisade has no prefix lists; "
-                f"authorise the list's blocks with {side}CidrIp.",
+                f"authorise the list's blocks with {side}CidrIp or Ipv6{side}CidrIp.",
             )
         return None
 
@@ -183,6 +183,7 @@ class Permission:
         ports = self.PortRange or ("" if protocol in PORTED_PROTOCOLS else "-1/-1")
         checks = (
             ("PortRange", lambda: parse_port_range(ports, protocol)),
+            ("SourcePortRange", lambda: parse_source_port_range(self.SourcePortRange, protocol)),
             ("Policy", lambda: parse_policy(self.Policy or "accept")),
             ("Priority", lambda: parse_priority(self.Priority or "1", limits)),
             ("NicType", lambda: parse_nic_type(self.NicType or "intranet")),
@@ -213,6 +214,8 @@ class Permission:
             priority=self.Priority or "1",
             nic_type=self.NicType or nic_type,
             description=self.Description or "",
+            source_port_range=self.SourcePortRange or "",
+            peer_ipv6_cidr=self.ipv6_peer(direction),
         )
 
 

@@ -4,11 +4,12 @@ of the model."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.resources import Instance
-from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network import ipv4, ipv6
 from palisade.auditor.model.network.engine import (
     BLACK_HOLE_DECISION,
     INNER_ACCEPT,
@@ -153,6 +154,37 @@ def _space_paths(
     return paths, "; ".join(reasons)
 
 
+NO_IPV6 = "(no IPv6 address)"
+
+
+def _ipv6_reachability(
+    engine: CompiledPolicy, protocol: IpProtocol, port: int, source: str
+) -> Reachability:
+    """An IPv6 source: what the NIC's IPv6 rules decide for each piece of the block (the
+    engine's own decisions), and that nothing reaches the instance: Palisade's instances
+    have IPv4 addresses only."""
+    parsed = ipv6.parse_cidr(source)
+    assert parsed is not None
+    net = parsed[0]
+    lo, hi = int(net.network_address), int(net.broadcast_address)
+    cuts = {lo}
+    for r in engine.policy.rules:
+        if r.rule.direction is Direction.INGRESS:
+            for a, b in r.peers6:
+                cuts.update(c for c in (a, b + 1) if lo < c <= hi)
+    starts = sorted(cuts)
+    ends = [s - 1 for s in starts[1:]] + [hi]
+    dport = port if protocol in PORTED_PROTOCOLS else 0
+    paths = []
+    for a, b in zip(starts, ends, strict=True):
+        probe = Flow(Direction.INGRESS, protocol, str(ipaddress.IPv6Address(a)), "::", dport)
+        blocks = ipv6.to_cidrs(a, b)
+        label = ",".join(blocks) if len(blocks) <= 4 else f"{blocks[0]}..{blocks[-1]}"
+        paths.append(Path(label, NO_IPV6, engine.decide(probe)))
+    reason = "the instance has no IPv6 address; the paths say what its IPv6 rules decide"
+    return Reachability(False, False, paths, reason)
+
+
 def _fmt_range(lo: int, hi: int) -> str:
     cidrs = ipv4.to_cidrs(lo, hi)
     return ",".join(cidrs) if len(cidrs) <= 4 else f"{ipv4.format_ip(lo)}-{ipv4.format_ip(hi)}"
@@ -188,6 +220,8 @@ def reachable(
         paths, reason = _space_paths(
             model, engine, target, proto, port, [ipv4.cidr_text_interval(source)]
         )
+    elif isinstance(source, str) and ipv6.parse_cidr(source) is not None:
+        return _ipv6_reachability(engine, proto, port, source)
     elif source in model.instances or source in model.groups:
         sources = (
             [model.instances[source]]

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 from palisade.auditor.model.network import ipv4
 from palisade.auditor.model.network.engine import ResolvedRule, member_ip_index, resolve_rule
-from palisade.auditor.model.network.security_group import Direction, IpProtocol, RulePolicy
+from palisade.auditor.model.network.security_group import (
+    Direction,
+    IpProtocol,
+    PortRange,
+    RulePolicy,
+)
 
 SHADOWED = "shadowed"
 DUPLICATE = "duplicate"
@@ -38,7 +43,14 @@ def _covers(s: ResolvedRule, r: ResolvedRule) -> bool:
         and (a.ip_protocol is IpProtocol.ALL or a.ip_protocol is b.ip_protocol)
         and s.port_lo <= r.port_lo
         and r.port_hi <= s.port_hi
+        and _source_ports_cover(a.source_port_range, b.source_port_range)
     )
+
+
+def _source_ports_cover(outer: PortRange | None, inner: PortRange | None) -> bool:
+    if outer is None:
+        return True
+    return inner is not None and outer.start <= inner.start and inner.end <= outer.end
 
 
 def analyze_rule_set(rules: list[ResolvedRule], near: float = 0.8) -> list[Finding]:

@@ -26,17 +26,21 @@ def rule_to_permission(rule: SecurityGroupRule) -> dict[str, str]:
     cidr = rule.peer_cidr or ""
     gid = rule.peer_group_id or ""
     owner = rule.peer_group_owner_account or ""
+    v6 = rule.peer_ipv6_cidr or ""
     return {
         "Direction": rule.direction.value,
         "Policy": rule.policy.value.capitalize(),
         "IpProtocol": rule.ip_protocol.value.upper(),
         "PortRange": str(rule.port_range),
+        "SourcePortRange": str(rule.source_port_range or ""),
         "SourceCidrIp": cidr if ingress else "",
         "SourceGroupId": gid if ingress else "",
         "SourceGroupOwnerAccount": owner if ingress else "",
         "DestCidrIp": "" if ingress else cidr,
         "DestGroupId": "" if ingress else gid,
         "DestGroupOwnerAccount": "" if ingress else owner,
+        "Ipv6SourceCidrIp": v6 if ingress else "",
+        "Ipv6DestCidrIp": "" if ingress else v6,
         "Priority": str(rule.priority),
         "NicType": rule.nic_type.value,
         "Description": rule.description,

@@ -14,7 +14,7 @@ from enum import Enum
 
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.limits import Limits
-from palisade.auditor.model.network import ipv4
+from palisade.auditor.model.network import ipv4, ipv6
 
 
 class Direction(str, Enum):
@@ -109,6 +109,12 @@ class SecurityGroupRule:
     peer_group_owner_account: str | None = None
     description: str = ""
     create_time: datetime | None = None
+    # ECS's SourcePortRange (TCP/UDP): the rule matches flows from these source ports only;
+    # None: any source port
+    source_port_range: PortRange | None = None
+    # ECS's Ipv6SourceCidrIp / Ipv6DestCidrIp: an IPv6 peer block (canonical text), the rule's
+    # one peer when set (peer_cidr and peer_group_id are then None)
+    peer_ipv6_cidr: str | None = None
 
     def key(self) -> tuple:
         """What makes two rules the same rule (authorising it again adds nothing)."""
@@ -122,6 +128,8 @@ class SecurityGroupRule:
             self.peer_cidr,
             self.peer_group_id,
             self.peer_group_owner_account,
+            self.source_port_range,
+            self.peer_ipv6_cidr,
         )
 
     def content(self) -> tuple:
@@ -137,6 +145,8 @@ class SecurityGroupRule:
     def peer(self) -> str:
         if self.peer_cidr is not None:
             return self.peer_cidr
+        if self.peer_ipv6_cidr is not None:
+            return self.peer_ipv6_cidr
         owner = (
             f" (account {self.peer_group_owner_account})" if self.peer_group_owner_account else ""
         )
@@ -144,9 +154,10 @@ class SecurityGroupRule:
 
     def describe(self) -> str:
         side = "from" if self.direction is Direction.INGRESS else "to"
+        source_ports = f" source ports {self.source_port_range}" if self.source_port_range else ""
         return (
             f"{self.rule_id}: {self.direction.value} {self.policy.value} {self.ip_protocol.value} "
-            f"{self.port_range} {side} {self.peer} priority {self.priority}"
+            f"{self.port_range}{source_ports} {side} {self.peer} priority {self.priority}"
         )
 
 
@@ -190,6 +201,8 @@ class RuleRequest:
     priority: str | int = 1
     nic_type: str | NicType = NicType.INTRANET
     description: str = ""
+    source_port_range: str = ""  # "" or -1/-1: any source port
+    peer_ipv6_cidr: str | None = None  # Ipv6SourceCidrIp / Ipv6DestCidrIp
 
 
 # ---------------------------------------------------------------- field parsers
@@ -261,6 +274,18 @@ def parse_port_range(value: object, protocol: IpProtocol) -> PortRange:
     return PortRange(-1, -1)
 
 
+def parse_source_port_range(value: object, protocol: IpProtocol) -> PortRange | None:
+    """ECS's SourcePortRange: as PortRange (start/end for TCP/UDP, -1/-1 otherwise); absent
+    ("") or -1/-1 is any source port (None)."""
+    if value in (None, "", "-1/-1"):
+        return None
+    try:
+        return parse_port_range(value, protocol)
+    except ModelError as err:
+        message = err.message.replace("PortRange", "SourcePortRange", 1)
+        raise ModelError("InvalidSourcePortRange.Malformed", message) from None
+
+
 def parse_priority(value: object, limits: Limits) -> int:
     if isinstance(value, bool):
         number = None
@@ -326,6 +351,25 @@ def parse_cidr_list(value: object, direction: Direction, limits: Limits) -> list
         if text not in out:
             out.append(text)
     return out
+
+
+def parse_ipv6_cidr(value: object, direction: Direction) -> str:
+    """Ipv6SourceCidrIp / Ipv6DestCidrIp: one IPv6 address or block -> canonical `addr/n`."""
+    field_name = f"Ipv6{_side(direction)}CidrIp"
+    parsed = ipv6.parse_cidr(value)
+    if parsed is None:
+        raise ModelError(
+            f"Invalid{field_name}.Malformed",
+            f"{field_name} {str(value)[:64]!r} is not valid; give an IPv6 address or CIDR block "
+            "such as 2001:db8::/32 or ::/0.",
+        )
+    net, host_bits = parsed
+    if host_bits:
+        raise ModelError(
+            f"Invalid{field_name}.Malformed",
+            f"{field_name} {str(value)[:64]!r} has host bits set; use {net}.",
+        )
+    return str(net)
 
 
 _GROUP_ID = re.compile(r"^sg-[0-9a-zA-Z]{1,40}$")

@@ -103,8 +103,10 @@ def test_render_nft_drops_internet_sources_first(fleet):
     lines = render_nft(m, i, black_holed=True).splitlines()
     assert "black hole" in lines[3] and lines[3].strip().startswith("ip saddr {")
     assert lines[3].rstrip().split(" comment ")[0].endswith("drop")
-    assert lines[4].strip() == "ct state established,related accept"
-    assert sum("black hole" in line for line in lines) == 1  # ingress only
+    # the IPv6 internet too (issue 20: IPv6 rules), still before established connections
+    assert lines[4].strip().startswith("ip6 saddr 2000::/3 drop") and "black hole" in lines[4]
+    assert lines[5].strip() == "ct state established,related accept"
+    assert sum("black hole" in line for line in lines) == 2  # ingress only, both families
     classic = fleet.group()
     c = fleet.instance([classic], public_ip="47.0.0.2")
     text = render_nft(m, c, {NicType.INTERNET: "eth1", NicType.INTRANET: "eth0"}, None, True)
