@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from palisade.auditor.cli import alerts, api, fleet, instances, keypairs, server, tokens
+from palisade.auditor.cli import alerts, api, fleet, instances, keypairs, server, sync, tokens
 from palisade.auditor.server.data_dir import DataDir
 from palisade.shared import closed_pipe
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     keypairs.add_commands(sub, _data_dir)
     alerts.add_commands(sub, _data_dir)
     fleet.add_commands(sub, _data_dir)
+    sync.add_commands(sub, _data_dir)
     return p
 
 
