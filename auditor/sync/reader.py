@@ -12,23 +12,27 @@ and the policies attached to each (ListUsers, ListGroups, ListGroupsForUser, Lis
 GetPolicy, ListRoles, GetRole, ListPoliciesFor{User,Group,Role}); the account id from STS
 GetCallerIdentity.
 
-Answers are read from the SDK models' `to_map()` (the wire's own field names), the shape
-fleetspec/apply.py already reads from Palisade's API."""
+Answers are taken from the SDK models' `to_map()` (the wire's own field names): the groups,
+rules and instances are read by `palisade import-ecs`'s reader (fleetspec/ecs_import.py:
+the same schemas, and the same notes for what Palisade cannot model, such as IPv6 and
+prefix-list rules or system rules above priority 100); the VPCs' CIDR blocks come from
+DescribeVpcs, the instances' key pairs from DescribeKeyPairs' public keys and their roles
+from DescribeInstanceRamRole."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from palisade.auditor.fleetspec.ecs_import import parse_ecs
 from palisade.auditor.fleetspec.spec import (
     AccountSpec,
     FleetSpec,
-    GroupSpec,
-    InstanceSpec,
     KeyPairSpec,
     RuleSpec,
+    SpecError,
     VpcSpec,
 )
 
@@ -127,11 +131,6 @@ def _items(body: dict, outer: str, inner: str) -> list[dict]:
     return list((body.get(outer) or {}).get(inner) or [])
 
 
-def _first(value: Any) -> str | None:
-    found = (value or {}).get("IpAddress") or []
-    return found[0] if found else None
-
-
 class Reader:
     def __init__(self, credential, endpoint: Endpoint, timeout_ms: int = 10000) -> None:
         self.credential, self.endpoint, self.timeout_ms = credential, endpoint, timeout_ms
@@ -176,48 +175,79 @@ class Reader:
     def snapshot(self, regions: list[str]) -> CloudSnapshot:
         account = self.account_id()
         vpcs: list[VpcSpec] = []
-        groups: list[GroupSpec] = []
         pairs: list[KeyPairSpec] = []
-        instances: list[InstanceSpec] = []
-        peers: dict[str, None] = {}
+        answers: list[object] = []  # the ECS answers, read as `palisade import-ecs` reads them
+        roles: dict[str, str] = {}
+        key_names: dict[str, tuple[str, str]] = {}  # instance -> (region, key pair)
         vswitches = 0
         warnings: list[str] = []
-        for region in self.regions(regions):
+        read = self.regions(regions)
+        for region in read:
             vpcs.extend(self.vpcs(region))
             vswitches += self.vswitch_count(region)
-            for group in self.groups(region, account):
-                groups.append(group)
-                for rule in group.rules or ():
-                    if rule.owner_account:
-                        peers.setdefault(rule.owner_account)
+            answers.extend(self.groups(region))
             region_pairs, skipped = self.key_pairs(region)
             pairs.extend(region_pairs)
             warnings.extend(f"key pair {n} ({region}): no public key given" for n in skipped)
-            instances.extend(self.instances(region))
+            pages, region_roles = self.instances(region)
+            answers.extend(pages)
+            roles.update(region_roles)
+            for page in pages:
+                for inst in _items(page, "Instances", "Instance"):
+                    if inst.get("KeyPairName"):
+                        key_names[inst["InstanceId"]] = (region, inst["KeyPairName"])
+        try:
+            ecs = parse_ecs(answers) if answers else FleetSpec()
+        except SpecError as err:
+            raise SyncError("InvalidCloudAnswer", str(err)) from None
+        known_pairs = {(k.region, k.name) for k in pairs}
+        # the key pairs import-ecs cannot bind (no public key there) are bound here
+        bound = {iid: pair[1] for iid, pair in key_names.items() if pair in known_pairs}
+        groups = tuple(
+            replace(g, rules=tuple(_own(r, account) for r in g.rules or ())) for g in ecs.groups
+        )
+        peers = dict.fromkeys(r.owner_account for g in groups for r in g.rules or ())
         fleet = FleetSpec(
-            regions=tuple(dict.fromkeys(regions or [])),
-            accounts=tuple(AccountSpec(a) for a in peers),
+            regions=tuple(read),
+            accounts=tuple(AccountSpec(a) for a in peers if a),  # cross-account rules' owners
             vpcs=tuple(vpcs),
-            groups=tuple(groups),
+            groups=groups,
             key_pairs=tuple(pairs),
-            instances=tuple(instances),
-            warnings=tuple(warnings),
+            instances=tuple(
+                replace(
+                    i,
+                    key_pair=bound.get(i.instance_id or ""),
+                    ram_role=roles.get(i.instance_id or ""),
+                )
+                for i in ecs.instances
+            ),
+            warnings=(
+                *(w for w in ecs.warnings if not _bound_note(w, bound)),
+                *warnings,
+            ),
         )
         return CloudSnapshot(account, fleet, self.ram(), vswitches)
 
     # -- ECS and VPC ----------------------------------------------------------------------
 
-    def _pages(self, method, make, outer: str, inner: str, size: int = PAGE) -> list[dict]:
-        out: list[dict] = []
+    def _answers(self, method, make, outer: str, inner: str, size: int = PAGE) -> list[dict]:
+        """Every page of a Describe call, as answered."""
+        pages: list[dict] = []
+        seen = 0
         number = 1
         while True:
             body = _call(method, make(page_number=number, page_size=size))
-            page = _items(body, outer, inner)
-            out.extend(page)
-            total = int(body.get("TotalCount") or 0)
-            if not page or len(out) >= total:
-                return out
+            pages.append(body)
+            count = len(_items(body, outer, inner))
+            seen += count
+            if not count or seen >= int(body.get("TotalCount") or 0):
+                return pages
             number += 1
+
+    def _pages(self, method, make, outer: str, inner: str, size: int = PAGE) -> list[dict]:
+        """Every item of a Describe call's pages."""
+        pages = self._answers(method, make, outer, inner, size)
+        return [item for page in pages for item in _items(page, outer, inner)]
 
     def vpcs(self, region: str) -> list[VpcSpec]:
         from alibabacloud_vpc20160428 import models as vpc
@@ -247,37 +277,28 @@ class Reader:
         )
         return int(body.get("TotalCount") or 0)
 
-    def groups(self, region: str, account: str) -> list[GroupSpec]:
+    def groups(self, region: str) -> list[dict]:
+        """DescribeSecurityGroups' pages and each group's DescribeSecurityGroupAttribute."""
         from alibabacloud_ecs20140526 import models as ecs
 
         ecs_client = self.client("ecs", region)
-        found = self._pages(
+        pages = self._answers(
             ecs_client.describe_security_groups_with_options,
             lambda **kw: ecs.DescribeSecurityGroupsRequest(region_id=region, **kw),
             "SecurityGroups",
             "SecurityGroup",
         )
         out = []
-        for g in found:
-            attr = _call(
-                ecs_client.describe_security_group_attribute_with_options,
-                ecs.DescribeSecurityGroupAttributeRequest(
-                    region_id=region, security_group_id=g["SecurityGroupId"]
-                ),
-            )
-            rules = tuple(_rule(p, account) for p in _items(attr, "Permissions", "Permission"))
-            out.append(
-                GroupSpec(
-                    name=g.get("SecurityGroupName") or "",
-                    region=region,
-                    vpc=g.get("VpcId") or None,
-                    type=g.get("SecurityGroupType") or "normal",
-                    description=g.get("Description") or "",
-                    inner_access_policy=attr.get("InnerAccessPolicy") or None,
-                    rules=rules,
-                    group_id=g["SecurityGroupId"],
+        for page in pages:
+            out.append({**page, "RegionId": region})
+            for g in _items(page, "SecurityGroups", "SecurityGroup"):
+                attr = _call(
+                    ecs_client.describe_security_group_attribute_with_options,
+                    ecs.DescribeSecurityGroupAttributeRequest(
+                        region_id=region, security_group_id=g["SecurityGroupId"]
+                    ),
                 )
-            )
+                out.append({**attr, "RegionId": region})
         return out
 
     def key_pairs(self, region: str) -> tuple[list[KeyPairSpec], list[str]]:
@@ -296,19 +317,23 @@ class Reader:
         ]
         return pairs, [k["KeyPairName"] for k in found if not k.get("PublicKey")]
 
-    def instances(self, region: str) -> list[InstanceSpec]:
+    def instances(self, region: str) -> tuple[list[dict], dict[str, str]]:
+        """DescribeInstances' pages, and each instance's RAM role (DescribeInstanceRamRole)."""
         from alibabacloud_ecs20140526 import models as ecs
 
         ecs_client = self.client("ecs", region)
-        found = self._pages(
+        pages = self._answers(
             ecs_client.describe_instances_with_options,
             lambda **kw: ecs.DescribeInstancesRequest(region_id=region, **kw),
             "Instances",
             "Instance",
             INSTANCE_PAGE,
         )
+        for page in pages:
+            for inst in _items(page, "Instances", "Instance"):
+                inst.setdefault("RegionId", region)
         roles: dict[str, str] = {}
-        ids = [i["InstanceId"] for i in found]
+        ids = [i["InstanceId"] for page in pages for i in _items(page, "Instances", "Instance")]
         for start in range(0, len(ids), PAGE):
             body = _call(
                 ecs_client.describe_instance_ram_role_with_options,
@@ -321,7 +346,7 @@ class Reader:
             for r in _items(body, "InstanceRamRoleSets", "InstanceRamRoleSet"):
                 if r.get("RamRoleName"):
                     roles[r["InstanceId"]] = r["RamRoleName"]
-        return [_instance(i, region, roles.get(i["InstanceId"])) for i in found]
+        return pages, roles
 
     # -- RAM ------------------------------------------------------------------------------
 
@@ -413,43 +438,13 @@ def _attached(kind: str, principal: str, body: dict) -> list[tuple[str, str, str
     ]
 
 
-def _rule(p: dict, account: str) -> RuleSpec:
-    side = "Source" if (p.get("Direction") or "ingress") == "ingress" else "Dest"
-    owner = p.get(f"{side}GroupOwnerAccount") or None
-    return RuleSpec(
-        protocol=p.get("IpProtocol") or "all",
-        ports=p.get("PortRange") or "-1/-1",
-        direction=p.get("Direction") or "ingress",
-        cidr=p.get(f"{side}CidrIp") or None,
-        group=p.get(f"{side}GroupId") or None,
-        owner_account=None if owner == account else owner,
-        policy=(p.get("Policy") or "accept").lower(),
-        priority=str(p.get("Priority") or "1"),
-        nic_type=p.get("NicType") or None,
-        description=p.get("Description") or "",
-    )
+def _own(rule: RuleSpec, account: str) -> RuleSpec:
+    """A rule naming a group of the cloud's own account names it without an owner: the
+    synced model's account is another one."""
+    return replace(rule, owner_account=None) if rule.owner_account == account else rule
 
 
-RUNNING = {"Running", "Starting", "Pending"}
-
-
-def _instance(i: dict, region: str, role: str | None) -> InstanceSpec:
-    vpc = i.get("VpcAttributes") or {}
-    private = _first(vpc.get("PrivateIpAddress")) or _first(i.get("InnerIpAddress")) or ""
-    public = _first(i.get("PublicIpAddress")) or (i.get("EipAddress") or {}).get("IpAddress")
-    groups = (i.get("SecurityGroupIds") or {}).get("SecurityGroupId") or []
-    return InstanceSpec(
-        name=i.get("InstanceName") or "",
-        region=region,
-        private_ip=private,
-        vpc=vpc.get("VpcId") or None,
-        public_ip=public or None,
-        security_groups=tuple(groups),
-        os=(i.get("OSType") or "linux").lower(),
-        instance_type=i.get("InstanceType") or InstanceSpec.instance_type,
-        key_pair=i.get("KeyPairName") or None,
-        ram_role=role,
-        status="Running" if i.get("Status") in RUNNING else "Stopped",
-        instance_id=i["InstanceId"],
-        created_at=i.get("CreationTime") or None,
-    )
+def _bound_note(warning: str, bound: dict[str, str]) -> bool:
+    """import-ecs's note that an instance's key pair is not bound, when the sync binds it."""
+    instance, _, rest = warning.partition(": ")
+    return instance in bound and rest.startswith("key pair ")
