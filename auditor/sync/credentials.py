@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROLE_PATH = "/latest/meta-data/ram/security-credentials/"
@@ -33,7 +34,7 @@ def metadata_role_uri(base: str, timeout: float = 5.0) -> str:
         raise CredentialsError(f"instance metadata at {base}: {exc}") from None
     if not role or not role[0]:
         raise CredentialsError(f"instance metadata at {base}: the instance has no RAM role")
-    return base + ROLE_PATH + role[0]
+    return base + ROLE_PATH + urllib.parse.quote(role[0].strip(), safe="")
 
 
 def credential_client(profile: str | None = None, metadata: str | None = None):

@@ -1,8 +1,9 @@
 """One sync round: the cloud's snapshot made true in the model through `api(action, params)`
 (fleetspec/apply.py's `apply_fleet` for the ECS/VPC side, ram.py for RAM), then what the model
-has in the synced regions and the cloud has not (instances, security groups, key pairs) is
-deleted through the API too. The dry run is the same round on `local_api` over a copy of the
-auditor's state: its changes are the difference, and nothing is stored.
+has in the synced regions and the cloud has not (instances, security groups, VPCs with their
+vSwitches, key pairs) is deleted through the API too. The dry run is the same round on
+`local_api` over a copy of the auditor's state: its changes are the difference, and nothing
+is stored.
 
 `watch` repeats it: every round after the first that changes something is drift (the cloud
 changed what Palisade had modelled). Each change is an API write by the sync's caller, so the
@@ -20,11 +21,14 @@ from palisade.auditor.sync.ram import apply_ram
 from palisade.auditor.sync.reader import CloudSnapshot
 
 
-def _describe_all(api: Api, action: str, outer: str, inner: str, region: str) -> list[dict]:
+def _describe_all(
+    api: Api, action: str, outer: str, inner: str, region: str, **query: str
+) -> list[dict]:
     out: list[dict] = []
     number = 1
     while True:
-        body = api(action, {"RegionId": region, "PageNumber": str(number), "PageSize": "50"})
+        page_query = {"RegionId": region, "PageNumber": str(number), "PageSize": "50"}
+        body = api(action, {**page_query, **query})
         page = (body.get(outer) or {}).get(inner) or []
         out.extend(page)
         if not page or len(out) >= int(body.get("TotalCount") or 0):
@@ -53,6 +57,17 @@ def remove_extras(snapshot: CloudSnapshot, api: Api, result: ApplyResult) -> Non
                     {"RegionId": region, "SecurityGroupId": g["SecurityGroupId"]},
                 )
                 result.changes.append(Change("DeleteSecurityGroup", g["SecurityGroupId"]))
+        want_vpcs = {v.vpc_id for v in fleet.vpcs if v.region == region}
+        for v in _describe_all(api, "DescribeVpcs", "Vpcs", "Vpc", region):
+            if v["VpcId"] in want_vpcs:
+                continue
+            for sw in _describe_all(
+                api, "DescribeVSwitches", "VSwitches", "VSwitch", region, VpcId=v["VpcId"]
+            ):
+                api("DeleteVSwitch", {"RegionId": region, "VSwitchId": sw["VSwitchId"]})
+                result.changes.append(Change("DeleteVSwitch", sw["VSwitchId"]))
+            api("DeleteVpc", {"RegionId": region, "VpcId": v["VpcId"]})
+            result.changes.append(Change("DeleteVpc", v["VpcId"]))
         want_pairs = {k.name for k in fleet.key_pairs if k.region == region}
         extra = [
             k["KeyPairName"]

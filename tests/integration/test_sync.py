@@ -2,9 +2,9 @@
 the official SDKs' protocol), another is the auditor being synced; `palisade sync` runs as its
 own process with the credentials in the SDKs' environment variables.
 
-The cloud's 500-instance fleet is built by `palisade apply` from a fleet file (one run), its
-RAM through `palisade api`. What both auditors hold is compared through Palisade's own API
-client, not through the sync's reader."""
+The cloud's 500-instance fleet is a fleet file applied on its store by `palisade apply`'s own
+plan (tests/helpers/stored_state.py), its RAM made through `palisade api`. What both
+auditors hold is compared through Palisade's own API client, not through the sync's reader."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import threading
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +22,7 @@ from tests.helpers.auditor_process import free_port, start_auditor
 from tests.helpers.palisade_cli import ok
 from tests.helpers.polling import wait_for
 from tests.helpers.ram_policies import ECS_TRUST, policy
+from tests.helpers.stored_state import apply_in_store
 from tests.helpers.system import BIN
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ INSTANCES = 500
 GROUPS = 8
 
 
-def _fleet_file(path: Path) -> Path:
+def _fleet() -> dict:
     keys = [
         ed25519.Ed25519PrivateKey.generate()
         .public_key()
@@ -80,8 +80,7 @@ def _fleet_file(path: Path) -> Path:
             for i in range(INSTANCES)
         ],
     }
-    path.write_text(json.dumps(doc))
-    return path
+    return doc
 
 
 def _ram(cloud) -> None:
@@ -107,8 +106,7 @@ def cloud(tmp_path_factory):
     root = tmp_path_factory.mktemp("cloud")
     proc = start_auditor(root / "auditor")
     try:
-        done = proc.cli("apply", str(_fleet_file(root / "fleet.json")), check=False)
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert apply_in_store(proc, _fleet()) > INSTANCES
         _ram(proc)
         yield proc
     finally:
@@ -271,7 +269,23 @@ def _world(auditor) -> dict:
             "ram": ram}  # fmt: skip
 
 
+def _stale(target) -> tuple[str, str]:
+    """What the target models and the cloud has not: a group and a key pair (ids of their own:
+    a real cloud's ids are unique, two auditors' sequential ones are not)."""
+    vpc = _api(target, "CreateVpc", RegionId=REGION, CidrBlock="192.168.0.0/16",
+               VpcId="vpc-stale")["VpcId"]  # fmt: skip
+    group = _api(target, "CreateSecurityGroup", RegionId=REGION, VpcId=vpc,
+                 SecurityGroupName="stale", SecurityGroupId="sg-stale")  # fmt: skip
+    group = group["SecurityGroupId"]
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    text = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    _api(target, "ImportKeyPair", RegionId=REGION, KeyPairName="stale-key",
+         PublicKeyBody=text.decode())  # fmt: skip
+    return group, "stale-key"
+
+
 def test_dry_run_shows_the_difference_and_writes_nothing(cloud, target):
+    stale_group, stale_key = _stale(target)
     before = _world(target)
     done = _sync(target, cloud, "--dry-run", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -283,10 +297,17 @@ def test_dry_run_shows_the_difference_and_writes_nothing(cloud, target):
     assert actions.count("Authorize") == GROUPS * 5
     assert {"CreateUser", "CreateGroup", "CreatePolicy", "CreateRole", "AddUserToGroup",
             "AttachPolicyToRole", "ImportKeyPair", "CreateVpc"} <= set(actions)  # fmt: skip
+    removed = {(c["Action"], c["Resource"]) for c in plan["Changes"] if "Delete" in c["Action"]}
+    assert removed == {
+        ("DeleteSecurityGroup", stale_group),
+        ("DeleteVpc", "vpc-stale"),
+        ("DeleteKeyPairs", stale_key),
+    }
     assert _world(target) == before
 
 
 def test_sync_copies_the_fleet_then_picks_up_a_changed_rule(cloud, target):
+    _stale(target)  # removed by the sync: the copy is exact
     done = _sync(target, cloud)
     assert done.returncode == 0, done.stdout + done.stderr
     source = _world(cloud)
