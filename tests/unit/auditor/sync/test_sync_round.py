@@ -68,7 +68,9 @@ def _snapshot(port: str = "22") -> CloudSnapshot:
         members=frozenset({("ops", "alice")}),
         policies={"read": RamPolicySpec("read", READ)},
         roles={"web": RamRoleSpec("web", ECS_TRUST)},
-        attachments=frozenset({("Group", "ops", "Custom", "read"), ("Role", "web", "Custom", "read")}),
+        attachments=frozenset(
+            {("Group", "ops", "Custom", "read"), ("Role", "web", "Custom", "read")}
+        ),
     )
     return CloudSnapshot("1000", fleet, ram)
 
@@ -101,10 +103,10 @@ def test_what_the_cloud_has_not_is_removed():
     api = local_api(state, NOW)
     sync_once(_snapshot(), api, state.account_id)
     api("CreateVpc", {"RegionId": REGION, "CidrBlock": "192.168.0.0/16", "VpcId": "vpc-old"})
-    api("CreateSecurityGroup", {"RegionId": REGION, "VpcId": "vpc-old", "SecurityGroupId": "sg-old"})
+    api("CreateSecurityGroup", {"RegionId": REGION, "VpcId": "vpc-old", "SecurityGroupId": "sg-o"})
     removed = sync_once(_snapshot(), api, state.account_id)
     assert [(c.action, c.resource) for c in removed.changes] == [
-        ("DeleteSecurityGroup", "sg-old"),
+        ("DeleteSecurityGroup", "sg-o"),
         ("DeleteVpc", "vpc-old"),
     ]
     # RAM the cloud has not is kept, with a note
