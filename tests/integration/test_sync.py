@@ -357,6 +357,11 @@ def test_sync_copies_the_fleet_then_picks_up_a_changed_rule(cloud, target):
     assert any(f"Authorize {group}" in x and "8443/8443" in x for x in drift), lines
     assert any(f"Revoke {group}" in x and "443/443" in x for x in drift), lines
     assert _world(target) == _world(cloud)
+    # the drift is in the target's audit log: the sync's writes, newest first
+    audit = _api(target, "DescribeSecurityGroupAudit", RegionId=REGION, SecurityGroupId=group)
+    newest = audit["AuditEntries"]["AuditEntry"][:2]
+    assert {e["Action"] for e in newest} == {"RevokeSecurityGroup", "AuthorizeSecurityGroup"}
+    assert any("8443/8443" in json.dumps(e["After"]) for e in newest), newest
 
 
 def test_bad_credentials_are_a_clear_error_and_write_nothing(cloud, target):
