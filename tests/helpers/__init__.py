@@ -9,6 +9,7 @@ metadata_agent         `palisade-agent run` serving the instance metadata endpoi
 palisade_cli           `palisade ...` called in-process against a real auditor
 stored_state           VPC instances, or a whole fleet file, put straight into a real auditor's
                        stored state
+fleet_documents        a fleet file's document of N instances (groups, rules, key pairs)
 in_process_api         the API service in-process, with a settable clock and signed calls;
                        replicas of it on the same database
 in_process_ram         RAM users, a role and instances made through that in-process API

@@ -38,6 +38,7 @@ def apply_in_store(auditor, fleet_document: dict) -> int:
     stored state, through `palisade apply`'s own plan (`apply_fleet` on `local_api`), and saved
     as the next state version: a large fleet in seconds rather than one request per resource.
     Returns the number of changes."""
+    from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
     from palisade.auditor.fleetspec.apply import apply_fleet, local_api
     from palisade.auditor.fleetspec.fleet_file import parse_fleet
 

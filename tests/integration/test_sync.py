@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from palisade.auditor.api.client import Credentials, call
 from tests.helpers.auditor_process import free_port, start_auditor
+from tests.helpers.fleet_documents import fleet_document
 from tests.helpers.palisade_cli import ok
 from tests.helpers.polling import wait_for
 from tests.helpers.ram_policies import ECS_TRUST, policy
@@ -30,57 +31,6 @@ pytestmark = pytest.mark.integration
 REGION = "cn-hangzhou"
 INSTANCES = 500
 GROUPS = 8
-
-
-def _fleet() -> dict:
-    keys = [
-        ed25519.Ed25519PrivateKey.generate()
-        .public_key()
-        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-        .decode()
-        + f" key{n}"
-        for n in range(2)
-    ]
-    doc = {
-        "region": REGION,
-        "vpcs": [{"name": "prod", "cidr": "10.0.0.0/8"}],
-        "security_groups": [
-            {
-                "name": f"g{k}",
-                "vpc": "prod",
-                "description": f"group {k}",
-                "inner_access_policy": "Drop" if k % 2 else "Accept",
-                "rules": [
-                    {"protocol": "tcp", "ports": str(22 + k), "cidr": f"192.168.{k}.0/24"},
-                    {"protocol": "tcp", "ports": "443", "cidr": "0.0.0.0/0", "description": "web"},
-                    {"protocol": "tcp", "ports": "5432", "group": "g0"},
-                    {"protocol": "udp", "ports": "53", "cidr": "10.1.0.0/16", "policy": "drop"},
-                    {
-                        "direction": "egress",
-                        "protocol": "all",
-                        "cidr": "10.0.0.0/8",
-                        "policy": "drop",
-                        "priority": "5",
-                    },
-                ],
-            }
-            for k in range(GROUPS)
-        ],
-        "key_pairs": [{"name": f"key{n}", "public_key": keys[n]} for n in range(2)],
-        "instances": [
-            {
-                "name": f"web-{i}",
-                "vpc": "prod",
-                "private_ip": f"10.{i // 250}.{i % 250}.10",
-                **({"public_ip": f"47.0.{i // 250}.{i % 250 + 1}"} if i % 3 == 0 else {}),
-                "security_groups": [f"g{i % GROUPS}", *([f"g{(i + 1) % GROUPS}"] * (i % 4 == 0))],
-                **({"key_pair": f"key{i % 2}"} if i % 5 else {}),
-                "status": "Running" if i % 7 else "Stopped",
-            }
-            for i in range(INSTANCES)
-        ],
-    }
-    return doc
 
 
 def _ram(cloud) -> None:
@@ -106,7 +56,7 @@ def cloud(tmp_path_factory):
     root = tmp_path_factory.mktemp("cloud")
     proc = start_auditor(root / "auditor")
     try:
-        assert apply_in_store(proc, _fleet()) > INSTANCES
+        assert apply_in_store(proc, fleet_document(INSTANCES, GROUPS, REGION)) > INSTANCES
         _ram(proc)
         yield proc
     finally:
