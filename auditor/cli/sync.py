@@ -44,6 +44,9 @@ def cmd_sync(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
         except SyncError as err:
             message = f"reading the cloud: {err.message} (nothing was changed)"
             raise _Stop(_fail(err.code, message)) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an answer's shape
+            message = f"reading the cloud: unexpected answer {exc!r:.200} (nothing was changed)"
+            raise _Stop(_fail("InvalidCloudAnswer", message)) from None
         try:
             state = load_state(d)
         except Exception as exc:

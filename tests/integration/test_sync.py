@@ -8,6 +8,7 @@ auditors hold is compared through Palisade's own API client, not through the syn
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
@@ -330,5 +331,38 @@ def test_unreachable_endpoint_is_a_clear_error_and_writes_nothing(cloud, target)
     assert done.returncode == 1
     answer = json.loads(done.stdout)
     assert answer["Code"] == "EndpointUnreachable", answer
+    assert "nothing was changed" in answer["Message"]
+    assert _world(target) == before
+
+
+class _OddCloud(http.server.BaseHTTPRequestHandler):
+    """Answers every call 200 with JSON of the right envelope and the wrong contents."""
+
+    def _answer(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"RequestId": "x", "Regions": {"Region": [{"Name": "?"}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_unexpected_answer_is_a_clear_error_and_writes_nothing(cloud, target):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OddCloud)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        before = _world(target)
+        done = _sync(target, cloud, endpoint=f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+    assert done.returncode == 1, done.stdout + done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["Code"] == "InvalidCloudAnswer", answer
     assert "nothing was changed" in answer["Message"]
     assert _world(target) == before
