@@ -74,11 +74,25 @@ def cmd_sync(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
         _print_result(result, args.json, args.dry_run)
         sys.stdout.flush()
 
+    rounds_done = 0
+
+    def watched_round() -> ApplyResult:
+        """A failed round after the first (the cloud unreachable for a while) is printed and
+        the watch goes on; the first one's failure ends it (credentials, endpoint)."""
+        nonlocal rounds_done
+        rounds_done += 1
+        try:
+            return one_round()
+        except _Stop:
+            if rounds_done == 1:
+                raise
+            return ApplyResult(notes=["this round failed (above); the next one tries again"])
+
     try:
         if args.watch is None:
             report(0, one_round())
         else:
-            watch(one_round, args.watch, report, args.rounds)
+            watch(watched_round, args.watch, report, args.rounds)
     except _Stop as stop:
         return stop.code
     except KeyboardInterrupt:
