@@ -92,7 +92,7 @@ def cmd_sync(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
         if args.watch is None:
             report(0, one_round())
         else:
-            watch(watched_round, args.watch, report, args.rounds)
+            watch(watched_round, args.watch, report)
     except _Stop as stop:
         return stop.code
     except KeyboardInterrupt:
@@ -123,6 +123,5 @@ def add_commands(sub, data_dir: Callable[[argparse.Namespace], DataDir]) -> None
     s.add_argument(
         "--watch", type=float, metavar="SECONDS", help="sync again every SECONDS (drift)"
     )
-    s.add_argument("--rounds", type=int, help=argparse.SUPPRESS)  # --watch: stop after N
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=lambda args: cmd_sync(args, data_dir))
