@@ -9,7 +9,17 @@ import os
 import sys
 from pathlib import Path
 
-from palisade.auditor.cli import advisories, alerts, api, fleet, instances, keypairs, server, tokens
+from palisade.auditor.cli import (
+    advisories,
+    alerts,
+    api,
+    fleet,
+    instances,
+    keypairs,
+    server,
+    sync,
+    tokens,
+)
 from palisade.auditor.server.data_dir import DataDir
 from palisade.shared import closed_pipe
 
@@ -36,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_commands(sub, _data_dir)
     fleet.add_commands(sub, _data_dir)
     advisories.add_commands(sub, _data_dir)
+    sync.add_commands(sub, _data_dir)
     return p
 
 

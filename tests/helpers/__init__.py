@@ -7,7 +7,9 @@ auditor_process        a real `palisade serve` process; replicas of it on one da
 agent_enrollment       `palisade-agent enroll` against such an auditor
 metadata_agent         `palisade-agent run` serving the instance metadata endpoint
 palisade_cli           `palisade ...` called in-process against a real auditor
-stored_state           VPC instances put straight into a real auditor's stored state
+stored_state           VPC instances, or a whole fleet file, put straight into a real auditor's
+                       stored state
+fleet_documents        a fleet file's document of N instances (groups, rules, key pairs)
 in_process_api         the API service in-process, with a settable clock and signed calls;
                        replicas of it on the same database
 in_process_ram         RAM users, a role and instances made through that in-process API

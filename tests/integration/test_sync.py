@@ -1,0 +1,368 @@
+"""`palisade sync` through the real processes: one `palisade serve` plays the cloud (it speaks
+the official SDKs' protocol), another is the auditor being synced; `palisade sync` runs as its
+own process with the credentials in the SDKs' environment variables.
+
+The cloud's 500-instance fleet is a fleet file applied on its store by `palisade apply`'s own
+plan (tests/helpers/stored_state.py), its RAM made through `palisade api`. What both
+auditors hold is compared through Palisade's own API client, not through the sync's reader."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import threading
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from palisade.auditor.api.client import Credentials, call
+from tests.helpers.auditor_process import free_port, start_auditor
+from tests.helpers.fleet_documents import fleet_document
+from tests.helpers.palisade_cli import ok
+from tests.helpers.polling import wait_for
+from tests.helpers.ram_policies import ECS_TRUST, policy
+from tests.helpers.stored_state import apply_in_store
+from tests.helpers.system import BIN
+
+pytestmark = pytest.mark.integration
+
+REGION = "cn-hangzhou"
+INSTANCES = 500
+GROUPS = 8
+
+
+def _ram(cloud) -> None:
+    ok(cloud, "CreateUser", "UserName=alice", "DisplayName=Alice", "Comments=ops")
+    ok(cloud, "CreateUser", "UserName=bob")
+    ok(cloud, "CreateGroup", "GroupName=ops", "Comments=operators")
+    ok(cloud, "AddUserToGroup", "UserName=alice", "GroupName=ops")
+    read = policy({"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"})
+    ok(cloud, "CreatePolicy", "PolicyName=ecs-read", f"PolicyDocument={read}")
+    ok(cloud, "AttachPolicyToGroup", "GroupName=ops", "PolicyType=Custom", "PolicyName=ecs-read")
+    ok(cloud, "AttachPolicyToUser", "UserName=bob", "PolicyType=System",
+       "PolicyName=AliyunECSReadOnlyAccess")  # fmt: skip
+    ok(cloud, "CreateRole", "RoleName=web-role", f"AssumeRolePolicyDocument={ECS_TRUST}")
+    ok(cloud, "AttachPolicyToRole", "RoleName=web-role", "PolicyType=Custom",
+       "PolicyName=ecs-read")  # fmt: skip
+    ids = [f"i-{n:012x}" for n in range(1, 6)]
+    ok(cloud, "AttachInstanceRamRole", f"RegionId={REGION}", "RamRoleName=web-role",
+       f"InstanceIds={json.dumps(ids)}")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cloud")
+    proc = start_auditor(root / "auditor")
+    try:
+        assert apply_in_store(proc, fleet_document(INSTANCES, GROUPS, REGION)) > INSTANCES
+        _ram(proc)
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def target(tmp_path):
+    proc = start_auditor(tmp_path / "target")
+    yield proc
+    proc.stop()
+
+
+def _env(cloud, secret: str | None = None) -> dict[str, str]:
+    creds = Credentials.resolve(cloud.data_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = creds.access_key_id
+    env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = secret or creds.access_key_secret
+    env["ALIBABA_CLOUD_CLI_PROFILE_DISABLED"] = "true"  # no ~/.aliyun of the machine's
+    env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+    return env
+
+
+def _sync(target, cloud, *args: str, secret: str | None = None, endpoint: str | None = None):
+    return subprocess.run(
+        [
+            str(BIN / "palisade"),
+            "--data-dir",
+            str(target.data_dir),
+            "sync",
+            "--endpoint",
+            endpoint or f"http://{cloud.http}",
+            *args,
+        ],  # fmt: skip
+        env=_env(cloud, secret),
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+
+
+def _api(auditor, action: str, **params: str) -> dict:
+    status, body = call(auditor.http, Credentials.resolve(auditor.data_dir), action, params)
+    assert status == 200, body
+    return body
+
+
+def _pages(auditor, action: str, outer: str, inner: str, size: int = 50) -> list[dict]:
+    out, number = [], 1
+    while True:
+        body = _api(auditor, action, RegionId=REGION, PageNumber=str(number), PageSize=str(size))
+        out.extend(body[outer][inner])
+        if len(out) >= int(body["TotalCount"]):
+            return out
+        number += 1
+
+
+def _ram_lists(auditor, action: str, outer: str, inner: str, key: str, **params) -> list:
+    return sorted(x[key] for x in _api(auditor, action, **params)[outer][inner])
+
+
+def _world(auditor) -> dict:
+    """Everything the sync copies, as Palisade's own API answers it."""
+    instances = {
+        i["InstanceId"]: (
+            i["InstanceName"],
+            i["Status"],
+            i["InstanceType"],
+            i["OSType"],
+            i["VpcAttributes"]["VpcId"],
+            i["VpcAttributes"]["PrivateIpAddress"]["IpAddress"],
+            i["PublicIpAddress"]["IpAddress"],
+            sorted(i["SecurityGroupIds"]["SecurityGroupId"]),
+            i["KeyPairName"],
+            i.get("RamRoleName"),
+            [
+                (n["NetworkInterfaceId"], n["PrimaryIpAddress"])
+                for n in i["NetworkInterfaces"]["NetworkInterface"]
+            ],
+        )  # fmt: skip
+        for i in _pages(auditor, "DescribeInstances", "Instances", "Instance", 100)
+    }
+    groups = {}
+    for g in _pages(auditor, "DescribeSecurityGroups", "SecurityGroups", "SecurityGroup"):
+        gid = g["SecurityGroupId"]
+        attr = _api(auditor, "DescribeSecurityGroupAttribute", RegionId=REGION,
+                    SecurityGroupId=gid)  # fmt: skip
+        rules = sorted(
+            tuple(
+                p[k]
+                for k in (
+                    "Direction",
+                    "IpProtocol",
+                    "PortRange",
+                    "SourceCidrIp",
+                    "DestCidrIp",
+                    "SourceGroupId",
+                    "DestGroupId",
+                    "Policy",
+                    "Priority",
+                    "NicType",
+                    "Description",
+                )
+            )  # fmt: skip
+            for p in attr["Permissions"]["Permission"]
+        )
+        groups[gid] = (g["SecurityGroupName"], g["Description"], g["VpcId"],
+                       g["SecurityGroupType"], attr["InnerAccessPolicy"], rules)  # fmt: skip
+    pairs = {
+        k["KeyPairName"]: (k["KeyPairFingerPrint"], k["PublicKey"])
+        for k in _pages(auditor, "DescribeKeyPairs", "KeyPairs", "KeyPair")
+    }
+    vpcs = {
+        v["VpcId"]: (v["VpcName"], v["CidrBlock"])
+        for v in _pages(auditor, "DescribeVpcs", "Vpcs", "Vpc")
+    }
+    users = _ram_lists(auditor, "ListUsers", "Users", "User", "UserName")
+    ram = {
+        "users": {
+            u["UserName"]: (u["DisplayName"], u["Comments"])
+            for u in _api(auditor, "ListUsers")["Users"]["User"]
+        },
+        "groups": _ram_lists(auditor, "ListGroups", "Groups", "Group", "GroupName"),
+        "members": {
+            u: _ram_lists(
+                auditor, "ListGroupsForUser", "Groups", "Group", "GroupName", UserName=u
+            )  # fmt: skip
+            for u in users
+        },
+        "policies": {
+            p["PolicyName"]: _api(
+                auditor, "GetPolicy", PolicyName=p["PolicyName"], PolicyType="Custom"
+            )["DefaultPolicyVersion"]["PolicyDocument"]
+            for p in _api(auditor, "ListPolicies", PolicyType="Custom")["Policies"]["Policy"]
+        },  # fmt: skip
+        "roles": {
+            r["RoleName"]: _api(auditor, "GetRole", RoleName=r["RoleName"])["Role"][
+                "AssumeRolePolicyDocument"
+            ]
+            for r in _api(auditor, "ListRoles")["Roles"]["Role"]
+        },
+        "attached": {
+            (kind, name): _ram_lists(
+                auditor,
+                f"ListPoliciesFor{kind}",
+                "Policies",
+                "Policy",
+                "PolicyName",
+                **{f"{kind}Name": name},
+            )
+            for kind, names in (
+                ("User", users),
+                ("Group", _ram_lists(auditor, "ListGroups", "Groups", "Group", "GroupName")),
+                ("Role", _ram_lists(auditor, "ListRoles", "Roles", "Role", "RoleName")),
+            )
+            for name in names
+        },  # fmt: skip
+    }
+    return {"instances": instances, "groups": groups, "key_pairs": pairs, "vpcs": vpcs,
+            "ram": ram}  # fmt: skip
+
+
+def _stale(target) -> tuple[str, str]:
+    """What the target models and the cloud has not: a group and a key pair (ids of their own:
+    a real cloud's ids are unique, two auditors' sequential ones are not)."""
+    vpc = _api(target, "CreateVpc", RegionId=REGION, CidrBlock="192.168.0.0/16",
+               VpcId="vpc-stale")["VpcId"]  # fmt: skip
+    group = _api(target, "CreateSecurityGroup", RegionId=REGION, VpcId=vpc,
+                 SecurityGroupName="stale", SecurityGroupId="sg-stale")  # fmt: skip
+    group = group["SecurityGroupId"]
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    text = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    _api(target, "ImportKeyPair", RegionId=REGION, KeyPairName="stale-key",
+         PublicKeyBody=text.decode())  # fmt: skip
+    return group, "stale-key"
+
+
+def test_dry_run_shows_the_difference_and_writes_nothing(cloud, target):
+    stale_group, stale_key = _stale(target)
+    before = _world(target)
+    done = _sync(target, cloud, "--dry-run", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["DryRun"] is True
+    actions = [c["Action"] for c in plan["Changes"]]
+    assert actions.count("RunInstances") + actions.count("CreateInstance") == INSTANCES
+    assert actions.count("CreateSecurityGroup") == GROUPS
+    assert actions.count("Authorize") == GROUPS * 5
+    assert {"CreateUser", "CreateGroup", "CreatePolicy", "CreateRole", "AddUserToGroup",
+            "AttachPolicyToRole", "ImportKeyPair", "CreateVpc"} <= set(actions)  # fmt: skip
+    removed = {(c["Action"], c["Resource"]) for c in plan["Changes"] if "Delete" in c["Action"]}
+    assert removed == {
+        ("DeleteSecurityGroup", stale_group),
+        ("DeleteVpc", "vpc-stale"),
+        ("DeleteKeyPairs", stale_key),
+    }
+    assert _world(target) == before
+
+
+def test_sync_copies_the_fleet_then_picks_up_a_changed_rule(cloud, target):
+    _stale(target)  # removed by the sync: the copy is exact
+    done = _sync(target, cloud)
+    assert done.returncode == 0, done.stdout + done.stderr
+    source = _world(cloud)
+    assert len(source["instances"]) == INSTANCES
+    assert _world(target) == source
+    again = _sync(target, cloud, "--json")
+    assert json.loads(again.stdout)["Changes"] == [], again.stdout
+
+    # the cloud changes one rule behind Palisade's back; the watch picks it up as drift
+    watcher = subprocess.Popen(
+        [
+            str(BIN / "palisade"),
+            "--data-dir",
+            str(target.data_dir),
+            "sync",
+            "--endpoint",
+            f"http://{cloud.http}",
+            "--watch",
+            "1",
+        ],  # fmt: skip
+        env=_env(cloud),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(watcher.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("no changes" in x for x in lines), 120, what="first round")
+        group = sorted(source["groups"])[2]
+        rule = next(
+            p for p in _api(cloud, "DescribeSecurityGroupAttribute", RegionId=REGION,
+                            SecurityGroupId=group)["Permissions"]["Permission"]
+            if p["PortRange"] == "443/443"
+        )  # fmt: skip
+        _api(cloud, "RevokeSecurityGroup", RegionId=REGION, SecurityGroupId=group,
+             **{"SecurityGroupRuleId.1": rule["SecurityGroupRuleId"]})  # fmt: skip
+        _api(cloud, "AuthorizeSecurityGroup", RegionId=REGION, SecurityGroupId=group,
+             IpProtocol="tcp", PortRange="8443/8443", SourceCidrIp="0.0.0.0/0",
+             Description="web")  # fmt: skip
+        wait_for(lambda: any(x.startswith("drift:") for x in lines), 120, what="drift")
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=30)
+    drift = [x for x in lines if x.startswith("drift:")]
+    assert any(f"Authorize {group}" in x and "8443/8443" in x for x in drift), lines
+    assert any(f"Revoke {group}" in x and "443/443" in x for x in drift), lines
+    assert _world(target) == _world(cloud)
+    # the drift is in the target's audit log: the sync's writes, newest first
+    audit = _api(target, "DescribeSecurityGroupAudit", RegionId=REGION, SecurityGroupId=group)
+    newest = audit["AuditEntries"]["AuditEntry"][:2]
+    assert {e["Action"] for e in newest} == {"RevokeSecurityGroup", "AuthorizeSecurityGroup"}
+    assert any("8443/8443" in json.dumps(e["After"]) for e in newest), newest
+
+
+def test_bad_credentials_are_a_clear_error_and_write_nothing(cloud, target):
+    before = _world(target)
+    done = _sync(target, cloud, secret="not-the-secret")
+    assert done.returncode == 1
+    answer = json.loads(done.stdout)
+    assert answer["Code"] in ("SignatureDoesNotMatch", "IncompleteSignature"), answer
+    assert "nothing was changed" in answer["Message"]
+    assert _world(target) == before
+
+
+def test_unreachable_endpoint_is_a_clear_error_and_writes_nothing(cloud, target):
+    before = _world(target)
+    done = _sync(target, cloud, endpoint=f"http://127.0.0.1:{free_port()}")
+    assert done.returncode == 1
+    answer = json.loads(done.stdout)
+    assert answer["Code"] == "EndpointUnreachable", answer
+    assert "nothing was changed" in answer["Message"]
+    assert _world(target) == before
+
+
+class _OddCloud(http.server.BaseHTTPRequestHandler):
+    """Answers every call 200 with JSON of the right envelope and the wrong contents."""
+
+    def _answer(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"RequestId": "x", "Regions": {"Region": [{"Name": "?"}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_unexpected_answer_is_a_clear_error_and_writes_nothing(cloud, target):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OddCloud)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        before = _world(target)
+        done = _sync(target, cloud, endpoint=f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+    assert done.returncode == 1, done.stdout + done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["Code"] == "InvalidCloudAnswer", answer
+    assert "nothing was changed" in answer["Message"]
+    assert _world(target) == before
