@@ -27,6 +27,7 @@ udp_flood              a bounded UDP flood from one namespace; the agent's traff
 fake_dns               name resolution answered by the test (monkeypatched getaddrinfo)
 hook_receiver          a loopback HTTP server that records SMS-hook requests
 raw_http               raw HTTP over a socket, for requests a client library would not send
+official_sdks          tea-openapi Config and aliyun-python-sdk-core pointed at a real auditor
 in_process_dashboard   the dashboard in-process with a logged-in session (get, post with CSRF)
 browser                Debian's Chromium through Playwright, logging in, screenshots
 documents              YAML/JSON-like values and mutated valid documents (schema property tests)

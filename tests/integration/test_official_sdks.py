@@ -25,13 +25,10 @@ from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_ram20150501.client import Client as RamClient
 from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
-from alibabacloud_tea_openapi import models as openapi_models
 from alibabacloud_tea_openapi.exceptions import ClientException as TeaClientException
 from alibabacloud_vpc20160428 import models as vpc_models
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from aliyunsdkcore.acs_exception.exceptions import ServerException as CoreServerException
-from aliyunsdkcore.client import AcsClient
-from aliyunsdkcore.request import CommonRequest
 from aliyunsdkecs.request.v20140526 import (
     AuthorizeSecurityGroupRequest,
     CreateKeyPairRequest,
@@ -46,10 +43,10 @@ from darabonba.core import DaraCore
 
 from palisade.auditor.api.client import Credentials, call
 from tests.helpers.auditor_process import start_auditor
+from tests.helpers.official_sdks import REGION, CoreSdk, common_request, tea_config
 
 pytestmark = pytest.mark.integration
 
-REGION = "cn-hangzhou"
 TRUST_ACCOUNT = '{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole",\
 "Principal":{{"RAM":["acs:ram::{account}:root"]}}}}]}}'
 ECS_READ = (
@@ -62,19 +59,6 @@ def cloud(tmp_path_factory):
     proc = start_auditor(tmp_path_factory.mktemp("sdk") / "auditor")
     yield proc
     proc.stop()
-
-
-def _config(cloud, signature: str, credentials: Credentials | None = None):
-    creds = credentials or Credentials.resolve(cloud.data_dir)
-    return openapi_models.Config(
-        access_key_id=creds.access_key_id,
-        access_key_secret=creds.access_key_secret,
-        security_token=creds.security_token,
-        endpoint=cloud.http,
-        protocol="http",
-        region_id=REGION,
-        signature_algorithm="v2" if signature == "v2" else None,
-    )
 
 
 def _public_key() -> str:
@@ -91,7 +75,7 @@ def _palisade_code(cloud, action: str, **params: str) -> str:
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
 def test_tea_openapi_sdks(cloud, signature):
-    config = _config(cloud, signature)
+    config = tea_config(cloud, signature)
     vpc, ecs, ram = VpcClient(config), EcsClient(config), RamClient(config)
     suffix = f"{signature}{secrets.token_hex(3)}"
 
@@ -203,7 +187,7 @@ def test_tea_openapi_sdks(cloud, signature):
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
 def test_sts_assume_role_then_call_with_the_session(cloud, signature):
-    config = _config(cloud, signature)
+    config = tea_config(cloud, signature)
     ram, sts = RamClient(config), StsClient(config)
     me = sts.get_caller_identity().body
     assert me.identity_type in ("Account", "RAMUser") and me.account_id
@@ -229,7 +213,7 @@ def test_sts_assume_role_then_call_with_the_session(cloud, signature):
         session.credentials.access_key_secret,
         session.credentials.security_token,
     )
-    role_config = _config(cloud, signature, as_role)
+    role_config = tea_config(cloud, signature, credentials=as_role)
     identity = StsClient(role_config).get_caller_identity().body
     assert identity.identity_type == "AssumedRoleUser"
     groups = EcsClient(role_config).describe_security_groups(
@@ -257,7 +241,7 @@ def test_what_the_sdk_sent_cannot_be_replayed_or_tampered_with(cloud, signature,
         return original(request, runtime)
 
     monkeypatch.setattr(DaraCore, "do_action", staticmethod(recording))
-    ecs = EcsClient(_config(cloud, signature))
+    ecs = EcsClient(tea_config(cloud, signature))
     ecs.describe_security_groups(ecs_models.DescribeSecurityGroupsRequest(region_id=REGION))
     (request,) = sent
 
@@ -276,36 +260,14 @@ def test_what_the_sdk_sent_cannot_be_replayed_or_tampered_with(cloud, signature,
     assert status_and_code(tampered) == (400, "SignatureDoesNotMatch")
 
 
-class CoreSdk:
-    """aliyun-python-sdk-core's AcsClient, each request pointed at the auditor over HTTP."""
-
-    def __init__(self, cloud):
-        creds = Credentials.resolve(cloud.data_dir)
-        self.client = AcsClient(creds.access_key_id, creds.access_key_secret, REGION)
-        self.endpoint = cloud.http
-
-    def __call__(self, request, method: str = "POST") -> dict:
-        request.set_endpoint(self.endpoint)
-        request.set_protocol_type("http")
-        request.set_method(method)
-        return json.loads(self.client.do_action_with_exception(request))
-
-
-def _common(action: str, version: str, **params: str) -> CommonRequest:
-    request = CommonRequest(version=version, action_name=action)
-    for name, value in params.items():
-        request.add_query_param(name, value)
-    return request
-
-
 # get_response (the call that leaves Format alone, for XML) is deprecated in the SDK
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_aliyun_python_sdk_core_and_ecs(cloud):
     core = CoreSdk(cloud)
     suffix = secrets.token_hex(3)
-    vpc_id = core(_common("CreateVpc", "2016-04-28", RegionId=REGION, CidrBlock="10.2.0.0/16"))[
-        "VpcId"
-    ]
+    vpc_id = core(
+        common_request("CreateVpc", "2016-04-28", RegionId=REGION, CidrBlock="10.2.0.0/16")
+    )["VpcId"]
 
     create = CreateSecurityGroupRequest.CreateSecurityGroupRequest()
     create.set_VpcId(vpc_id)
@@ -359,13 +321,15 @@ def test_aliyun_python_sdk_core_and_ecs(cloud):
     imported.set_PublicKeyBody(_public_key())
     assert core(imported)["KeyPairFingerPrint"]
 
-    user = core(_common("CreateUser", "2015-05-01", UserName=f"core-{suffix}"))
+    user = core(common_request("CreateUser", "2015-05-01", UserName=f"core-{suffix}"))
     assert user["User"]["UserName"] == f"core-{suffix}"
     core(
-        _common("CreatePolicy", "2015-05-01", PolicyName=f"core-{suffix}", PolicyDocument=ECS_READ),
+        common_request(
+            "CreatePolicy", "2015-05-01", PolicyName=f"core-{suffix}", PolicyDocument=ECS_READ
+        ),
     )
     core(
-        _common(
+        common_request(
             "AttachPolicyToUser",
             "2015-05-01",
             PolicyType="Custom",

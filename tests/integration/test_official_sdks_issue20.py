@@ -21,13 +21,10 @@ from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_ram20150501.client import Client as RamClient
-from alibabacloud_tea_openapi import models as openapi_models
 from alibabacloud_tea_openapi.exceptions import ClientException as TeaClientException
 from alibabacloud_vpc20160428 import models as vpc_models
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from aliyunsdkcore.acs_exception.exceptions import ServerException as CoreServerException
-from aliyunsdkcore.client import AcsClient
-from aliyunsdkcore.request import CommonRequest
 from aliyunsdkecs.request.v20140526 import (
     AuthorizeSecurityGroupEgressRequest,
     AuthorizeSecurityGroupRequest,
@@ -43,12 +40,11 @@ from aliyunsdkecs.request.v20140526 import (
     UntagResourcesRequest,
 )
 
-from palisade.auditor.api.client import Credentials
 from tests.helpers.auditor_process import start_auditor
+from tests.helpers.official_sdks import REGION, CoreSdk, common_request, tea_config
 
 pytestmark = pytest.mark.integration
 
-REGION = "cn-hangzhou"
 ZONE = "cn-hangzhou-h"
 UBUNTU = "ubuntu_22_04_x64_20G_alibase_20230907.vhd"
 _blocks = iter(range(10, 250))
@@ -59,19 +55,6 @@ def cloud(tmp_path_factory):
     proc = start_auditor(tmp_path_factory.mktemp("sdk20") / "auditor")
     yield proc
     proc.stop()
-
-
-def _config(cloud, signature: str, key: tuple[str, str] | None = None):
-    creds = Credentials.resolve(cloud.data_dir)
-    key_id, secret = key or (creds.access_key_id, creds.access_key_secret)
-    return openapi_models.Config(
-        access_key_id=key_id,
-        access_key_secret=secret,
-        endpoint=cloud.http,
-        protocol="http",
-        region_id=REGION,
-        signature_algorithm="v2" if signature == "v2" else None,
-    )
 
 
 def _rules(ecs: EcsClient, group_id: str) -> list:
@@ -85,7 +68,7 @@ def _rules(ecs: EcsClient, group_id: str) -> list:
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
 def test_tea_permissions_n(cloud, signature):
-    config = _config(cloud, signature)
+    config = tea_config(cloud, signature)
     vpc, ecs = VpcClient(config), EcsClient(config)
     vpc_id = vpc.create_vpc(
         vpc_models.CreateVpcRequest(region_id=REGION, cidr_block="10.3.0.0/16")
@@ -221,7 +204,7 @@ def test_tea_permissions_n(cloud, signature):
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
 def test_tea_tags_vswitch_run_instances_key_pair_id(cloud, signature):
-    config = _config(cloud, signature)
+    config = tea_config(cloud, signature)
     vpc, ecs = VpcClient(config), EcsClient(config)
     n = next(_blocks)
     vpc_id = vpc.create_vpc(
@@ -322,11 +305,11 @@ def test_tea_tags_vswitch_run_instances_key_pair_id(cloud, signature):
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])
 def test_tea_access_denied_detail_for_a_ram_user(cloud, signature):
-    ram = RamClient(_config(cloud, signature))
+    ram = RamClient(tea_config(cloud, signature))
     user = f"deny-{signature}-{secrets.token_hex(3)}"
     ram.create_user(ram_models.CreateUserRequest(user_name=user))
     key = ram.create_access_key(ram_models.CreateAccessKeyRequest(user_name=user)).body.access_key
-    ecs = EcsClient(_config(cloud, signature, (key.access_key_id, key.access_key_secret)))
+    ecs = EcsClient(tea_config(cloud, signature, key=(key.access_key_id, key.access_key_secret)))
     with pytest.raises(TeaClientException) as err:
         ecs.create_security_group(ecs_models.CreateSecurityGroupRequest(region_id=REGION))
     assert (err.value.status_code, err.value.code) == (403, "Forbidden.RAM")
@@ -336,37 +319,14 @@ def test_tea_access_denied_detail_for_a_ram_user(cloud, signature):
     assert (detail["AuthPrincipalType"], detail["AuthPrincipalDisplayName"]) == ("SubUser", user)
 
 
-class CoreSdk:
-    """aliyun-python-sdk-core's AcsClient, each request pointed at the auditor over HTTP."""
-
-    def __init__(self, cloud, key: tuple[str, str] | None = None):
-        creds = Credentials.resolve(cloud.data_dir)
-        key_id, secret = key or (creds.access_key_id, creds.access_key_secret)
-        self.client = AcsClient(key_id, secret, REGION)
-        self.endpoint = cloud.http
-
-    def __call__(self, request, method: str = "POST") -> dict:
-        request.set_endpoint(self.endpoint)
-        request.set_protocol_type("http")
-        request.set_method(method)
-        return json.loads(self.client.do_action_with_exception(request))
-
-
-def _common(action: str, version: str, **params: str) -> CommonRequest:
-    request = CommonRequest(version=version, action_name=action)
-    for name, value in params.items():
-        request.add_query_param(name, value)
-    return request
-
-
 def test_core_sdk_issue20_items(cloud):
     core = CoreSdk(cloud)
     n = next(_blocks)
-    vpc_id = core(_common("CreateVpc", "2016-04-28", RegionId=REGION, CidrBlock=f"10.{n}.0.0/16"))[
-        "VpcId"
-    ]
+    vpc_id = core(
+        common_request("CreateVpc", "2016-04-28", RegionId=REGION, CidrBlock=f"10.{n}.0.0/16")
+    )["VpcId"]
     vsw_id = core(
-        _common(
+        common_request(
             "CreateVSwitch",
             "2016-04-28",
             RegionId=REGION,
@@ -478,8 +438,8 @@ def test_core_sdk_issue20_items(cloud):
 
     # a RAM user without a policy: AccessDeniedDetail in the answer
     user = f"core-deny-{secrets.token_hex(3)}"
-    core(_common("CreateUser", "2015-05-01", UserName=user))
-    key = core(_common("CreateAccessKey", "2015-05-01", UserName=user))["AccessKey"]
+    core(common_request("CreateUser", "2015-05-01", UserName=user))
+    key = core(common_request("CreateAccessKey", "2015-05-01", UserName=user))["AccessKey"]
     denied = CoreSdk(cloud, (key["AccessKeyId"], key["AccessKeySecret"]))
     with pytest.raises(CoreServerException) as err:
         denied(CreateSecurityGroupRequest.CreateSecurityGroupRequest())
