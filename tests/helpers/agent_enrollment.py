@@ -18,3 +18,22 @@ def enroll_agent(auditor: AuditorProcess, state_dir: Path, instance_id: str) -> 
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return AgentState.load(state_dir)
+
+
+def start_agent(
+    state_dir: Path,
+    login_log: Path,
+    *extra: str,
+    output: Path | None = None,
+    interval: str = "30",
+    event_interval: str = "0.2",
+) -> subprocess.Popen:
+    """`palisade-agent run` for an enrolled state dir, following `login_log` for logins
+    (events every `event_interval` s, snapshots every `interval` s); its output appended to
+    `output` (else the state dir's agent.log). The caller stops it."""
+    out = open(output or state_dir / "agent.log", "ab")
+    return subprocess.Popen(
+        [str(BIN / "palisade-agent"), "run", "--state-dir", str(state_dir), "--interval",
+         interval, "--event-interval", event_interval, "--login-log", str(login_log), *extra],
+        stdout=out, stderr=subprocess.STDOUT,
+    )  # fmt: skip

@@ -12,7 +12,6 @@ import email
 import email.policy
 import json
 import os
-import subprocess
 import threading
 import time
 from contextlib import contextmanager
@@ -21,12 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.agent_enrollment import enroll_agent, start_agent
 from tests.helpers.auditor_process import start_auditor
 from tests.helpers.palisade_cli import ok
 from tests.helpers.polling import wait_for
 from tests.helpers.sshd import SyslogRelay, free_port, ssh_client, ssh_server
-from tests.helpers.system import BIN
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 paramiko = pytest.importorskip("paramiko")
@@ -109,23 +107,8 @@ def attacked_sshd(auditor, tmp_path):
     enroll_agent(auditor, state_dir, "i-victim")
     auth_log = tmp_path / "auth.log"
     auth_log.touch()
-    agent = subprocess.Popen(
-        [
-            str(BIN / "palisade-agent"),
-            "run",
-            "--state-dir",
-            str(state_dir),
-            "--interval",
-            "30",
-            "--event-interval",
-            "0.2",
-            "--login-log",
-            str(auth_log),
-            "--metadata-address",
-            "none",
-        ],
-        stdout=open(tmp_path / "agent.log", "ab"),
-        stderr=subprocess.STDOUT,
+    agent = start_agent(
+        state_dir, auth_log, "--metadata-address", "none", output=tmp_path / "agent.log"
     )
     relay = None
     try:

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from palisade.shared import sshkeys
-from tests.helpers.agent_enrollment import enroll_agent
+from tests.helpers.agent_enrollment import enroll_agent, start_agent
 from tests.helpers.polling import wait_for
 from tests.helpers.sshd import SyslogRelay, ssh_client, ssh_server
-from tests.helpers.system import BIN, require_binary
+from tests.helpers.system import require_binary
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_root]
 
@@ -56,23 +56,7 @@ def test_agent_reports_the_attack_on_a_real_sshd(auditor, tmp_path):
     enroll_agent(auditor, state_dir, "i-sshd-attack")
     auth_log = tmp_path / "auth.log"
     auth_log.touch()
-    agent_out = open(tmp_path / "agent.log", "ab")
-    agent = subprocess.Popen(
-        [
-            str(BIN / "palisade-agent"),
-            "run",
-            "--state-dir",
-            str(state_dir),
-            "--interval",
-            "30",
-            "--event-interval",
-            "0.2",
-            "--login-log",
-            str(auth_log),
-        ],
-        stdout=agent_out,
-        stderr=subprocess.STDOUT,
-    )
+    agent = start_agent(state_dir, auth_log, output=tmp_path / "agent.log")
     relay = None
     try:
         with ssh_server(password_authentication=True) as server:
@@ -155,22 +139,7 @@ class _WatchedSshd:
         auth_log.touch()
         self.relay = SyslogRelay(server.log_path, auth_log, server.proc.pid, HOSTNAME)
         self.relay.start()
-        self.agent = subprocess.Popen(
-            [
-                str(BIN / "palisade-agent"),
-                "run",
-                "--state-dir",
-                str(state_dir),
-                "--interval",
-                "30",
-                "--event-interval",
-                "0.2",
-                "--login-log",
-                str(auth_log),
-            ],
-            stdout=open(tmp_path / "agent.log", "ab"),
-            stderr=subprocess.STDOUT,
-        )
+        self.agent = start_agent(state_dir, auth_log, output=tmp_path / "agent.log")
 
     def logins(self) -> list[dict]:
         return self.auditor.cli_json("instance", "show", self.instance_id)["logins"]
