@@ -7,6 +7,7 @@ are shared. Importing this package registers every check; run them with
 from palisade.auditor.checks.base import CheckMeta, Finding
 from palisade.auditor.checks.baseline import check as baseline  # noqa: F401  (registration on import)
 from palisade.auditor.checks.ddos import check as ddos  # noqa: F401  (registration on import)
+from palisade.auditor.checks.drift import check as drift  # noqa: F401  (registration on import)
 from palisade.auditor.checks.exposure import check as exposure  # noqa: F401  (registration on import)
 from palisade.auditor.checks.inputs import CheckInput, CheckSettings, FleetInput, InstanceHistory
 from palisade.auditor.checks.keypairs import check as keypairs  # noqa: F401  (registration on import)

@@ -39,6 +39,7 @@ class Category(StrEnum):
     VULNERABILITY = "vulnerability"
     RAM = "ram"
     RULES = "rules"  # security group rule advice (checks/rule_advice)
+    CLOUD = "cloud"  # the cloud changed what the model held (checks/drift, palisade sync)
 
 
 class AlertStatus(StrEnum):

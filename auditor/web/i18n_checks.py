@@ -6,6 +6,10 @@ page and list read in one language. A unit test fails when a check's text has no
 from __future__ import annotations
 
 ZH_CHECKS = {
+    # cloud drift
+    "The cloud changed a resource Palisade had modelled": "云上资源被改动，与 Palisade 的模型不一致",
+    "A change made in the cloud outside Palisade (a rule opened in the console, an instance or key pair added by a script) is not what the security team reviewed; an attacker with cloud credentials makes changes the same way.": "在 Palisade 之外对云上资源的改动（在控制台放开一条规则、由脚本添加的实例或密钥对）未经安全团队审核；持有云账号凭证的攻击者也会这样做出改动。",
+    "Check who changed the resource in the cloud's own audit trail (ActionTrail); keep the change if it was meant, revert it in the cloud otherwise.": "在云的操作审计（ActionTrail）中查明是谁改动了该资源；如属有意的改动则保留，否则在云上撤销。",
     # rule advice
     "A security group rule never decides": "安全组规则永远不会生效",
     "Stronger or earlier rules of the group cover all of this rule's traffic, so it never applies; a rule set with dead rules is harder to read and to audit.": "组内优先级更高或更靠前的规则已覆盖该规则的全部流量，它永远不会生效；含有无效规则的规则集更难阅读和审计。",

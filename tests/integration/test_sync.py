@@ -300,7 +300,7 @@ def test_sync_copies_the_fleet_then_picks_up_a_changed_rule(cloud, target):
         _api(cloud, "AuthorizeSecurityGroup", RegionId=REGION, SecurityGroupId=group,
              IpProtocol="tcp", PortRange="8443/8443", SourceCidrIp="0.0.0.0/0",
              Description="web")  # fmt: skip
-        wait_for(lambda: any(x.startswith("drift:") for x in lines), 120, what="drift")
+        wait_for(lambda: any(x.startswith("drift reported") for x in lines), 120, what="drift")
     finally:
         watcher.terminate()
         watcher.wait(timeout=30)
@@ -313,6 +313,10 @@ def test_sync_copies_the_fleet_then_picks_up_a_changed_rule(cloud, target):
     newest = audit["AuditEntries"]["AuditEntry"][:2]
     assert {e["Action"] for e in newest} == {"RevokeSecurityGroup", "AuthorizeSecurityGroup"}
     assert any("8443/8443" in json.dumps(e["After"]) for e in newest), newest
+    # and it is a finding: one cloud.drift alert for the changed group, naming both changes
+    alerts = _api(target, "DescribeAlerts", CheckId="cloud.drift")["Alerts"]["Alert"]
+    (alert,) = [a for a in alerts if a["Subject"] == group]
+    assert "8443/8443" in alert["Message"] and "443/443" in alert["Message"], alert
 
 
 def test_bad_credentials_are_a_clear_error_and_write_nothing(cloud, target):

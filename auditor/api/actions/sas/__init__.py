@@ -1,5 +1,5 @@
 """Security Center (`sas`) actions: alerts, findings, silences, whitelist; notification
-channels, subscriptions, window, inbox, outbox; the check settings.
+channels, subscriptions, window, inbox, outbox; the check settings; cloud drift reports.
 
 RAM actions are `sas:<Action>` (Alibaba's Security Center owns alerts there), resources
 `acs:sas:*:<account>:alert/<id>`, `.../silence/<id>`, `.../notification-channel/<id>`, ...
@@ -15,6 +15,7 @@ when the auditor provides it, else an AlertRepository over "store".
 from palisade.auditor.api.actions.sas import (  # noqa: F401  (registration on import)
     alerts,
     check_settings,
+    drift,
     findings,
     inbox,
     notification_channels,

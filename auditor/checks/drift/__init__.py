@@ -1,0 +1,1 @@
+"""The cloud changed what Palisade had modelled (`palisade sync --watch`)."""
