@@ -22,6 +22,7 @@ from palisade.shared.proto import agent_pb2
 log = logging.getLogger("palisade.ingest")
 
 DEFAULT_PERIOD = 1.0
+FAILURE_LOG_EVERY = 60.0  # seconds between log lines while the bindings cannot be read
 Binding = tuple[str, int]  # (role name, generation); ("", 0) for none
 
 
@@ -69,12 +70,28 @@ class RoleNotices:
                 stream.announced = binding
 
     async def _run(self) -> None:
+        failing_since: float | None = None  # while the database is down: one log line a minute
+        last_logged = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.period)
             try:
                 await self.check()
             except Exception:  # the next round tries again; snapshots' acks carry it too
-                log.exception("cannot read the instances' role bindings")
+                now = loop.time()
+                if failing_since is None:
+                    failing_since = last_logged = now
+                    log.exception("cannot read the instances' role bindings")
+                elif now - last_logged >= FAILURE_LOG_EVERY:
+                    last_logged = now
+                    log.warning(
+                        "still cannot read the instances' role bindings (for %.0f s)",
+                        now - failing_since,
+                    )
+            else:
+                if failing_since is not None:
+                    log.info("reading the instances' role bindings again")
+                    failing_since = None
 
     def start(self) -> RoleNotices:
         self._task = asyncio.get_running_loop().create_task(self._run())

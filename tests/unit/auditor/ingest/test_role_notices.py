@@ -65,3 +65,36 @@ def test_a_notice_a_full_stream_could_not_take_is_tried_again(h):
     asyncio.run(notices.check())
     asyncio.run(notices.check())
     assert offers == ["", ""]  # refused once, delivered once, then nothing new to say
+
+
+def test_a_database_that_stays_down_is_logged_once_a_minute_not_every_round(caplog):
+    """The watch reads the bindings every `period`; while that fails it logs the first
+    failure (with its traceback), then a line a minute, and once more when it recovers."""
+    import asyncio
+    import logging
+
+    from palisade.auditor.ingest.role_notices import RoleNotices
+
+    class Down:
+        calls = 0
+
+        def bindings(self, instance_ids):
+            Down.calls += 1
+            if Down.calls <= 30:
+                raise OSError("connection refused")
+            return {}
+
+    async def scenario() -> None:
+        notices = RoleNotices(Down(), period=0.001)
+        notices.subscribe("i-1", lambda message: True)
+        task = asyncio.get_running_loop().create_task(notices._run())  # noqa: SLF001
+        while Down.calls < 35:
+            await asyncio.sleep(0.001)
+        task.cancel()
+
+    with caplog.at_level(logging.INFO, logger="palisade.ingest"):
+        asyncio.run(scenario())
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("cannot read the instances' role bindings") == 1
+    assert not [m for m in messages if m.startswith("still cannot")]  # within the minute
+    assert messages[-1] == "reading the instances' role bindings again"
