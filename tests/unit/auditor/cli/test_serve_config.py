@@ -10,11 +10,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from palisade.auditor.checks.settings_schema import KEYS, ChecksDocument, describe
 from palisade.auditor.cli.main import build_parser
 from palisade.auditor.cli.server import serve_options
-from palisade.auditor.server.config import AlertsDocument, LimitsDocument, ServeDocument
+from palisade.auditor.server.config import (
+    AlertsDocument,
+    ConfigError,
+    LimitsDocument,
+    ServeDocument,
+    parse,
+)
+from tests.helpers.documents import json_values, mutations
 from tests.helpers.system import BIN
 
 README = Path(__file__).parents[4] / "README.md"
@@ -123,3 +131,21 @@ def test_the_real_command_refuses_a_bad_file(tmp_path):
     )  # fmt: skip
     assert done.returncode != 0
     assert "checks.brute_force_window_s" in done.stderr
+
+
+def _valid_config() -> dict:
+    import tomllib
+
+    return tomllib.loads(FILE)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(json_values(["serve", "checks", "alerts", "limits"]) | mutations(_valid_config()))
+def test_any_settings_document_loads_or_names_the_key(document):
+    """Hypothesis over the settings file's schema: any document (arbitrary values, or the
+    example with keys dropped, misspelt or of the wrong type) loads, or is a ConfigError that
+    names the file and where; nothing else escapes."""
+    try:
+        parse(document)
+    except ConfigError as err:
+        assert str(err).startswith("palisade.toml: ") and len(str(err)) > len("palisade.toml: ")
