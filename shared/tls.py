@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from pathlib import Path
+
+from palisade.shared.atomic_file import write_atomic
 
 # cryptography is imported inside the functions that need it: it costs ~14 MB of
 # RSS, and a running agent only needs it once, at enrolment.
@@ -66,24 +67,10 @@ def pem_pin(cert_pem: bytes) -> str:
 
 
 def write_secret(path: Path, data: bytes) -> None:
-    """Writes a file readable by its owner only, atomically (tmp + fsync + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    """Writes a file readable by its owner only (mode 0600 from its creation on), atomically."""
+    write_atomic(path, data, mode=0o600)
 
 
 def write_public(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Writes a file atomically (its mode as the umask allows)."""
+    write_atomic(path, data)

@@ -37,3 +37,17 @@ def test_the_folder_is_synced_unless_the_caller_syncs_it(tmp_path, monkeypatch):
     atomic_file.write_atomic(tmp_path / "a", b"x")
     atomic_file.write_atomic(tmp_path / "b", b"x", sync_dir=False)
     assert synced == [tmp_path]
+
+
+def test_a_secret_is_owner_only_from_its_creation_whatever_the_umask(tmp_path):
+    from palisade.shared import tls
+
+    old = os.umask(0o000)  # a umask that would leave the file world-readable
+    try:
+        tls.write_secret(tmp_path / "ca.key", b"key")
+        tls.write_public(tmp_path / "ca.pem", b"cert")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "ca.key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "ca.pem").stat().st_mode & 0o777 == 0o666
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ca.key", "ca.pem"]
