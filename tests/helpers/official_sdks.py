@@ -5,6 +5,9 @@ aliyun-python-sdk-core's AcsClient with CommonRequest."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 
 from alibabacloud_tea_openapi import models as openapi_models
 from aliyunsdkcore.client import AcsClient
@@ -59,3 +62,18 @@ def common_request(action: str, version: str, **params: str) -> CommonRequest:
     for name, value in params.items():
         request.add_query_param(name, value)
     return request
+
+
+def unsigned_post(cloud, params: dict[str, str]) -> tuple[int, dict]:
+    """An unsigned form POST of `params` to the auditor: (HTTP status, error body)."""
+    request = urllib.request.Request(
+        f"http://{cloud.http}/",
+        data=urllib.parse.urlencode(params).encode(),
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+    raise AssertionError(f"an unsigned request was answered 200: {params}")

@@ -12,9 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import secrets
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -43,7 +40,13 @@ from darabonba.core import DaraCore
 
 from palisade.auditor.api.client import Credentials, call
 from tests.helpers.auditor_process import start_auditor
-from tests.helpers.official_sdks import REGION, CoreSdk, common_request, tea_config
+from tests.helpers.official_sdks import (
+    REGION,
+    CoreSdk,
+    common_request,
+    tea_config,
+    unsigned_post,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -349,14 +352,6 @@ def test_aliyun_python_sdk_core_and_ecs(cloud):
     ],
 )
 def test_an_unsigned_request_learns_nothing_but_that(cloud, params):
-    request = urllib.request.Request(
-        f"http://{cloud.http}/",
-        data=urllib.parse.urlencode(params).encode(),
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(request, timeout=10)
-    body = json.loads(err.value.read())
-    assert (err.value.code, body["Code"]) == (400, "MissingAccessKeyId")
+    status, body = unsigned_post(cloud, params)
+    assert (status, body["Code"]) == (400, "MissingAccessKeyId")
     assert "Action" not in body["Message"] and "NoSuch" not in body["Message"]

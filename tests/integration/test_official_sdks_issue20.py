@@ -9,11 +9,7 @@ aliyun-python-sdk-core + -ecs."""
 
 from __future__ import annotations
 
-import json
 import secrets
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 
 import pytest
@@ -41,7 +37,13 @@ from aliyunsdkecs.request.v20140526 import (
 )
 
 from tests.helpers.auditor_process import start_auditor
-from tests.helpers.official_sdks import REGION, CoreSdk, common_request, tea_config
+from tests.helpers.official_sdks import (
+    REGION,
+    CoreSdk,
+    common_request,
+    tea_config,
+    unsigned_post,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -456,14 +458,6 @@ def test_an_unsigned_permissions_n_request_learns_nothing_but_that(cloud):
         "Permissions.1.PortRange": "22/22",
         "Permissions.1.Colour": "red",
     }
-    request = urllib.request.Request(
-        f"http://{cloud.http}/",
-        data=urllib.parse.urlencode(params).encode(),
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(request, timeout=10)
-    body = json.loads(err.value.read())
-    assert (err.value.code, body["Code"]) == (400, "MissingAccessKeyId")
+    status, body = unsigned_post(cloud, params)
+    assert (status, body["Code"]) == (400, "MissingAccessKeyId")
     assert "Permissions" not in body["Message"] and "Colour" not in body["Message"]
