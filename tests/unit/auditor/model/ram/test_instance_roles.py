@@ -43,6 +43,19 @@ CLASSIC_VM = InstanceRef("i-classic", "cn-hangzhou", "classic")
 CTX = RequestContext()
 
 
+def _auth(account, params, now, nonces=None, roles=None):
+    """`authenticate` with this module's STS key; a fresh nonce registry and no instance
+    bindings unless given."""
+    return authenticate(
+        account,
+        params,
+        now,
+        InMemoryNonceRegistry() if nonces is None else nonces,
+        sts_signing_key=SIGNING_KEY,
+        instance_roles=InstanceRamRoles() if roles is None else roles,
+    )
+
+
 def ecs_operator_policy(pass_role: bool) -> str:
     statements = [
         {
@@ -149,14 +162,20 @@ def test_credentials_look_like_the_metadata_service(setup, now):
 
 def test_no_credentials_once_the_role_is_revoked_or_replaced(setup, now):
     account, roles = setup
-    assert code_of(
-        roles.issue_credentials, account, "i-bp1", "EcsRole", now, 3600, signing_key=SIGNING_KEY
-    ) == ("InvalidRamRole.NotAttached")
+    assert (
+        code_of(
+            roles.issue_credentials, account, "i-bp1", "EcsRole", now, 3600, signing_key=SIGNING_KEY
+        )
+        == "InvalidRamRole.NotAttached"
+    )
     roles.attach(account, Caller.root(), VPC_VM, "EcsRole", CTX)
     roles.attach(account, Caller.root(), VPC_VM, "EcsOther", CTX)
-    assert code_of(
-        roles.issue_credentials, account, "i-bp1", "EcsRole", now, 3600, signing_key=SIGNING_KEY
-    ) == ("InvalidRamRole.NotAttached")
+    assert (
+        code_of(
+            roles.issue_credentials, account, "i-bp1", "EcsRole", now, 3600, signing_key=SIGNING_KEY
+        )
+        == "InvalidRamRole.NotAttached"
+    )
 
 
 def test_security_token_verification_failures(account, now):
@@ -206,9 +225,7 @@ def test_sts_credentials_authenticate_as_the_role(setup, now):
         security_token=creds.security_token,
     )
     nonces = InMemoryNonceRegistry()
-    who = authenticate(
-        account, params, now, nonces, sts_signing_key=SIGNING_KEY, instance_roles=roles
-    )
+    who = _auth(account, params, now, nonces=nonces, roles=roles)
     assert who.caller == Caller.role("EcsRole") and who.session.session_name == "i-bp1"
     assert account.authorize(who.caller, "oss:GetObject", "*", CTX).allowed
     assert not account.authorize(who.caller, "ecs:DeleteInstance", "*", CTX).allowed
@@ -222,25 +239,13 @@ def test_sts_credentials_authenticate_as_the_role(setup, now):
         "nonce-2",
         security_token=creds.security_token,
     )
-    assert code_of(
-        authenticate,
-        account,
-        params2,
-        late,
-        nonces,
-        sts_signing_key=SIGNING_KEY,
-        instance_roles=roles,
-    ) == ("InvalidSecurityToken.Expired")
+    assert code_of(_auth, account, params2, late, nonces=nonces, roles=roles) == (
+        "InvalidSecurityToken.Expired"
+    )
     del params["SecurityToken"]
-    assert code_of(
-        authenticate,
-        account,
-        params,
-        now,
-        nonces,
-        sts_signing_key=SIGNING_KEY,
-        instance_roles=roles,
-    ) == ("MissingSecurityToken")
+    assert code_of(_auth, account, params, now, nonces=nonces, roles=roles) == (
+        "MissingSecurityToken"
+    )
 
 
 def test_sts_token_of_another_account_is_refused(setup, now):
@@ -258,51 +263,20 @@ def test_sts_token_of_another_account_is_refused(setup, now):
         "n",
         security_token=creds.security_token,
     )
-    assert code_of(
-        authenticate,
-        account,
-        params,
-        now,
-        InMemoryNonceRegistry(),
-        sts_signing_key=SIGNING_KEY,
-        instance_roles=InstanceRamRoles(),
-    ) == ("InvalidSecurityToken.MismatchWithAccount")
+    assert code_of(_auth, account, params, now) == "InvalidSecurityToken.MismatchWithAccount"
 
 
 def test_user_access_keys_authenticate_as_the_user(account, now):
     account.create_user("alice", now)
     key = account.create_access_key("alice", now)
     params = sign_request({"Action": "X"}, key.access_key_id, key.access_key_secret, now, "n1")
-    who = authenticate(
-        account,
-        params,
-        now,
-        InMemoryNonceRegistry(),
-        sts_signing_key=SIGNING_KEY,
-        instance_roles=InstanceRamRoles(),
-    )
+    who = _auth(account, params, now)
     assert who.caller == Caller.user("alice")
     account.update_access_key("alice", key.access_key_id, "Inactive")
     params = sign_request({"Action": "X"}, key.access_key_id, key.access_key_secret, now, "n2")
-    assert code_of(
-        authenticate,
-        account,
-        params,
-        now,
-        InMemoryNonceRegistry(),
-        sts_signing_key=SIGNING_KEY,
-        instance_roles=InstanceRamRoles(),
-    ) == ("InvalidAccessKeyId.Inactive")
+    assert code_of(_auth, account, params, now) == "InvalidAccessKeyId.Inactive"
     params = sign_request({"Action": "X"}, "LTAI5tUnknown", "x", now, "n3")
-    assert code_of(
-        authenticate,
-        account,
-        params,
-        now,
-        InMemoryNonceRegistry(),
-        sts_signing_key=SIGNING_KEY,
-        instance_roles=InstanceRamRoles(),
-    ) == ("InvalidAccessKeyId.NotFound")
+    assert code_of(_auth, account, params, now) == "InvalidAccessKeyId.NotFound"
 
 
 def test_a_session_is_current_only_while_its_binding_is(setup, now):
