@@ -96,9 +96,8 @@ def _public_ip(instance: Instance) -> str:
     return instance.primary_nic.public_ip or ""
 
 
-def _defense_view(ctx: ActionContext, instance: Instance) -> dict:
-    table = _settings(ctx).ddos_thresholds
-    default = default_threshold(table, instance.instance_type)
+def _defense_view(ctx: ActionContext, settings: CheckSettings, instance: Instance) -> dict:
+    default = default_threshold(settings.ddos_thresholds, instance.instance_type)
     lowered = ctx.state.ddos.get(instance.instance_id).lowered
     current = effective_threshold(default, lowered)
     assert current is not None  # the default exists
@@ -115,8 +114,8 @@ def _defense_view(ctx: ActionContext, instance: Instance) -> dict:
     }
 
 
-def _black_hole_view(ctx: ActionContext, instance: Instance) -> dict:
-    mbps = round(_settings(ctx).ddos_black_hole_bps / 1e6)
+def _black_hole_view(ctx: ActionContext, settings: CheckSettings, instance: Instance) -> dict:
+    mbps = round(settings.ddos_black_hole_bps / 1e6)
     return {
         "InstanceId": instance.instance_id,
         "InternetIp": _public_ip(instance),
@@ -142,7 +141,10 @@ def describe_ddos_threshold(ctx: ActionContext, p: Params) -> dict:
     if kind not in DDOS_TYPES:
         raise invalid("DdosType", f"{kind[:32]!r}: use defense or blackhole")
     view = _defense_view if kind == "defense" else _black_hole_view
-    return {"Thresholds": [view(ctx, i) for i in _instances(ctx, p, "InstanceIds", False)]}
+    settings = _settings(ctx)  # once: it reads the account's stored changes
+    return {
+        "Thresholds": [view(ctx, settings, i) for i in _instances(ctx, p, "InstanceIds", False)]
+    }
 
 
 def _requested(p: Params, instance: Instance, default: DdosThreshold) -> DdosThreshold | None:
@@ -185,7 +187,8 @@ def modify_ddos_threshold(ctx: ActionContext, p: Params) -> dict:
     instance type's default (IsAuto=true). Above the default is refused: the default is the
     maximum."""
     (instance,) = _instances(ctx, p, "InstanceId", True)
-    default = default_threshold(_settings(ctx).ddos_thresholds, instance.instance_type)
+    settings = _settings(ctx)
+    default = default_threshold(settings.ddos_thresholds, instance.instance_type)
     requested = _requested(p, instance, default)
     before = _view(ctx.state.ddos.get(instance.instance_id))
     record = ctx.state.ddos.set_threshold(
@@ -194,7 +197,7 @@ def modify_ddos_threshold(ctx: ActionContext, p: Params) -> dict:
     after = _view(record)
     if before != after:
         ctx.record(instance_arn(instance), {"DdosThreshold": before}, {"DdosThreshold": after})
-    return _defense_view(ctx, instance)
+    return _defense_view(ctx, settings, instance)
 
 
 @action(
