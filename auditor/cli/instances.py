@@ -36,12 +36,11 @@ _NO_AGENT = {
 }
 
 
-def _modelled(d: DataDir, only: str | None = None) -> dict[str, dict]:
+def _modelled(state, only: str | None = None) -> dict[str, dict]:
     """instance id -> the instance as DescribeInstances answers it, for every modelled one
-    (or just `only`)."""
+    (or just `only`) of the cloud `state` (None: nothing modelled yet)."""
     from palisade.auditor.api.actions.ecs.common import instance_view
 
-    state = load_state(d)
     if state is None:
         return {}
     instances = state.cloud.instances
@@ -70,7 +69,7 @@ def _instance_view(store, row: dict | None, instance_id: str, model: dict | None
 def cmd_instances(d: DataDir, args) -> int:
     store = d.store()
     reported = {r["instance_id"]: r for r in store.instances()}
-    modelled = _modelled(d)
+    modelled = _modelled(load_state(d))
     rows = [
         _instance_view(store, reported.get(iid), iid, modelled.get(iid))
         for iid in sorted(reported.keys() | modelled.keys())
@@ -98,7 +97,8 @@ def cmd_instances(d: DataDir, args) -> int:
 def cmd_instance_show(d: DataDir, args) -> int:
     store = d.store()
     row = store.instance(args.instance_id)
-    model = _modelled(d, only=args.instance_id).get(args.instance_id)
+    state = load_state(d)
+    model = _modelled(state, only=args.instance_id).get(args.instance_id)
     if row is None and model is None:
         print(
             json.dumps(
@@ -112,7 +112,7 @@ def cmd_instance_show(d: DataDir, args) -> int:
         return 1
     view = _instance_view(store, row, args.instance_id, model)
     view["history"] = store.history(args.instance_id)
-    view["key_pair"] = instance_key_pair(d, args.instance_id)
+    view["key_pair"] = instance_key_pair(d, args.instance_id, state)
     view["logins"] = store.recent_logins(args.instance_id)
     if args.json:
         print(json.dumps(view, indent=2))

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from palisade.auditor.server.data_dir import DataDir
 from palisade.auditor.tools import ssh_private_keys
 
+_UNREAD = object()  # instance_key_pair's `state` not given (None is "no state yet")
+
 
 def load_state(d: DataDir):
     """The cloud state as the API last saved it; None before the first `palisade serve`."""
@@ -24,12 +26,14 @@ def load_state(d: DataDir):
     return None if loaded is None else CloudState.from_document(loaded[1])
 
 
-def instance_key_pair(d: DataDir, instance_id: str) -> dict:
+def instance_key_pair(d: DataDir, instance_id: str, state=_UNREAD) -> dict:
     """The instance's key pair as the cloud sees it: active or pending, and whether the key
-    pair itself still exists (a deleted one keeps showing its name)."""
+    pair itself still exists (a deleted one keeps showing its name). `state`: the cloud state
+    when the caller has read it already."""
     from palisade.auditor.model.keypairs.service import binding_view
 
-    state = load_state(d)
+    if state is _UNREAD:
+        state = load_state(d)
     if state is None:
         return binding_view(None)
     view = binding_view(state.keypairs.binding(instance_id))
