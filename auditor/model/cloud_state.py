@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.ddos.protection import DdosProtection
 from palisade.auditor.model.fleet import document as fleet_document
 from palisade.auditor.model.fleet.cloud_model import CloudModel
@@ -39,6 +40,17 @@ class CloudState:
     sts_signing_key: bytes
     keypairs: KeyPairService = field(default_factory=KeyPairService)
     ddos: DdosProtection = field(default_factory=DdosProtection)
+    # one record of what a write touched, shared by every section (see model.changes)
+    changes: Changes = field(default_factory=Changes, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.share_changes()
+
+    def share_changes(self) -> None:
+        """Every section records into `self.changes` (a section replaced wholesale, as a
+        reload does, must be given it again)."""
+        for section in (self.cloud, self.ram, self.instance_roles, self.keypairs, self.ddos):
+            section.changes = self.changes
 
     @classmethod
     def create(cls, now: datetime) -> tuple[CloudState, FirstAdministrator]:

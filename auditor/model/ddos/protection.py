@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.ddos.thresholds import DdosThreshold
 from palisade.auditor.model.document import decode, encode
 from palisade.auditor.model.errors import ModelError
@@ -122,6 +123,8 @@ class DdosProtection:
     no entry (normal, default threshold)."""
 
     instances: dict[str, InstanceDdos] = field(default_factory=dict)
+    # what a write touched (see model.changes)
+    changes: Changes = field(default_factory=Changes, compare=False, repr=False)
 
     def get(self, instance_id: str) -> InstanceDdos:
         return self.instances.get(instance_id) or InstanceDdos()

@@ -4,6 +4,7 @@ id counters and the lookups. The operations that change it are the mixins of `Cl
 
 from __future__ import annotations
 
+from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.resources import Account, Instance, Nic, Region, Vpc, VSwitch
 from palisade.auditor.model.limits import DEFAULT_LIMITS, Limits
@@ -30,6 +31,7 @@ class FleetInventory:
         self._members: dict[str, set[tuple[str, str]]] = {}
         self._group_ip_count: dict[str, int] = {}
         self._vpc_ips: dict[str, set[str]] = {}
+        self.changes = Changes()  # what a write touched (see model.changes)
 
     # ------------------------------------------------------------ ids and lookups
 

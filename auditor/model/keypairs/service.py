@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.document import decode, encode
 from palisade.auditor.model.errors import ModelError
 from palisade.shared import sshkeys
@@ -281,6 +282,7 @@ class KeyPairService:
         self.retired: set[_Key] = set()  # deleted while bound: never usable again
         self.bindings: dict[str, KeyBinding] = {}
         self.last_id = 0  # the number of the last key pair id given out
+        self.changes = Changes()  # what a write touched (see model.changes)
 
     def _new_id(self) -> str:
         self.last_id += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.ram.entities import (
     Attachment,
     CustomPolicy,
@@ -31,6 +32,7 @@ class AccountState:
         self.policies: dict[str, CustomPolicy] = {}
         self.roles: dict[str, Role] = {}
         self.attachments: list[Attachment] = []
+        self.changes = Changes()  # what a write touched (see model.changes)
 
     def get_user(self, user_name: str) -> User:
         user = self.users.get(user_name)

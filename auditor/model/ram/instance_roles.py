@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.ram import names
 from palisade.auditor.model.ram.account import RamAccount
 from palisade.auditor.model.ram.arns import instance_arn
@@ -69,6 +70,8 @@ class InstanceRamRoles:
     # generations existed) is generation 0, as are the tokens issued before then
     generations: dict[str, int] = field(default_factory=dict)
     next_generation: int = 1
+    # what a write touched (see model.changes)
+    changes: Changes = field(default_factory=Changes, compare=False, repr=False)
 
     def _bind(self, instance_id: str, role_name: str) -> None:
         self.bindings[instance_id] = role_name
