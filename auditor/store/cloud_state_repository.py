@@ -185,10 +185,9 @@ class DatabaseNonceRegistry:
 
     def add(self, nonce: str, expires: datetime) -> bool:
         n = schema.api_nonces
-        with self.store.write_transaction() as conn:
-            conn.execute(delete(n).where(n.c.expires_at_ms <= _ms(self.now)))
-        try:
+        try:  # one transaction (one commit per request): the expired go as the new one comes
             with self.store.write_transaction() as conn:
+                conn.execute(delete(n).where(n.c.expires_at_ms <= _ms(self.now)))
                 conn.execute(insert(n).values(nonce=nonce[:128], expires_at_ms=_ms(expires)))
         except IntegrityError:  # another request (or replica) used it first
             return False
