@@ -240,6 +240,7 @@ def all_or_nothing(ctx: ActionContext, change: Callable[[], T]) -> T:
         state.keypairs = restored.keypairs
         state.instance_roles = restored.instance_roles
         state.ram = restored.ram
+        state.share_changes()  # the restored sections record into the state's one Changes
         del ctx.audit[audit_len:]
         raise
 
