@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.ram import names
 from palisade.auditor.model.ram.account import RamAccount
@@ -77,11 +78,16 @@ class InstanceRamRoles:
         self.bindings[instance_id] = role_name
         self.generations[instance_id] = self.next_generation
         self.next_generation += 1
+        self.changes.touch(K.INSTANCE_ROLE, instance_id)
+        self.changes.touch(K.INSTANCE_ROLES, "")  # the next generation
 
     def release(self, instance_id: str) -> str | None:
         """Drop the instance's binding (its credentials are revoked with it); the role it had."""
-        self.generations.pop(instance_id, None)
-        return self.bindings.pop(instance_id, None)
+        had_generation = self.generations.pop(instance_id, None) is not None
+        role = self.bindings.pop(instance_id, None)
+        if role is not None or had_generation:
+            self.changes.touch(K.INSTANCE_ROLE, instance_id)
+        return role
 
     def generation_of(self, instance_id: str) -> int | None:
         """The generation of the instance's current binding; None when it has no role."""

@@ -151,7 +151,9 @@ def _create(ctx: ActionContext, p: Params, amount: int) -> tuple[list[str], list
             tags=tags,
         )
         if not instance.host_name:  # ECS names a host after its instance: iZ<id>Z
-            instance.host_name = f"iZ{instance.instance_id.removeprefix('i-')}Z"
+            cloud.set_host_name(
+                instance.instance_id, f"iZ{instance.instance_id.removeprefix('i-')}Z"
+            )
         ids.append(instance.instance_id)
         _bind(ctx, p, account, region, instance.instance_id, instance.network_type.value)
     return ids, _new(cloud, groups_before)
@@ -310,7 +312,8 @@ def delete_instance(ctx: ActionContext, p: Params) -> dict:
     before = instance_view(state, instance)
     state.cloud.delete_instance(instance.instance_id, force=p.bool("Force"))
     # Bindings of an instance that no longer exists would follow a reused id.
-    state.keypairs.bindings.pop(instance.instance_id, None)
+    state.keypairs.forget_instance(instance.instance_id)
     state.instance_roles.release(instance.instance_id)  # revokes its role credentials
+    state.ddos.forget({instance.instance_id})  # a reload would drop it too
     ctx.record(instance_arn(instance), before, None)
     return {}
