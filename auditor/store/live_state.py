@@ -54,11 +54,6 @@ class UntouchedChange(AssertionError):
     """PALISADE_VERIFY_CHANGES: a write changed a unit it did not touch (it would be lost)."""
 
 
-# TEMPORARY, while every model method learns to touch its units: find the changed units by
-# comparing whole documents (slow); PALISADE_DIFF_WRITES=0 turns it off.
-_DIFF = os.environ.get("PALISADE_DIFF_WRITES", "1") == "1"
-
-
 def verifying() -> bool:
     return os.environ.get("PALISADE_VERIFY_CHANGES") == "1"
 
@@ -161,19 +156,8 @@ class LiveState:
                     state = self.state
                     assert state is not None
                     state.changes.take()
-                    before = _DIFF and units_from_document(state.to_document())
                     result = change(conn, state)
                     touched = state.changes.take()
-                    if _DIFF:  # TEMPORARY while the model's touches land
-                        after = units_from_document(state.to_document())
-                        touched = sorted(
-                            set(touched)
-                            | {
-                                u
-                                for u in before.keys() | after.keys()
-                                if before.get(u) != after.get(u)
-                            }
-                        )
                     seq = self.seq
                     if touched:
                         updates = {u: unit_body(state, u) for u in touched}

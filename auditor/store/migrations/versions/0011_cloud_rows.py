@@ -97,10 +97,14 @@ def upgrade() -> None:
     conn = op.get_bind()
     row = conn.execute(sa.text("SELECT document FROM cloud_state WHERE id = 1")).first()
     if row is not None:
+        from palisade.auditor.model.cloud_state import CloudState
         from palisade.auditor.model.units import units_from_document
         from palisade.auditor.store.cloud_rows import write_units
 
-        units = units_from_document(json.loads(row.document))
+        # the state as the auditor loads it (a load drops the DDoS records of deleted
+        # instances and numbers key pairs stored before they had ids): rows and memory agree
+        loaded = CloudState.from_document(json.loads(row.document))
+        units = units_from_document(loaded.to_document())
         write_units(conn, dict(units), int(time.time() * 1000))
     op.drop_table("cloud_state")
 
