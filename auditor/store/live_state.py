@@ -66,6 +66,7 @@ class LiveState:
         self.state: CloudState | None = None
         self.seq = 0  # the last change the live state holds
         self.listeners: list[Listener] = []
+        self.last_written: list[Unit] = []  # the units the last write stored (tests)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -174,6 +175,7 @@ class LiveState:
                 self._restore(touched)
                 raise
             self.seq = seq
+            self.last_written = touched
             if touched:
                 self._notify(set(touched))
                 if verifying():
