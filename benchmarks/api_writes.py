@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sg_engine import random_rule  # the exposure benchmark's rule generator
+from sg_engine import load, random_rule  # the exposure benchmark's rule generator, load average
 
 from palisade.auditor.api.client import Credentials, call
 from palisade.auditor.api.http import HttpApp, start_http
@@ -167,6 +167,9 @@ class Writer:
     endpoint: str
     credentials: Credentials
     times: dict[str, list[float]] = field(default_factory=lambda: {a: [] for a in ACTIONS})
+    # this process's CPU time over each timed write (the server runs in it, the client waits):
+    # what the write costs whatever else the machine is doing
+    cpu: dict[str, list[float]] = field(default_factory=lambda: {a: [] for a in ACTIONS})
 
     def send(self, action: str, **params: str) -> dict:
         status, body = call(self.endpoint, self.credentials, action, params, timeout=120)
@@ -175,9 +178,10 @@ class Writer:
         return body
 
     def timed(self, action: str, **params: str) -> dict:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         body = self.send(action, **params)
         self.times[action].append((time.perf_counter() - start) * 1000)
+        self.cpu[action].append((time.process_time() - cpu) * 1000)
         return body
 
 
@@ -241,11 +245,14 @@ def measure(url: str, n_instances: int, writes: int) -> list[float]:
     with serving(url) as endpoint:
         writer = Writer(endpoint, credentials)
         run_writes(writer, fleet, writes)
-    print(f"  {writes * len(ACTIONS):,} timed writes in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"  {writes * len(ACTIONS):,} timed writes in {time.perf_counter() - t0:.0f} s ({load()})"
+    )
     for action, times in writer.times.items():
         print(
             f"    {action:<30} p50 {statistics.median(times):8.1f} ms   "
-            f"p99 {percentile(times, 0.99):8.1f} ms   max {max(times):8.1f} ms"
+            f"p99 {percentile(times, 0.99):8.1f} ms   max {max(times):8.1f} ms   "
+            f"(CPU p50 {statistics.median(writer.cpu[action]):7.1f} ms)"
         )
     return [t for times in writer.times.values() for t in times]
 
