@@ -5,7 +5,7 @@ that rule set."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -50,6 +50,14 @@ class ExposureEntry:
         ports = f"{self.port_lo}/{self.port_hi}"
         why = ", ".join([r.rule_id for r in self.rules] + list(self.reasons))
         return f"{self.protocol.value} {ports} via {why}"
+
+
+_INTERNET_STARTS = [lo for lo, _ in ipv4.INTERNET_SPACE]
+
+
+def _is_internet(n: int) -> bool:
+    i = bisect_right(_INTERNET_STARTS, n) - 1
+    return i >= 0 and n <= ipv4.INTERNET_SPACE[i][1]
 
 
 class _RuleSpec(NamedTuple):
@@ -344,7 +352,9 @@ class ExposureIndex:
                 if self.has_members(block) != before:
                     recompile |= self._cidr_users.get(block, set())
         # the members' internet addresses, as peers of other groups' rules
-        for g in member_changed | existence:
+        # (only internet addresses count: none among those that moved, nothing to do)
+        peers_moved = member_changed if any(_is_internet(n) for n in touched) else set()
+        for g in peers_moved | existence:
             before_peers = self._internet_peers.pop(g, None)
             if before_peers is not None and self.internet_peers(g) != before_peers:
                 recompile |= self._peer_users.get(g, set())
@@ -368,12 +378,15 @@ class ExposureIndex:
         dropped = cleared = 0
         for key, rule_set in list(self._rule_sets.items()):
             own = key[0]
-            if any(g in recompile or g in co_changed or g not in self.bit for g in own):
+            if (recompile or existence) and any(g in recompile or g not in self.bit for g in own):
                 del self._rule_sets[key]
                 dropped += 1
                 continue
             if rule_set.forget(
-                members=rule_set.network in changed_networks, groups=isolated, reports=meta
+                members=rule_set.network in changed_networks,
+                groups=isolated,
+                co_groups=co_changed,
+                reports=meta,
             ):
                 cleared += 1
         return {
@@ -481,8 +494,10 @@ class ExposureIndex:
         """The members' private IPs that are internet addresses (normally none)."""
         peers = self._internet_peers.get(group_id)
         if peers is None:
-            ips = ipv4.merge([(ip, ip) for ip in self.member_ips.get(group_id, [])])
-            peers = tuple(ipv4.intersect(ips, ipv4.INTERNET_SPACE))
+            internet = [(n, n) for n in self.member_ips.get(group_id, []) if _is_internet(n)]
+            peers = (
+                tuple(ipv4.intersect(ipv4.merge(internet), ipv4.INTERNET_SPACE)) if internet else ()
+            )
             self._internet_peers[group_id] = peers
         return peers
 
@@ -549,12 +564,21 @@ class RuleSetExposure:
         self._tables_by_nic_type: dict[tuple[NicType | None, bool], list] = {}
         self._entry_memo: dict[tuple, ExposureEntry] = {}
 
-    def forget(self, members: bool, groups: set[str], reports: bool = False) -> bool:
+    def forget(
+        self, members: bool, groups: set[str], co_groups: set[str], reports: bool = False
+    ) -> bool:
         """Drops the work that read the members: `members`, those of this private network
         (the other groups' entries); `groups`, the own groups whose members anywhere changed
-        (an isolated group's entries); `reports`, the report bodies alone (the fleet's
-        limits). Returns whether anything was dropped."""
+        (an isolated group's entries); `co_groups`, the groups whose members' other groups
+        changed (same-group access through an own Accept group); `reports`, the report
+        bodies alone (the fleet's limits). Returns whether anything was dropped."""
         stale = reports
+        index = self.index
+        accept = index.groups_of(self.own_accept) if co_groups else ()
+        if any(g in co_groups for g in accept):
+            self.same_group = set().union(*(index.co_groups[g] for g in accept))
+            self._by_group = None
+            stale = True
         if members and self._by_group is not None:
             self._by_group = None
             stale = True
