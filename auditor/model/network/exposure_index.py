@@ -415,6 +415,10 @@ class ExposureIndex:
             return ("vpc", inst.vpc_id)
         return ("classic", inst.region_id)
 
+    def knows(self, group_ids) -> bool:
+        """Are all these groups in the index (it may lag the model until its next update)?"""
+        return all(g in self.bit for g in group_ids)
+
     def mask_of(self, group_ids) -> int:
         mask = 0
         for g in group_ids:

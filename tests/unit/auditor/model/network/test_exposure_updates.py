@@ -6,6 +6,7 @@ changes reach."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -319,3 +320,28 @@ def test_an_update_naming_nothing_that_changed_keeps_everything():
     assert done["instances"] == 0 and done["rule sets cleared"] == 0
     assert index.rule_sets == rule_sets
     assert reports(model, index) == before
+
+
+def test_the_fleet_limits_changing_refreshes_the_reports_notes():
+    model, groups, ids = _fleet()
+    model.authorize(groups[0], RuleRequest("ingress", "tcp", "1/65535", peer_cidr="0.0.0.0/0"), NOW)
+    index = ExposureIndex(model)
+    before = reports(model, index)
+    model.limits = replace(model.limits, carrier_blocked_ports=frozenset({4444}))
+    index.update(meta=True)
+    after = reports(model, index)
+    assert after == reports(model, ExposureIndex(model)) and after != before
+    assert any("tcp 4444" in note for r in after.values() for note in r.notes)
+
+
+def test_a_report_for_a_group_the_index_has_not_heard_of_yet_is_still_right():
+    """An instance joined a new group and the update has not run yet (the runner applies
+    changes before its next round; a check may read the model in between)."""
+    model, groups, ids = _fleet()
+    index = ExposureIndex(model)
+    reports(model, index)
+    vpc = model.groups[groups[0]].vpc_id
+    new = model.create_security_group("1001", REGION, now=NOW, vpc_id=vpc).group_id
+    model.leave(ids[0], groups[0])
+    model.join(ids[0], new)
+    assert exposure(model, ids[0], index) == exposure(model, ids[0])
