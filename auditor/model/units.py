@@ -12,9 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from palisade.auditor.model import changes as K
-from palisade.auditor.model.changes import Unit, compound
+from palisade.auditor.model.changes import Unit, compound, parts
+from palisade.auditor.model.ddos.protection import InstanceDdos
+from palisade.auditor.model.document import decode, encode
+from palisade.auditor.model.fleet import document as fleet_document
+from palisade.auditor.model.fleet.resources import Account, Instance, Region, Vpc, VSwitch
+from palisade.auditor.model.keypairs.service import KeyBinding, KeyPair
+from palisade.auditor.model.network.security_group import SecurityGroup
+from palisade.auditor.model.ram import account_document as ram_document
+
+if TYPE_CHECKING:
+    from palisade.auditor.model.cloud_state import CloudState
 
 Body = dict
 
@@ -118,3 +129,134 @@ def document_from_units(units: Iterable[tuple[Unit, Body]]) -> dict:
         doc[section] = part
     doc["ddos"] = {"instances": dict(sorted(ddos.items()))}
     return doc
+
+
+# -- one unit from the live objects ------------------------------------------------------------
+
+
+def unit_body(state: CloudState, unit: Unit) -> Body | None:
+    """The body `units_from_document(state.to_document())` has for `unit` (None: the unit is
+    not there), computed from that unit's objects alone."""
+    kind, unit_id = unit
+    cloud, ram, keypairs = state.cloud, state.ram, state.keypairs
+    if kind == K.STATE:
+        return {
+            "format": _state_format(),
+            "account_id": state.account_id,
+            "sts_signing_key": state.sts_signing_key.hex(),
+        }
+    if kind == K.FLEET:
+        return fleet_document.meta_document(cloud)
+    simple: dict[str, dict] = {
+        K.ACCOUNT: cloud.accounts,
+        K.REGION: cloud.regions,
+        K.VPC: cloud.vpcs,
+        K.VSWITCH: cloud.vswitches,
+        K.GROUP: cloud.groups,
+        K.INSTANCE: cloud.instances,
+        K.KEYPAIR_BINDING: keypairs.bindings,
+        K.DDOS: state.ddos.instances,
+    }
+    if kind in simple:
+        obj = simple[kind].get(unit_id)
+        return None if obj is None else encode(obj)  # type: ignore[return-value]
+    if kind == K.KEYPAIRS:
+        return keypairs.meta_document()
+    if kind == K.KEYPAIR:
+        account_id, region_id, name = parts(unit_id)
+        pair = keypairs.pairs.get((account_id, region_id, name))
+        return None if pair is None else encode(pair)  # type: ignore[return-value]
+    if kind == K.RAM:
+        return {"format": ram_document.DOCUMENT_FORMAT, "AccountId": ram.account_id}
+    if kind == K.RAM_USER:
+        user = ram.users.get(unit_id)
+        return None if user is None else ram_document.user_document(user)
+    if kind == K.RAM_GROUP:
+        group = ram.groups.get(unit_id)
+        return None if group is None else ram_document.group_document(group)
+    if kind == K.RAM_POLICY:
+        policy = ram.policies.get(unit_id)
+        return None if policy is None else ram_document.policy_document(policy)
+    if kind == K.RAM_ROLE:
+        role = ram.roles.get(unit_id)
+        return None if role is None else ram_document.role_document(role)
+    if kind == K.RAM_ATTACHMENT:
+        for attachment in ram.attachments:
+            body = ram_document.attachment_document(attachment)
+            if _BY_KIND[K.RAM_ATTACHMENT].identity(body) == unit_id:
+                return body
+        return None
+    if kind == K.INSTANCE_ROLES:
+        return state.instance_roles.meta_document()
+    if kind == K.INSTANCE_ROLE:
+        return state.instance_roles.binding_document(unit_id)
+    raise ValueError(f"unknown unit kind {kind!r}")
+
+
+# -- stored units into a live state ------------------------------------------------------------
+
+RAM_KINDS = frozenset({K.RAM, K.RAM_USER, K.RAM_GROUP, K.RAM_POLICY, K.RAM_ROLE, K.RAM_ATTACHMENT})
+
+
+def apply_units(
+    state: CloudState,
+    updates: dict[Unit, Body | None],
+    ram_units: Callable[[], Iterable[tuple[Unit, Body]]],
+) -> None:
+    """Makes `state` hold the stored bodies `updates` gives (None: the unit is gone), each
+    read by the same decoder a whole-document load uses. The fleet's indexes follow instance
+    by instance. RAM units are few and checked against each other (members, attachments), so
+    a change to any of them reloads the RAM account from `ram_units()` (all its stored
+    units) with `ram_document.from_document`'s checks."""
+    cloud, keypairs = state.cloud, state.keypairs
+    classes: dict[str, tuple[type, dict]] = {
+        K.ACCOUNT: (Account, cloud.accounts),
+        K.REGION: (Region, cloud.regions),
+        K.VPC: (Vpc, cloud.vpcs),
+        K.VSWITCH: (VSwitch, cloud.vswitches),
+        K.GROUP: (SecurityGroup, cloud.groups),
+        K.KEYPAIR_BINDING: (KeyBinding, keypairs.bindings),
+        K.DDOS: (InstanceDdos, state.ddos.instances),
+    }
+    reload_ram = False
+    for (kind, unit_id), body in updates.items():
+        where = f"$.{kind}[{unit_id!r}]"
+        if kind in RAM_KINDS:
+            reload_ram = True
+        elif kind in classes:
+            cls, target = classes[kind]
+            if body is None:
+                target.pop(unit_id, None)
+            else:
+                target[unit_id] = decode(cls, body, where)
+        elif kind == K.INSTANCE:
+            cloud.replace_instance(unit_id, None if body is None else decode(Instance, body, where))
+        elif kind == K.KEYPAIR:
+            key = tuple(parts(unit_id))
+            if body is None:
+                keypairs.pairs.pop(key, None)  # type: ignore[arg-type]
+            else:
+                keypairs.pairs[key] = decode(KeyPair, body, where)  # type: ignore[index]
+        elif kind == K.STATE and body is not None:
+            state.account_id = body["account_id"]
+            state.sts_signing_key = bytes.fromhex(body["sts_signing_key"])
+        elif kind == K.FLEET and body is not None:
+            fleet_document.apply_meta_document(cloud, body)
+        elif kind == K.KEYPAIRS and body is not None:
+            keypairs.apply_meta_document(body)
+        elif kind == K.INSTANCE_ROLES and body is not None:
+            state.instance_roles.apply_meta_document(body)
+        elif kind == K.INSTANCE_ROLE:
+            state.instance_roles.apply_binding_document(unit_id, body)
+        elif kind not in K.KINDS:
+            raise ValueError(f"unknown unit kind {kind!r}")
+    if reload_ram:
+        doc = document_from_units(ram_units())
+        state.ram = ram_document.from_document(doc["ram"])
+        state.share_changes()
+
+
+def _state_format() -> int:
+    from palisade.auditor.model.cloud_state import FORMAT
+
+    return FORMAT

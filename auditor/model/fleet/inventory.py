@@ -168,3 +168,23 @@ class FleetInventory:
                     members.setdefault(group_id, set()).add((instance.instance_id, nic.nic_id))
                     ip_count[group_id] = ip_count.get(group_id, 0) + len(nic.private_ips)
         self._members, self._group_ip_count, self._vpc_ips = members, ip_count, vpc_ips
+
+    def replace_instance(self, instance_id: str, instance: Instance | None) -> None:
+        """Puts `instance` (None: nothing) where `instance_id` was, keeping the indexes right
+        without rebuilding them: what a replica applying a stored change does."""
+        old = self.instances.get(instance_id)
+        if old is not None:
+            for nic in old.nics:
+                if old.vpc_id:
+                    self._vpc_ips.get(old.vpc_id, set()).difference_update(nic.private_ips)
+                for group_id in nic.security_group_ids:
+                    self._remove_member(group_id, instance_id, nic)
+        if instance is None:
+            self.instances.pop(instance_id, None)
+            return
+        self.instances[instance_id] = instance
+        for nic in instance.nics:
+            if instance.vpc_id:
+                self._vpc_ips.setdefault(instance.vpc_id, set()).update(nic.private_ips)
+            for group_id in nic.security_group_ids:
+                self._add_member(group_id, instance_id, nic)

@@ -550,13 +550,25 @@ class KeyPairService:
 
     def to_document(self) -> dict:
         return {
+            **self.meta_document(),
+            "key_pairs": [encode(p) for p in self.pairs.values()],
+            "bindings": [encode(b) for b in self.bindings.values()],
+        }
+
+    def meta_document(self) -> dict:
+        """What the document holds besides key pairs and bindings (the "keypairs" unit)."""
+        return {
             "format": FORMAT,
             "limits": encode(self.limits),
-            "key_pairs": [encode(p) for p in self.pairs.values()],
             "retired": sorted([list(k) for k in self.retired]),
-            "bindings": [encode(b) for b in self.bindings.values()],
             "last_id": self.last_id,
         }
+
+    def apply_meta_document(self, doc: dict) -> None:
+        """`meta_document`'s fields read back into a live service (a replica catching up)."""
+        self.limits = decode(KeyPairLimits, doc.get("limits", {}), "$.keypairs.limits")
+        self.retired = {(str(a), str(r), str(n)) for a, r, n in doc.get("retired", [])}
+        self.last_id = int(doc.get("last_id", 0))
 
     @classmethod
     def from_document(cls, doc: dict | None) -> KeyPairService:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.ram import arns, names
 from palisade.auditor.model.ram.account_state import AccountState
 from palisade.auditor.model.ram.entities import PrincipalKind, Role
@@ -52,6 +53,7 @@ class RoleOperations(AccountState):
             now,
         )
         self.roles[role_name] = role
+        self.changes.touch(K.RAM_ROLE, role_name)
         return role
 
     def list_roles(self) -> list[Role]:
@@ -71,6 +73,8 @@ class RoleOperations(AccountState):
             role.assume_role_policy_document = new_assume_role_policy_document
         if new_max_session_duration is not None:
             role.max_session_duration = new_max_session_duration
+        if (new_assume_role_policy_document, new_max_session_duration) != (None, None):
+            self.changes.touch(K.RAM_ROLE, role_name)
         return role
 
     def delete_role(self, role_name: str) -> None:
@@ -80,3 +84,4 @@ class RoleOperations(AccountState):
                 "DeleteConflict.Role.Policy", f"the role {role_name} still has policies attached"
             )
         del self.roles[role_name]
+        self.changes.touch(K.RAM_ROLE, role_name)

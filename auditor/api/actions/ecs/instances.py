@@ -11,7 +11,6 @@ import re
 from datetime import UTC, datetime
 
 from palisade.auditor.api.actions.ecs.common import (
-    all_or_nothing,
     get_instance,
     given_id,
     group_arn,
@@ -184,19 +183,18 @@ def _bind(ctx: ActionContext, p: Params, account: str, region: str, instance_id:
 
 
 def _run(ctx: ActionContext, p: Params, stopped: bool, amount: int = 1) -> list[str]:
-    def change() -> list[str]:
-        instance_ids, new_groups = _create(ctx, p, amount)
-        cloud = ctx.state.cloud
-        for gid in new_groups:  # the region's default group, made for its first instance
-            ctx.record(group_arn(cloud.groups[gid]), None, group_view(cloud.groups[gid]))
-        for instance_id in instance_ids:
-            if stopped:
-                cloud.stop_instance(instance_id)
-            instance = cloud.instances[instance_id]
-            ctx.record(instance_arn(instance), None, instance_view(ctx.state, instance))
-        return instance_ids
-
-    return all_or_nothing(ctx, change)
+    """Creates the instances; a refusal part-way undoes the earlier ones with the rest of the
+    write (store/live_state.py)."""
+    instance_ids, new_groups = _create(ctx, p, amount)
+    cloud = ctx.state.cloud
+    for gid in new_groups:  # the region's default group, made for its first instance
+        ctx.record(group_arn(cloud.groups[gid]), None, group_view(cloud.groups[gid]))
+    for instance_id in instance_ids:
+        if stopped:
+            cloud.stop_instance(instance_id)
+        instance = cloud.instances[instance_id]
+        ctx.record(instance_arn(instance), None, instance_view(ctx.state, instance))
+    return instance_ids
 
 
 @action(
