@@ -225,3 +225,57 @@ def test_a_runner_without_a_compiled_fleet_lets_the_check_build_its_own(h, monke
     _listening(h, "i-1")
     runner.evaluate("i-1")
     assert seen == [None]
+
+
+# ------------------------------------------------------------------ the real live state
+
+R = {"RegionId": DEFAULT_REGION}
+
+
+def test_the_runner_follows_the_live_state_through_its_writes_and_another_replicas(tmp_path):
+    """Own writes and another replica's (caught up from the change sequence) reach the compiled
+    fleet unit by unit: one build, then updates, and the index always answers as a fresh one."""
+    h = ApiHarness(tmp_path / "auditor")
+    try:
+        runner = CheckRunner(h.store, h.api, AlertRepository(h.store), clock=lambda: h.now)
+        fleet = runner.compiled
+        assert fleet is not None
+        vpc = h.ok("CreateVpc", **R, CidrBlock="172.16.0.0/12")["VpcId"]
+        groups = [h.ok("CreateSecurityGroup", **R, VpcId=vpc)["SecurityGroupId"] for _ in "ab"]
+        ids = [
+            h.ok(
+                "RunInstances",
+                **R,
+                VpcId=vpc,
+                SecurityGroupId=groups[n % 2],
+                PrivateIpAddress=f"172.16.0.{10 + n}",
+                PublicIpAddress=f"47.0.0.{1 + n}",
+            )["InstanceIdSets"]["InstanceIdSet"][0]
+            for n in range(4)
+        ]
+
+        def current() -> ExposureIndex:
+            model = h.api.current().cloud
+            index = fleet.index(model)
+            updates.assert_current(model, index, "live")
+            return index
+
+        first = current()
+        builds = fleet.builds
+        h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=groups[0], IpProtocol="tcp",
+             PortRange="22/22", SourceCidrIp="0.0.0.0/0")  # fmt: skip
+        h.ok("AuthorizeSecurityGroup", **R, SecurityGroupId=groups[1], IpProtocol="tcp",
+             PortRange="80/80", SourceGroupId=groups[0])  # fmt: skip
+        assert current() is first
+        h.ok("JoinSecurityGroup", **R, InstanceId=ids[1], SecurityGroupId=groups[0])
+        assert current() is first
+        replica = h.via(h.replica())  # another auditor process on the same database
+        replica.ok("LeaveSecurityGroup", **R, InstanceId=ids[1], SecurityGroupId=groups[1])
+        replica.ok("RevokeSecurityGroup", **R, SecurityGroupId=groups[0], IpProtocol="tcp",
+                   PortRange="22/22", SourceCidrIp="0.0.0.0/0")  # fmt: skip
+        replica.ok("DeleteInstance", **R, InstanceId=ids[3], Force="true")
+        assert current() is first  # caught up unit by unit: no rebuild
+        assert fleet.builds == builds and fleet.updates >= 3
+        assert set(first.model.instances) == set(ids[:3])
+    finally:
+        h.store.close()
