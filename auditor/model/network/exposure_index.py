@@ -119,17 +119,21 @@ class ExposureIndex:
         self.group_ids: list[str | None] = sorted(model.groups)  # bit -> group (None: free)
         self.bit = {g: n for n, g in enumerate(self.group_ids) if g is not None}
         self._free_bits: list[int] = []
+        self._masks: dict[tuple[str, ...], int] = {}  # a NIC's groups -> their bits
         self._placed: dict[str, _Placed] = {}
         self._holders: dict[int, set[str]] = {}  # private IP -> instances with a NIC holding it
-        self._members: dict[str, dict[str, list[int]]] = {g: {} for g in model.groups}
+        self._members: dict[str, dict[str, tuple[int, ...]]] = {g: {} for g in model.groups}
         self._co_count: dict[str, dict[str, int]] = {g: {} for g in model.groups}
         # private IP -> bits of the groups it is a member IP of (in any network): what group
         # authorisation matches, as `resolve_rule` resolves it
         self.tags: dict[int, int] = {}
         by_network: dict[tuple, dict[int, int]] = {}
+        combinations: dict[tuple[str, ...], int] = {}
         for iid, inst in model.instances.items():
             placed = self._placed[iid] = self._place(inst)
-            self._add(iid, placed)
+            self._add(iid, placed, co=False)
+            for nic in placed.nics:
+                combinations[nic.groups] = combinations.get(nic.groups, 0) + 1
             labels = by_network.setdefault(placed.network, {})
             for nic in placed.nics:
                 for n in nic.ips:
@@ -156,6 +160,8 @@ class ExposureIndex:
                 ips.sort()
             self._batches[key] = batches
             self._publish(key)
+        for groups, n in combinations.items():
+            self._count_co(groups, n)
         # group -> groups its members are also in (for same-group access through multi-membership)
         self.co_groups: dict[str, set[str]] = {
             g: {h for h, n in counts.items() if n} for g, counts in self._co_count.items()
@@ -173,27 +179,43 @@ class ExposureIndex:
     # -- keeping current -------------------------------------------------------------------------
 
     def _place(self, inst: Instance) -> _Placed:
-        return _Placed(
-            self.network_key(inst),
-            tuple(
-                _Nic(
-                    tuple(nic.security_group_ids),
-                    self.mask_of(nic.security_group_ids),
-                    tuple(ipv4.ip_value(ip) for ip in nic.private_ips),
-                )
-                for nic in inst.nics
-            ),
-        )
+        nics = []
+        for nic in inst.nics:
+            groups = tuple(nic.security_group_ids)
+            mask = self._masks.get(groups)
+            if mask is None:
+                mask = self._masks[groups] = self.mask_of(groups)
+            nics.append(_Nic(groups, mask, tuple(map(ipv4.ip_value, nic.private_ips))))
+        return _Placed(self.network_key(inst), tuple(nics))
 
-    def _add(self, iid: str, placed: _Placed) -> None:
+    def _add(self, iid: str, placed: _Placed, co: bool = True) -> None:
+        """Records the instance's members and holders (and co-groups, unless `co` is False:
+        the whole build counts those per group combination)."""
         for nic in placed.nics:
             for n in nic.ips:
-                self._holders.setdefault(n, set()).add(iid)
+                holders = self._holders.get(n)
+                if holders is None:
+                    self._holders[n] = {iid}
+                else:
+                    holders.add(iid)
             for g in nic.groups:
-                self._members[g].setdefault(iid, []).extend(nic.ips)
-                counts = self._co_count[g]
-                for h in nic.groups:
-                    counts[h] = counts.get(h, 0) + 1
+                members = self._members[g]
+                had = members.get(iid)
+                members[iid] = nic.ips if had is None else had + nic.ips
+            if co:
+                self._count_co(nic.groups, 1)
+
+    def _count_co(self, groups: tuple[str, ...], n: int) -> None:
+        for g in groups:
+            counts = self._co_count.get(g)
+            if counts is None:  # deleted meanwhile
+                continue
+            for h in groups:
+                left = counts.get(h, 0) + n
+                if left > 0:
+                    counts[h] = left
+                else:
+                    counts.pop(h, None)
 
     def _remove(self, iid: str, placed: _Placed) -> None:
         for nic in placed.nics:
@@ -207,15 +229,7 @@ class ExposureIndex:
                 members = self._members.get(g)
                 if members is not None:
                     members.pop(iid, None)
-                counts = self._co_count.get(g)
-                if counts is None:
-                    continue
-                for h in nic.groups:
-                    left = counts.get(h, 0) - 1
-                    if left > 0:
-                        counts[h] = left
-                    else:
-                        counts.pop(h, None)
+            self._count_co(nic.groups, -1)
 
     def _publish(self, key: tuple) -> None:
         batches = self._batches.get(key)
@@ -270,6 +284,8 @@ class ExposureIndex:
         existence: set[str] = set()
         for g in set(groups):
             recompile.add(g)
+            if (g in model.groups) != (g in self.bit):
+                self._masks.clear()  # bits move
             if g in model.groups and g not in self.bit:
                 b = self._free_bits.pop() if self._free_bits else len(self.group_ids)
                 if b == len(self.group_ids):

@@ -195,7 +195,7 @@ def random_change(rng: random.Random, model: CloudModel) -> tuple[set[str], set[
 # ------------------------------------------------------------------ the oracle
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(min_value=0, max_value=2**32 - 1),
     st.integers(min_value=0, max_value=2**32 - 1),
