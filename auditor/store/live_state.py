@@ -215,6 +215,7 @@ class LiveState:
         try:
             with self.rows.engine.connect() as conn, conn.begin():
                 self._apply(conn, set(touched))
+                self._notify(set(touched))  # a cache may have compiled the undone change
                 self.catch_up(conn)
         except Exception:  # cannot read them back: reload everything at the next call
             log.exception("restoring the state after a failed write failed; reloading it")
