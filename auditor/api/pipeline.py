@@ -41,6 +41,7 @@ from palisade.auditor.api.registry import (
 from palisade.auditor.model.cloud_state import CloudState, FirstAdministrator
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.ram import AuthenticatedRequest, Caller, authenticate
+from palisade.auditor.model.ram.errors import RamError
 from palisade.auditor.model.ram.signing import HttpRequest
 from palisade.auditor.store.cloud_state_repository import (
     AuditRow,
@@ -161,6 +162,7 @@ class ApiService:
                 raise ApiError("ServiceUnavailable", "the auditor is not initialised", 503)
             state = self.current()
             now = self.clock()
+            nonces = _DeferredNonces(DatabaseNonceRegistry(self.store, now))
             if session_caller is not None:  # the dashboard: authenticated by its session
                 who = AuthenticatedRequest(session_caller, access_key_id="")
             else:
@@ -168,7 +170,7 @@ class ApiService:
                     state.ram,
                     raw,
                     now,
-                    DatabaseNonceRegistry(self.store, now),
+                    nonces,
                     sts_signing_key=state.sts_signing_key,
                     instance_roles=state.instance_roles,
                     method=method,
@@ -185,8 +187,9 @@ class ApiService:
                 "InvalidParameter",
                 f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
             )
-        call = _Call(self, spec, params, raw, who, now, request_id, source_ip)
+        call = _Call(self, spec, params, raw, who, now, request_id, source_ip, nonces)
         if spec.writes is not True:  # reads the state (and maybe writes its own tables)
+            nonces.record_alone()
             body, answer = self.live.run_read_only(call.run, spec.name)
             if answer is not None:  # its changes live outside the cloud state
                 self.states.record_client_token(answer, now)
@@ -196,6 +199,9 @@ class ApiService:
                 body = self.live.write(call.write, lambda: _ms(now))
                 log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
                 return body
+            except ModelError:  # refused: the write rolled back, the nonce is still spent
+                nonces.record_alone(refuse=False)
+                raise
             except StateConflict as exc:
                 log.info("%s met a concurrent write (%s); running it again", spec.name, exc)
             except OperationalError as exc:
@@ -268,6 +274,7 @@ class _Call:
     now: datetime
     request_id: str
     source_ip: str
+    nonces: _DeferredNonces
 
     def _context(self, state: CloudState) -> ActionContext:
         return ActionContext(
@@ -311,8 +318,10 @@ class _Call:
         return body, None if key is None else new_row(key, self.raw, body, self.now)
 
     def write(self, conn, state: CloudState) -> dict:
-        """A call that changes the cloud state, inside the write transaction `conn`: the
-        handler, then its audit rows and ClientToken answer on the same transaction."""
+        """A call that changes the cloud state, inside the write transaction `conn`: its
+        signature nonce, the handler, then its audit rows and ClientToken answer, all on the
+        same transaction (one commit)."""
+        self.nonces.record(conn)
         ctx = self._context(state)
         self._authorise(ctx)
         key, earlier = self._answered(state)
@@ -343,3 +352,40 @@ class _Call:
                 conn, new_row(key, self.raw, body, self.now), self.now
             )
         return body
+
+
+class _DeferredNonces:
+    """The signature nonce registry for one request: `seen` asks the database at once, `add`
+    only remembers the nonce, which the pipeline then records in the write's own transaction
+    (one commit per write) or, for a read or a refused write, in a transaction of its own.
+    Recorded concurrently by another request (a replay racing its original): refused."""
+
+    def __init__(self, inner: DatabaseNonceRegistry):
+        self.inner = inner
+        self.pending: list[tuple[str, datetime]] = []
+
+    def seen(self, nonce: str) -> bool:
+        return self.inner.seen(nonce)
+
+    def add(self, nonce: str, expires: datetime) -> bool:
+        self.pending.append((nonce, expires))
+        return True
+
+    def record(self, conn) -> None:
+        """Inside the write's transaction (rolled back with it, recorded again on a retry)."""
+        for nonce, expires in self.pending:
+            if not self.inner.add_in(conn, nonce, expires):
+                raise _used(nonce)
+
+    def record_alone(self, refuse: bool = True) -> None:
+        for nonce, expires in self.pending:
+            if not self.inner.add(nonce, expires) and refuse:
+                raise _used(nonce)
+        self.pending = []
+
+
+def _used(nonce: str) -> RamError:
+    """The refusal the signature check gives a nonce it has seen (model/ram/signing.py)."""
+    return RamError(
+        "SignatureNonceUsed", f"Specified signature nonce {nonce[:128]} was used already"
+    )

@@ -25,17 +25,34 @@ def _hints(cls: type) -> dict[str, object]:
     return typing.get_type_hints(cls)
 
 
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The init fields of a dataclass (what is encoded), None for any other type. Cached per
+    class: a write encodes the units it changed (a group with its rules) on every request,
+    and `dataclasses.fields` per object was most of that cost."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+_SCALARS = (bool, int, float, str, type(None))
+
+
 def encode(value: object) -> object:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value.value if isinstance(value, enum.Enum) else value
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    names = _init_fields(cls)
+    if names is not None:
+        return {name: encode(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
         return value.value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     if isinstance(value, (list, tuple)):
         return [encode(v) for v in value]
     if isinstance(value, (set, frozenset)):

@@ -184,11 +184,23 @@ class DatabaseNonceRegistry:
         return row is not None and row.expires_at_ms > _ms(self.now)
 
     def add(self, nonce: str, expires: datetime) -> bool:
-        n = schema.api_nonces
         try:  # one transaction (one commit per request): the expired go as the new one comes
             with self.store.write_transaction() as conn:
-                conn.execute(delete(n).where(n.c.expires_at_ms <= _ms(self.now)))
-                conn.execute(insert(n).values(nonce=nonce[:128], expires_at_ms=_ms(expires)))
+                self._insert(conn, nonce, expires)
         except IntegrityError:  # another request (or replica) used it first
             return False
         return True
+
+    def add_in(self, conn, nonce: str, expires: datetime) -> bool:
+        """`add` inside the caller's transaction `conn` (a write's: one commit for both). A
+        nonce recorded concurrently is False, and the transaction must then roll back."""
+        try:
+            self._insert(conn, nonce, expires)
+        except IntegrityError:
+            return False
+        return True
+
+    def _insert(self, conn, nonce: str, expires: datetime) -> None:
+        n = schema.api_nonces
+        conn.execute(delete(n).where(n.c.expires_at_ms <= _ms(self.now)))
+        conn.execute(insert(n).values(nonce=nonce[:128], expires_at_ms=_ms(expires)))

@@ -143,3 +143,77 @@ def test_a_replica_catches_up_unit_by_unit(h):
     assert state.cloud.groups[group].name == "renamed"
     assert heard == [{(K.GROUP, group)}]
     assert replica.version == h.api.version
+
+
+def _signed(h, action: str, **params: str) -> dict[str, str]:
+    import secrets
+
+    from palisade.auditor.api.registry import version_of
+    from palisade.auditor.model.ram import sign_request
+
+    return sign_request(
+        {"Action": action, "Version": version_of(action), "Format": "JSON", **params},
+        *h.admin,
+        h.now,
+        secrets.token_hex(16),
+        method="POST",
+        path="/",
+    )
+
+
+def test_a_replayed_write_is_refused_and_a_refused_writes_nonce_is_spent_too(h):
+    group = _group(h)
+    # the nonce is recorded in the write's own transaction: a replay meets it
+    ok = _signed(
+        h,
+        "ModifySecurityGroupAttribute",
+        RegionId=REGION,
+        SecurityGroupId=group,
+        Description="once",
+    )
+    assert h.api.handle("POST", "/", ok, "127.0.0.1").status == 200
+    again = h.api.handle("POST", "/", ok, "127.0.0.1")
+    assert again.body["Code"] == "SignatureNonceUsed"
+    # a refused write rolls back, but its nonce stays spent: the replay is not run again
+    refused = _signed(
+        h,
+        "ModifySecurityGroupAttribute",
+        RegionId=REGION,
+        SecurityGroupId="sg-missing",
+        Description="x",
+    )
+    first = h.api.handle("POST", "/", refused, "127.0.0.1")
+    assert first.body["Code"] == "InvalidSecurityGroupId.NotFound"
+    assert h.api.handle("POST", "/", refused, "127.0.0.1").body["Code"] == "SignatureNonceUsed"
+    # and on another replica, racing: the second to commit is refused
+    other = h.replica()
+    race = _signed(
+        h,
+        "ModifySecurityGroupAttribute",
+        RegionId=REGION,
+        SecurityGroupId=group,
+        Description="raced",
+    )
+    assert other.handle("POST", "/", race, "127.0.0.1").status == 200
+    assert h.api.handle("POST", "/", race, "127.0.0.1").body["Code"] == "SignatureNonceUsed"
+
+
+def test_a_replay_racing_its_original_is_refused_by_the_writes_own_transaction(h, monkeypatch):
+    """Both passed the nonce lookup (the original had not committed yet): the replay's write
+    meets the nonce in its transaction, is refused, and changes nothing."""
+    from palisade.auditor.store.cloud_state_repository import DatabaseNonceRegistry
+
+    group = _group(h)
+    first = _signed(
+        h,
+        "ModifySecurityGroupAttribute",
+        RegionId=REGION,
+        SecurityGroupId=group,
+        Description="original",
+    )
+    assert h.api.handle("POST", "/", first, "127.0.0.1").status == 200
+    seq = h.api.version
+    monkeypatch.setattr(DatabaseNonceRegistry, "seen", lambda self, nonce: False)
+    replay = h.api.handle("POST", "/", first, "127.0.0.1")
+    assert replay.body["Code"] == "SignatureNonceUsed"
+    assert h.api.version == seq  # nothing written
