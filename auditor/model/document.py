@@ -42,7 +42,7 @@ def encode(value: object) -> object:
     cls = type(value)
     if cls in _SCALARS:
         return value
-    names = _init_fields(cls)
+    names = _init_fields(cls)  # type: ignore[arg-type]
     if names is not None:
         return {name: encode(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
