@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from palisade.auditor.model import changes
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.inventory import FleetInventory
 from palisade.auditor.model.fleet.resources import Account, Region, Vpc, VSwitch
@@ -148,6 +149,19 @@ class PlacementOperations(FleetInventory):
             dict(tags or {}),
         )
         self.vswitches[vswitch.vswitch_id] = vswitch
+        return vswitch
+
+    def modify_vswitch(
+        self, vswitch_id: str, name: str | None = None, description: str | None = None
+    ) -> VSwitch:
+        """ModifyVSwitchAttribute: a vSwitch's name and description (its VPC, zone and block
+        cannot change)."""
+        vswitch = self.get_vswitch(vswitch_id)
+        self.changes.touch(changes.VSWITCH, vswitch_id)
+        if name is not None:
+            vswitch.name = name
+        if description is not None:
+            vswitch.description = description
         return vswitch
 
     def delete_vswitch(self, vswitch_id: str) -> VSwitch:
