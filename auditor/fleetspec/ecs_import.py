@@ -17,6 +17,7 @@ the rule and what was not imported. Never is a narrower rule imported as a wider
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Annotated, Any, Required
 
@@ -423,7 +424,7 @@ def _ecs_instance(inst: dict, where: str, warnings: list[str]) -> InstanceSpec:
 
 
 def _ecs_vpcs(
-    groups: dict[str, dict], instances: list[InstanceSpec], vswitches=()
+    groups: dict[str, dict], instances: list[InstanceSpec], vswitches: Iterable[VSwitchSpec] = ()
 ) -> tuple[VpcSpec, ...]:
     """The VPCs the groups, vSwitches and instances name, each with the private block its
     instances' addresses and its vSwitches' blocks are in (the responses do not give VPC
