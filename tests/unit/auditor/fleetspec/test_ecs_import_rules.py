@@ -40,6 +40,13 @@ LISTED = {
 }
 
 
+_EMPTY = CloudState.create(NOW)[0].to_document()  # an account, made once (a slow password hash)
+
+
+def _state() -> CloudState:
+    return CloudState.from_document(_EMPTY)
+
+
 def _attribute(*permissions: dict) -> dict:
     return {
         "RegionId": REGION,
@@ -53,7 +60,7 @@ def _import(*permissions: dict) -> tuple[list[dict], list[str], list]:
     """The group's rules in the model after importing `permissions` (as answered), the notes,
     and the changes a second import would make."""
     spec = parse_ecs([LISTED, _attribute(*permissions)])
-    state, _ = CloudState.create(NOW)
+    state = _state()
     api = local_api(state, NOW)
     apply_fleet(spec, api, state.account_id)
     answer = api("DescribeSecurityGroupAttribute", {"RegionId": REGION, "SecurityGroupId": GROUP})
@@ -275,7 +282,7 @@ def test_an_imported_accept_rule_is_never_wider_than_the_document(permission):
     if not group.rules:
         assert any("Permission[0]" in w or GROUP in w for w in spec.warnings), spec.warnings
         return
-    state, _ = CloudState.create(NOW)
+    state = _state()
     api = local_api(state, NOW)
     try:
         apply_fleet(spec, api, state.account_id)
