@@ -5,19 +5,26 @@ badly signed request gets the same authentication error whatever action or param
 names. Then the action is looked up in the product its `Version` names, its parameters are
 checked, RAM authorises it, and it runs.
 
-One lock serialises requests in a process; replicas share the state through the
-database with optimistic concurrency (a stale replica reloads and runs the action
-again on the current state).
+Authentication runs once. A read runs on the live state (store/live_state.py), caught up with
+the newest change. A write runs inside one database transaction holding the cloud lock: the
+state is caught up, the caller authorised, the handler run, and the units it touched written
+with its audit rows and ClientToken answer; any error rolls all of it back, in memory too. A
+conflict (a concurrent creation, a ClientToken recorded by another replica, a serialisation
+failure the database reports) runs the call again from the authorisation on: the client never
+sees it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from sqlalchemy.exc import OperationalError
 
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
 from palisade.auditor.api.client_tokens import client_token, new_row, replay, token_key
@@ -25,6 +32,7 @@ from palisade.auditor.api.errors import ApiError, access_denied, http_status
 from palisade.auditor.api.params import Params, next_token_fields
 from palisade.auditor.api.registry import (
     ActionContext,
+    ActionSpec,
     AuditEntry,
     condition_values,
     describe_caller,
@@ -36,11 +44,12 @@ from palisade.auditor.model.ram import AuthenticatedRequest, Caller, authenticat
 from palisade.auditor.model.ram.signing import HttpRequest
 from palisade.auditor.store.cloud_state_repository import (
     AuditRow,
+    ClientTokenRow,
     CloudStateRepository,
     DatabaseNonceRegistry,
-    StateConflict,
 )
 from palisade.auditor.store.database import Database
+from palisade.auditor.store.live_state import LiveState, StateConflict
 
 log = logging.getLogger("palisade.api")
 
@@ -61,43 +70,47 @@ class ApiService:
         # handed to every action as ctx.services (the alert actions reach their store here)
         self.services = {"store": store, **(services or {})}
         self.states = CloudStateRepository(store)
+        self.live = LiveState(store)
+        self.lock = self.live.lock
         self.clock = clock
-        self.lock = threading.RLock()
-        self.state: CloudState | None = None
-        self.version = 0
 
     # -- state -----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> CloudState | None:
+        return self.live.state
+
+    @state.setter
+    def state(self, value: CloudState | None) -> None:
+        if value is not None:
+            raise ValueError("the live state is loaded from the store, not set")
+        self.live.invalidate()  # reloaded whole at the next call
+
+    @property
+    def version(self) -> int:
+        """The last change the live state holds."""
+        return self.live.seq
+
+    @version.setter
+    def version(self, value: int) -> None:
+        if value == 0:
+            self.live.invalidate()
 
     def initialise(self) -> FirstAdministrator | None:
         """Loads the state, or creates it with a first administrator (returned once)."""
         with self.lock:
-            if self._refresh():
+            if self.live.catch_up():
                 return None
-            state, admin = CloudState.create(self.clock())
-            try:
-                self.version = self.states.save(0, state.to_document(), [], self.clock())
-            except StateConflict:  # another replica created it first
-                self._refresh()
+            now = self.clock()
+            state, admin = CloudState.create(now)
+            if not self.live.create(state, _ms(now)):  # another replica created it first
                 return None
-            self.state = state
             return admin
 
-    def _refresh(self) -> bool:
-        current = self.states.version()
-        if current == 0:
-            return False
-        if current != self.version or self.state is None:
-            loaded = self.states.load()
-            assert loaded is not None
-            self.version, doc = loaded
-            self.state = CloudState.from_document(doc)
-        return True
-
     def current(self) -> CloudState:
-        with self.lock:
-            self._refresh()
-            assert self.state is not None
-            return self.state
+        state = self.live.current()
+        assert state is not None, "the auditor is not initialised"
+        return state
 
     # -- requests --------------------------------------------------------------------------
 
@@ -141,102 +154,56 @@ class ApiService:
         session_caller: Caller | None = None,
         http: HttpRequest | None = None,
     ) -> dict:
-        recorded: set[str] = set()  # nonces this request recorded (kept across retries)
+        # Authentication happens once: a write that meets a conflict runs again from the
+        # authorisation on, so its signature nonce is never taken for a replay of itself.
         with self.lock:
-            for _attempt in range(3):
-                self._refresh()
-                state = self.state
-                if state is None:
-                    raise ApiError("ServiceUnavailable", "the auditor is not initialised", 503)
-                now = self.clock()
-                if session_caller is not None:  # the dashboard: authenticated by its session
-                    who = AuthenticatedRequest(session_caller, access_key_id="")
-                else:
-                    who = authenticate(
-                        state.ram,
-                        raw,
-                        now,
-                        _RetryNonces(DatabaseNonceRegistry(self.store, now), recorded),
-                        sts_signing_key=state.sts_signing_key,
-                        instance_roles=state.instance_roles,
-                        method=method,
-                        path=path,
-                        http=http,
-                    )
-                # only now, authenticated: which action, and does it take these parameters
-                version = raw.get("Version") if session_caller is None else None
-                spec = lookup(raw.get("Action"), version or None)
-                params = Params(raw)
-                stray = params.unknown(spec.params | {"RegionId"})
-                if stray:
-                    raise ApiError(
-                        "InvalidParameter",
-                        f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
-                    )
-                ctx = ActionContext(
-                    state,
-                    who.caller,
+            if not self.live.catch_up():
+                raise ApiError("ServiceUnavailable", "the auditor is not initialised", 503)
+            state = self.current()
+            now = self.clock()
+            if session_caller is not None:  # the dashboard: authenticated by its session
+                who = AuthenticatedRequest(session_caller, access_key_id="")
+            else:
+                who = authenticate(
+                    state.ram,
+                    raw,
                     now,
-                    request_id,
-                    source_ip,
-                    audit_reader=self.states.audit_log,
-                    condition_values=condition_values(spec, params, who.access_key_id),
-                    services=self.services,
+                    DatabaseNonceRegistry(self.store, now),
+                    sts_signing_key=state.sts_signing_key,
+                    instance_roles=state.instance_roles,
+                    method=method,
+                    path=path,
+                    http=http,
                 )
-                context = ctx.request_context()
-                for arn in spec.resources(ctx, params):
-                    decision = state.ram.authorize(who.caller, spec.ram_action, arn, context)
-                    if not decision.allowed:
-                        raise access_denied(
-                            who.caller, decision, state.account_id, describe_caller(who.caller)
-                        )
-                token = client_token(spec.name, raw)
-                key = None
-                if token is not None:
-                    key = token_key(state.account_id, describe_caller(who.caller), spec.name, token)
-                    first = self.states.client_token(key, now)
-                    if first is not None:
-                        return replay(first, raw)
-                try:
-                    body = spec.handler(ctx, params)
-                except ModelError:
+        # only now, authenticated: which action, and does it take these parameters
+        version = raw.get("Version") if session_caller is None else None
+        spec = lookup(raw.get("Action"), version or None)
+        params = Params(raw)
+        stray = params.unknown(spec.params | {"RegionId"})
+        if stray:
+            raise ApiError(
+                "InvalidParameter",
+                f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
+            )
+        call = _Call(self, spec, params, raw, who, now, request_id, source_ip)
+        if spec.writes is not True:  # reads the state (and maybe writes its own tables)
+            body, answer = self.live.run_read_only(call.run, spec.name)
+            if answer is not None:  # its changes live outside the cloud state
+                self.states.record_client_token(answer, now)
+            return body
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                body = self.live.write(call.write, lambda: _ms(now))
+                log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
+                return body
+            except StateConflict as exc:
+                log.info("%s met a concurrent write (%s); running it again", spec.name, exc)
+            except OperationalError as exc:
+                if not _transient(exc):
                     raise
-                except Exception:
-                    self.state, self.version = None, 0  # discard any half-applied change
-                    raise
-                body.update(next_token_fields(params, body))
-                answer = None if key is None else new_row(key, raw, body, now)
-                if not spec.writes:
-                    if answer is not None:  # its changes live outside the state document
-                        self.states.record_client_token(answer, now)
-                    return body
-                rows = [
-                    AuditRow(
-                        int(now.timestamp() * 1000),
-                        request_id,
-                        describe_caller(who.caller),
-                        source_ip,
-                        spec.name,
-                        e.resource,
-                        e.before,
-                        e.after,
-                    )
-                    for e in ctx.audit
-                ]
-                try:
-                    self.version = self.states.save(
-                        self.version, state.to_document(), rows, now, client_token=answer
-                    )
-                    log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
-                    return body
-                except StateConflict:
-                    # another replica wrote first: drop our copy, replay on theirs
-                    self.state, self.version = None, 0
-                    continue
-                except Exception:
-                    self.state, self.version = None, 0
-                    raise
-            raise ApiError("Throttling", "the state changed concurrently; try again", 503)
+                log.info("%s: the database asked for a retry (%s)", spec.name, exc.orig)
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise ApiError("Throttling", "the state changed concurrently; try again", 503)
 
     # -- changes the cloud makes by itself ----------------------------------------------------
 
@@ -244,55 +211,135 @@ class ApiService:
         self, name: str, change: Callable[[CloudState, datetime], list[AuditEntry]]
     ) -> bool:
         """Runs a change nobody requested (e.g. an observed restart activates a pending key
-        pair) with the same persistence as an action: optimistic concurrency, audit rows with
-        actor "system". `change` returns its audit entries; none means nothing changed and
-        nothing is saved. Returns whether something was saved."""
-        with self.lock:
-            for _attempt in range(3):
-                if not self._refresh() or self.state is None:
-                    return False
-                state, now = self.state, self.clock()
-                try:
-                    entries = change(state, now)
-                except Exception:
-                    self.state, self.version = None, 0  # discard any half-applied change
-                    raise
-                if not entries:
-                    return False
-                request_id = str(uuid.uuid4()).upper()
-                at_ms = int(now.timestamp() * 1000)
-                rows = [
+        pair) through the same write path as an action, with audit rows by actor "system".
+        `change` returns its audit entries; none means nothing changed. Returns whether
+        something was saved."""
+        if not self.live.catch_up():
+            return False
+        now = self.clock()
+
+        def run(conn, state: CloudState) -> bool:
+            entries = change(state, now)
+            if not entries:
+                return False
+            request_id = str(uuid.uuid4()).upper()
+            at_ms = _ms(now)
+            self.states.insert_audit(
+                conn,
+                [
                     AuditRow(at_ms, request_id, "system", "", name, e.resource, e.before, e.after)
                     for e in entries
-                ]
-                try:
-                    self.version = self.states.save(self.version, state.to_document(), rows, now)
-                    log.info("%s (system): %d change(s)", name, len(rows))
-                    return True
-                except StateConflict:
-                    self.state, self.version = None, 0
-                    continue
-                except Exception:
-                    self.state, self.version = None, 0
-                    raise
-            raise ApiError("Throttling", "the state changed concurrently; try again", 503)
-
-
-class _RetryNonces:
-    """The shared nonce registry, except that a nonce this very request recorded on an
-    earlier attempt (before a StateConflict retry) is not taken for a replay."""
-
-    def __init__(self, inner: DatabaseNonceRegistry, recorded: set[str]):
-        self.inner = inner
-        self.recorded = recorded
-
-    def seen(self, nonce: str) -> bool:
-        return nonce not in self.recorded and self.inner.seen(nonce)
-
-    def add(self, nonce: str, expires: datetime) -> bool:
-        if nonce in self.recorded:
+                ],
+            )
+            log.info("%s (system): %d change(s)", name, len(entries))
             return True
-        added = self.inner.add(nonce, expires)
-        if added:
-            self.recorded.add(nonce)
-        return added
+
+        for _attempt in range(WRITE_ATTEMPTS):
+            try:
+                return self.live.write(run, lambda: _ms(now))
+            except StateConflict:
+                continue
+        raise ApiError("Throttling", "the state changed concurrently; try again", 503)
+
+
+WRITE_ATTEMPTS = 8
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _transient(exc: OperationalError) -> bool:
+    """A failure the database asks to retry: SQLite busy, PostgreSQL serialisation/deadlock."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in ("40001", "40P01") or "database is locked" in str(exc.orig)
+
+
+@dataclass
+class _Call:
+    """One authenticated call: authorised and run on the live state, once or, when its write
+    meets a conflict, again on the newer state."""
+
+    api: ApiService
+    spec: ActionSpec
+    params: Params
+    raw: dict[str, str]
+    who: AuthenticatedRequest
+    now: datetime
+    request_id: str
+    source_ip: str
+
+    def _context(self, state: CloudState) -> ActionContext:
+        return ActionContext(
+            state,
+            self.who.caller,
+            self.now,
+            self.request_id,
+            self.source_ip,
+            audit_reader=self.api.states.audit_log,
+            condition_values=condition_values(self.spec, self.params, self.who.access_key_id),
+            services=self.api.services,
+        )
+
+    def _authorise(self, ctx: ActionContext) -> None:
+        state, caller = ctx.state, self.who.caller
+        context = ctx.request_context()
+        for arn in self.spec.resources(ctx, self.params):
+            decision = state.ram.authorize(caller, self.spec.ram_action, arn, context)
+            if not decision.allowed:
+                raise access_denied(caller, decision, state.account_id, describe_caller(caller))
+
+    def _answered(self, state: CloudState) -> tuple[str | None, dict | None]:
+        """The ClientToken's key and, when the call was answered before, that answer."""
+        token = client_token(self.spec.name, self.raw)
+        if token is None:
+            return None, None
+        key = token_key(state.account_id, describe_caller(self.who.caller), self.spec.name, token)
+        first = self.api.states.client_token(key, self.now)
+        return key, None if first is None else replay(first, self.raw)
+
+    def run(self, state: CloudState) -> tuple[dict, ClientTokenRow | None]:
+        """A call that does not change the cloud state: its answer, and the ClientToken row to
+        record (None: no token, or answered before)."""
+        ctx = self._context(state)
+        self._authorise(ctx)
+        key, earlier = self._answered(state)
+        if earlier is not None:
+            return earlier, None
+        body = self.spec.handler(ctx, self.params)
+        body.update(next_token_fields(self.params, body))
+        return body, None if key is None else new_row(key, self.raw, body, self.now)
+
+    def write(self, conn, state: CloudState) -> dict:
+        """A call that changes the cloud state, inside the write transaction `conn`: the
+        handler, then its audit rows and ClientToken answer on the same transaction."""
+        ctx = self._context(state)
+        self._authorise(ctx)
+        key, earlier = self._answered(state)
+        if earlier is not None:
+            return earlier
+        body = self.spec.handler(ctx, self.params)
+        body.update(next_token_fields(self.params, body))
+        at_ms = _ms(self.now)
+        actor = describe_caller(self.who.caller)
+        self.api.states.insert_audit(
+            conn,
+            [
+                AuditRow(
+                    at_ms,
+                    self.request_id,
+                    actor,
+                    self.source_ip,
+                    self.spec.name,
+                    e.resource,
+                    e.before,
+                    e.after,
+                )
+                for e in ctx.audit
+            ],
+        )
+        if key is not None:
+            self.api.states.insert_client_token(
+                conn, new_row(key, self.raw, body, self.now), self.now
+            )
+        return body

@@ -86,7 +86,11 @@ class ActionSpec:
     service: str
     handler: Handler
     resources: Resources
-    writes: bool
+    # True: changes the cloud state (runs in the write transaction; the units it touches are
+    # stored). A string: changes only its own tables (named by the string), in its own
+    # transaction; the cloud state is read-only to it. False: changes nothing. The pipeline
+    # refuses a call that touched the cloud state without `writes=True`.
+    writes: bool | str
     params: frozenset[str]
 
     @property
@@ -101,7 +105,7 @@ def action(
     name: str,
     *,
     service: str = "ecs",
-    writes: bool,
+    writes: bool | str,
     resources: Resources,
     params: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:

@@ -10,7 +10,8 @@ restart: the tests run every write with `PALISADE_VERIFY_CHANGES=1`, which compa
 state with the rows after each write and fails on any difference.
 
 Unit kinds and their ids (`compound` joins the parts of a composite id):
-- "state" "" (account id, STS signing key), "fleet" "" (limits, id prefix, id counters)
+- "state" "" (account id, STS signing key), "ram" "" (the RAM account's own fields), "fleet" ""
+  (limits, id prefix, id counters)
 - "account" account_id, "region" region_id, "vpc" vpc_id, "vswitch" vswitch_id
 - "group" group_id (the group and its rules), "instance" instance_id (the instance, its NICs
   and their group memberships)
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 
 STATE = "state"
+RAM = "ram"
 FLEET = "fleet"
 ACCOUNT = "account"
 REGION = "region"
@@ -49,6 +51,7 @@ DDOS = "ddos"
 
 KINDS = (
     STATE,
+    RAM,
     FLEET,
     ACCOUNT,
     REGION,

@@ -26,7 +26,7 @@ def apply(api: ApiService, **given: int | None) -> bool:
         after = dataclasses.replace(before, **wanted)
         if after == before:
             return []
-        state.cloud.limits = after
+        state.cloud.set_limits(after)
         old = {k: getattr(before, k) for k in wanted}
         return [AuditEntry(f"acs:ecs:*:{state.account_id}:quota/*", old, wanted)]
 

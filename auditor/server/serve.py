@@ -81,6 +81,8 @@ async def serve(
     )
     admin = api.initialise()
     quota_settings.apply(api, **(limits or {}))  # the settings file's [limits], if any
+    following = threading.Event()  # set at shutdown
+    api.live.follow(following)  # other replicas' changes, as they commit
     dispatcher = notify.Dispatcher(
         store, NotificationSettingsCache(store), notify.default_transports(store, hook_policy)
     ).start()
@@ -162,6 +164,7 @@ async def serve(
     runner.request_stop()
     await runner_task
     dispatcher.stop()
+    following.set()
     log.info("shutting down")
     await asyncio.to_thread(httpd.shutdown)  # the requests in flight finish first
     for server in servers:

@@ -1,4 +1,5 @@
-"""Persistence of the cloud model document, the audit log and signature nonces."""
+"""The audit log, ClientToken answers and signature nonces; and the whole cloud state as one
+document over the rows (store/cloud_rows.py), for tools and tests."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from palisade.auditor.model.units import document_from_units, units_from_document
 from palisade.auditor.store import schema
+from palisade.auditor.store.cloud_rows import LOAD_ORDER, CloudRows
 from palisade.auditor.store.database import Database
+from palisade.auditor.store.live_state import StateConflict
 
-
-class StateConflict(Exception):
-    """Another replica saved a newer version in between; reload and retry."""
+__all__ = ["AuditRow", "ClientTokenRow", "CloudStateRepository", "StateConflict"]
 
 
 @dataclass
@@ -47,19 +49,19 @@ class CloudStateRepository:
     def __init__(self, store: Database):
         self.store = store
         self.engine = store.engine
+        self.rows = CloudRows(store)
 
     def load(self) -> tuple[int, dict] | None:
-        t = schema.cloud_state
-        with self.engine.connect() as conn:
-            row = conn.execute(select(t.c.version, t.c.document).where(t.c.id == 1)).first()
-        if row is None:
+        """The newest change number and the whole state document put together from the rows
+        (None: no state yet). For tools and tests; the auditor keeps a live state instead
+        (store/live_state.py)."""
+        seq, units = self.rows.load_all()
+        if seq == 0:
             return None
-        return row.version, json.loads(row.document)
+        return seq, document_from_units(units)
 
     def version(self) -> int:
-        t = schema.cloud_state
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(t.c.version).where(t.c.id == 1)).scalar() or 0)
+        return self.rows.head()
 
     def save(
         self,
@@ -69,54 +71,47 @@ class CloudStateRepository:
         now: datetime,
         client_token: ClientTokenRow | None = None,
     ) -> int:
-        """Writes version expected_version + 1 with its audit rows (and the answer to the
-        ClientToken of the call that made it), in one transaction. A token recorded
-        concurrently (another replica ran the same call) is a StateConflict: the caller
-        reloads and finds the answer."""
-        t = schema.cloud_state
-        text = json.dumps(document, separators=(",", ":"), sort_keys=True)
-        new_version = expected_version + 1
-        with self.store.write_transaction() as conn:
-            if expected_version == 0:
-                try:
-                    conn.execute(
-                        insert(t).values(id=1, version=1, document=text, updated_at_ms=_ms(now))
-                    )
-                except IntegrityError:
-                    raise StateConflict("the state was created concurrently") from None
-            else:
-                done = conn.execute(
-                    update(t)
-                    .where(t.c.id == 1, t.c.version == expected_version)
-                    .values(version=new_version, document=text, updated_at_ms=_ms(now))
-                )
-                if done.rowcount != 1:
+        """Makes the stored state `document` (version `expected_version` must still be the
+        newest, else StateConflict), writing only the units that differ, with the audit rows
+        and the answer to a ClientToken, in one transaction. For tools, tests and benchmarks
+        that build a state in memory; the API writes through `LiveState.write`."""
+        new = units_from_document(document)
+        try:
+            with self.rows.transaction() as conn:
+                if self.rows.head(conn) != expected_version:
                     raise StateConflict(f"version {expected_version} is no longer current")
-            if audit:
-                conn.execute(
-                    insert(schema.audit_log),
-                    [
-                        {
-                            "at_ms": a.at_ms,
-                            "request_id": a.request_id,
-                            "actor": a.actor,
-                            "source_ip": a.source_ip,
-                            "action": a.action,
-                            "resource": a.resource,
-                            "before": None
-                            if a.before is None
-                            else json.dumps(a.before, default=str),
-                            "after": None if a.after is None else json.dumps(a.after, default=str),
-                        }
-                        for a in audit
-                    ],
-                )
-            if client_token is not None:
-                try:
-                    self._insert_client_token(conn, client_token, now)
-                except IntegrityError:  # the whole transaction rolls back
-                    raise StateConflict("the ClientToken was recorded concurrently") from None
-        return new_version
+                stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
+                updates = {u: new.get(u) for u in stored.keys() | new.keys()}
+                updates = {u: b for u, b in updates.items() if b != stored.get(u)}
+                # new units in document order (their order is their creation order)
+                ordered = {u: updates[u] for u in new if u in updates}
+                ordered.update({u: None for u in updates if u not in new})
+                version = self.rows.write(conn, ordered, _ms(now))
+                self.insert_audit(conn, audit)
+                if client_token is not None:
+                    self.insert_client_token(conn, client_token, now)
+        except IntegrityError:
+            raise StateConflict("written concurrently") from None
+        return version
+
+    def insert_audit(self, conn, audit: list[AuditRow]) -> None:
+        if audit:
+            conn.execute(
+                insert(schema.audit_log),
+                [
+                    {
+                        "at_ms": a.at_ms,
+                        "request_id": a.request_id,
+                        "actor": a.actor,
+                        "source_ip": a.source_ip,
+                        "action": a.action,
+                        "resource": a.resource,
+                        "before": None if a.before is None else json.dumps(a.before, default=str),
+                        "after": None if a.after is None else json.dumps(a.after, default=str),
+                    }
+                    for a in audit
+                ],
+            )
 
     # -- ClientToken answers ---------------------------------------------------------------
 
@@ -136,12 +131,12 @@ class CloudStateRepository:
         document); False when the token was recorded concurrently."""
         try:
             with self.store.write_transaction() as conn:
-                self._insert_client_token(conn, row, now)
+                self.insert_client_token(conn, row, now)
         except IntegrityError:  # the token's primary key: recorded concurrently
             return False
         return True
 
-    def _insert_client_token(self, conn, row: ClientTokenRow, now: datetime) -> None:
+    def insert_client_token(self, conn, row: ClientTokenRow, now: datetime) -> None:
         t = schema.api_client_tokens
         conn.execute(delete(t).where(t.c.expires_at_ms <= _ms(now)))
         conn.execute(
@@ -190,10 +185,9 @@ class DatabaseNonceRegistry:
 
     def add(self, nonce: str, expires: datetime) -> bool:
         n = schema.api_nonces
-        with self.store.write_transaction() as conn:
-            conn.execute(delete(n).where(n.c.expires_at_ms <= _ms(self.now)))
-        try:
+        try:  # one transaction (one commit per request): the expired go as the new one comes
             with self.store.write_transaction() as conn:
+                conn.execute(delete(n).where(n.c.expires_at_ms <= _ms(self.now)))
                 conn.execute(insert(n).values(nonce=nonce[:128], expires_at_ms=_ms(expires)))
         except IntegrityError:  # another request (or replica) used it first
             return False

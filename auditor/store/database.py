@@ -70,7 +70,10 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at BEGIN: a transaction that reads before it writes (the
+    # cloud state's) cannot then fail to upgrade its lock because another process wrote.
+    immediate = conn.get_execution_options().get("palisade_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -92,12 +95,16 @@ class Database:
         self.engine.dispose()
 
     @contextmanager
-    def write_transaction(self) -> Iterator[Connection]:
+    def write_transaction(self, immediate: bool = False) -> Iterator[Connection]:
         """One write transaction: BEGIN .. COMMIT, rolled back on any error. On SQLite it also
         holds this process's writer lock (SQLite allows one writer; waiting here avoids its
-        "database is locked" retries)."""
-        with self._write_lock or nullcontext(), self.engine.begin() as conn:
-            yield conn
+        "database is locked" retries); `immediate` takes SQLite's own write lock at BEGIN, for
+        a transaction that reads what it then writes."""
+        with self._write_lock or nullcontext(), self.engine.connect() as conn:
+            if immediate:
+                conn.execution_options(palisade_immediate=True)
+            with conn.begin():
+                yield conn
 
     # -- enrolment -------------------------------------------------------------------------
 

@@ -112,15 +112,88 @@ login_counts = Table(
     sqlite_with_rowid=False,
 )
 
-# The cloud model (security groups, instances, RAM, key pairs) as one versioned JSON
-# document: every API write replaces it under optimistic concurrency (version + 1).
-cloud_state = Table(
-    "cloud_state",
+# The cloud model (regions, accounts, VPCs, instances, NICs, groups, rules, memberships, key
+# pairs and bindings, RAM, instance roles, DDoS states) as rows, one row set per unit (see
+# model/changes.py): a write rewrites only the units it touched. Each unit table keeps the unit's
+# document part as JSON `body`, its lists (rules, NICs, memberships, AccessKeys, policy versions)
+# in child tables; `ordinal` keeps the order units were created in (the order lists are shown).
+UNIT_ID = String(512)  # compound ids (a key pair's account, region and name) are long
+
+
+def _unit_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", UNIT_ID, primary_key=True),
+        Column("ordinal", BigInteger, nullable=False),
+        Column("body", Text, nullable=False),
+    )
+
+
+def _child_table(name: str, key: str) -> Table:
+    """The list items of a unit, in order (`position`), with their own id in `key`."""
+    return Table(
+        name,
+        metadata,
+        Column("unit_id", UNIT_ID, primary_key=True),
+        Column("position", Integer, primary_key=True),
+        Column(key, String(255), nullable=False),
+        Column("body", Text, nullable=False),
+        Index(f"ix_{name}_{key}", key),
+    )
+
+
+cloud_meta = Table(  # the singleton units: state, ram, fleet, keypairs, instance_roles
+    "cloud_meta",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+cloud_accounts = _unit_table("cloud_accounts")
+cloud_regions = _unit_table("cloud_regions")
+cloud_vpcs = _unit_table("cloud_vpcs")
+cloud_vswitches = _unit_table("cloud_vswitches")
+cloud_security_groups = _unit_table("cloud_security_groups")
+cloud_security_group_rules = _child_table("cloud_security_group_rules", "rule_id")
+cloud_instances = _unit_table("cloud_instances")
+cloud_nics = _child_table("cloud_nics", "nic_id")
+# a NIC's security groups, in order: (instance, NIC position, position) -> group
+cloud_nic_memberships = Table(
+    "cloud_nic_memberships",
+    metadata,
+    Column("unit_id", UNIT_ID, primary_key=True),
+    Column("parent_position", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("group_id", String(255), nullable=False),
+    Index("ix_cloud_nic_memberships_group_id", "group_id"),
+)
+cloud_key_pairs = _unit_table("cloud_key_pairs")
+cloud_key_pair_bindings = _unit_table("cloud_key_pair_bindings")
+cloud_instance_roles = _unit_table("cloud_instance_roles")
+cloud_ddos = _unit_table("cloud_ddos")
+ram_users = _unit_table("ram_users")
+ram_access_keys = _child_table("ram_access_keys", "access_key_id")
+ram_groups = _unit_table("ram_groups")
+ram_policies = _unit_table("ram_policies")
+ram_policy_versions = _child_table("ram_policy_versions", "version_id")
+ram_roles = _unit_table("ram_roles")
+ram_attachments = _unit_table("ram_attachments")
+
+# The change sequence: `cloud_head.seq` is the last committed change; each commit appends the
+# units it wrote to `cloud_changes`, which replicas read to catch up (older entries are pruned;
+# a replica further behind reloads everything).
+cloud_head = Table(
+    "cloud_head",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("version", BigInteger, nullable=False),
-    Column("document", Text, nullable=False),
-    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+cloud_changes = Table(
+    "cloud_changes",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("units", Text, nullable=False),  # JSON [[kind, id], ...]
 )
 
 # Append-only: who changed what, when, before and after.

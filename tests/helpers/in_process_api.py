@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,15 @@ class ApiHarness:
             path="/",
             security_token=token[0] if token else None,
         )
+        if os.environ.get("PALISADE_CHECK_TOUCHED") == "1":  # see tests/helpers/change_oracle.py
+            from tests.helpers.change_oracle import untouched_changes
+
+            state = self.api.current()
+            response, missing = untouched_changes(
+                state, lambda: self.api.handle("POST", "/", signed, source_ip)
+            )
+            assert not missing, f"{action} changed but did not touch {sorted(missing)}"
+            return response
         return self.api.handle("POST", "/", signed, source_ip)
 
     def ok(self, action: str, credentials=None, **params: str) -> dict:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.ddos.thresholds import DdosThreshold
 from palisade.auditor.model.document import decode, encode
@@ -130,10 +131,14 @@ class DdosProtection:
         return self.instances.get(instance_id) or InstanceDdos()
 
     def put(self, instance_id: str, record: InstanceDdos) -> None:
+        if record == self.instances.get(instance_id):
+            return
         if record == InstanceDdos():
-            self.instances.pop(instance_id, None)
+            if self.instances.pop(instance_id, None) is not None:
+                self.changes.touch(K.DDOS, instance_id)
         else:
             self.instances[instance_id] = record
+            self.changes.touch(K.DDOS, instance_id)
 
     def black_holed(self, now: datetime) -> frozenset[str]:
         return frozenset(i for i, r in self.instances.items() if r.black_holed(now))
@@ -167,7 +172,8 @@ class DdosProtection:
 
     def forget(self, gone: set[str]) -> None:
         for instance_id in gone:
-            self.instances.pop(instance_id, None)
+            if self.instances.pop(instance_id, None) is not None:
+                self.changes.touch(K.DDOS, instance_id)
 
     def to_document(self) -> dict:
         return {"instances": {i: encode(r) for i, r in sorted(self.instances.items())}}

@@ -19,12 +19,26 @@ FORMAT = 1
 _R = TypeVar("_R")  # a resource type (Account, Vpc, ...)
 
 
-def to_document(model: CloudModel) -> dict:
+def meta_document(model: CloudModel) -> dict:
+    """What the document holds besides the resource lists (the "fleet" unit)."""
     return {
         "format": FORMAT,
         "limits": encode(model.limits),
         "id_prefix": model.id_prefix,
         "counters": model.id_counters(),
+    }
+
+
+def apply_meta_document(model: CloudModel, doc: dict) -> None:
+    """`meta_document`'s fields read back into a live model (a replica catching up)."""
+    model.limits = decode(Limits, doc["limits"], "$.limits")
+    model.id_prefix = doc.get("id_prefix", "")
+    model.restore_id_counters({str(k): int(v) for k, v in doc.get("counters", {}).items()})
+
+
+def to_document(model: CloudModel) -> dict:
+    return {
+        **meta_document(model),
         "accounts": [encode(a) for a in model.accounts.values()],
         "regions": [encode(r) for r in model.regions.values()],
         "vpcs": [encode(v) for v in model.vpcs.values()],

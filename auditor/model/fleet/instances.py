@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.membership import MembershipOperations
 from palisade.auditor.model.fleet.placement import check_zone
@@ -157,8 +158,9 @@ class InstanceOperations(MembershipOperations):
             raise ModelError(
                 "InvalidInstanceId.Duplicate", f"Instance {instance_id!r} already exists."
             )
-        new_id = instance_id or self._ensure_unique_id("i", self.instances)
-        nic = Nic(self._new_id("eni"), ips, public_ip, [], True)
+        # The ids it will get; given out (counted) only once every check has passed.
+        new_id = instance_id or self._peek_ids("i", 1, self.instances)[0]
+        nic = Nic(self._peek_ids("eni")[0], ips, public_ip, [], True)
         instance = Instance(
             new_id,
             account_id,
@@ -194,7 +196,14 @@ class InstanceOperations(MembershipOperations):
                     "(SecurityGroupId).",
                 )
             default_group = self._default_group(
-                account_id, region_id, network, vpc_id, created_at, default_group_web_ports
+                account_id,
+                region_id,
+                network,
+                vpc_id,
+                created_at,
+                default_group_web_ports,
+                self._peek_ids("sg", 1, self.groups)[0],
+                iter(self._peek_ids("sgr", 6)),
             )
         # Check every join against the would-be state before changing anything.
         groups = [default_group] if default_group else [self.get_group(g) for g in wanted]
@@ -209,9 +218,22 @@ class InstanceOperations(MembershipOperations):
         for group in groups:
             self._check_join(instance, nic, group, lookup)
             nic.security_group_ids.append(group.group_id)
+        # Every check passed: the ids are given out (the very ones checked with).
+        if instance_id is None:
+            given_id = self._ensure_unique_id("i", self.instances)
+            assert given_id == new_id, (given_id, new_id)
+        given_id = self._new_id("eni")
+        assert given_id == nic.nic_id, (given_id, nic.nic_id)
         if default_group:
+            given_id = self._ensure_unique_id("sg", self.groups)
+            assert given_id == default_group.group_id, (given_id, default_group.group_id)
+            for rule in default_group.rules:
+                given_id = self._new_id("sgr")
+                assert given_id == rule.rule_id, (given_id, rule.rule_id)
             self.groups[default_group.group_id] = default_group
+            self.changes.touch(K.GROUP, default_group.group_id)
         self.instances[new_id] = instance
+        self.changes.touch(K.INSTANCE, new_id)
         for gid in nic.security_group_ids:
             self._add_member(gid, new_id, nic)
         if vpc_id is not None:
@@ -233,10 +255,11 @@ class InstanceOperations(MembershipOperations):
         )
 
     def _default_group(
-        self, account_id, region_id, network, vpc_id, now, web_ports
+        self, account_id, region_id, network, vpc_id, now, web_ports, group_id, rule_ids
     ) -> SecurityGroup:
+        """The region's default group, with the ids given (`rule_ids`: an iterator)."""
         group = SecurityGroup(
-            self._ensure_unique_id("sg", self.groups),
+            group_id,
             account_id,
             region_id,
             network,
@@ -258,7 +281,7 @@ class InstanceOperations(MembershipOperations):
         for protocol, ports in specs:
             group.rules.append(
                 SecurityGroupRule(
-                    self._new_id("sgr"),
+                    next(rule_ids),
                     Direction.INGRESS,
                     RulePolicy.ACCEPT,
                     protocol,
@@ -271,7 +294,7 @@ class InstanceOperations(MembershipOperations):
             )
         group.rules.append(
             SecurityGroupRule(
-                self._new_id("sgr"),
+                next(rule_ids),
                 Direction.EGRESS,
                 RulePolicy.ACCEPT,
                 IpProtocol.ALL,
@@ -294,7 +317,9 @@ class InstanceOperations(MembershipOperations):
                 f"{action} needs the instance to be {' or '.join(s.value for s in allowed)}; it "
                 f"is {instance.state.value}.",
             )
-        instance.state = new
+        if instance.state is not new:
+            instance.state = new
+            self.changes.touch(K.INSTANCE, instance_id)
         return instance
 
     def start_instance(self, instance_id: str) -> Instance:
@@ -325,6 +350,18 @@ class InstanceOperations(MembershipOperations):
             if instance.vpc_id is not None:
                 self._vpc_ips.get(instance.vpc_id, set()).difference_update(nic.private_ips)
         del self.instances[instance_id]
+        self.changes.touch(K.INSTANCE, instance_id)
 
     def set_smtp_unblocked(self, instance_id: str, unblocked: bool = True) -> None:
-        self.get_instance(instance_id).smtp_unblocked = unblocked
+        instance = self.get_instance(instance_id)
+        if instance.smtp_unblocked != unblocked:
+            instance.smtp_unblocked = unblocked
+            self.changes.touch(K.INSTANCE, instance_id)
+
+    def set_host_name(self, instance_id: str, host_name: str) -> Instance:
+        """The instance's host name (RunInstances names a host iZ<id>Z when none is given)."""
+        instance = self.get_instance(instance_id)
+        if instance.host_name != host_name:
+            instance.host_name = host_name
+            self.changes.touch(K.INSTANCE, instance_id)
+        return instance

@@ -4,6 +4,9 @@ id counters and the lookups. The operations that change it are the mixins of `Cl
 
 from __future__ import annotations
 
+from collections.abc import Container
+
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.resources import Account, Instance, Nic, Region, Vpc, VSwitch
@@ -38,6 +41,7 @@ class FleetInventory:
     def _new_id(self, kind: str) -> str:
         n = self._counters.get(kind, 0) + 1
         self._counters[kind] = n
+        self.changes.touch(K.FLEET, "")  # the counters are the fleet unit's
         return f"{kind}-{self.id_prefix}{n:012x}"
 
     def _ensure_unique_id(self, kind: str, existing: dict) -> str:
@@ -46,6 +50,18 @@ class FleetInventory:
             if candidate not in existing:
                 return candidate
 
+    def _peek_ids(self, kind: str, count: int = 1, existing: Container[str] = ()) -> list[str]:
+        """The ids the next `count` calls of `_ensure_unique_id(kind, existing)` will give,
+        without giving them out (an operation checks with them before it changes anything)."""
+        out: list[str] = []
+        n = self._counters.get(kind, 0)
+        while len(out) < count:
+            n += 1
+            candidate = f"{kind}-{self.id_prefix}{n:012x}"
+            if candidate not in existing:
+                out.append(candidate)
+        return out
+
     def id_counters(self) -> dict[str, int]:
         """The last number given out per id kind; a stored model keeps them so that ids keep
         counting up after a load."""
@@ -53,6 +69,13 @@ class FleetInventory:
 
     def restore_id_counters(self, counters: dict[str, int]) -> None:
         self._counters = dict(counters)
+        self.changes.touch(K.FLEET, "")
+
+    def set_limits(self, limits: Limits) -> None:
+        """The quotas every operation checks (the settings file's `[limits]`)."""
+        if limits != self.limits:
+            self.limits = limits
+            self.changes.touch(K.FLEET, "")
 
     def get_account(self, account_id: str) -> Account:
         account = self.accounts.get(account_id)
@@ -168,3 +191,23 @@ class FleetInventory:
                     members.setdefault(group_id, set()).add((instance.instance_id, nic.nic_id))
                     ip_count[group_id] = ip_count.get(group_id, 0) + len(nic.private_ips)
         self._members, self._group_ip_count, self._vpc_ips = members, ip_count, vpc_ips
+
+    def replace_instance(self, instance_id: str, instance: Instance | None) -> None:
+        """Puts `instance` (None: nothing) where `instance_id` was, keeping the indexes right
+        without rebuilding them: what a replica applying a stored change does."""
+        old = self.instances.get(instance_id)
+        if old is not None:
+            for nic in old.nics:
+                if old.vpc_id:
+                    self._vpc_ips.get(old.vpc_id, set()).difference_update(nic.private_ips)
+                for group_id in nic.security_group_ids:
+                    self._remove_member(group_id, instance_id, nic)
+        if instance is None:
+            self.instances.pop(instance_id, None)
+            return
+        self.instances[instance_id] = instance
+        for nic in instance.nics:
+            if instance.vpc_id:
+                self._vpc_ips.setdefault(instance.vpc_id, set()).update(nic.private_ips)
+            for group_id in nic.security_group_ids:
+                self._add_member(group_id, instance_id, nic)

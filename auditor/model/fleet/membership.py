@@ -3,6 +3,7 @@ type, quotas), JoinSecurityGroup and LeaveSecurityGroup."""
 
 from __future__ import annotations
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.inventory import FleetInventory
 from palisade.auditor.model.fleet.resources import Instance, Nic
@@ -107,6 +108,7 @@ class MembershipOperations(FleetInventory):
         self._check_join(instance, nic, group, self.groups)
         nic.security_group_ids.append(group_id)
         self._add_member(group_id, instance_id, nic)
+        self.changes.touch(K.INSTANCE, instance_id)
 
     def leave(self, instance_id: str, group_id: str, nic_id: str | None = None) -> None:
         """LeaveSecurityGroup; a NIC keeps at least one group."""
@@ -129,3 +131,4 @@ class MembershipOperations(FleetInventory):
             )
         nic.security_group_ids.remove(group_id)
         self._remove_member(group_id, instance_id, nic)
+        self.changes.touch(K.INSTANCE, instance_id)

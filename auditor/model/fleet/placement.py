@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from palisade.auditor.model import changes
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.inventory import FleetInventory
 from palisade.auditor.model.fleet.resources import Account, Region, Vpc, VSwitch
@@ -21,6 +21,7 @@ class PlacementOperations(FleetInventory):
             )
         account = Account(account_id, name)
         self.accounts[account_id] = account
+        self.changes.touch(K.ACCOUNT, account_id)
         return account
 
     def add_region(self, region_id: str) -> Region:
@@ -34,7 +35,11 @@ class PlacementOperations(FleetInventory):
                 "InvalidRegionId.Malformed",
                 f"RegionId {region_id!r} is not valid; use a name such as cn-hangzhou.",
             )
-        return self.regions.setdefault(region_id, Region(region_id))
+        region = self.regions.get(region_id)
+        if region is None:
+            region = self.regions[region_id] = Region(region_id)
+            self.changes.touch(K.REGION, region_id)
+        return region
 
     def create_vpc(
         self,
@@ -72,6 +77,7 @@ class PlacementOperations(FleetInventory):
             dict(tags or {}),
         )
         self.vpcs[vpc.vpc_id] = vpc
+        self.changes.touch(K.VPC, vpc.vpc_id)
         return vpc
 
     def delete_vpc(self, vpc_id: str) -> Vpc:
@@ -88,6 +94,7 @@ class PlacementOperations(FleetInventory):
             )
         del self.vpcs[vpc_id]
         self._vpc_ips.pop(vpc_id, None)
+        self.changes.touch(K.VPC, vpc_id)
         return vpc
 
     # ------------------------------------------------------------ vSwitches
@@ -149,6 +156,7 @@ class PlacementOperations(FleetInventory):
             dict(tags or {}),
         )
         self.vswitches[vswitch.vswitch_id] = vswitch
+        self.changes.touch(K.VSWITCH, vswitch.vswitch_id)
         return vswitch
 
     def modify_vswitch(
@@ -157,7 +165,7 @@ class PlacementOperations(FleetInventory):
         """ModifyVSwitchAttribute: a vSwitch's name and description (its VPC, zone and block
         cannot change)."""
         vswitch = self.get_vswitch(vswitch_id)
-        self.changes.touch(changes.VSWITCH, vswitch_id)
+        self.changes.touch(K.VSWITCH, vswitch_id)
         if name is not None:
             vswitch.name = name
         if description is not None:
@@ -175,6 +183,7 @@ class PlacementOperations(FleetInventory):
                 f"{' ...' if len(users) > 5 else ''}; delete them first.",
             )
         del self.vswitches[vswitch_id]
+        self.changes.touch(K.VSWITCH, vswitch_id)
         return vswitch
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.security_groups import SecurityGroupOperations
 from palisade.auditor.model.network.rules_json import (
@@ -135,6 +136,7 @@ class RuleTransferOperations(SecurityGroupOperations):
                     kept.append(b)
         shell.rules = [replace(r, rule_id=self._new_id("sgr"), create_time=now) for r in kept]
         self.groups[shell.group_id] = shell
+        self.changes.touch(K.GROUP, shell.group_id)
         return CloneResult(shell, skipped)
 
     def restore_preview(
@@ -199,9 +201,11 @@ class RuleTransferOperations(SecurityGroupOperations):
         preview = self.restore_preview(group_id, target_group_id, mode)
         group = self.groups[group_id]
         removed_ids = {r.rule_id for r in preview.removed}
-        group.rules = [r for r in group.rules if r.rule_id not in removed_ids] + [
-            replace(r, rule_id=self._new_id("sgr"), create_time=now) for r in preview.added
-        ]
+        if removed_ids or preview.added:
+            group.rules = [r for r in group.rules if r.rule_id not in removed_ids] + [
+                replace(r, rule_id=self._new_id("sgr"), create_time=now) for r in preview.added
+            ]
+            self.changes.touch(K.GROUP, group_id)
         return preview
 
     # ------------------------------------------------------------ export and import
@@ -258,7 +262,9 @@ class RuleTransferOperations(SecurityGroupOperations):
     def import_rules(self, group_id: str, document: object, now: datetime) -> ImportPreview:
         preview = self.import_preview(group_id, document)
         group = self.groups[group_id]
-        group.rules.extend(
-            replace(r, rule_id=self._new_id("sgr"), create_time=now) for r in preview.added
-        )
+        if preview.added:
+            group.rules.extend(
+                replace(r, rule_id=self._new_id("sgr"), create_time=now) for r in preview.added
+            )
+            self.changes.touch(K.GROUP, group_id)
         return preview

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.rule_building import RuleBuilding
 from palisade.auditor.model.network.security_group import (
@@ -46,7 +47,9 @@ class RuleOperations(RuleBuilding):
                     new.append(rule)
         self._check_capacity(group, group.rules + new)
         added = [replace(r, rule_id=self._new_id("sgr"), create_time=now) for r in new]
-        group.rules.extend(added)
+        if added:
+            group.rules.extend(added)
+            self.changes.touch(K.GROUP, group_id)
         return added
 
     def authorize_egress(
@@ -72,6 +75,7 @@ class RuleOperations(RuleBuilding):
             raise ModelError("MissingParameter", "Give SecurityGroupRuleId or the rule's fields.")
         gone = {id(r) for r in doomed}
         group.rules = [r for r in group.rules if id(r) not in gone]
+        self.changes.touch(K.GROUP, group_id)
         return doomed
 
     def revoke_all(
@@ -95,6 +99,8 @@ class RuleOperations(RuleBuilding):
             keys |= mine
         doomed = [r for r in group.rules if r.key() in keys]
         group.rules = [r for r in group.rules if r.key() not in keys]
+        if doomed:
+            self.changes.touch(K.GROUP, group_id)
         return doomed
 
     def modify_rule(self, group_id: str, rule_id: str, request: RuleRequest) -> SecurityGroupRule:
@@ -120,7 +126,9 @@ class RuleOperations(RuleBuilding):
             )
         after = [new if r.rule_id == rule_id else r for r in group.rules]
         self._check_capacity(group, after)
-        group.rules = after
+        if after != group.rules:
+            group.rules = after
+            self.changes.touch(K.GROUP, group_id)
         return new
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.fleet.rule_building import RuleBuilding
 from palisade.auditor.model.network.security_group import (
@@ -38,6 +39,7 @@ class SecurityGroupOperations(RuleBuilding):
         vpc_id: str | None = None,
         inner_access_policy: InnerAccessPolicy | str = InnerAccessPolicy.ACCEPT,
         group_id: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> SecurityGroup:
         self.get_account(account_id)
         self.get_region(region_id)
@@ -99,12 +101,14 @@ class SecurityGroupOperations(RuleBuilding):
             inner,
             [],
             now,
+            tags=dict(tags or {}),
         )
         nic_type = NicType.INTRANET if network is NetworkType.VPC else NicType.INTERNET
         for request in template_rules(tmpl):
             for rule in self._build_rules(group, replace(request, nic_type=nic_type), self.groups):
                 group.rules.append(replace(rule, rule_id=self._new_id("sgr"), create_time=now))
         self.groups[group.group_id] = group
+        self.changes.touch(K.GROUP, group.group_id)
         return group
 
     @staticmethod
@@ -126,10 +130,12 @@ class SecurityGroupOperations(RuleBuilding):
             check_name(name, self.limits)
         if description is not None:
             check_description(description, self.limits)
-        if name is not None:
+        if name is not None and name != group.name:
             group.name = name
-        if description is not None:
+            self.changes.touch(K.GROUP, group_id)
+        if description is not None and description != group.description:
             group.description = description
+            self.changes.touch(K.GROUP, group_id)
         return group
 
     def modify_security_group_policy(
@@ -147,7 +153,9 @@ class SecurityGroupOperations(RuleBuilding):
                 "InvalidSecurityGroupType.NotSupported",
                 "Enterprise group members are never connected by default; add allow rules instead.",
             )
-        group.inner_access_policy = inner
+        if group.inner_access_policy is not inner:
+            group.inner_access_policy = inner
+            self.changes.touch(K.GROUP, group_id)
         return group
 
     def delete_security_group(self, group_id: str) -> None:
@@ -177,3 +185,4 @@ class SecurityGroupOperations(RuleBuilding):
         del self.groups[group.group_id]
         self._members.pop(group_id, None)
         self._group_ip_count.pop(group_id, None)
+        self.changes.touch(K.GROUP, group_id)

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from palisade.auditor.model.changes import Changes
+from palisade.auditor.model import changes as K
+from palisade.auditor.model.changes import Changes, compound
 from palisade.auditor.model.document import decode, encode
 from palisade.auditor.model.errors import ModelError
 from palisade.shared import sshkeys
@@ -286,7 +287,14 @@ class KeyPairService:
 
     def _new_id(self) -> str:
         self.last_id += 1
+        self.changes.touch(K.KEYPAIRS, "")
         return f"kp-{self.last_id:012x}"
+
+    def _touch_pair(self, account_id: str, region_id: str, name: str) -> None:
+        self.changes.touch(K.KEYPAIR, compound(account_id, region_id, name))
+
+    def _touch_binding(self, instance_id: str) -> None:
+        self.changes.touch(K.KEYPAIR_BINDING, instance_id)
 
     # -- queries -------------------------------------------------------------------------
 
@@ -352,29 +360,64 @@ class KeyPairService:
             )
 
     def create(
-        self, account_id: str, region_id: str, name: str, now: datetime, generate: KeyGenerator
+        self,
+        account_id: str,
+        region_id: str,
+        name: str,
+        now: datetime,
+        generate: KeyGenerator,
+        tags: dict[str, str] | None = None,
     ) -> tuple[KeyPair, str]:
         """CreateKeyPair: returns the key pair and its private key (PEM), which is not kept."""
         self._check_new_name(account_id, region_id, name)
         generated = generate()
-        return self._add(account_id, region_id, name, generated.public_key, now), (
+        return self._add(account_id, region_id, name, generated.public_key, now, tags), (
             generated.private_key_pem
         )
 
     def import_key(
-        self, account_id: str, region_id: str, name: str, public_key_body: str, now: datetime
+        self,
+        account_id: str,
+        region_id: str,
+        name: str,
+        public_key_body: str,
+        now: datetime,
+        tags: dict[str, str] | None = None,
     ) -> KeyPair:
         self._check_new_name(account_id, region_id, name)
-        return self._add(account_id, region_id, name, public_key_body, now)
+        return self._add(account_id, region_id, name, public_key_body, now, tags)
 
-    def _add(self, account: str, region: str, name: str, body: str, now: datetime) -> KeyPair:
+    def _add(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        body: str,
+        now: datetime,
+        tags: dict[str, str] | None,
+    ) -> KeyPair:
         parsed = parse_public_key_body(body)
         pair = KeyPair(
-            name, parsed.fingerprint, parsed.public_key, parsed.key_type, now, region, account
+            name,
+            parsed.fingerprint,
+            parsed.public_key,
+            parsed.key_type,
+            now,
+            region,
+            account,
+            tags=dict(tags or {}),
         )
         pair.key_pair_id = self._new_id()
         self.pairs[(account, region, name)] = pair
+        self._touch_pair(account, region, name)
         return pair
+
+    def set_tags(self, account_id: str, region_id: str, name: str, tags: dict[str, str]) -> None:
+        """The key pair's tags become `tags` (checked by the caller: `model.tags`)."""
+        pair = self.get(account_id, region_id, name)
+        if pair.tags != tags:
+            pair.tags = dict(tags)
+            self._touch_pair(account_id, region_id, name)
 
     # -- binding ---------------------------------------------------------------------------
 
@@ -438,6 +481,7 @@ class KeyPairService:
                 continue
             assert view is not None
             binding = self.bindings.setdefault(instance_id, KeyBinding(instance_id))
+            self._touch_binding(instance_id)
             wanted = BoundKey(pair.name, pair.fingerprint)
             if view.is_running:
                 if binding.active == wanted:  # asking for what runs: nothing waits any more
@@ -487,6 +531,7 @@ class KeyPairService:
                     )
                 )
                 continue
+            self._touch_binding(instance_id)
             if view.is_running:
                 binding.pending = None
                 binding.pending_detach = binding.active is not None
@@ -499,8 +544,18 @@ class KeyPairService:
 
     def password_reset(self, instance_id: str) -> None:
         """A password reset re-enables password login (for ResetPassword-style actions)."""
-        binding = self.bindings.setdefault(instance_id, KeyBinding(instance_id))
-        binding.password_login_enabled = True
+        binding = self.bindings.get(instance_id)
+        if binding is None:
+            self.bindings[instance_id] = KeyBinding(instance_id, password_login_enabled=True)
+            self._touch_binding(instance_id)
+        elif not binding.password_login_enabled:
+            binding.password_login_enabled = True
+            self._touch_binding(instance_id)
+
+    def forget_instance(self, instance_id: str) -> None:
+        """The instance is deleted: its binding goes (it would follow a reused id)."""
+        if self.bindings.pop(instance_id, None) is not None:
+            self._touch_binding(instance_id)
 
     def pending_instance_ids(self) -> list[str]:
         """Instances with a change waiting for their restart, sorted."""
@@ -522,6 +577,7 @@ class KeyPairService:
         else:
             binding.active = None
         binding.pending, binding.pending_detach, binding.requested_at = None, False, None
+        self._touch_binding(instance_id)
         return binding
 
     # -- deleting --------------------------------------------------------------------------
@@ -542,21 +598,35 @@ class KeyPairService:
         for pair in pairs:
             key = (account_id, region_id, pair.name)
             del self.pairs[key]
+            self._touch_pair(account_id, region_id, pair.name)
             if self.instances_using(account_id, region_id, pair.name):
                 self.retired.add(key)
+                self.changes.touch(K.KEYPAIRS, "")  # the retired names are the section's
         return pairs
 
     # -- document --------------------------------------------------------------------------
 
     def to_document(self) -> dict:
         return {
+            **self.meta_document(),
+            "key_pairs": [encode(p) for p in self.pairs.values()],
+            "bindings": [encode(b) for b in self.bindings.values()],
+        }
+
+    def meta_document(self) -> dict:
+        """What the document holds besides key pairs and bindings (the "keypairs" unit)."""
+        return {
             "format": FORMAT,
             "limits": encode(self.limits),
-            "key_pairs": [encode(p) for p in self.pairs.values()],
             "retired": sorted([list(k) for k in self.retired]),
-            "bindings": [encode(b) for b in self.bindings.values()],
             "last_id": self.last_id,
         }
+
+    def apply_meta_document(self, doc: dict) -> None:
+        """`meta_document`'s fields read back into a live service (a replica catching up)."""
+        self.limits = decode(KeyPairLimits, doc.get("limits", {}), "$.keypairs.limits")
+        self.retired = {(str(a), str(r), str(n)) for a, r, n in doc.get("retired", [])}
+        self.last_id = int(doc.get("last_id", 0))
 
     @classmethod
     def from_document(cls, doc: dict | None) -> KeyPairService:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.ram.account_state import AccountState
 from palisade.auditor.model.ram.entities import AccessKey, AccessKeyStatus, User
 from palisade.auditor.model.ram.errors import RamError
@@ -36,6 +37,7 @@ class AccessKeyOperations(AccountState):
             key_id = new_access_key_id(self._random_bytes)
         secret = new_access_key_secret(self._random_bytes)
         user.access_keys[key_id] = AccessKey(key_id, secret, AccessKeyStatus.ACTIVE, now)
+        self.changes.touch(K.RAM_USER, user_name)
         return NewAccessKey(key_id, secret, AccessKeyStatus.ACTIVE, now)
 
     def import_access_key(
@@ -49,6 +51,7 @@ class AccessKeyOperations(AccountState):
             )
         key = AccessKey(access_key_id, secret, AccessKeyStatus.ACTIVE, now)
         user.access_keys[access_key_id] = key
+        self.changes.touch(K.RAM_USER, user_name)
         return key
 
     def list_access_keys(self, user_name: str) -> list[AccessKey]:
@@ -64,11 +67,13 @@ class AccessKeyOperations(AccountState):
             raise RamError(
                 "InvalidParameter.Status", f"Status must be Active or Inactive, not {status!r}"
             ) from None
+        self.changes.touch(K.RAM_USER, user_name)
         return key
 
     def delete_access_key(self, user_name: str, access_key_id: str) -> None:
         self._user_key(user_name, access_key_id)
         del self.users[user_name].access_keys[access_key_id]
+        self.changes.touch(K.RAM_USER, user_name)
 
     def find_access_key(self, access_key_id: str) -> tuple[User, AccessKey]:
         """The active key `access_key_id` and its user, for authenticating a request."""

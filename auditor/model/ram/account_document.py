@@ -48,11 +48,11 @@ def to_document(account: RamAccount) -> dict:
     return {
         "format": DOCUMENT_FORMAT,
         "AccountId": account.account_id,
-        "Users": [_user_document(u) for u in account.users.values()],
-        "Groups": [_group_document(g) for g in account.groups.values()],
-        "Policies": [_policy_document(p) for p in account.policies.values()],
-        "Roles": [_role_document(r) for r in account.roles.values()],
-        "Attachments": [_attachment_document(a) for a in account.attachments],
+        "Users": [user_document(u) for u in account.users.values()],
+        "Groups": [group_document(g) for g in account.groups.values()],
+        "Policies": [policy_document(p) for p in account.policies.values()],
+        "Roles": [role_document(r) for r in account.roles.values()],
+        "Attachments": [attachment_document(a) for a in account.attachments],
     }
 
 
@@ -97,7 +97,7 @@ def from_document(doc: dict, *, random_bytes: RandomBytes = secrets.token_bytes)
 _VERSION_ID = re.compile(r"v([0-9]+)")
 
 
-def _user_document(user: User) -> dict:
+def user_document(user: User) -> dict:
     profile = user.login_profile
     return {
         "UserName": user.user_name,
@@ -163,7 +163,7 @@ def _read_access_key(reader: DocumentReader) -> AccessKey:
     return key
 
 
-def _group_document(group: Group) -> dict:
+def group_document(group: Group) -> dict:
     return {
         "GroupName": group.group_name,
         "Comments": group.comments,
@@ -187,7 +187,7 @@ def _read_group(reader: DocumentReader, users: dict[str, User]) -> Group:
     return group
 
 
-def _policy_document(policy: CustomPolicy) -> dict:
+def policy_document(policy: CustomPolicy) -> dict:
     return {
         "PolicyName": policy.policy_name,
         "Description": policy.description,
@@ -245,7 +245,7 @@ def _read_policy_version(reader: DocumentReader, next_version: int) -> PolicyVer
     return version
 
 
-def _role_document(role: Role) -> dict:
+def role_document(role: Role) -> dict:
     return {
         "RoleName": role.role_name,
         "RoleId": role.role_id,
@@ -275,7 +275,7 @@ def _read_role(reader: DocumentReader) -> Role:
     return role
 
 
-def _attachment_document(attachment: Attachment) -> dict:
+def attachment_document(attachment: Attachment) -> dict:
     return {
         "PrincipalType": attachment.principal_kind.value,
         "PrincipalName": attachment.principal_name,

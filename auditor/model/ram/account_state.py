@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import secrets
 
-from palisade.auditor.model.changes import Changes
+from palisade.auditor.model import changes as K
+from palisade.auditor.model.changes import Changes, compound
 from palisade.auditor.model.ram.entities import (
     Attachment,
     CustomPolicy,
@@ -78,9 +79,24 @@ class AccountState:
         ]
 
     def _rename_principal(self, principal_kind: PrincipalKind, old: str, new: str) -> None:
-        self.attachments = [
-            Attachment(a.principal_kind, new, a.policy_type, a.policy_name)
-            if a.principal_kind is principal_kind and a.principal_name == old
-            else a
-            for a in self.attachments
-        ]
+        """The principal's attachments follow its new name (each is a unit of its own, so
+        both the old and the new one are touched)."""
+        renamed = []
+        for a in self.attachments:
+            if a.principal_kind is principal_kind and a.principal_name == old:
+                self._touch_attachment(a)
+                a = Attachment(a.principal_kind, new, a.policy_type, a.policy_name)
+                self._touch_attachment(a)
+            renamed.append(a)
+        self.attachments = renamed
+
+    def _touch_attachment(self, attachment: Attachment) -> None:
+        self.changes.touch(
+            K.RAM_ATTACHMENT,
+            compound(
+                attachment.principal_kind.value,
+                attachment.principal_name,
+                attachment.policy_type.value,
+                attachment.policy_name,
+            ),
+        )

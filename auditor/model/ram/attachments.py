@@ -85,6 +85,7 @@ class AttachmentOperations(PolicyOperations):
                 f"{principal_kind.value.lower()} {principal_name}",
             )
         self.attachments.append(attachment)
+        self._touch_attachment(attachment)
 
     def _detach(
         self,
@@ -103,6 +104,7 @@ class AttachmentOperations(PolicyOperations):
                 f"{principal_kind.value.lower()} {principal_name}",
             )
         self.attachments.remove(attachment)
+        self._touch_attachment(attachment)
 
     def _policies_for(self, principal_kind: PrincipalKind, name: str) -> list[PolicySummary]:
         return [

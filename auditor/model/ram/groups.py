@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.ram import names
 from palisade.auditor.model.ram.account_state import AccountState
 from palisade.auditor.model.ram.entities import Group, PrincipalKind, User
@@ -18,6 +19,7 @@ class GroupOperations(AccountState):
             raise RamError("EntityAlreadyExists.Group", f"the group {group_name} already exists")
         group = Group(group_name, comments, now)
         self.groups[group_name] = group
+        self.changes.touch(K.RAM_GROUP, group_name)
         return group
 
     def list_groups(self) -> list[Group]:
@@ -38,9 +40,12 @@ class GroupOperations(AccountState):
             del self.groups[group_name]
             group.group_name = new_group_name
             self.groups[new_group_name] = group
+            self.changes.touch(K.RAM_GROUP, group_name)
             self._rename_principal(PrincipalKind.GROUP, group_name, new_group_name)
         if new_comments is not None:
             group.comments = new_comments
+        if (new_group_name, new_comments) != (None, None):
+            self.changes.touch(K.RAM_GROUP, group.group_name)
         return group
 
     def delete_group(self, group_name: str) -> None:
@@ -52,6 +57,7 @@ class GroupOperations(AccountState):
                 "DeleteConflict.Group.Policy", f"the group {group_name} still has policies attached"
             )
         del self.groups[group_name]
+        self.changes.touch(K.RAM_GROUP, group_name)
 
     def add_user_to_group(self, user_name: str, group_name: str) -> None:
         self.get_user(user_name)
@@ -62,6 +68,7 @@ class GroupOperations(AccountState):
                 f"the user {user_name} is already in the group {group_name}",
             )
         group.members.append(user_name)
+        self.changes.touch(K.RAM_GROUP, group_name)
 
     def remove_user_from_group(self, user_name: str, group_name: str) -> None:
         self.get_user(user_name)
@@ -72,6 +79,7 @@ class GroupOperations(AccountState):
                 f"the user {user_name} is not in the group {group_name}",
             )
         group.members.remove(user_name)
+        self.changes.touch(K.RAM_GROUP, group_name)
 
     def move_user_between_groups(self, user_name: str, from_group: str, to_group: str) -> None:
         """Remove then add, all checked first so a failure leaves the user where it was."""
@@ -90,6 +98,8 @@ class GroupOperations(AccountState):
             )
         source.members.remove(user_name)
         target.members.append(user_name)
+        self.changes.touch(K.RAM_GROUP, from_group)
+        self.changes.touch(K.RAM_GROUP, to_group)
 
     def list_users_for_group(self, group_name: str) -> list[User]:
         return [self.users[name] for name in self.get_group(group_name).members]

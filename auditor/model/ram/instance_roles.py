@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.changes import Changes
 from palisade.auditor.model.ram import names
 from palisade.auditor.model.ram.account import RamAccount
@@ -77,11 +78,16 @@ class InstanceRamRoles:
         self.bindings[instance_id] = role_name
         self.generations[instance_id] = self.next_generation
         self.next_generation += 1
+        self.changes.touch(K.INSTANCE_ROLE, instance_id)
+        self.changes.touch(K.INSTANCE_ROLES, "")  # the next generation
 
     def release(self, instance_id: str) -> str | None:
         """Drop the instance's binding (its credentials are revoked with it); the role it had."""
-        self.generations.pop(instance_id, None)
-        return self.bindings.pop(instance_id, None)
+        had_generation = self.generations.pop(instance_id, None) is not None
+        role = self.bindings.pop(instance_id, None)
+        if role is not None or had_generation:
+            self.changes.touch(K.INSTANCE_ROLE, instance_id)
+        return role
 
     def generation_of(self, instance_id: str) -> int | None:
         """The generation of the instance's current binding; None when it has no role."""
@@ -150,16 +156,36 @@ class InstanceRamRoles:
         """The bindings as plain JSON data, in the order they were made."""
         return {
             "format": DOCUMENT_FORMAT,
-            "Bindings": [
-                {
-                    "InstanceId": instance_id,
-                    "RoleName": role_name,
-                    "Generation": self.generations.get(instance_id, 0),
-                }
-                for instance_id, role_name in self.bindings.items()
-            ],
+            "Bindings": [self.binding_document(instance_id) for instance_id in self.bindings],
             "NextGeneration": self.next_generation,
         }
+
+    def binding_document(self, instance_id: str) -> dict | None:
+        """One binding as the document holds it (the "instance_role" unit); None: unbound."""
+        role_name = self.bindings.get(instance_id)
+        if role_name is None:
+            return None
+        return {
+            "InstanceId": instance_id,
+            "RoleName": role_name,
+            "Generation": self.generations.get(instance_id, 0),
+        }
+
+    def meta_document(self) -> dict:
+        """What the document holds besides the bindings (the "instance_roles" unit)."""
+        return {"format": DOCUMENT_FORMAT, "NextGeneration": self.next_generation}
+
+    def apply_meta_document(self, doc: dict) -> None:
+        self.next_generation = max(self.next_generation, int(doc["NextGeneration"]))
+
+    def apply_binding_document(self, instance_id: str, doc: dict | None) -> None:
+        """A stored binding (None: none) read back into the live bindings."""
+        if doc is None:
+            self.bindings.pop(instance_id, None)
+            self.generations.pop(instance_id, None)
+            return
+        self.bindings[instance_id] = str(doc["RoleName"])
+        self.generations[instance_id] = int(doc.get("Generation", 0))
 
     @classmethod
     def from_document(cls, doc: dict) -> InstanceRamRoles:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.ram import names
 from palisade.auditor.model.ram.account_state import AccountState
 from palisade.auditor.model.ram.entities import CustomPolicy, PolicyVersion
@@ -55,6 +56,7 @@ class PolicyOperations(AccountState):
             "v1",
         )
         self.policies[policy_name] = policy
+        self.changes.touch(K.RAM_POLICY, policy_name)
         return policy
 
     def get_policy(self, policy_name: str, policy_type: PolicyType | str) -> PolicySummary:
@@ -106,6 +108,7 @@ class PolicyOperations(AccountState):
                 f"the policy {policy_name} still has non-default versions",
             )
         del self.policies[policy_name]
+        self.changes.touch(K.RAM_POLICY, policy_name)
 
     def create_policy_version(
         self, policy_name: str, policy_document: str, now: datetime, set_as_default: bool = False
@@ -122,6 +125,7 @@ class PolicyOperations(AccountState):
         policy.versions[version.version_id] = version
         if set_as_default:
             policy.default_version = version.version_id
+        self.changes.touch(K.RAM_POLICY, policy_name)
         return version
 
     def get_policy_version(self, policy_name: str, version_id: str) -> PolicyVersion:
@@ -139,6 +143,7 @@ class PolicyOperations(AccountState):
     def set_default_policy_version(self, policy_name: str, version_id: str) -> None:
         self.get_policy_version(policy_name, version_id)
         self.policies[policy_name].default_version = version_id
+        self.changes.touch(K.RAM_POLICY, policy_name)
 
     def delete_policy_version(self, policy_name: str, version_id: str) -> None:
         self.get_policy_version(policy_name, version_id)
@@ -149,3 +154,4 @@ class PolicyOperations(AccountState):
                 f"{version_id} is the default version of {policy_name}",
             )
         del policy.versions[version_id]
+        self.changes.touch(K.RAM_POLICY, policy_name)

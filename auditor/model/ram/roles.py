@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from palisade.auditor.model import changes
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.ram import arns, names
 from palisade.auditor.model.ram.account_state import AccountState
 from palisade.auditor.model.ram.entities import PrincipalKind, Role
@@ -53,6 +53,7 @@ class RoleOperations(AccountState):
             now,
         )
         self.roles[role_name] = role
+        self.changes.touch(K.RAM_ROLE, role_name)
         return role
 
     def list_roles(self) -> list[Role]:
@@ -74,7 +75,6 @@ class RoleOperations(AccountState):
         trust = None
         if new_assume_role_policy_document is not None:
             trust = parse_trust_policy(new_assume_role_policy_document)
-        self.changes.touch(changes.RAM_ROLE, role_name)
         if trust is not None and new_assume_role_policy_document is not None:
             role.trust = trust
             role.assume_role_policy_document = new_assume_role_policy_document
@@ -82,6 +82,12 @@ class RoleOperations(AccountState):
             role.max_session_duration = new_max_session_duration
         if new_description is not None:
             role.description = new_description
+        if (new_assume_role_policy_document, new_max_session_duration, new_description) != (
+            None,
+            None,
+            None,
+        ):
+            self.changes.touch(K.RAM_ROLE, role_name)
         return role
 
     def delete_role(self, role_name: str) -> None:
@@ -91,3 +97,4 @@ class RoleOperations(AccountState):
                 "DeleteConflict.Role.Policy", f"the role {role_name} still has policies attached"
             )
         del self.roles[role_name]
+        self.changes.touch(K.RAM_ROLE, role_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from palisade.auditor.model import changes as K
 from palisade.auditor.model.ram import names
 from palisade.auditor.model.ram.account_state import AccountState
 from palisade.auditor.model.ram.entities import LoginProfile, PrincipalKind, User
@@ -30,6 +31,7 @@ class UserOperations(AccountState):
             raise RamError("EntityAlreadyExists.User", f"the user {user_name} already exists")
         user = User(user_name, new_numeric_id(16, self._random_bytes), display, comments, now)
         self.users[user_name] = user
+        self.changes.touch(K.RAM_USER, user_name)
         return user
 
     def list_users(self) -> list[User]:
@@ -56,13 +58,18 @@ class UserOperations(AccountState):
             del self.users[user_name]
             user.user_name = new_user_name
             self.users[new_user_name] = user
+            self.changes.touch(K.RAM_USER, user_name)
             for group in self.groups.values():
-                group.members = [new_user_name if m == user_name else m for m in group.members]
+                if user_name in group.members:
+                    group.members = [new_user_name if m == user_name else m for m in group.members]
+                    self.changes.touch(K.RAM_GROUP, group.group_name)
             self._rename_principal(PrincipalKind.USER, user_name, new_user_name)
         if new_display_name is not None:
             user.display_name = new_display_name
         if new_comments is not None:
             user.comments = new_comments
+        if (new_user_name, new_display_name, new_comments) != (None, None, None):
+            self.changes.touch(K.RAM_USER, user.user_name)
         return user
 
     def delete_user(self, user_name: str) -> None:
@@ -83,6 +90,7 @@ class UserOperations(AccountState):
                 "DeleteConflict.User.Policy", f"the user {user_name} still has policies attached"
             )
         del self.users[user_name]
+        self.changes.touch(K.RAM_USER, user_name)
 
     # ---- console password (login profile) ------------------------------------------------
 
@@ -107,6 +115,7 @@ class UserOperations(AccountState):
             mfa_bind_required,
             now,
         )
+        self.changes.touch(K.RAM_USER, user_name)
         return user.login_profile
 
     def update_login_profile(
@@ -124,6 +133,8 @@ class UserOperations(AccountState):
             profile.password_reset_required = password_reset_required
         if mfa_bind_required is not None:
             profile.mfa_bind_required = mfa_bind_required
+        if (password, password_reset_required, mfa_bind_required) != (None, None, None):
+            self.changes.touch(K.RAM_USER, user_name)
         return profile
 
     def get_login_profile(self, user_name: str) -> LoginProfile:
@@ -137,6 +148,7 @@ class UserOperations(AccountState):
     def delete_login_profile(self, user_name: str) -> None:
         self.get_login_profile(user_name)
         self.users[user_name].login_profile = None
+        self.changes.touch(K.RAM_USER, user_name)
 
     def console_credential(self, user_name: str) -> str | None:
         """What a console sign-in of `user_name` rests on, as an opaque fingerprint: the user

@@ -5,7 +5,6 @@ all-or-nothing changes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -221,27 +220,6 @@ def record_group_change(ctx: ActionContext, group: SecurityGroup, before: dict) 
     after = group_view(group)
     if after != before:
         ctx.record(group_arn(group), before, after)
-
-
-# -- all or nothing ----------------------------------------------------------------------------
-
-
-def all_or_nothing(ctx: ActionContext, change: Callable[[], T]) -> T:
-    """Runs a change made of several model operations; if one of them refuses, the state is
-    put back as it was (the model's own operations are atomic one by one, not together)."""
-    state = ctx.state
-    saved = state.to_document()
-    audit_len = len(ctx.audit)
-    try:
-        return change()
-    except ModelError:
-        restored = CloudState.from_document(saved)
-        state.cloud = restored.cloud
-        state.keypairs = restored.keypairs
-        state.instance_roles = restored.instance_roles
-        state.ram = restored.ram
-        del ctx.audit[audit_len:]
-        raise
 
 
 def refuse(code: str, message: str, status: int = 400) -> ApiError:

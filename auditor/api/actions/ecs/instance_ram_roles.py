@@ -12,7 +12,7 @@ from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, paginate
 from palisade.auditor.api.registry import ActionContext, action
 from palisade.auditor.model.fleet.resources import Instance
-from palisade.auditor.model.ram import InstanceRamRoles, InstanceRef
+from palisade.auditor.model.ram import InstanceRef
 
 MAX_INSTANCES = 100
 
@@ -67,11 +67,8 @@ def attach_instance_ram_role(ctx: ActionContext, p: Params) -> dict:
     role_name = p.req("RamRoleName")
     instances = requested_instances(ctx, p)
     state, context = ctx.state, ctx.request_context()
-    # A dry run on a copy of the bindings: every refusal (PassRole, not an ECS role, a classic
-    # instance) happens before the real bindings change.
-    trial = InstanceRamRoles(dict(state.instance_roles.bindings))
-    for instance in instances:
-        trial.attach(state.ram, ctx.caller, instance_ref(instance), role_name, context)
+    # a refusal for a later instance (PassRole, not an ECS role, a classic instance) undoes
+    # the earlier ones with the rest of the write (store/live_state.py)
     results = []
     for instance in instances:
         before = state.instance_roles.role_of(instance.instance_id)
@@ -104,9 +101,6 @@ def detach_instance_ram_role(ctx: ActionContext, p: Params) -> dict:
     role_name = p.str("RamRoleName")
     instances = requested_instances(ctx, p)
     state, context = ctx.state, ctx.request_context()
-    trial = InstanceRamRoles(dict(state.instance_roles.bindings))
-    for instance in instances:
-        trial.detach(state.ram, ctx.caller, instance_ref(instance), context, role_name)
     results = []
     for instance in instances:
         change = state.instance_roles.detach(

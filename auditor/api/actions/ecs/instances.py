@@ -11,7 +11,6 @@ import re
 from datetime import UTC, datetime
 
 from palisade.auditor.api.actions.ecs.common import (
-    all_or_nothing,
     get_instance,
     given_id,
     group_arn,
@@ -152,7 +151,9 @@ def _create(ctx: ActionContext, p: Params, amount: int) -> tuple[list[str], list
             tags=tags,
         )
         if not instance.host_name:  # ECS names a host after its instance: iZ<id>Z
-            instance.host_name = f"iZ{instance.instance_id.removeprefix('i-')}Z"
+            cloud.set_host_name(
+                instance.instance_id, f"iZ{instance.instance_id.removeprefix('i-')}Z"
+            )
         ids.append(instance.instance_id)
         _bind(ctx, p, account, region, instance.instance_id, instance.network_type.value)
     return ids, _new(cloud, groups_before)
@@ -184,19 +185,18 @@ def _bind(ctx: ActionContext, p: Params, account: str, region: str, instance_id:
 
 
 def _run(ctx: ActionContext, p: Params, stopped: bool, amount: int = 1) -> list[str]:
-    def change() -> list[str]:
-        instance_ids, new_groups = _create(ctx, p, amount)
-        cloud = ctx.state.cloud
-        for gid in new_groups:  # the region's default group, made for its first instance
-            ctx.record(group_arn(cloud.groups[gid]), None, group_view(cloud.groups[gid]))
-        for instance_id in instance_ids:
-            if stopped:
-                cloud.stop_instance(instance_id)
-            instance = cloud.instances[instance_id]
-            ctx.record(instance_arn(instance), None, instance_view(ctx.state, instance))
-        return instance_ids
-
-    return all_or_nothing(ctx, change)
+    """Creates the instances; a refusal part-way undoes the earlier ones with the rest of the
+    write (store/live_state.py)."""
+    instance_ids, new_groups = _create(ctx, p, amount)
+    cloud = ctx.state.cloud
+    for gid in new_groups:  # the region's default group, made for its first instance
+        ctx.record(group_arn(cloud.groups[gid]), None, group_view(cloud.groups[gid]))
+    for instance_id in instance_ids:
+        if stopped:
+            cloud.stop_instance(instance_id)
+        instance = cloud.instances[instance_id]
+        ctx.record(instance_arn(instance), None, instance_view(ctx.state, instance))
+    return instance_ids
 
 
 @action(
@@ -312,7 +312,8 @@ def delete_instance(ctx: ActionContext, p: Params) -> dict:
     before = instance_view(state, instance)
     state.cloud.delete_instance(instance.instance_id, force=p.bool("Force"))
     # Bindings of an instance that no longer exists would follow a reused id.
-    state.keypairs.bindings.pop(instance.instance_id, None)
+    state.keypairs.forget_instance(instance.instance_id)
     state.instance_roles.release(instance.instance_id)  # revokes its role credentials
+    state.ddos.forget({instance.instance_id})  # a reload would drop it too
     ctx.record(instance_arn(instance), before, None)
     return {}

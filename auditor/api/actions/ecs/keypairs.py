@@ -150,9 +150,8 @@ def create_key_pair(ctx: ActionContext, p: Params) -> dict:
     region = _region_id(ctx, p)
     tags = tags_given(p)
     pair, private_pem = ctx.state.keypairs.create(
-        ctx.account_id, region, p.req("KeyPairName"), ctx.now, rsa_2048
+        ctx.account_id, region, p.req("KeyPairName"), ctx.now, rsa_2048, tags=tags
     )
-    pair.tags = tags
     ctx.record(ctx.arn("ecs", region, f"keypair/{pair.name}"), None, _pair_view(pair))
     return {
         "KeyPairId": pair.key_pair_id,
@@ -172,9 +171,8 @@ def import_key_pair(ctx: ActionContext, p: Params) -> dict:
     region = _region_id(ctx, p)
     tags = tags_given(p)
     pair = ctx.state.keypairs.import_key(
-        ctx.account_id, region, p.req("KeyPairName"), p.req("PublicKeyBody"), ctx.now
+        ctx.account_id, region, p.req("KeyPairName"), p.req("PublicKeyBody"), ctx.now, tags=tags
     )
-    pair.tags = tags
     ctx.record(ctx.arn("ecs", region, f"keypair/{pair.name}"), None, _pair_view(pair))
     return {"KeyPairName": pair.name, "KeyPairFingerPrint": pair.fingerprint}
 

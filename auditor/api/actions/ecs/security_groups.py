@@ -64,8 +64,8 @@ def create_security_group(ctx: ActionContext, p: Params) -> dict:
         vpc_id=vpc_id,
         inner_access_policy=p.str("InnerAccessPolicy", "Accept") or "Accept",
         group_id=p.str("SecurityGroupId"),
+        tags=tags,
     )
-    group.tags = tags
     ctx.record(group_arn(group), None, group_view(group))
     return {"SecurityGroupId": group.group_id}
 

@@ -73,6 +73,14 @@ def _in_region(found: Any, region: str) -> Any:
     return found if found is not None and found.region_id == region else None
 
 
+def _set_tags(ctx: ActionContext, kind: _Kind, ident: str, resource: Any, tags: dict) -> None:
+    """Through the model, which records the unit it changed."""
+    if kind.arn_kind == "keypair":
+        ctx.state.keypairs.set_tags(resource.account_id, resource.region_id, ident, tags)
+    else:
+        ctx.state.cloud.set_tags(kind.arn_kind, ident, tags)
+
+
 _KINDS = {
     "instance": _Kind(
         "instance",
@@ -177,7 +185,7 @@ def tag_resources(ctx: ActionContext, p: Params) -> dict:
     after = [tag_rules.merged(r.tags, new, ident) for ident, r in found]  # check all first
     for (ident, resource), tags in zip(found, after, strict=True):
         before = dict(resource.tags)
-        resource.tags = tags
+        _set_tags(ctx, kind, ident, resource, tags)
         _record(ctx, kind, region, ident, resource, before)
     return {}
 
@@ -199,7 +207,8 @@ def untag_resources(ctx: ActionContext, p: Params) -> dict:
     remove_all = p.bool("All") and not keys
     for ident, resource in _resources(ctx, p, kind, region):
         before = dict(resource.tags)
-        resource.tags = {} if remove_all else {k: v for k, v in before.items() if k not in keys}
+        after = {} if remove_all else {k: v for k, v in before.items() if k not in keys}
+        _set_tags(ctx, kind, ident, resource, after)
         _record(ctx, kind, region, ident, resource, before)
     return {}
 

@@ -5,8 +5,9 @@ RAM actions are `sas:<Action>` (Alibaba's Security Center owns alerts there), re
 `acs:sas:*:<account>:alert/<id>`, `.../silence/<id>`, `.../notification-channel/<id>`, ...
 
 These actions change their own tables (the alert store, the notification settings), not the
-cloud state document, so they are declared `writes=False`: the pipeline neither saves the
-document nor replays the handler after a state conflict (which would apply a change twice).
+cloud state, so a changing one is declared `writes="<its tables>"` (a reading one
+`writes=False`): the pipeline runs it outside the cloud write transaction and never replays it
+after a conflict (which would apply a change twice).
 Each change writes its own audit-log row in the same transaction as the change. The alert
 store comes from `ctx.services`: "alerts" (the auditor's AlertRepository, with its settings)
 when the auditor provides it, else an AlertRepository over "store".

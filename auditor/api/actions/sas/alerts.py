@@ -100,7 +100,7 @@ def describe_alert(ctx: ActionContext, p: Params) -> dict:
 @action(
     "HandleAlert",
     service=SERVICE,
-    writes=False,  # the alert store, not the state document (see the package docstring)
+    writes="alerts",  # its own tables, not the cloud state
     resources=resource("alert", "AlertId"),
     params=("AlertId", "Status", "Comment", "EndTime", "Duration"),
 )

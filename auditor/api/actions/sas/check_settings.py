@@ -65,7 +65,7 @@ def describe_check_settings(ctx: ActionContext, p: Params) -> dict:
 @action(
     "ModifyCheckSettings",
     service=SERVICE,
-    writes=False,
+    writes="check settings",  # its own tables, not the cloud state
     resources=resource("check-settings"),
     params=(*schema.API_NAMES.values(), "Reset"),
 )

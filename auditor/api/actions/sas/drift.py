@@ -44,7 +44,7 @@ def _changes(p: Params) -> list[tuple[str, str]]:
 @action(
     "ReportCloudDrift",
     service=SERVICE,
-    writes=False,  # the alert store, not the state document
+    writes="alerts",  # its own tables, not the cloud state
     resources=resource("cloud-drift"),
     params=("Changes", "Source"),
 )

@@ -62,7 +62,7 @@ def describe_inbox(ctx: ActionContext, p: Params) -> dict:
 @action(
     "MarkInboxRead",
     service=SERVICE,
-    writes=False,
+    writes="inbox",  # its own tables, not the cloud state
     resources=resource("inbox"),
     params=("MessageIds", "All"),
 )

@@ -202,7 +202,7 @@ def get_channel(conn: Connection, ctx: ActionContext, channel_id: str) -> Channe
 @action(
     "CreateNotificationChannel",
     service=SERVICE,
-    writes=False,  # its own tables, its own audit row (see the package docstring)
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("notification-channel"),
     params=("Kind",) + _CHANNEL_PARAMS,
 )
@@ -269,7 +269,7 @@ def describe_notification_channels(ctx: ActionContext, p: Params) -> dict:
 @action(
     "ModifyNotificationChannel",
     service=SERVICE,
-    writes=False,
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("notification-channel", "ChannelId"),
     params=("ChannelId",) + _CHANNEL_PARAMS,
 )
@@ -307,7 +307,7 @@ def modify_notification_channel(ctx: ActionContext, p: Params) -> dict:
 @action(
     "DeleteNotificationChannel",
     service=SERVICE,
-    writes=False,
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("notification-channel", "ChannelId"),
     params=("ChannelId",),
 )
@@ -341,7 +341,7 @@ def delete_notification_channel(ctx: ActionContext, p: Params) -> dict:
 @action(
     "ModifyNotificationCap",
     service=SERVICE,
-    writes=False,
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("notification-channel", "ChannelId"),
     params=("ChannelId", "MaxPerHour"),
 )

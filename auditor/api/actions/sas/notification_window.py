@@ -26,7 +26,7 @@ def _window_view(win: NotificationWindow) -> dict:
 @action(
     "ModifyNotificationWindow",
     service=SERVICE,
-    writes=False,
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("notification-window"),
     params=("Start", "End", "TimeZone"),
 )
@@ -72,7 +72,7 @@ def _grouping_view(g: NotificationGrouping) -> dict:
 @action(
     "ModifyNotificationGrouping",
     service=SERVICE,
-    writes=False,
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("notification-window"),
     params=("GroupWait", "GroupInterval"),
 )

@@ -38,7 +38,7 @@ def silence_view(s: Silence) -> dict:
 @action(
     "CreateSilence",
     service=SERVICE,
-    writes=False,
+    writes="alerts",  # its own tables, not the cloud state
     resources=resource("silence"),
     params=(
         "AccountId",
@@ -101,7 +101,7 @@ def describe_silences(ctx: ActionContext, p: Params) -> dict:
 @action(
     "DeleteSilence",
     service=SERVICE,
-    writes=False,
+    writes="alerts",  # its own tables, not the cloud state
     resources=resource("silence", "SilenceId"),
     params=("SilenceId",),
 )

@@ -31,7 +31,7 @@ def _subscription_view(sub: Subscription) -> dict:
 @action(
     "CreateSubscription",
     service=SERVICE,
-    writes=False,
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("subscription"),
     params=("Category", "Levels", "ChannelIds"),
 )
@@ -95,7 +95,7 @@ def describe_subscriptions(ctx: ActionContext, p: Params) -> dict:
 @action(
     "DeleteSubscription",
     service=SERVICE,
-    writes=False,
+    writes="notifications",  # its own tables, not the cloud state
     resources=resource("subscription", "SubscriptionId"),
     params=("SubscriptionId",),
 )

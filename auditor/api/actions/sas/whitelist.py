@@ -35,7 +35,7 @@ def whitelist_view(w: WhitelistEntry) -> dict:
 @action(
     "CreateWhitelistEntry",
     service=SERVICE,
-    writes=False,
+    writes="whitelist",  # its own tables, not the cloud state
     resources=resource("whitelist"),
     params=(
         "AccountId",
@@ -98,7 +98,7 @@ def describe_whitelist(ctx: ActionContext, p: Params) -> dict:
 @action(
     "DeleteWhitelistEntry",
     service=SERVICE,
-    writes=False,
+    writes="whitelist",  # its own tables, not the cloud state
     resources=resource("whitelist", "WhitelistEntryId"),
     params=("WhitelistEntryId",),
 )

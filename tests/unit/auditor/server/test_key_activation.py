@@ -15,6 +15,7 @@ from palisade.auditor.ingest.restarts import RestartWatch
 from palisade.auditor.model.cloud_state import DEFAULT_REGION, CloudState
 from palisade.auditor.server import key_activation
 from palisade.auditor.server.check_runner import CheckRunner
+from palisade.auditor.store.cloud_rows import CloudRows
 from palisade.auditor.store.cloud_state_repository import CloudStateRepository
 from palisade.shared.proto import agent_pb2, facts_pb2
 from tests.helpers.in_process_api import ApiHarness
@@ -91,7 +92,7 @@ def test_a_restart_whose_activation_failed_is_activated_by_the_sweep(h, monkeypa
     # the restart: the state write fails once (say the database was briefly unavailable)
     h.advance(120)
     rebooted = int(h.now.timestamp()) - 5
-    save = CloudStateRepository.save
+    save = CloudRows.write  # where every state write stores its units
     failures = []
 
     def failing_save(self, *args, **kwargs):
@@ -100,7 +101,7 @@ def test_a_restart_whose_activation_failed_is_activated_by_the_sweep(h, monkeypa
             raise OSError("injected: the state could not be written")
         return save(self, *args, **kwargs)
 
-    monkeypatch.setattr(CloudStateRepository, "save", failing_save)
+    monkeypatch.setattr(CloudRows, "write", failing_save)
     restarted = _report(h, "i-1", rebooted)
     assert restarted == rebooted
     watch.restarted("i-1", restarted)  # logged, never raised to the agent

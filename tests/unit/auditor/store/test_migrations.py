@@ -81,3 +81,57 @@ def test_0008_keeps_the_alerts_and_outbox_rows_the_code_before_it_wrote(db_url):
         assert tuple(row) == ("held", "", None)
     finally:
         store.close()
+
+
+def test_0011_turns_a_stored_state_document_into_rows_and_back(db_url):
+    """A database at 0010 holding a state document the whole-document store wrote (every
+    section filled: tests/data/state/make_cloud_state_v1.py), upgraded: the state read from
+    the rows is the state the document held, unit for unit and in order; the downgrade puts
+    the same document back."""
+    import json
+    from pathlib import Path
+
+    from palisade.auditor.model.cloud_state import CloudState
+    from palisade.auditor.model.units import units_from_document
+    from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+    from palisade.auditor.store.live_state import LiveState
+
+    text = (Path(__file__).parents[3] / "data/state/cloud_state_v1.json").read_text()
+    document = json.loads(text)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0010")  # noqa: SLF001
+        conn.exec_driver_sql(
+            "INSERT INTO cloud_state (id, version, document, updated_at_ms)"
+            " VALUES (1, 26, %s, 0)" % ("?" if conn.dialect.name == "sqlite" else "%s"),
+            (json.dumps(document),),
+        )
+    engine.dispose()
+    store = Database(db_url)
+    try:
+        assert "cloud_state" not in inspect(store.engine).get_table_names()
+        live = LiveState(store)
+        state = live.current()
+        expected = CloudState.from_document(document)
+        assert list(units_from_document(state.to_document()).items()) == list(
+            units_from_document(expected.to_document()).items()
+        )
+        assert state.to_document() == expected.to_document()
+        # the rows are the resources: one per rule, NIC and membership
+        with store.engine.connect() as conn:
+            rules = conn.exec_driver_sql("SELECT count(*) FROM cloud_security_group_rules")
+            assert rules.scalar() == sum(len(g["rules"]) for g in document["cloud"]["groups"])
+            members = conn.exec_driver_sql("SELECT count(*) FROM cloud_nic_memberships")
+            assert members.scalar() == sum(
+                len(n["security_group_ids"])
+                for i in document["cloud"]["instances"]
+                for n in i["nics"]
+            )
+        version, stored = CloudStateRepository(store).load()
+        assert stored == expected.to_document()
+        with store.engine.begin() as conn:
+            command.downgrade(migrate._config(conn), "0010")  # noqa: SLF001
+            row = conn.exec_driver_sql("SELECT version, document FROM cloud_state").one()
+        assert row.version == version and json.loads(row.document) == expected.to_document()
+    finally:
+        store.close()
