@@ -3,6 +3,10 @@
 `exposure` for every instance of a fleet of 10,000 such instances (vs a naive linear scan),
 both ratios measured in the same run.
 
+Then the compiled fleet kept current (issue 15): the time to build the fleet's exposure index
+whole, against the time to update it after one rule change and after one instance joining a
+group, each followed by every instance's exposure again (what the next sweep pays).
+
 Run: .venv/bin/python benchmarks/sg_engine.py   (the defaults are the issue's scenario)
      [--instances N] [--groups G] [--rule-sets K] [--isolated-groups D] [--seed S]
 Targets: compiled decide >= 50x naive; fleet exposure <= 5 s.
@@ -185,7 +189,9 @@ def bench_decide(model: CloudModel, instance_id: str, seed: int) -> None:
     )
 
 
-def bench_exposure(instances: int, rule_sets: int, groups: int, isolated: int, seed: int) -> None:
+def bench_exposure(
+    instances: int, rule_sets: int, groups: int, isolated: int, seed: int
+) -> tuple[CloudModel, list[str]]:
     t = time.perf_counter()
     model, ids = build_fleet(instances, rule_sets, groups, seed, isolated)
     print(
@@ -229,6 +235,59 @@ def bench_exposure(instances: int, rule_sets: int, groups: int, isolated: int, s
         f"  ratio: {naive_per * instances / fleet_t.cpu:.0f}x for the fleet, "
         f"{naive_per / per_set:.0f}x per instance without sharing (CPU time)"
     )
+    return model, ids
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def bench_updates(model: CloudModel, ids: list[str], seed: int) -> None:
+    """The compiled fleet kept current: a whole build against an update after one change,
+    each then followed by every instance's exposure (the next sweep)."""
+    rng = random.Random(seed)
+    print(f"\ncompiled fleet kept current ({len(ids)} instances, {len(model.groups)} groups):")
+    builds = []
+    for _ in range(3):
+        with Stopwatch() as build_t:
+            index = ExposureIndex(model)
+        builds.append((build_t.wall, build_t.cpu))
+    with Stopwatch() as sweep_t:
+        for iid in ids:
+            exposure(model, iid, index)
+    print(
+        f"  full index build: {_ms(min(builds)[0])} wall, {_ms(min(builds)[1])} CPU (best of 3); "
+        "then every instance's "
+        f"exposure: {sweep_t.wall:.2f} s ({load()})"
+    )
+    gids = sorted(model.groups)
+
+    def timed(what: str, groups: list[str], instances: list[str]) -> None:
+        with Stopwatch() as update_t:
+            done = index.update(groups, instances)
+        with Stopwatch() as again_t:
+            reports = {iid: exposure(model, iid, index) for iid in ids}
+        fresh = ExposureIndex(model)
+        sample = ids[:: max(1, len(ids) // 200)]
+        wrong = sum(reports[iid] != exposure(model, iid, fresh) for iid in sample)
+        print(
+            f"  update after {what}: {_ms(update_t.wall)} wall, {_ms(update_t.cpu)} CPU; then "
+            "every instance's exposure: "
+            f"{again_t.wall:.2f} s ({done['rule sets dropped']} rule sets recompiled, "
+            f"{done['rule sets cleared']} with their members' part; {wrong} of {len(sample)} "
+            "sampled reports differ from a fresh index)"
+        )
+
+    g = rng.choice(gids)
+    model.modify_rule(g, model.groups[g].rules[0].rule_id, random_rule(rng, gids))
+    timed("one rule change", [g], [])
+    # a NIC is in at most 5 groups: the instance leaves one, then joins another
+    iid = rng.choice(ids)
+    own = model.instances[iid].primary_nic.security_group_ids
+    model.leave(iid, own[0])
+    timed("one instance leaving a group", [], [iid])
+    model.join(iid, rng.choice([g for g in gids if g not in own]))
+    timed("one instance joining a group", [], [iid])
 
 
 def naive_internet_exposure(model: CloudModel, instance_id: str) -> set[tuple[str, int]]:
@@ -272,7 +331,10 @@ def main() -> None:
     args = parser.parse_args()
     model, ids = build_fleet(1, 1, 5, args.seed)
     bench_decide(model, ids[0], args.seed)
-    bench_exposure(args.instances, args.rule_sets, args.groups, args.isolated_groups, args.seed)
+    model, ids = bench_exposure(
+        args.instances, args.rule_sets, args.groups, args.isolated_groups, args.seed
+    )
+    bench_updates(model, ids, args.seed)
 
 
 if __name__ == "__main__":

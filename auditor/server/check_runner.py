@@ -15,6 +15,10 @@ Findings go to the alert service, which opens, updates (a new occurrence counts)
 resolves alerts in one transaction per scope (serialised across replicas) and queues the
 notifications of the alerts it opens or reopens in that same transaction; the dispatcher is
 then woken, and its pipeline (notify/stages.py) judges them again when they are due.
+
+The exposure check reads the process's compiled fleet (compiled_fleet.py): one exposure index
+for the live state, kept current by its change listener, handed to every instance round (an
+API without a live state to follow: each check builds its own).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from palisade.auditor.checks import (
 from palisade.auditor.checks.vulnerabilities.osv import database_from_documents
 from palisade.auditor.model.schema import validate
 from palisade.auditor.server import ddos_states, key_activation
+from palisade.auditor.server.compiled_fleet import CompiledFleet
 from palisade.auditor.store import advisories as advisory_store
 from palisade.auditor.store import check_settings as stored_settings
 from palisade.auditor.store.database import Database
@@ -72,8 +77,11 @@ class CheckRunner:
         clock: Callable[[], datetime] = utcnow,
         min_interval_s: float = 0.25,
         duty: float = 0.5,
+        compiled: CompiledFleet | None = None,
     ):
         self.store, self.api, self.alerts = store, api, alerts
+        # the exposure index kept current from the live state's changes (None: none to follow)
+        self.compiled = compiled if compiled is not None else CompiledFleet.follow(api)
         self.settings = settings or CheckSettings()
         self._file_settings = self.settings  # what ModifyCheckSettings' changes lie over
         self._settings_version = 0  # the stored changes' version the settings hold
@@ -253,13 +261,41 @@ class CheckRunner:
             self.settings,
             learning_since_ms=agent["enrolled_at_ms"] if agent else None,
         )
-        inp = CheckInput(state, instance_id, snapshot, events, now, self.settings, history)
+        inp = CheckInput(
+            state,
+            instance_id,
+            snapshot,
+            events,
+            now,
+            self.settings,
+            history,
+            exposure_index=self._exposure_index(state),
+        )
         if self._observe_ddos(inp):  # the checks see the new state (a black hole: exposure)
+            after = self.api.current()
             inp = CheckInput(
-                self.api.current(), instance_id, snapshot, events, now, self.settings, history
+                after,
+                instance_id,
+                snapshot,
+                events,
+                now,
+                self.settings,
+                history,
+                exposure_index=self._exposure_index(after),
             )
         run = evaluate_instance(inp)
         return Scope(state.account_id, instance_id, frozenset(run.evaluated)), run.findings
+
+    def _exposure_index(self, state):
+        """The compiled fleet's index for `state`, current with every change applied so far
+        (None: the exposure check builds one of its own)."""
+        if self.compiled is None:
+            return None
+        try:
+            return self.compiled.index(state.cloud)
+        except Exception:  # the check still runs, on an index of its own
+            log.exception("the compiled fleet could not be brought up to date")
+            return None
 
     def _observe_ddos(self, inp: CheckInput) -> bool:
         try:

@@ -66,6 +66,7 @@ class LiveState:
         self.state: CloudState | None = None
         self.seq = 0  # the last change the live state holds
         self.listeners: list[Listener] = []
+        self.last_written: list[Unit] = []  # the units the last write stored (tests)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -174,6 +175,7 @@ class LiveState:
                 self._restore(touched)
                 raise
             self.seq = seq
+            self.last_written = touched
             if touched:
                 self._notify(set(touched))
                 if verifying():
@@ -213,6 +215,7 @@ class LiveState:
         try:
             with self.rows.engine.connect() as conn, conn.begin():
                 self._apply(conn, set(touched))
+                self._notify(set(touched))  # a cache may have compiled the undone change
                 self.catch_up(conn)
         except Exception:  # cannot read them back: reload everything at the next call
             log.exception("restoring the state after a failed write failed; reloading it")

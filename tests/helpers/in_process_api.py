@@ -66,13 +66,14 @@ class ApiHarness:
             security_token=token[0] if token else None,
         )
         if os.environ.get("PALISADE_CHECK_TOUCHED") == "1":  # see tests/helpers/change_oracle.py
-            from tests.helpers.change_oracle import untouched_changes
+            from tests.helpers.change_oracle import changed_units
 
-            state = self.api.current()
-            response, missing = untouched_changes(
-                state, lambda: self.api.handle("POST", "/", signed, source_ip)
-            )
-            assert not missing, f"{action} changed but did not touch {sorted(missing)}"
+            before = self.api.current().to_document()
+            self.api.live.last_written = []
+            response = self.api.handle("POST", "/", signed, source_ip)
+            changed = changed_units(before, self.api.current().to_document())
+            missing = changed - set(self.api.live.last_written)
+            assert not missing, f"{action} changed but did not store {sorted(missing)}"
             return response
         return self.api.handle("POST", "/", signed, source_ip)
 

@@ -56,9 +56,11 @@ def exposure(
     not in a DDoS black hole: `black_holed`, an input) and from the members of each other group
     on its private network, with the deciding rules. For the instance's own groups the
     "members" are the other members."""
-    index = index or ExposureIndex(model)
     inst = model.get_instance(instance_id)
     nic = inst.primary_nic
+    if index is None or not index.knows(nic.security_group_ids):
+        # (a kept index that has not yet heard of a group the NIC just joined: a fresh one)
+        index = ExposureIndex(model)
     rule_set = index.rule_set(inst, nic)
     n_own_ips = len(nic.private_ips)
     with_others = tuple(

@@ -176,7 +176,8 @@ class InstanceRamRoles:
         return {"format": DOCUMENT_FORMAT, "NextGeneration": self.next_generation}
 
     def apply_meta_document(self, doc: dict) -> None:
-        self.next_generation = max(self.next_generation, int(doc["NextGeneration"]))
+        """The stored counter read back (a replica catching up, a failed write undone)."""
+        self.next_generation = int(doc["NextGeneration"])
 
     def apply_binding_document(self, instance_id: str, doc: dict | None) -> None:
         """A stored binding (None: none) read back into the live bindings."""

@@ -13,7 +13,7 @@ import pytest
 from palisade.auditor.api.actions.ecs.keypairs import activate_booted
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from palisade.auditor.server import quota_settings
-from tests.helpers.change_oracle import assert_touched
+from tests.helpers.change_oracle import assert_stored
 
 R = {"RegionId": DEFAULT_REGION}
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOIZLYJaeHEvSR6e1AKt4BOBDQjOUg3M/1wLOW6BJwP c"
@@ -119,8 +119,8 @@ def test_every_fleet_action_touches_what_it_changes(h) -> None:
     h.ok("AttachKeyPair", **R, KeyPairName="kp-2", InstanceIds=json.dumps([first, stopped]))
     boot = int(h.now.timestamp()) + 60
     h.advance(120)
-    activated = assert_touched(
-        h.state,
+    activated = assert_stored(
+        h.api,
         lambda: h.api.apply_system_change("KeyPairActivated", activate_booted({first: boot})),
     )
     assert activated
@@ -157,4 +157,4 @@ def test_every_fleet_action_touches_what_it_changes(h) -> None:
     h.ok("DeleteVpc", **R, VpcId=vpc)
 
     # the settings file's [limits]
-    assert assert_touched(h.state, lambda: quota_settings.apply(h.api, rules_per_group=300))
+    assert assert_stored(h.api, lambda: quota_settings.apply(h.api, rules_per_group=300))
