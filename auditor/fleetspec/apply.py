@@ -1,6 +1,8 @@
 """Apply a `FleetSpec` through the ECS-style API actions: find each resource (by id, else by
 name), create what is missing, change what differs, and report every change. Applying the same
-fleet again changes nothing.
+fleet again changes nothing. With `exact=True` (`palisade sync`: the spec is the whole truth
+about its instances) an instance's key pair or RAM role the spec does not give is detached;
+otherwise a fleet file that leaves them out leaves them alone.
 
 The actions go through `api(action, params) -> response`; `palisade apply` runs the whole plan
 first against a copy of the auditor's current state in-process (`local_api`, nothing is
@@ -14,10 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from palisade.auditor.fleetspec.spec import FleetSpec, GroupSpec, InstanceSpec, RuleSpec
+from palisade.auditor.fleetspec.rule_keys import describe, norm_cidr, params_key, permission_key
+from palisade.auditor.fleetspec.spec import (
+    FleetSpec,
+    GroupSpec,
+    InstanceSpec,
+    RuleSpec,
+    VSwitchSpec,
+)
 from palisade.auditor.model.errors import ModelError
 from palisade.auditor.model.network import ipv4
-from palisade.auditor.model.network.security_group import parse_port_range, parse_protocol
 
 
 class ApiCallError(Exception):
@@ -84,9 +92,11 @@ class _Applier:
         self.api = api
         self.result = ApplyResult()
         self.vpcs: dict[tuple, str] = {}  # (account, region, name) -> id
+        self.vswitches: dict[tuple, str] = {}  # (account, region, vpc id, name) -> id
         self.groups: dict[tuple, str] = {}
         self.group_network: dict[str, str] = {}  # group id -> vpc | classic
         self.own_account = ""
+        self.exact = False
 
     def change(self, action: str, resource: str, detail: str = "") -> None:
         self.result.changes.append(Change(action, resource, detail))
@@ -123,7 +133,7 @@ class _Applier:
             raise ApiCallError("DescribeVpcs", "Ambiguous", f"several VPCs are named {v.name!r}")
         if found:
             vpc_id = found[0]["VpcId"]
-            if found[0]["CidrBlock"] != _norm_cidr(v.cidr):  # the model stores it canonical
+            if found[0]["CidrBlock"] != norm_cidr(v.cidr):  # the model stores it canonical
                 self.result.notes.append(
                     f"{vpc_id}: CIDR {found[0]['CidrBlock']} differs from {v.cidr} (a VPC's "
                     "block cannot change; delete and recreate it)"
@@ -142,6 +152,67 @@ class _Applier:
         if ref is None:
             return None
         return self.vpcs.get((account, region, ref), ref)
+
+    # -- vSwitches --------------------------------------------------------------------------
+
+    def vswitch(self, v: VSwitchSpec) -> None:
+        base = {"RegionId": v.region, **self.owner(v.account)}
+        vpc_id = self.vpc_ref(v.account, v.region, v.vpc) or ""
+        if v.vswitch_id:
+            query = {"VSwitchId": v.vswitch_id}
+        else:
+            query = {"VSwitchName": v.name, "VpcId": vpc_id}
+        found = self.api("DescribeVSwitches", {**base, **query, "PageSize": "50"})["VSwitches"][
+            "VSwitch"
+        ]
+        if len(found) > 1:
+            raise ApiCallError(
+                "DescribeVSwitches", "Ambiguous", f"several vSwitches are named {v.name!r}"
+            )
+        if not found:
+            sw_id = self.api(
+                "CreateVSwitch",
+                _params(
+                    **base,
+                    VpcId=vpc_id,
+                    ZoneId=v.zone,
+                    CidrBlock=v.cidr,
+                    VSwitchName=v.name or None,
+                    Description=v.description or None,
+                    VSwitchId=v.vswitch_id,
+                ),
+            )["VSwitchId"]
+            self.change("CreateVSwitch", sw_id, v.name)
+        else:
+            have = found[0]
+            sw_id = have["VSwitchId"]
+            for attr, wanted, value in (
+                ("VPC", vpc_id, have["VpcId"]),
+                ("zone", v.zone, have["ZoneId"]),
+                ("CIDR", norm_cidr(v.cidr), have["CidrBlock"]),
+            ):
+                if wanted != value:
+                    self.result.notes.append(
+                        f"{sw_id}: {attr} {value} differs from {wanted} (a vSwitch's VPC, zone "
+                        "and block cannot change; delete and recreate it)"
+                    )
+            updates = {}
+            if have["VSwitchName"] != v.name:
+                updates["VSwitchName"] = v.name
+            if have["Description"] != v.description:
+                updates["Description"] = v.description
+            if updates:
+                self.api("ModifyVSwitchAttribute", {**base, "VSwitchId": sw_id, **updates})
+                self.change("ModifyVSwitchAttribute", sw_id, ", ".join(updates))
+        key = (v.account, v.region)
+        self.vswitches[(*key, sw_id)] = sw_id
+        if v.name:
+            self.vswitches[(*key, v.name)] = sw_id
+
+    def vswitch_ref(self, account, region, ref: str | None) -> str | None:
+        if ref is None:
+            return None
+        return self.vswitches.get((account, region, ref), ref)
 
     # -- groups -----------------------------------------------------------------------------
 
@@ -222,11 +293,11 @@ class _Applier:
         )["Permissions"]["Permission"]
         have: dict[tuple, dict] = {}
         for perm in current:
-            have.setdefault(_permission_key(perm), perm)
+            have.setdefault(permission_key(perm), perm)
         want: dict[tuple, tuple[RuleSpec, dict[str, str]]] = {}
         for rule in g.rules:
             for params in self.rule_params(g, gid, rule):
-                key = _params_key(params, g.account or self.own_account)
+                key = params_key(params, g.account or self.own_account)
                 want.setdefault(key, (rule, params))
         for key, perm in have.items():
             if key not in want:
@@ -238,14 +309,14 @@ class _Applier:
                         "SecurityGroupRuleId.1": perm["SecurityGroupRuleId"],
                     },
                 )
-                self.change("Revoke", gid, _describe(perm))
+                self.change("Revoke", gid, describe(perm))
         for key, (rule, params) in want.items():
             egress = key[0] == "egress"
             if key not in have:
                 self.api(
                     "AuthorizeSecurityGroupEgress" if egress else "AuthorizeSecurityGroup", params
                 )
-                self.change("Authorize", gid, _describe(params))
+                self.change("Authorize", gid, describe(params))
             elif have[key]["Description"] != rule.description:
                 self.api(
                     "ModifySecurityGroupEgressRule" if egress else "ModifySecurityGroupRule",
@@ -273,6 +344,8 @@ class _Applier:
         }
         if rule.nic_type:
             common["NicType"] = rule.nic_type
+        if rule.source_ports is not None:
+            common["SourcePortRange"] = rule.source_ports
         network = self.group_network.get(gid, "vpc")
         if rule.group is not None:
             owner = rule.owner_account
@@ -283,10 +356,16 @@ class _Applier:
             common.setdefault("NicType", "intranet")
             if rule.cidr is not None:
                 common[f"{side}CidrIp"] = rule.cidr  # the model reports the conflict
+            if rule.ipv6_cidr is not None:
+                common[f"Ipv6{side}CidrIp"] = rule.ipv6_cidr
             return [common]
         common.setdefault("NicType", "intranet" if network == "vpc" else "internet")
         if rule.owner_account:
             common[f"{side}GroupOwnerAccount"] = rule.owner_account
+        if rule.ipv6_cidr is not None:
+            common[f"Ipv6{side}CidrIp"] = rule.ipv6_cidr
+            if rule.cidr is None:
+                return [common]  # the rule's one peer
         parts = (rule.cidr or "").split(",")
         if len(parts) > 1 and all(ipv4.parse_cidr(x.strip()) for x in parts):
             return [{**common, f"{side}CidrIp": x.strip()} for x in parts]
@@ -321,6 +400,7 @@ class _Applier:
                 "DescribeInstances", "Ambiguous", f"several instances are named {i.name!r}"
             )
         vpc_id = self.vpc_ref(i.account, i.region, i.vpc)
+        vswitch_id = self.vswitch_ref(i.account, i.region, i.vswitch)
         groups = (
             None
             if i.security_groups is None
@@ -335,6 +415,7 @@ class _Applier:
                 OsType=i.os,
                 InstanceNetworkType="vpc" if vpc_id else "classic",
                 VpcId=vpc_id,
+                VSwitchId=vswitch_id,
                 PrivateIpAddress=i.private_ip,
                 PublicIpAddress=i.public_ip,
                 KeyPairName=i.key_pair,
@@ -364,6 +445,13 @@ class _Applier:
                 vpc_id,
                 [current["VpcAttributes"]["VpcId"]] if current["VpcAttributes"]["VpcId"] else [],
             ),
+            (
+                "vSwitch",
+                vswitch_id,
+                [current["VpcAttributes"]["VSwitchId"]]
+                if current["VpcAttributes"]["VSwitchId"]
+                else [],
+            ),
         ):
             if (wanted or None) != (have[0] if have else None):
                 self.result.notes.append(
@@ -390,102 +478,58 @@ class _Applier:
                 {**region, "KeyPairName": i.key_pair, "InstanceIds": json.dumps([iid])},
             )
             self.change("AttachKeyPair", iid, i.key_pair)
+        elif self.exact and not i.key_pair and current["KeyPairName"]:
+            self.detach_key_pair(iid, i.region, current["KeyPairName"])
         if i.ram_role and current.get("RamRoleName") != i.ram_role:
             self.api(
                 "AttachInstanceRamRole",
                 {**region, "RamRoleName": i.ram_role, "InstanceIds": json.dumps([iid])},
             )
             self.change("AttachInstanceRamRole", iid, i.ram_role)
+        elif self.exact and not i.ram_role and current.get("RamRoleName"):
+            self.api(
+                "DetachInstanceRamRole",
+                {
+                    **region,
+                    "RamRoleName": current["RamRoleName"],
+                    "InstanceIds": json.dumps([iid]),
+                },
+            )
+            self.change("DetachInstanceRamRole", iid, current["RamRoleName"])
         if current["Status"] != i.status:
             action = "StartInstance" if i.status == "Running" else "StopInstance"
             self.api(action, {**region, "InstanceId": iid})
             self.change(action, iid)
 
-
-def _describe(p: dict) -> str:
-    direction = p.get("Direction") or (
-        "egress" if "DestCidrIp" in p or "DestGroupId" in p else "ingress"
-    )
-    side = "Source" if direction == "ingress" else "Dest"
-    peer = p.get(f"{side}CidrIp") or p.get(f"{side}GroupId") or ""
-    return (
-        f"{direction} {p.get('Policy', 'accept').lower()} {p.get('IpProtocol', '').lower()} "
-        f"{p.get('PortRange', '')} {'from' if side == 'Source' else 'to'} {peer} "
-        f"priority {p.get('Priority', '1')}"
-    )
-
-
-def _norm_cidr(text: str | None) -> str | None:
-    if not text:
-        return None
-    parsed = ipv4.parse_cidr(text.strip())
-    return ipv4.format_cidr(*parsed) if parsed else text
+    def detach_key_pair(self, iid: str, region: str, name: str) -> None:
+        """DetachKeyPair of `name` from the instance. A running instance's detach waits for
+        its restart (DescribeInstances names the key pair until then): asked again, the model
+        answers NotAttached, which is no change."""
+        body = self.api(
+            "DetachKeyPair",
+            {"RegionId": region, "KeyPairName": name, "InstanceIds": json.dumps([iid])},
+        )
+        for r in body.get("Results", {}).get("Result", []):
+            if r.get("Success") in (True, "true"):
+                self.change("DetachKeyPair", iid, name)
+            elif r.get("Code") != "InvalidKeyPairName.NotAttached":
+                raise ApiCallError("DetachKeyPair", r.get("Code", ""), r.get("Message", ""))
 
 
-def _norm_ports(text: str, protocol: str) -> str:
-    try:
-        return str(parse_port_range(text, parse_protocol(protocol)))
-    except ModelError:
-        return text
-
-
-def _key(direction, policy, protocol, ports, priority, nic, cidr, group, owner) -> tuple:
-    return (
-        direction.lower(),
-        policy.lower(),
-        protocol.lower(),
-        _norm_ports(ports, protocol),
-        str(priority).lstrip("0") or "0",
-        nic.lower(),
-        _norm_cidr(cidr),
-        group or None,
-        owner or None,
-    )
-
-
-def _permission_key(perm: dict) -> tuple:
-    side = "Source" if perm["Direction"] == "ingress" else "Dest"
-    return _key(
-        perm["Direction"],
-        perm["Policy"],
-        perm["IpProtocol"],
-        perm["PortRange"],
-        perm["Priority"],
-        perm["NicType"],
-        perm[f"{side}CidrIp"],
-        perm[f"{side}GroupId"],
-        perm[f"{side}GroupOwnerAccount"],
-    )
-
-
-def _params_key(params: dict[str, str], group_account: str) -> tuple:
-    """The rule a request stands for, as `_permission_key` sees it (the model drops an owner
-    account that is the group's own)."""
-    side = "Dest" if "DestCidrIp" in params or "DestGroupId" in params else "Source"
-    owner = params.get(f"{side}GroupOwnerAccount")
-    if owner == group_account:
-        owner = None
-    return _key(
-        "ingress" if side == "Source" else "egress",
-        params["Policy"],
-        params["IpProtocol"],
-        params["PortRange"],
-        params["Priority"],
-        params["NicType"],
-        params.get(f"{side}CidrIp"),
-        params.get(f"{side}GroupId"),
-        owner,
-    )
-
-
-def apply_fleet(spec: FleetSpec, api: Api, own_account: str = "") -> ApplyResult:
-    """Make the auditor's model hold `spec`. Raises ApiCallError at the first refused action."""
+def apply_fleet(
+    spec: FleetSpec, api: Api, own_account: str = "", *, exact: bool = False
+) -> ApplyResult:
+    """Make the auditor's model hold `spec`. Raises ApiCallError at the first refused action.
+    `exact`: an instance's key pair and RAM role the spec does not give are detached."""
     applier = _Applier(api)
     applier.own_account = own_account
+    applier.exact = exact
     applier.result.notes.extend(spec.warnings)
     applier.regions(spec)
     for v in spec.vpcs:
         applier.vpc(v)
+    for sw in spec.vswitches:
+        applier.vswitch(sw)
     for g in spec.groups:
         applier.group(g)
     for g in spec.groups:  # after every group exists: rules may authorise each other

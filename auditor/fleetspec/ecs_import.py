@@ -1,16 +1,24 @@
 """Reading the JSON the real ECS API answers (DescribeSecurityGroups,
-DescribeSecurityGroupAttribute, DescribeInstances) into a `FleetSpec`, for
-`palisade import-ecs`.
+DescribeSecurityGroupAttribute, DescribeInstances, and the VPC API's DescribeVSwitches) into a
+`FleetSpec`, for `palisade import-ecs` and `palisade sync`.
 
-Each response is read through a schema whose keys are those the official ECS SDK's models
-give the response (`alibabacloud_ecs20140526`, models/_describe_*_response_body.py); a key it
-does not know is an error naming it, as is a value of the wrong kind. A rule is one
-`Permission` (model/network/permission.py), the schema the API's rule parameters use too.
+Each response is read through a schema whose keys are those the official SDKs' models give
+the response (`alibabacloud_ecs20140526` and `alibabacloud_vpc20160428`,
+models/_describe_*_response_body.py); a key it does not know is an error naming it, as is a
+value of the wrong kind. A rule is one `Permission` (model/network/permission.py), the schema
+the API's rule parameters use too.
+
+A rule is imported exactly or not at all: its `SourcePortRange` and its IPv6 peer
+(`Ipv6SourceCidrIp` / `Ipv6DestCidrIp`) are kept; what Palisade cannot model (a prefix list as
+the only peer, a port list, a system rule above priority 100) is left out with a note naming
+the rule and what was not imported. Never is a narrower rule imported as a wider one.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Annotated, Any, Required
 
 from pydantic import BeforeValidator
@@ -24,6 +32,7 @@ from palisade.auditor.fleetspec.spec import (
     RuleSpec,
     SpecError,
     VpcSpec,
+    VSwitchSpec,
     kind_of,
     rule_ports,
 )
@@ -124,8 +133,7 @@ _INSTANCE = _shape(
         "KeyPairName": Opt,
         "VpcAttributes": _shape(
             "VpcAttributes",
-            {"VpcId": Opt, "PrivateIpAddress": _IPS},
-            "VSwitchId",
+            {"VpcId": Opt, "VSwitchId": Opt, "PrivateIpAddress": _IPS},
             "NatIpAddress",
         )
         | None,
@@ -154,6 +162,29 @@ _INSTANCE = _shape(
     SecurityOptions SerialNumber SpotDuration SpotInterruptionBehavior SpotPriceLimit
     SpotStrategy StartTime StoppedMode VlanId ZoneId""".split(),
 )
+_VSWITCH = _shape(
+    "VSwitch",
+    {
+        "VSwitchId": Required[ShortText],
+        "VpcId": Required[ShortText],
+        "ZoneId": Required[ShortText],
+        "CidrBlock": Required[ShortText],
+        "VSwitchName": Opt,
+        "Description": Opt,
+    },
+    *"""AvailableIpAddressCount CreationTime EnabledIpv6 Ipv6CidrBlock IsDefault NetworkAclId
+    OwnerId ResourceGroupId RouteTable ShareType Status Tags""".split(),
+)
+# DescribeVSwitches (the VPC API; `RegionId` is the region asked for)
+VSwitchesResponse = _shape(
+    "DescribeVSwitches",
+    {"VSwitches": Required[_wrapped("VSwitch", _VSWITCH)], "RegionId": Opt},
+    "RequestId",
+    "TotalCount",
+    "PageNumber",
+    "PageSize",
+    "NextToken",
+)
 # DescribeInstances
 InstancesResponse = _shape(
     "DescribeInstances",
@@ -168,13 +199,15 @@ InstancesResponse = _shape(
 
 def parse_ecs(documents: list[object]) -> FleetSpec:
     """A fleet from responses of the real ECS API: DescribeSecurityGroups (the groups),
-    DescribeSecurityGroupAttribute (a group and its rules) and DescribeInstances, each as
-    answered (several in a JSON array). Ids, names and creation dates are kept. What Palisade
-    cannot model (IPv6 and prefix-list rules, system rules above priority 100, key pairs it
-    has no public key of) is left out with a warning."""
+    DescribeSecurityGroupAttribute (a group and its rules), DescribeInstances and the VPC
+    API's DescribeVSwitches, each as answered (several in a JSON array). Ids, names and
+    creation dates are kept. What Palisade cannot model (prefix-list and port-list rules,
+    system rules above priority 100, key pairs it has no public key of, an instance's vSwitch
+    no DescribeVSwitches answer gives) is left out with a warning."""
     groups: dict[str, dict] = {}  # id -> merged fields
     rules: dict[str, list[RuleSpec]] = {}
     instances: list[InstanceSpec] = []
+    vswitches: dict[str, VSwitchSpec] = {}
     warnings: list[str] = []
     flat: list[tuple[str, object]] = []
     for i, doc in enumerate(documents):
@@ -199,6 +232,19 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
                 rule = _ecs_rule(perm, f"{where}.Permissions.Permission[{j}]", gid, warnings)
                 if rule is not None:
                     rules[gid].append(rule)
+        elif "VSwitches" in doc:
+            listed_vswitches = validate(VSwitchesResponse, doc, where)
+            region = listed_vswitches.get("RegionId") or DEFAULT_REGION
+            for sw in _items(listed_vswitches["VSwitches"]):
+                vswitches[sw["VSwitchId"]] = VSwitchSpec(
+                    sw.get("VSwitchName") or "",
+                    region,
+                    sw["VpcId"],
+                    sw["ZoneId"],
+                    sw["CidrBlock"],
+                    sw.get("Description") or "",
+                    sw["VSwitchId"],
+                )
         elif "Instances" in doc:
             listed_instances = validate(InstancesResponse, doc, where)
             for j, inst in enumerate(_items(listed_instances["Instances"])):
@@ -206,13 +252,15 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
         else:
             raise SpecError(
                 where,
-                "not a DescribeSecurityGroups, DescribeSecurityGroupAttribute or "
-                "DescribeInstances response (no SecurityGroups, Permissions or Instances)",
+                "not a DescribeSecurityGroups, DescribeSecurityGroupAttribute, "
+                "DescribeInstances or DescribeVSwitches response (no SecurityGroups, "
+                "Permissions, Instances or VSwitches)",
             )
     for gid in rules:
         if groups[gid]["region"] is None:
             raise SpecError("$", f"the region of {gid} is not given (RegionId)")
-    vpcs = _ecs_vpcs(groups, instances)
+    instances = [_known_vswitch(i, vswitches, warnings) for i in instances]
+    vpcs = _ecs_vpcs(groups, instances, vswitches.values())
     group_specs = tuple(
         GroupSpec(
             g["name"],
@@ -229,7 +277,27 @@ def parse_ecs(documents: list[object]) -> FleetSpec:
     ids = [i.instance_id for i in instances]
     if len(set(ids)) != len(ids):
         raise SpecError("$", "an instance is listed twice")
-    return FleetSpec((), (), vpcs, group_specs, (), tuple(instances), tuple(warnings))
+    return FleetSpec(
+        vpcs=vpcs,
+        groups=group_specs,
+        instances=tuple(instances),
+        vswitches=tuple(vswitches.values()),
+        warnings=tuple(warnings),
+    )
+
+
+def _known_vswitch(
+    inst: InstanceSpec, vswitches: dict[str, VSwitchSpec], warnings: list[str]
+) -> InstanceSpec:
+    """An instance keeps its vSwitch when the responses give that vSwitch (DescribeVSwitches);
+    otherwise it is imported without one, and a note says so."""
+    if inst.vswitch is None or inst.vswitch in vswitches:
+        return inst
+    warnings.append(
+        f"{inst.instance_id}: vSwitch {inst.vswitch} not imported (no DescribeVSwitches "
+        "answer gives it); the instance is imported in its VPC without a vSwitch"
+    )
+    return replace(inst, vswitch=None)
 
 
 def _merge_group(groups: dict[str, dict], doc: dict, region: str | None) -> str:
@@ -267,22 +335,24 @@ _LIMITS = Limits()
 def _ecs_rule(
     fields: PermissionFields, where: str, group_id: str, warnings: list[str]
 ) -> RuleSpec | None:
+    """The rule exactly as described, or None (left out, with a warning naming the rule and
+    what Palisade cannot model); never a wider rule than the one described."""
     perm = Permission(fields)
     try:
         direction = perm.direction()
         unsupported = perm.unsupported(direction)
     except ModelError as err:
         raise SpecError(where, f"{err.code}: {err.message}") from None
-    ipv6 = perm.ipv6_peer(direction)
-    if unsupported is None and ipv6 is not None:  # the API has IPv6 rules, fleet files not yet
-        side = "Source" if direction.value == "ingress" else "Dest"
+    port_list = perm.PortRangeListId
+    if unsupported is None and port_list:
         unsupported = ModelError(
-            f"InvalidIpv6{side}CidrIp.NotSupported",
-            f"Ipv6{side}CidrIp {ipv6[:64]!r}: fleet files have no IPv6 rules; authorise it "
-            "through the API (AuthorizeSecurityGroup Ipv6SourceCidrIp).",
+            "InvalidPortRangeListId.NotSupported",
+            f"PortRangeListId {port_list[:64]!r}: Palisade has no port lists; the rule's "
+            "ports are the list's, which the answer does not give (authorise its ranges with "
+            "PortRange).",
         )
     if unsupported is not None:
-        kind = "an IPv6" if "Ipv6" in unsupported.code else "a prefix-list"
+        kind = "a port-list" if "PortRangeList" in unsupported.code else "a prefix-list"
         warnings.append(f"{group_id}: left out {kind} rule ({where}): {unsupported.message}")
         return None
     if perm.system_rule(_LIMITS):
@@ -298,6 +368,7 @@ def _ecs_rule(
     f = perm.fields
     protocol = f.get("IpProtocol") or ""
     cidr, peer, owner = perm.peer(direction)
+    source_ports = f.get("SourcePortRange") or None
     return RuleSpec(
         protocol,
         f.get("PortRange") or rule_ports(None, protocol),
@@ -309,6 +380,8 @@ def _ecs_rule(
         f.get("Priority") or "1",
         f.get("NicType") or None,
         f.get("Description") or "",
+        None if source_ports == "-1/-1" else source_ports,  # -1/-1: any, as absent
+        perm.ipv6_peer(direction),
     )
 
 
@@ -346,18 +419,34 @@ def _ecs_instance(inst: dict, where: str, warnings: list[str]) -> InstanceSpec:
         status,
         iid,
         inst.get("CreationTime") or None,
+        vswitch=vpc_attrs.get("VSwitchId") or None,
     )
 
 
-def _ecs_vpcs(groups: dict[str, dict], instances: list[InstanceSpec]) -> tuple[VpcSpec, ...]:
-    """The VPCs the groups and instances name, each with the private block its instances'
-    addresses are in (the responses do not give VPC CIDRs)."""
+def _ecs_vpcs(
+    groups: dict[str, dict], instances: list[InstanceSpec], vswitches: Iterable[VSwitchSpec] = ()
+) -> tuple[VpcSpec, ...]:
+    """The VPCs the groups, vSwitches and instances name, each with the private block its
+    instances' addresses and its vSwitches' blocks are in (the responses do not give VPC
+    CIDRs)."""
     regions: dict[str, str] = {}
     addresses: dict[str, list[str]] = {}
     for g in groups.values():
         if g["vpc"]:
             regions.setdefault(g["vpc"], g["region"] or DEFAULT_REGION)
             addresses.setdefault(g["vpc"], [])
+    for sw in vswitches:
+        regions.setdefault(sw.vpc, sw.region)
+        try:
+            net = ipaddress.IPv4Network(sw.cidr, strict=False)
+        except ValueError:
+            net = None  # the vSwitch's own check reports the block
+        if net is not None:
+            addresses.setdefault(sw.vpc, []).extend(
+                (str(net.network_address), str(net.broadcast_address))
+            )
+        else:
+            addresses.setdefault(sw.vpc, [])
     for inst in instances:
         if inst.vpc:
             regions.setdefault(inst.vpc, inst.region)
@@ -376,8 +465,8 @@ def _ecs_vpcs(groups: dict[str, dict], instances: list[InstanceSpec]) -> tuple[V
             if not fits:
                 raise SpecError(
                     "$",
-                    f"the instances of {vpc_id} use addresses of several private blocks; "
-                    "Palisade models one CIDR block per VPC",
+                    f"the instances and vSwitches of {vpc_id} use addresses of several private "
+                    "blocks; Palisade models one CIDR block per VPC",
                 )
             block = fits[0]
         out.append(VpcSpec("", regions[vpc_id], block, vpc_id))
@@ -392,6 +481,7 @@ def looks_like_ecs(document: object) -> bool:
             isinstance(d, list)
             or "SecurityGroups" in d
             or "Instances" in d
+            or "VSwitches" in d
             or ("Permissions" in d and "SecurityGroupId" in d)
         )
         for d in items

@@ -22,6 +22,7 @@ from palisade.auditor.fleetspec.spec import (
     RuleSpec,
     SpecError,
     VpcSpec,
+    VSwitchSpec,
     rule_ports,
 )
 from palisade.auditor.model.fleet.resources import DEFAULT_INSTANCE_TYPE
@@ -58,6 +59,18 @@ class VpcDoc(TypedDict, total=False):
     account: Opt
 
 
+class VSwitchDoc(TypedDict, total=False):
+    __pydantic_config__ = DOCUMENT  # type: ignore[misc]
+    name: Opt
+    region: Opt
+    vpc: Opt
+    zone: Opt
+    cidr: Opt
+    description: Opt
+    id: Opt
+    account: Opt
+
+
 class RuleDoc(TypedDict, total=False):
     __pydantic_config__ = DOCUMENT  # type: ignore[misc]
     protocol: Opt
@@ -70,6 +83,8 @@ class RuleDoc(TypedDict, total=False):
     priority: Opt
     nic_type: Opt
     description: Opt
+    source_ports: Opt
+    ipv6_cidr: Opt
 
 
 class GroupDoc(TypedDict, total=False):
@@ -108,6 +123,7 @@ class InstanceDoc(TypedDict, total=False):
     id: Opt
     created_at: Opt
     account: Opt
+    vswitch: Opt
 
 
 class FleetDoc(TypedDict, total=False):
@@ -118,6 +134,7 @@ class FleetDoc(TypedDict, total=False):
     regions: list[ShortText] | None
     accounts: list[AccountDoc] | None
     vpcs: list[VpcDoc] | None
+    vswitches: list[VSwitchDoc] | None
     security_groups: list[GroupDoc] | None
     key_pairs: list[KeyPairDoc] | None
     instances: list[InstanceDoc] | None
@@ -141,7 +158,9 @@ def parse_fleet(document: object) -> FleetSpec:
             if not item.get("name") and not item.get("id"):
                 raise SpecError(f"$.{kind}[{i}]", f"give the {what} a name (or an id)")
 
+    vswitches = doc.get("vswitches") or []
     named(vpcs, "vpcs", "VPC")
+    named(vswitches, "vswitches", "vSwitch")
     named(groups, "security_groups", "group")
     named(instances, "instances", "instance")
     regions = tuple(doc.get("regions") or ())
@@ -199,8 +218,22 @@ def parse_fleet(document: object) -> FleetSpec:
                 inst.get("id"),
                 inst.get("created_at"),
                 inst.get("account"),
+                inst.get("vswitch"),
             )
             for i, inst in enumerate(instances)
+        ),
+        tuple(
+            VSwitchSpec(
+                sw.get("name") or "",
+                sw.get("region") or region,
+                _required(sw.get("vpc"), f"$.vswitches[{i}].vpc"),
+                _required(sw.get("zone"), f"$.vswitches[{i}].zone"),
+                _required(sw.get("cidr"), f"$.vswitches[{i}].cidr"),
+                sw.get("description") or "",
+                sw.get("id"),
+                sw.get("account"),
+            )
+            for i, sw in enumerate(vswitches)
         ),
     )
     _check_unique(spec)
@@ -229,6 +262,8 @@ def _rules(group: GroupDoc, where: str) -> tuple[RuleSpec, ...] | None:
                 r.get("priority") or "1",
                 r.get("nic_type"),
                 r.get("description") or "",
+                r.get("source_ports"),
+                r.get("ipv6_cidr"),
             )
         )
     return tuple(out)
@@ -237,6 +272,7 @@ def _rules(group: GroupDoc, where: str) -> tuple[RuleSpec, ...] | None:
 def _check_unique(spec: FleetSpec) -> None:
     for kind, items, key in (
         ("vpcs", spec.vpcs, lambda v: (v.account, v.region, v.name or v.vpc_id)),
+        ("vswitches", spec.vswitches, lambda s: (s.account, s.region, s.name or s.vswitch_id)),
         (
             "security_groups",
             spec.groups,

@@ -1,7 +1,8 @@
-"""A declarative fleet (`palisade apply FILE.yaml`): regions, peer accounts, VPCs, security groups
-with their rules, key pairs and instances, read from YAML/JSON written by people, or converted
-from the JSON the real ECS API answers (DescribeSecurityGroups, DescribeSecurityGroupAttribute,
-DescribeInstances) for `palisade import-ecs`.
+"""A declarative fleet (`palisade apply FILE.yaml`): regions, peer accounts, VPCs and their
+vSwitches, security groups with their rules, key pairs and instances, read from YAML/JSON
+written by people, or converted from the JSON the real ECS API answers (DescribeSecurityGroups,
+DescribeSecurityGroupAttribute, DescribeInstances, and the VPC API's DescribeVSwitches) for
+`palisade import-ecs`.
 
 This module holds what both readers produce (`FleetSpec` and its parts); `fleet_file` reads
 the YAML/JSON below, `ecs_import` the ECS API's JSON, `documents` turns a file's text into
@@ -14,6 +15,7 @@ region: cn-hangzhou            # default region of the entries below
 regions: [cn-shanghai]         # more regions to model
 accounts: [{id: "2001", name: partner}]   # peer accounts (cross-account rules)
 vpcs: [{name: prod, cidr: 172.16.0.0/12}]
+vswitches: [{name: web-h, vpc: prod, zone: cn-hangzhou-h, cidr: 172.16.1.0/24}]
 security_groups:
   - name: web
     vpc: prod                  # a VPC of the file (name) or an id; none: classic network
@@ -23,10 +25,12 @@ security_groups:
     rules:                     # exactly these (omit the key to leave a group's rules alone)
       - {protocol: tcp, ports: 443, cidr: 0.0.0.0/0}
       - {protocol: tcp, ports: 22/22, group: bastion}
+      - {protocol: tcp, ports: 443, ipv6_cidr: "2001:db8::/32"}            # an IPv6 peer
+      - {protocol: udp, ports: 53, source_ports: 1024/65535, cidr: 10.0.0.0/8}
       - {direction: egress, protocol: all, cidr: 10.0.0.0/8, policy: drop, priority: 5}
 key_pairs: [{name: deploy, public_key: "ssh-ed25519 AAAA... me@host"}]
 instances:
-  - {name: web-1, vpc: prod, private_ip: 172.16.0.10, public_ip: 47.0.0.10,
+  - {name: web-1, vpc: prod, vswitch: web-h, private_ip: 172.16.1.10, public_ip: 47.0.0.10,
      security_groups: [web], key_pair: deploy, status: Running}
 ```
 """
@@ -69,6 +73,18 @@ class VpcSpec:
 
 
 @dataclass(frozen=True)
+class VSwitchSpec:
+    name: str
+    region: str
+    vpc: str  # a VPC of the file (name) or an id
+    zone: str
+    cidr: str
+    description: str = ""
+    vswitch_id: str | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     protocol: str
     ports: str
@@ -80,6 +96,8 @@ class RuleSpec:
     priority: str = "1"
     nic_type: str | None = None
     description: str = ""
+    source_ports: str | None = None  # SourcePortRange; None: any source port
+    ipv6_cidr: str | None = None  # Ipv6SourceCidrIp / Ipv6DestCidrIp: the rule's IPv6 peer
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class InstanceSpec:
     instance_id: str | None = None
     created_at: str | None = None
     account: str | None = None
+    vswitch: str | None = None  # a vSwitch of the file (name) or an id
 
 
 @dataclass(frozen=True)
@@ -128,10 +147,11 @@ class FleetSpec:
     groups: tuple[GroupSpec, ...] = ()
     key_pairs: tuple[KeyPairSpec, ...] = ()
     instances: tuple[InstanceSpec, ...] = ()
+    vswitches: tuple[VSwitchSpec, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def all_regions(self) -> list[str]:
         seen = dict.fromkeys(self.regions)
-        for item in (*self.vpcs, *self.groups, *self.key_pairs, *self.instances):
+        for item in (*self.vpcs, *self.vswitches, *self.groups, *self.key_pairs, *self.instances):
             seen.setdefault(item.region)
         return list(seen)

@@ -1,8 +1,10 @@
 """RAM as the cloud has it, applied through the API actions (the same `api(action, params)`
 as `palisade apply`): users, groups, custom policies (a changed document becomes a new
-default version), roles, group members and policy attachments. Entities the model has and
-the cloud has not are reported in the notes, not deleted (the auditor's own operators may be
-among them)."""
+default version), roles (a changed trust policy, description or longest session: UpdateRole),
+group members and policy attachments, both ways: a member the cloud removed from a group is
+removed (RemoveUserFromGroup), a policy the cloud detached is detached (DetachPolicyFrom...).
+Entities the model has and the cloud has not are reported in the notes, not deleted (the
+auditor's own operators may be among them)."""
 
 from __future__ import annotations
 
@@ -88,8 +90,21 @@ def apply_ram(spec: RamSpec, api: Api, result: ApplyResult) -> None:
             change("CreateRole", name)
         else:
             have = api("GetRole", {"RoleName": name})["Role"]
+            updates = {}
             if have.get("AssumeRolePolicyDocument") != role.trust_policy:
-                result.notes.append(f"role {name}: its trust policy differs from the cloud's")
+                updates["NewAssumeRolePolicyDocument"] = role.trust_policy
+            if (have.get("Description") or "") != role.description:
+                updates["NewDescription"] = role.description
+            if int(have.get("MaxSessionDuration") or 3600) != role.max_session_duration:
+                updates["NewMaxSessionDuration"] = str(role.max_session_duration)
+            if updates:
+                api("UpdateRole", {"RoleName": name, **updates})
+                what = {
+                    "NewAssumeRolePolicyDocument": "trust policy",
+                    "NewDescription": "description",
+                    "NewMaxSessionDuration": "longest session",
+                }
+                change("UpdateRole", name, ", ".join(what[k] for k in updates))
     for name in sorted(spec.users):
         body = api("ListGroupsForUser", {"UserName": name})
         have_groups = {g["GroupName"] for g in body["Groups"]["Group"]}

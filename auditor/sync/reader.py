@@ -2,8 +2,8 @@
 the ECS/VPC side as the `FleetSpec` `palisade apply` applies (with the cloud's ids, so the
 model holds the same ones), RAM as `RamSpec`.
 
-Read: regions (DescribeRegions), VPCs (DescribeVpcs), vSwitches (DescribeVSwitches, counted:
-the fleet spec has no vSwitches yet), security groups and their rules
+Read: regions (DescribeRegions), VPCs (DescribeVpcs), vSwitches (DescribeVSwitches, paged),
+security groups and their rules
 (DescribeSecurityGroups, DescribeSecurityGroupAttribute), key pairs with their public keys
 (DescribeKeyPairs), instances with their NICs' addresses, groups and key pairs
 (DescribeInstances), instance roles (DescribeInstanceRamRole), and RAM: users, groups and
@@ -13,9 +13,10 @@ GetPolicy, ListRoles, GetRole, ListPoliciesFor{User,Group,Role}); the account id
 GetCallerIdentity.
 
 Answers are taken from the SDK models' `to_map()` (the wire's own field names): the groups,
-rules and instances are read by `palisade import-ecs`'s reader (fleetspec/ecs_import.py:
-the same schemas, and the same notes for what Palisade cannot model, such as IPv6 and
-prefix-list rules or system rules above priority 100); the VPCs' CIDR blocks come from
+rules, vSwitches and instances (with their vSwitch) are read by `palisade import-ecs`'s
+reader (fleetspec/ecs_import.py: the same schemas, and the same notes for what Palisade cannot
+model, such as prefix-list and port-list rules or system rules above priority 100); the VPCs'
+CIDR blocks come from
 DescribeVpcs, the instances' key pairs from DescribeKeyPairs' public keys and their roles
 from DescribeInstanceRamRole."""
 
@@ -77,7 +78,6 @@ class CloudSnapshot:
     account_id: str
     fleet: FleetSpec
     ram: RamSpec
-    vswitches: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,12 +179,11 @@ class Reader:
         answers: list[object] = []  # the ECS answers, read as `palisade import-ecs` reads them
         roles: dict[str, str] = {}
         key_names: dict[str, tuple[str, str]] = {}  # instance -> (region, key pair)
-        vswitches = 0
         warnings: list[str] = []
         read = self.regions(regions)
         for region in read:
             vpcs.extend(self.vpcs(region))
-            vswitches += self.vswitch_count(region)
+            answers.extend(self.vswitches(region))
             answers.extend(self.groups(region))
             region_pairs, skipped = self.key_pairs(region)
             pairs.extend(region_pairs)
@@ -211,6 +210,7 @@ class Reader:
             regions=tuple(read),
             accounts=tuple(AccountSpec(a) for a in peers if a),  # cross-account rules' owners
             vpcs=tuple(vpcs),
+            vswitches=ecs.vswitches,
             groups=groups,
             key_pairs=tuple(pairs),
             instances=tuple(
@@ -226,7 +226,7 @@ class Reader:
                 *warnings,
             ),
         )
-        return CloudSnapshot(account, fleet, self.ram(), vswitches)
+        return CloudSnapshot(account, fleet, self.ram())
 
     # -- ECS and VPC ----------------------------------------------------------------------
 
@@ -268,14 +268,17 @@ class Reader:
             for v in found
         ]
 
-    def vswitch_count(self, region: str) -> int:
+    def vswitches(self, region: str) -> list[dict]:
+        """DescribeVSwitches' pages (50 a page), each with the region asked for."""
         from alibabacloud_vpc20160428 import models as vpc
 
-        body = _call(
+        pages = self._answers(
             self.client("vpc", region).describe_vswitches_with_options,
-            vpc.DescribeVSwitchesRequest(region_id=region, page_size=1),
+            lambda **kw: vpc.DescribeVSwitchesRequest(region_id=region, **kw),
+            "VSwitches",
+            "VSwitch",
         )
-        return int(body.get("TotalCount") or 0)
+        return [{**page, "RegionId": region} for page in pages]
 
     def groups(self, region: str) -> list[dict]:
         """DescribeSecurityGroups' pages and each group's DescribeSecurityGroupAttribute."""

@@ -3,8 +3,9 @@ the official SDKs' protocol), another is the auditor being synced; `palisade syn
 own process with the credentials in the SDKs' environment variables.
 
 The cloud's 500-instance fleet is a fleet file applied on its store by `palisade apply`'s own
-plan (tests/helpers/stored_state.py), its RAM made through `palisade api`. What both
-auditors hold is compared through Palisade's own API client, not through the sync's reader."""
+plan (tests/helpers/stored_state.py), with three vSwitches most instances are on, its RAM made
+through `palisade api`. What both auditors hold is compared through Palisade's own API client,
+not through the sync's reader."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from palisade.auditor.api.client import Credentials, call
 from tests.helpers.auditor_process import free_port, start_auditor
 from tests.helpers.fleet_documents import fleet_document
+from tests.helpers.official_sdks import CoreSdk, common_request, tea_config
 from tests.helpers.palisade_cli import ok
 from tests.helpers.polling import wait_for
 from tests.helpers.ram_policies import ECS_TRUST, policy
@@ -52,12 +54,29 @@ def _ram(cloud) -> None:
        f"InstanceIds={json.dumps(ids)}")  # fmt: skip
 
 
+def _fleet() -> dict:
+    """The fleet file's document with vSwitches: instances of 10.0/16 on one, of 10.1/16 on
+    another (one in eleven on none), and a third with no instances."""
+    doc = fleet_document(INSTANCES, GROUPS, REGION)
+    doc["vswitches"] = [
+        {"name": "sw-h", "vpc": "prod", "zone": "cn-hangzhou-h", "cidr": "10.0.0.0/16",
+         "description": "the first 250"},
+        {"name": "sw-i", "vpc": "prod", "zone": "cn-hangzhou-i", "cidr": "10.1.0.0/16"},
+        {"name": "sw-spare", "vpc": "prod", "zone": "cn-hangzhou-j", "cidr": "10.2.0.0/24",
+         "description": "no instances"},
+    ]  # fmt: skip
+    for n, instance in enumerate(doc["instances"]):
+        if n % 11:
+            instance["vswitch"] = "sw-h" if n < 250 else "sw-i"
+    return doc
+
+
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
     root = tmp_path_factory.mktemp("cloud")
     proc = start_auditor(root / "auditor")
     try:
-        assert apply_in_store(proc, fleet_document(INSTANCES, GROUPS, REGION)) > INSTANCES
+        assert apply_in_store(proc, _fleet()) > INSTANCES
         _ram(proc)
         yield proc
     finally:
@@ -133,6 +152,8 @@ def _world(auditor) -> dict:
             sorted(i["SecurityGroupIds"]["SecurityGroupId"]),
             i["KeyPairName"],
             i.get("RamRoleName"),
+            i["VpcAttributes"]["VSwitchId"],
+            i["ZoneId"],
             [
                 (n["NetworkInterfaceId"], n["PrimaryIpAddress"])
                 for n in i["NetworkInterfaces"]["NetworkInterface"]
@@ -173,6 +194,16 @@ def _world(auditor) -> dict:
     vpcs = {
         v["VpcId"]: (v["VpcName"], v["CidrBlock"])
         for v in _pages(auditor, "DescribeVpcs", "Vpcs", "Vpc")
+    }
+    vswitches = {
+        s["VSwitchId"]: (
+            s["VpcId"],
+            s["ZoneId"],
+            s["CidrBlock"],
+            s["VSwitchName"],
+            s["Description"],
+        )  # fmt: skip
+        for s in _pages(auditor, "DescribeVSwitches", "VSwitches", "VSwitch")
     }
     users = _ram_lists(auditor, "ListUsers", "Users", "User", "UserName")
     ram = {
@@ -217,17 +248,24 @@ def _world(auditor) -> dict:
         },  # fmt: skip
     }
     return {"instances": instances, "groups": groups, "key_pairs": pairs, "vpcs": vpcs,
-            "ram": ram}  # fmt: skip
+            "vswitches": vswitches, "ram": ram}  # fmt: skip
 
 
-def _stale(target) -> tuple[str, str]:
-    """What the target models and the cloud has not: a group and a key pair (ids of their own:
-    a real cloud's ids are unique, two auditors' sequential ones are not)."""
+def _stale(target, instance: bool = False) -> tuple[str, str]:
+    """What the target models and the cloud has not: a VPC with a vSwitch and a group (and, if
+    asked, an instance on them), and a key pair (ids of their own: a real cloud's ids are
+    unique, two auditors' sequential ones are not; an instance would also take a NIC id, which
+    no API call sets, so the copy test has none)."""
     vpc = _api(target, "CreateVpc", RegionId=REGION, CidrBlock="192.168.0.0/16",
                VpcId="vpc-stale")["VpcId"]  # fmt: skip
+    _api(target, "CreateVSwitch", RegionId=REGION, VpcId=vpc, ZoneId="cn-hangzhou-k",
+         CidrBlock="192.168.1.0/24", VSwitchId="vsw-stale")  # fmt: skip
     group = _api(target, "CreateSecurityGroup", RegionId=REGION, VpcId=vpc,
                  SecurityGroupName="stale", SecurityGroupId="sg-stale")  # fmt: skip
     group = group["SecurityGroupId"]
+    if instance:
+        _api(target, "RunInstances", RegionId=REGION, VSwitchId="vsw-stale",
+             SecurityGroupId=group, InstanceId="i-stale")  # fmt: skip
     key = ed25519.Ed25519PrivateKey.generate().public_key()
     text = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     _api(target, "ImportKeyPair", RegionId=REGION, KeyPairName="stale-key",
@@ -236,7 +274,7 @@ def _stale(target) -> tuple[str, str]:
 
 
 def test_dry_run_shows_the_difference_and_writes_nothing(cloud, target):
-    stale_group, stale_key = _stale(target)
+    stale_group, stale_key = _stale(target, instance=True)
     before = _world(target)
     done = _sync(target, cloud, "--dry-run", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -246,14 +284,17 @@ def test_dry_run_shows_the_difference_and_writes_nothing(cloud, target):
     assert actions.count("RunInstances") + actions.count("CreateInstance") == INSTANCES
     assert actions.count("CreateSecurityGroup") == GROUPS
     assert actions.count("Authorize") == GROUPS * 5
+    assert actions.count("CreateVSwitch") == 3
     assert {"CreateUser", "CreateGroup", "CreatePolicy", "CreateRole", "AddUserToGroup",
             "AttachPolicyToRole", "ImportKeyPair", "CreateVpc"} <= set(actions)  # fmt: skip
-    removed = {(c["Action"], c["Resource"]) for c in plan["Changes"] if "Delete" in c["Action"]}
-    assert removed == {
+    removed = [(c["Action"], c["Resource"]) for c in plan["Changes"] if "Delete" in c["Action"]]
+    assert removed == [  # a vSwitch after its instance, a VPC after what is in it
+        ("DeleteInstance", "i-stale"),
+        ("DeleteVSwitch", "vsw-stale"),
         ("DeleteSecurityGroup", stale_group),
         ("DeleteVpc", "vpc-stale"),
         ("DeleteKeyPairs", stale_key),
-    }
+    ]
     assert _world(target) == before
 
 
@@ -263,6 +304,9 @@ def test_sync_copies_the_fleet_then_picks_up_a_changed_rule(cloud, target):
     assert done.returncode == 0, done.stdout + done.stderr
     source = _world(cloud)
     assert len(source["instances"]) == INSTANCES
+    assert len(source["vswitches"]) == 3
+    on_vswitches = [i for i in source["instances"].values() if i[10]]  # VSwitchId
+    assert len(on_vswitches) == INSTANCES - len(range(0, INSTANCES, 11))
     assert _world(target) == source
     again = _sync(target, cloud, "--json")
     assert json.loads(again.stdout)["Changes"] == [], again.stdout
@@ -319,6 +363,65 @@ def test_sync_copies_the_fleet_then_picks_up_a_changed_rule(cloud, target):
     assert "8443/8443" in alert["Message"] and "443/443" in alert["Message"], alert
 
 
+ACCOUNT_TRUST = policy(
+    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": ["acs:ram::1000:root"]}}
+)
+
+
+def test_what_the_cloud_detaches_is_detached_in_the_model(cloud, target):
+    """The cloud detaches a key pair and an instance's role, a RAM policy and a group member,
+    and changes a role's trust policy: the dry run shows the detaches, the next round makes
+    them, and the model is the cloud again. (The cloud is put back afterwards.)"""
+    done = _sync(target, cloud)
+    assert done.returncode == 0, done.stdout + done.stderr
+    instances = _pages(cloud, "DescribeInstances", "Instances", "Instance", 100)
+    keyed = next(i["InstanceId"] for i in instances
+                 if i["KeyPairName"] and i["Status"] == "Stopped")  # fmt: skip
+    key = next(i["KeyPairName"] for i in instances if i["InstanceId"] == keyed)
+    roled = next(i["InstanceId"] for i in instances if i.get("RamRoleName"))
+    bob_policy = {"UserName": "bob", "PolicyType": "System",
+                  "PolicyName": "AliyunECSReadOnlyAccess"}  # fmt: skip
+    _api(cloud, "DetachKeyPair", RegionId=REGION, KeyPairName=key,
+         InstanceIds=json.dumps([keyed]))  # fmt: skip
+    _api(cloud, "DetachInstanceRamRole", RegionId=REGION, RamRoleName="web-role",
+         InstanceIds=json.dumps([roled]))  # fmt: skip
+    _api(cloud, "DetachPolicyFromUser", **bob_policy)
+    _api(cloud, "RemoveUserFromGroup", UserName="alice", GroupName="ops")
+    _api(cloud, "UpdateRole", RoleName="web-role", NewAssumeRolePolicyDocument=ACCOUNT_TRUST)
+    try:
+        before = _world(target)
+        dry = _sync(target, cloud, "--dry-run", "--json")
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+        plan = {
+            (c["Action"], c["Resource"], c["Detail"]) for c in json.loads(dry.stdout)["Changes"]
+        }
+        assert plan == {
+            ("DetachKeyPair", keyed, key),
+            ("DetachInstanceRamRole", roled, "web-role"),
+            ("DetachPolicyFromUser", "bob", "System:AliyunECSReadOnlyAccess"),
+            ("RemoveUserFromGroup", "alice", "ops"),
+            ("UpdateRole", "web-role", "trust policy"),
+        }
+        assert _world(target) == before  # the dry run wrote nothing
+        done = _sync(target, cloud, "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert {(c["Action"], c["Resource"], c["Detail"])
+                for c in json.loads(done.stdout)["Changes"]} == plan  # fmt: skip
+        after = _world(target)
+        assert after == _world(cloud)
+        assert after["instances"][keyed][8] == "" and not after["instances"][roled][9]
+        assert after["ram"]["attached"][("User", "bob")] == []
+        assert after["ram"]["roles"]["web-role"] == ACCOUNT_TRUST
+    finally:  # the cloud as the other tests know it (ECS may take the role again first)
+        _api(cloud, "UpdateRole", RoleName="web-role", NewAssumeRolePolicyDocument=ECS_TRUST)
+        _api(cloud, "AttachKeyPair", RegionId=REGION, KeyPairName=key,
+             InstanceIds=json.dumps([keyed]))  # fmt: skip
+        _api(cloud, "AttachInstanceRamRole", RegionId=REGION, RamRoleName="web-role",
+             InstanceIds=json.dumps([roled]))  # fmt: skip
+        _api(cloud, "AttachPolicyToUser", **bob_policy)
+        _api(cloud, "AddUserToGroup", UserName="alice", GroupName="ops")
+
+
 def test_bad_credentials_are_a_clear_error_and_write_nothing(cloud, target):
     before = _world(target)
     done = _sync(target, cloud, secret="not-the-secret")
@@ -370,3 +473,62 @@ def test_an_unexpected_answer_is_a_clear_error_and_writes_nothing(cloud, target)
     assert answer["Code"] == "InvalidCloudAnswer", answer
     assert "nothing was changed" in answer["Message"]
     assert _world(target) == before
+
+
+def test_update_role_and_modify_vswitch_attribute_through_the_official_sdks(cloud):
+    """The two update actions the sync mirrors with, called by the official SDKs unchanged but
+    for endpoint and protocol (tea V3 and V2, and core's CommonRequest): typed answers, and
+    a bad value raises the SDK's own exception with Palisade's code."""
+    from alibabacloud_ram20150501 import models as ram_models
+    from alibabacloud_ram20150501.client import Client as RamClient
+    from alibabacloud_vpc20160428 import models as vpc_models
+    from alibabacloud_vpc20160428.client import Client as VpcClient
+    from darabonba.exceptions import ResponseException
+
+    spare = next(s for s in _pages(cloud, "DescribeVSwitches", "VSwitches", "VSwitch")
+                 if s["VSwitchName"] == "sw-spare")["VSwitchId"]  # fmt: skip
+    try:
+        for signature in ("v3", "v2"):
+            ram = RamClient(tea_config(cloud, signature))
+            role = ram.update_role(
+                ram_models.UpdateRoleRequest(role_name="web-role", new_description=signature)
+            ).body.role
+            assert (role.role_name, role.description) == ("web-role", signature)
+            assert role.assume_role_policy_document == ECS_TRUST
+            with pytest.raises(ResponseException) as err:
+                ram.update_role(
+                    ram_models.UpdateRoleRequest(role_name="web-role", new_max_session_duration=60)
+                )
+            assert err.value.code == "InvalidParameter.MaxSessionDuration"
+            vpc = VpcClient(tea_config(cloud, signature))
+            vpc.modify_vswitch_attribute(
+                vpc_models.ModifyVSwitchAttributeRequest(
+                    region_id=REGION, v_switch_id=spare, v_switch_name=f"spare-{signature}"
+                )
+            )
+            (got,) = _api(cloud, "DescribeVSwitches", RegionId=REGION,
+                          VSwitchId=spare)["VSwitches"]["VSwitch"]  # fmt: skip
+            assert (got["VSwitchName"], got["Description"]) == (
+                f"spare-{signature}",
+                "no instances",
+            )
+            with pytest.raises(ResponseException) as err:
+                vpc.modify_vswitch_attribute(
+                    vpc_models.ModifyVSwitchAttributeRequest(
+                        region_id=REGION, v_switch_id="vsw-none", v_switch_name="x"
+                    )
+                )
+            assert err.value.code == "InvalidVSwitchId.NotFound"
+        core = CoreSdk(cloud)
+        answer = core(common_request("UpdateRole", "2015-05-01", RoleName="web-role",
+                                     NewDescription="core"))  # fmt: skip
+        assert answer["Role"]["Description"] == "core"
+        core(common_request("ModifyVSwitchAttribute", "2016-04-28", RegionId=REGION,
+                            VSwitchId=spare, VSwitchName="spare-core"))  # fmt: skip
+        (got,) = _api(cloud, "DescribeVSwitches", RegionId=REGION,
+                      VSwitchId=spare)["VSwitches"]["VSwitch"]  # fmt: skip
+        assert got["VSwitchName"] == "spare-core"
+    finally:
+        _api(cloud, "UpdateRole", RoleName="web-role", NewDescription="")
+        _api(cloud, "ModifyVSwitchAttribute", RegionId=REGION, VSwitchId=spare,
+             VSwitchName="sw-spare")  # fmt: skip

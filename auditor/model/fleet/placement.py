@@ -159,6 +159,19 @@ class PlacementOperations(FleetInventory):
         self.changes.touch(K.VSWITCH, vswitch.vswitch_id)
         return vswitch
 
+    def modify_vswitch(
+        self, vswitch_id: str, name: str | None = None, description: str | None = None
+    ) -> VSwitch:
+        """ModifyVSwitchAttribute: a vSwitch's name and description (its VPC, zone and block
+        cannot change)."""
+        vswitch = self.get_vswitch(vswitch_id)
+        self.changes.touch(K.VSWITCH, vswitch_id)
+        if name is not None:
+            vswitch.name = name
+        if description is not None:
+            vswitch.description = description
+        return vswitch
+
     def delete_vswitch(self, vswitch_id: str) -> VSwitch:
         """DeleteVSwitch: refused while instances are on it."""
         vswitch = self.get_vswitch(vswitch_id)

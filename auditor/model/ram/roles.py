@@ -64,16 +64,29 @@ class RoleOperations(AccountState):
         role_name: str,
         new_assume_role_policy_document: str | None = None,
         new_max_session_duration: int | None = None,
+        new_description: str | None = None,
     ) -> Role:
+        """UpdateRole: every value is checked before any changes."""
         role = self.get_role(role_name)
         if new_max_session_duration is not None:
             check_session_duration(new_max_session_duration)
+        if new_description is not None:
+            names.check_text("Description", new_description, 1024)
+        trust = None
         if new_assume_role_policy_document is not None:
-            role.trust = parse_trust_policy(new_assume_role_policy_document)
+            trust = parse_trust_policy(new_assume_role_policy_document)
+        if trust is not None and new_assume_role_policy_document is not None:
+            role.trust = trust
             role.assume_role_policy_document = new_assume_role_policy_document
         if new_max_session_duration is not None:
             role.max_session_duration = new_max_session_duration
-        if (new_assume_role_policy_document, new_max_session_duration) != (None, None):
+        if new_description is not None:
+            role.description = new_description
+        if (new_assume_role_policy_document, new_max_session_duration, new_description) != (
+            None,
+            None,
+            None,
+        ):
             self.changes.touch(K.RAM_ROLE, role_name)
         return role
 

@@ -1,4 +1,4 @@
-"""RAM roles: CreateRole, GetRole, ListRoles, DeleteRole."""
+"""RAM roles: CreateRole, GetRole, ListRoles, UpdateRole, DeleteRole."""
 
 from __future__ import annotations
 
@@ -62,6 +62,35 @@ def get_role(ctx: ActionContext, p: Params) -> dict:
 def list_roles(ctx: ActionContext, p: Params) -> dict:
     page, paging = marker_page(p, ctx.state.ram.list_roles(), lambda r: r.role_name)
     return {**paging, "Roles": {"Role": [role_view(r) for r in page]}}
+
+
+@action(
+    "UpdateRole",
+    service="ram",
+    writes=True,
+    resources=entity(("role", "RoleName")),
+    params=(
+        "RoleName",
+        "NewAssumeRolePolicyDocument",
+        "NewDescription",
+        "NewMaxSessionDuration",
+    ),
+)
+def update_role(ctx: ActionContext, p: Params) -> dict:
+    """RAM's UpdateRole: a new trust policy, description or longest session; what is not given
+    stays. Sessions already issued keep their expiry, as on RAM."""
+    name = p.req("RoleName")
+    before = role_view(ctx.state.ram.get_role(name))
+    role = ctx.state.ram.update_role(
+        name,
+        new_assume_role_policy_document=p.str("NewAssumeRolePolicyDocument"),
+        new_max_session_duration=p.int("NewMaxSessionDuration", None, minimum=0, maximum=10**6),
+        new_description=p.raw.get("NewDescription"),  # given empty: cleared
+    )
+    after = role_view(role)
+    if after != before:
+        ctx.record(ram_arn(ctx, "role", name), before, after)
+    return {"Role": after}
 
 
 @action(

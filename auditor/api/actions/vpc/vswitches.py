@@ -1,6 +1,6 @@
-"""vSwitches: CreateVSwitch, DescribeVSwitches, DeleteVSwitch (the `vpc` product's RAM
-actions). A vSwitch is a zone's block of a VPC's CIDR; RunInstances with VSwitchId puts the
-instance in its zone and takes the private address from its block.
+"""vSwitches: CreateVSwitch, DescribeVSwitches, ModifyVSwitchAttribute, DeleteVSwitch (the
+`vpc` product's RAM actions). A vSwitch is a zone's block of a VPC's CIDR; RunInstances with
+VSwitchId puts the instance in its zone and takes the private address from its block.
 
 `VSwitchId` on CreateVSwitch keeps the id of a vSwitch loaded from the real cloud.
 """
@@ -154,6 +154,40 @@ def describe_vswitches(ctx: ActionContext, p: Params) -> dict:
             "VSwitch": [vswitch_view(ctx.state, s) for s in paginate(found, number, size)]
         },
     }
+
+
+@action(
+    "ModifyVSwitchAttribute",
+    service="vpc",
+    writes=True,
+    resources=vswitch_resource,
+    params=("VSwitchId", "VSwitchName", "Description"),
+)
+def modify_vswitch_attribute(ctx: ActionContext, p: Params) -> dict:
+    """The VPC API's ModifyVSwitchAttribute: a new name or description (not given: kept)."""
+    cloud = ctx.state.cloud
+    vswitch = cloud.get_vswitch(p.req("VSwitchId"))
+    region = p.str("RegionId")
+    if region is not None and vswitch.region_id != region:
+        raise ModelError(
+            "InvalidVSwitchId.NotFound", f"vSwitch {vswitch.vswitch_id} is not in {region[:64]}."
+        )
+    name = (
+        _text(p, "VSwitchName", 128, "InvalidVSwitchName.Malformed")
+        if "VSwitchName" in p.raw
+        else None
+    )
+    description = (
+        _text(p, "Description", 256, "InvalidDescription.Malformed")
+        if "Description" in p.raw
+        else None
+    )
+    before = vswitch_view(ctx.state, vswitch)
+    cloud.modify_vswitch(vswitch.vswitch_id, name, description)
+    after = vswitch_view(ctx.state, vswitch)
+    if after != before:
+        ctx.record(vswitch_arn(vswitch), before, after)
+    return {}
 
 
 @action(

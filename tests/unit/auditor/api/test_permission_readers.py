@@ -73,10 +73,10 @@ def _imported(**changes) -> tuple[list, list[str]]:
     return list(spec.groups[0].rules or ()), list(spec.warnings)
 
 
-def test_an_ipv6_peer_is_a_rule_in_the_api_and_left_out_by_the_import(api):
+def test_an_ipv6_peer_is_a_rule_in_the_api_and_in_the_import(api):
     # before: the API called Ipv6SourceCidrIp an unknown parameter (a typo); the import left it
-    # out. Issue 20: the API models IPv6 rules; fleet files have none yet, so the import still
-    # leaves them out and says so.
+    # out. Issue 20: the API models IPv6 rules; issue 19: fleet specs carry them too, so the
+    # import keeps the rule, with its IPv6 peer, and has nothing to say.
     h, group = api
     h.ok(
         "AuthorizeSecurityGroup", **R, SecurityGroupId=group, IpProtocol="tcp",
@@ -91,7 +91,8 @@ def test_an_ipv6_peer_is_a_rule_in_the_api_and_left_out_by_the_import(api):
         PortRange="22/22", Ipv6SourceCidrIp="2001:db8::/32",
     )  # fmt: skip
     rules, notes = _imported(SourceCidrIp="", Ipv6SourceCidrIp="::/0")
-    assert rules == [] and "IPv6" in notes[0] and "Ipv6SourceCidrIp" in notes[0]
+    assert [(r.cidr, r.ipv6_cidr, r.ports) for r in rules] == [(None, "::/0", "443/443")]
+    assert notes == []
 
 
 def test_an_ipv4_and_an_ipv6_peer_together_are_refused_by_both(api):

@@ -1,12 +1,14 @@
 """One sync round on the in-process API (`local_api` over a CloudState): the cloud's snapshot
 made true, a second round changes nothing, what the cloud has not is removed, RAM is copied;
-the watch loop; the metadata role's URI."""
+vSwitches copied exactly; what the cloud detached is detached; the watch loop; the metadata
+role's URI."""
 
 from __future__ import annotations
 
 import http.server
 import threading
 import urllib.parse
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +23,7 @@ from palisade.auditor.fleetspec.spec import (
     KeyPairSpec,
     RuleSpec,
     VpcSpec,
+    VSwitchSpec,
 )
 from palisade.auditor.model.cloud_state import CloudState
 from palisade.auditor.sync.credentials import ROLE_PATH, CredentialsError, metadata_role_uri
@@ -73,6 +76,109 @@ def _snapshot(port: str = "22") -> CloudSnapshot:
         ),
     )
     return CloudSnapshot("1000", fleet, ram)
+
+
+def _with_vswitches(snapshot: CloudSnapshot, *vswitches: VSwitchSpec, on: str | None = None):
+    fleet = snapshot.fleet
+    instances = tuple(replace(i, vswitch=on) for i in fleet.instances)
+    return replace(snapshot, fleet=replace(fleet, vswitches=vswitches, instances=instances))
+
+
+SW_H = VSwitchSpec("web-h", REGION, "vpc-cloud1", "cn-hangzhou-h", "10.0.0.0/24", "web",
+                   "vsw-cloudh")  # fmt: skip
+SW_I = VSwitchSpec("", REGION, "vpc-cloud1", "cn-hangzhou-i", "10.0.1.0/24", "", "vsw-cloudi")
+
+
+def _vswitches(state) -> dict:
+    return {
+        s.vswitch_id: (s.vpc_id, s.zone_id, s.cidr, s.name, s.description)
+        for s in state.cloud.vswitches.values()
+    }
+
+
+def test_vswitches_are_copied_exactly_and_instances_keep_theirs():
+    state, _ = CloudState.create(NOW)
+    api = local_api(state, NOW)
+    first = sync_once(_with_vswitches(_snapshot(), SW_H, SW_I, on="vsw-cloudh"), api, "1")
+    assert ("CreateVSwitch", "vsw-cloudh") in [(c.action, c.resource) for c in first.changes]
+    assert _vswitches(state) == {
+        "vsw-cloudh": ("vpc-cloud1", "cn-hangzhou-h", "10.0.0.0/24", "web-h", "web"),
+        "vsw-cloudi": ("vpc-cloud1", "cn-hangzhou-i", "10.0.1.0/24", "", ""),
+    }
+    instance = state.cloud.instances["i-cloud1"]
+    assert (instance.vswitch_id, instance.zone_id) == ("vsw-cloudh", "cn-hangzhou-h")
+    assert instance.nics[0].private_ips == ["10.0.0.5"]
+    again = sync_once(_with_vswitches(_snapshot(), SW_H, SW_I, on="vsw-cloudh"), api, "1")
+    assert again.changes == [] and not [n for n in again.notes if "vsw" in n]
+
+    # the cloud renames one; the name and description follow
+    renamed = replace(SW_H, name="web-h2", description="")
+    changed = sync_once(_with_vswitches(_snapshot(), renamed, SW_I, on="vsw-cloudh"), api, "1")
+    assert [(c.action, c.resource, c.detail) for c in changed.changes] == [
+        ("ModifyVSwitchAttribute", "vsw-cloudh", "VSwitchName, Description")
+    ]
+    assert _vswitches(state)["vsw-cloudh"][3:] == ("web-h2", "")
+
+
+def test_a_vswitch_the_cloud_deleted_goes_after_its_instances():
+    state, _ = CloudState.create(NOW)
+    api = local_api(state, NOW)
+    sync_once(_with_vswitches(_snapshot(), SW_H, SW_I, on="vsw-cloudh"), api, "1")
+    # the cloud deletes the instance and its vSwitch, and makes a new one with the same block
+    snapshot = _with_vswitches(_snapshot(), replace(SW_H, vswitch_id="vsw-cloudnew"), SW_I)
+    snapshot = replace(snapshot, fleet=replace(snapshot.fleet, instances=()))
+    done = sync_once(snapshot, api, "1")
+    steps = [(c.action, c.resource) for c in done.changes]
+    assert steps[:3] == [
+        ("DeleteInstance", "i-cloud1"),
+        ("DeleteVSwitch", "vsw-cloudh"),
+        ("CreateVSwitch", "vsw-cloudnew"),
+    ]
+    assert set(_vswitches(state)) == {"vsw-cloudnew", "vsw-cloudi"}
+    assert sync_once(snapshot, api, "1").changes == []
+
+
+def test_what_the_cloud_detached_is_detached_and_ram_changes_are_mirrored():
+    state, _ = CloudState.create(NOW)
+    api = local_api(state, NOW)
+    sync_once(_snapshot(), api, state.account_id)
+    assert state.instance_roles.role_of("i-cloud1") == "web"
+    snapshot = _snapshot()
+    (instance,) = snapshot.fleet.instances
+    ram = snapshot.ram
+    trust = ECS_TRUST.replace("ecs.aliyuncs.com", "fc.aliyuncs.com")
+    changed = replace(
+        snapshot,
+        fleet=replace(snapshot.fleet, instances=(replace(instance, key_pair=None, ram_role=None),)),
+        ram=replace(
+            ram,
+            members=frozenset(),
+            attachments=frozenset({("Role", "web", "Custom", "read")}),
+            roles={"web": RamRoleSpec("web", trust, "now for FC")},
+            policies={"read": RamPolicySpec("read", READ.replace("Describe*", "DescribeRegions"))},
+        ),
+    )
+    plan = sync_once(changed, local_api(_copy(state), NOW), state.account_id)  # the dry run
+    done = sync_once(changed, api, state.account_id)
+    assert [str(c) for c in plan.changes] == [str(c) for c in done.changes]
+    assert {(c.action, c.resource, c.detail) for c in done.changes} == {
+        ("CreatePolicyVersion", "read", "the cloud's document is the default"),
+        ("UpdateRole", "web", "trust policy, description"),
+        ("RemoveUserFromGroup", "alice", "ops"),
+        ("DetachPolicyFromGroup", "ops", "Custom:read"),
+        ("DetachKeyPair", "i-cloud1", "deploy"),
+        ("DetachInstanceRamRole", "i-cloud1", "web"),
+    }
+    assert state.instance_roles.role_of("i-cloud1") is None
+    assert state.ram.roles["web"].assume_role_policy_document == trust
+    assert api("ListPoliciesForGroup", {"GroupName": "ops"})["Policies"]["Policy"] == []
+    assert api("ListGroupsForUser", {"UserName": "alice"})["Groups"]["Group"] == []
+    # the instance runs: its key pair's detach waits for a restart, and is not asked again
+    assert sync_once(changed, api, state.account_id).changes == []
+
+
+def _copy(state: CloudState) -> CloudState:
+    return CloudState.from_document(state.to_document())
 
 
 def _actions(result: ApplyResult) -> list[str]:
