@@ -168,6 +168,8 @@ class LiveState:
                                 text("SELECT pg_notify(:channel, :seq)"),
                                 {"channel": CHANNEL, "seq": str(seq)},
                             )
+                        if verifying():  # before the commit, under the lock: same version
+                            self.verify(conn)
             except IntegrityError as exc:
                 self._restore(touched)
                 raise StateConflict(str(exc.orig)[:200]) from None
@@ -178,8 +180,6 @@ class LiveState:
             self.last_written = touched
             if touched:
                 self._notify(set(touched))
-                if verifying():
-                    self.verify()
             return result
 
     def run_read_only(self, read: Callable[[CloudState], T], what: str) -> T:
@@ -257,11 +257,15 @@ class LiveState:
 
     # -- checking ------------------------------------------------------------------------------
 
-    def verify(self) -> None:
-        """The whole state in memory equals the rows, unit by unit (PALISADE_VERIFY_CHANGES)."""
+    def verify(self, conn: Connection | None = None) -> None:
+        """The whole state in memory equals the rows, unit by unit (PALISADE_VERIFY_CHANGES):
+        inside a write's transaction (`conn`), before it commits, so that no other replica's
+        change can come in between."""
         assert self.state is not None
-        with self.rows.engine.connect() as conn, conn.begin():
-            stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
+        if conn is None:
+            with self.rows.engine.connect() as own, own.begin():
+                return self.verify(own)
+        stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
         live = units_from_document(self.state.to_document())
         wrong = sorted(u for u in stored.keys() | live.keys() if stored.get(u) != live.get(u))
         if wrong:
