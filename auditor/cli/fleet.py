@@ -28,8 +28,12 @@ def _fail(code: str, message: str, **extra: str) -> int:
     return 1
 
 
-def remote_api(d: DataDir):
-    """`api(action, params) -> body` through signed requests to the auditor of `d`."""
+PLAN_TIMEOUT = 600.0  # seconds: a plan runs every step of a fleet before it answers
+
+
+def remote_api(d: DataDir, timeout: float = 30.0):
+    """`api(action, params) -> body` through signed requests to the auditor of `d`, each
+    answered within `timeout` seconds."""
     from palisade.auditor.api.client import Credentials, call
 
     endpoint = d.state().get("http")
@@ -44,7 +48,7 @@ def remote_api(d: DataDir):
 
     def api(action: str, params: dict[str, str]) -> dict:
         try:
-            status, body = call(endpoint, credentials, action, params)
+            status, body = call(endpoint, credentials, action, params, timeout=timeout)
         except OSError as exc:
             raise ApiCallError(action, "AuditorUnreachable", f"{endpoint}: {exc}") from None
         if status != 200:
@@ -62,7 +66,7 @@ def remote_plan(d: DataDir, action: str, name: str, value: object) -> ApplyResul
     make, computed on a copy of its model. ApiCallError names the step that was refused."""
     from palisade.auditor.api.actions.ecs.plans import pack_params
 
-    body = remote_api(d)(action, pack_params(name, value))
+    body = remote_api(d, PLAN_TIMEOUT)(action, pack_params(name, value))
     return ApplyResult(
         [Change(c["Action"], c["Resource"], c["Detail"]) for c in body["Changes"]["Change"]],
         list(body["Notes"]["Note"]),
