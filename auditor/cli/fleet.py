@@ -3,7 +3,7 @@
 
 Everything goes through the auditor's API (signed, authorised by RAM, audited). `apply` and
 `import-ecs` first have the auditor run the whole plan on a copy of its current model
-(PlanFleet: every step authorised for the caller, nothing stored): a file with a problem
+(DescribeFleetPlan: every step authorised for the caller, nothing stored): a file with a problem
 anywhere changes nothing. None of them reads the auditor's database.
 """
 
@@ -61,8 +61,8 @@ def remote_api(d: DataDir, timeout: float = 30.0):
 
 
 def remote_plan(d: DataDir, action: str, name: str, value: object) -> ApplyResult:
-    """What the auditor of `d` answers to a plan action (PlanFleet with the fleet spec in
-    `Fleet.N`, PlanSync with a sync snapshot in `Snapshot.N`): the changes the steps would
+    """What the auditor of `d` answers to a plan action (DescribeFleetPlan with the fleet spec in
+    `Fleet.N`, DescribeSyncPlan with a sync snapshot in `Snapshot.N`): the changes the steps would
     make, computed on a copy of its model. ApiCallError names the step that was refused."""
     from palisade.auditor.api.actions.ecs.plans import pack_params
 
@@ -119,7 +119,7 @@ def _print_result(result: ApplyResult, as_json: bool, dry_run: bool) -> None:
 
 def run_apply(d: DataDir, spec: FleetSpec, as_json: bool, dry_run: bool) -> int:
     try:
-        planned = remote_plan(d, "PlanFleet", "Fleet", spec)
+        planned = remote_plan(d, "DescribeFleetPlan", "Fleet", spec)
     except ApiCallError as err:
         return not_changed(err)
     if dry_run:

@@ -1,7 +1,7 @@
 """`palisade sync`: read a cloud account through the official SDKs (read-only) and make the
 auditor's model hold it, through the API actions `palisade apply` uses (auditor/sync/).
 
-Like `apply`, every round is first planned by the auditor on a copy of its model (PlanSync,
+Like `apply`, every round is first planned by the auditor on a copy of its model (DescribeSyncPlan,
 nothing stored): that plan is the difference `--dry-run` prints, and a round that would fail
 anywhere changes nothing. Bad credentials or an unreachable endpoint stop before anything
 is written."""
@@ -54,7 +54,7 @@ def cmd_sync(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
             message = f"reading the cloud: unexpected answer {exc!r:.200} (nothing was changed)"
             raise _Stop(_fail("InvalidCloudAnswer", message)) from None
         try:
-            planned = remote_plan(d, "PlanSync", "Snapshot", snapshot)
+            planned = remote_plan(d, "DescribeSyncPlan", "Snapshot", snapshot)
         except ApiCallError as err:
             if err.action == "-":  # no auditor, or no credentials for it
                 raise _Stop(_fail(err.code, err.message)) from None

@@ -3,8 +3,9 @@ name), create what is missing, change what differs, and report every change. App
 fleet again changes nothing.
 
 The actions go through `api(action, params) -> response`; `palisade apply` has the auditor run
-the whole plan first on a copy of its current state (PlanFleet, api/actions/ecs/plans.py: the
-action handlers through `local_api`, each step authorised for the caller, nothing stored), and
+the whole plan first on a copy of its current state (DescribeFleetPlan,
+api/actions/ecs/plans.py: the action handlers through `local_api`, each step authorised for
+the caller, nothing stored), and
 only when every step passes, for real through signed requests (each one authorised and
 audited by the auditor)."""
 

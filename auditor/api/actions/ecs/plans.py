@@ -1,7 +1,9 @@
-"""PlanFleet and PlanSync (Palisade's own): what `palisade apply` / `import-ecs` and
-`palisade sync` would change, computed by the auditor on a copy of its current model, nothing
-stored. The real cloud has no such action: ECS's `DryRun` checks one request, a plan is a
-whole sequence whose later steps depend on the earlier ones (a group in the VPC just created).
+"""DescribeFleetPlan and DescribeSyncPlan (Palisade's own): what `palisade apply` / `import-ecs`
+and `palisade sync` would change, computed by the auditor on a copy of its current model,
+nothing stored (a read: the name says so, and RAM's `ecs:Describe*` covers it; each step of the
+plan is authorised on its own). The real cloud has no such action: ECS's `DryRun` checks one
+request, a plan is a whole sequence whose later steps depend on the earlier ones (a group in the
+VPC just created).
 
 The plan runs the same steps the CLI then sends one by one (fleetspec/apply.py's
 `apply_fleet`, sync/run.py's `sync_once`) through the action handlers (`local_api`), each step
@@ -10,10 +12,10 @@ it. The first refused step ends the plan: its error is the answer's (Code, Messa
 status), with `FailedAction` naming the step. Otherwise the answer lists the changes
 (`Changes.Change[]`: Action, Resource, Detail) and the notes (`Notes.Note[]`).
 
-The input is a document the CLI read (a `FleetSpec`; for PlanSync a `CloudSnapshot`), as JSON
-in the model's document form, zlib-compressed, URL-safe base64, and cut into pieces of at most
-`PART` characters: `Fleet.1`, `Fleet.2`, ... (`Snapshot.N`), so that a fleet of thousands of
-instances fits the API's limits on a value and on a request."""
+The input is a document the CLI read (a `FleetSpec`; for DescribeSyncPlan a `CloudSnapshot`), as
+JSON in the model's document form, zlib-compressed, URL-safe base64, and cut into pieces of at
+most `PART` characters: `Fleet.1`, `Fleet.2`, ... (`Snapshot.N`), so that a fleet of thousands
+of instances fits the API's limits on a value and on a request."""
 
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ def unpack(tp: type, p: Params, name: str) -> Any:
             raise invalid(name, "the compressed document is cut short")
         document = json.loads(data)
     except (UnicodeError, binascii.Error, zlib.error, ValueError, RecursionError):
-        raise invalid(name, "not a compressed JSON document (see PlanFleet's help)") from None
+        raise invalid(name, "not a compressed JSON document (see the action's help)") from None
     try:
         return decode(tp, document, name)
     except DocumentError as exc:
@@ -103,12 +105,12 @@ def _plan(ctx: ActionContext, run: Callable[[Callable], Any]) -> dict:
 
 
 @action(
-    "PlanFleet",
+    "DescribeFleetPlan",
     writes=False,  # runs on a copy: the model is not changed
     resources=lambda ctx, p: [ctx.arn("ecs", "*", "plan/*")],
     params=("Fleet",),
 )
-def plan_fleet(ctx: ActionContext, p: Params) -> dict:
+def describe_fleet_plan(ctx: ActionContext, p: Params) -> dict:
     """What `palisade apply` / `import-ecs` would change: the fleet spec applied on a copy of
     the model, every step authorised for the caller; nothing is stored. Fleet.N: the spec
     (see the module's docstring). The first refused step is the answer's error, named by
@@ -121,12 +123,12 @@ def plan_fleet(ctx: ActionContext, p: Params) -> dict:
 
 
 @action(
-    "PlanSync",
+    "DescribeSyncPlan",
     writes=False,  # runs on a copy: the model is not changed
     resources=lambda ctx, p: [ctx.arn("ecs", "*", "plan/*")],
     params=("Snapshot",),
 )
-def plan_sync(ctx: ActionContext, p: Params) -> dict:
+def describe_sync_plan(ctx: ActionContext, p: Params) -> dict:
     """What one `palisade sync` round would change: the cloud's snapshot made true on a copy
     of the model, every step authorised for the caller; nothing is stored. Snapshot.N: the
     snapshot the sync read (see the module's docstring). The first refused step is the

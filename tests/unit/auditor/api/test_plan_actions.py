@@ -1,6 +1,6 @@
-"""PlanFleet / PlanSync (what `palisade apply --dry-run`, `import-ecs --dry-run` and `sync`'s
-plan ask the auditor), the key pair binding DescribeInstances answers (what `instance show` and
-`keypair verify` read), and those commands without a running auditor."""
+"""DescribeFleetPlan / DescribeSyncPlan (what `palisade apply --dry-run`, `import-ecs --dry-run`
+and `sync`'s plan ask the auditor), the key pair binding DescribeInstances answers (what
+`instance show` and `keypair verify` read), and those commands without a running auditor."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def _through(h, credentials=None):
 def test_the_plan_is_what_the_apply_then_does_and_stores_nothing(h):
     spec = parse_fleet(FLEET)
     version = _version(h)
-    plan = _result(h.ok("PlanFleet", **pack_params("Fleet", spec)))
+    plan = _result(h.ok("DescribeFleetPlan", **pack_params("Fleet", spec)))
     assert _version(h) == version  # nothing stored
     assert h.ok("DescribeVpcs", **R, VpcName="plan-prod")["TotalCount"] == 0
     actions = [c.action for c in plan.changes]
@@ -86,7 +86,7 @@ def test_the_plan_is_what_the_apply_then_does_and_stores_nothing(h):
     done = apply_fleet(spec, _through(h), h.state.account_id)
     assert done == plan
     # applied: the plan of the same fleet is empty, and the ids it names are the real ones
-    assert _result(h.ok("PlanFleet", **pack_params("Fleet", spec))).changes == []
+    assert _result(h.ok("DescribeFleetPlan", **pack_params("Fleet", spec))).changes == []
     (web,) = h.ok("DescribeInstances", **R, InstanceName="plan-web-1")["Instances"]["Instance"]
     assert web["KeyPairName"] == "plan-deploy"
 
@@ -97,14 +97,15 @@ def test_a_step_the_caller_may_not_take_fails_the_plan_naming_it(h):
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["ecs:PlanFleet", "ecs:Describe*", "vpc:Describe*", "ecs:AddRegion"],
+                # ecs:Describe* covers DescribeFleetPlan itself
+                "Action": ["ecs:Describe*", "vpc:Describe*", "ecs:AddRegion"],
                 "Resource": "*",
             }
         ],
     }
     h.ok("CreatePolicy", PolicyName="planner", PolicyDocument=json.dumps(policy))
     planner = user_with_key(h, "planner", ("Custom", "planner"))
-    response = h.call("PlanFleet", planner, **pack_params("Fleet", parse_fleet(FLEET)))
+    response = h.call("DescribeFleetPlan", planner, **pack_params("Fleet", parse_fleet(FLEET)))
     assert response.status == 403, response.body
     assert response.body["Code"] == "Forbidden.RAM"
     assert response.body["FailedAction"] == "CreateVpc"
@@ -115,14 +116,14 @@ def test_a_step_the_caller_may_not_take_fails_the_plan_naming_it(h):
     assert (refused.value.action, refused.value.code) == ("CreateVpc", "Forbidden.RAM")
     # without the plan action itself: refused before any step
     nobody = user_with_key(h, "nobody")
-    response = h.call("PlanFleet", nobody, **pack_params("Fleet", parse_fleet(FLEET)))
+    response = h.call("DescribeFleetPlan", nobody, **pack_params("Fleet", parse_fleet(FLEET)))
     assert response.body["Code"] == "Forbidden.RAM" and "FailedAction" not in response.body
 
 
 def test_a_refused_step_is_the_plans_error_with_its_own_status(h):
     bad = {**FLEET, "instances": [{**FLEET["instances"][0], "private_ip": "10.0.0.1"}]}
     version = _version(h)
-    response = h.call("PlanFleet", **pack_params("Fleet", parse_fleet(bad)))
+    response = h.call("DescribeFleetPlan", **pack_params("Fleet", parse_fleet(bad)))
     assert response.body["Code"] == "InvalidPrivateIpAddress.Mismatch"
     assert response.body["FailedAction"] == "RunInstances"
     assert _version(h) == version
@@ -130,20 +131,20 @@ def test_a_refused_step_is_the_plans_error_with_its_own_status(h):
 
 def test_a_plan_input_that_is_not_a_packed_document_is_refused(h):
     def code(**params: str) -> tuple[int, str]:
-        status, code, _ = h.error("PlanFleet", **params)
+        status, code, _ = h.error("DescribeFleetPlan", **params)
         return status, code
 
     assert code() == (400, "MissingParameter")
     assert code(**{"Fleet.1": "not base64 at all!"}) == (400, "InvalidParameter.Fleet")
     packed = base64.urlsafe_b64encode(zlib.compress(b'{"regions": 5}')).decode()
-    status, code_, message = h.error("PlanFleet", **{"Fleet.1": packed})
+    status, code_, message = h.error("DescribeFleetPlan", **{"Fleet.1": packed})
     assert code_ == "InvalidParameter.Fleet" and "regions" in message
     cut = base64.urlsafe_b64encode(zlib.compress(json.dumps(FLEET).encode())[:20]).decode()
     assert code(**{"Fleet.1": cut}) == (400, "InvalidParameter.Fleet")
     # a small request that inflates past the limit is refused, not inflated
     bomb = base64.urlsafe_b64encode(zlib.compress(b" " * (40 * 1024 * 1024), 9)).decode()
     assert len(bomb) < 64 * 1024
-    status, code_, message = h.error("PlanFleet", **{"Fleet.1": bomb})
+    status, code_, message = h.error("DescribeFleetPlan", **{"Fleet.1": bomb})
     assert code_ == "InvalidParameter.Fleet" and "exceeds" in message
 
 
@@ -155,7 +156,7 @@ def test_a_large_fleet_travels_in_several_pieces(h):
     spec = FleetSpec(regions=("cn-chengdu",), warnings=warnings)
     params = pack_params("Fleet", spec)
     assert len(params) > 1 and all(len(v) <= 60_000 for v in params.values())
-    plan = _result(h.ok("PlanFleet", **params))
+    plan = _result(h.ok("DescribeFleetPlan", **params))
     assert [c.action for c in plan.changes] == ["AddRegion"]
     assert tuple(plan.notes) == warnings
 
@@ -167,7 +168,7 @@ def test_plan_sync_runs_a_sync_round_on_a_copy(h):
         ram=RamSpec(users={"synced": ("Synced", "")}),
     )
     version = _version(h)
-    plan = _result(h.ok("PlanSync", **pack_params("Snapshot", snapshot)))
+    plan = _result(h.ok("DescribeSyncPlan", **pack_params("Snapshot", snapshot)))
     assert {"CreateVpc", "CreateUser"} <= {c.action for c in plan.changes}
     assert _version(h) == version
 
