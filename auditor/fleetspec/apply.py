@@ -5,9 +5,8 @@ fleet again changes nothing.
 The actions go through `api(action, params) -> response`; `palisade apply` has the auditor run
 the whole plan first on a copy of its current state (DescribeFleetPlan,
 api/actions/ecs/plans.py: the action handlers through `local_api`, each step authorised for
-the caller, nothing stored), and
-only when every step passes, for real through signed requests (each one authorised and
-audited by the auditor)."""
+the caller, nothing stored), and only when every step passes, for real through signed
+requests (each one authorised and audited by the auditor)."""
 
 from __future__ import annotations
 
