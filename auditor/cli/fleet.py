@@ -2,8 +2,9 @@
 `palisade sg render-nft`.
 
 Everything goes through the auditor's API (signed, authorised by RAM, audited). `apply` and
-`import-ecs` first run the whole plan in-process on a copy of the auditor's current state
-(read from its database, nothing stored): a file with a problem anywhere changes nothing.
+`import-ecs` first have the auditor run the whole plan on a copy of its current model
+(DescribeFleetPlan: every step authorised for the caller, nothing stored): a file with a problem
+anywhere changes nothing. None of them reads the auditor's database.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from palisade.auditor.fleetspec.apply import ApiCallError, ApplyResult, apply_fleet, local_api
+from palisade.auditor.fleetspec.apply import ApiCallError, ApplyResult, Change, apply_fleet
 from palisade.auditor.fleetspec.documents import load_document
 from palisade.auditor.fleetspec.ecs_import import looks_like_ecs, parse_ecs
 from palisade.auditor.fleetspec.fleet_file import parse_fleet
@@ -28,8 +28,12 @@ def _fail(code: str, message: str, **extra: str) -> int:
     return 1
 
 
-def remote_api(d: DataDir):
-    """`api(action, params) -> body` through signed requests to the auditor of `d`."""
+PLAN_TIMEOUT = 600.0  # seconds: a plan runs every step of a fleet before it answers
+
+
+def remote_api(d: DataDir, timeout: float = 30.0):
+    """`api(action, params) -> body` through signed requests to the auditor of `d`, each
+    answered within `timeout` seconds."""
     from palisade.auditor.api.client import Credentials, call
 
     endpoint = d.state().get("http")
@@ -44,14 +48,42 @@ def remote_api(d: DataDir):
 
     def api(action: str, params: dict[str, str]) -> dict:
         try:
-            status, body = call(endpoint, credentials, action, params)
+            status, body = call(endpoint, credentials, action, params, timeout=timeout)
         except OSError as exc:
             raise ApiCallError(action, "AuditorUnreachable", f"{endpoint}: {exc}") from None
         if status != 200:
-            raise ApiCallError(action, body.get("Code", "Error"), body.get("Message", ""))
+            # a plan names the step that failed (FailedAction)
+            failed = body.get("FailedAction") or action
+            raise ApiCallError(failed, body.get("Code", "Error"), body.get("Message", ""), status)
         return body
 
     return api
+
+
+def remote_plan(d: DataDir, action: str, name: str, value: object) -> ApplyResult:
+    """What the auditor of `d` answers to a plan action (DescribeFleetPlan with the fleet spec in
+    `Fleet.N`, DescribeSyncPlan with a sync snapshot in `Snapshot.N`): the changes the steps would
+    make, computed on a copy of its model. ApiCallError names the step that was refused."""
+    from palisade.auditor.api.actions.ecs.plans import pack_params
+
+    body = remote_api(d, PLAN_TIMEOUT)(action, pack_params(name, value))
+    return ApplyResult(
+        [Change(c["Action"], c["Resource"], c["Detail"]) for c in body["Changes"]["Change"]],
+        list(body["Notes"]["Note"]),
+    )
+
+
+def own_account(d: DataDir) -> str:
+    """The account the auditor of `d` models as its own (STS GetCallerIdentity)."""
+    return str(remote_api(d)("GetCallerIdentity", {})["AccountId"])
+
+
+def not_changed(err: ApiCallError) -> int:
+    """A refused plan: nothing was changed. The auditor's absence or the caller's credentials
+    are said as they are; a step names its action."""
+    if err.action == "-":
+        return _fail(err.code, err.message)
+    return _fail(err.code, f"{err.action}: {err.message} (nothing was changed)", Action=err.action)
 
 
 def _read(paths: list[str]) -> list[object]:
@@ -86,25 +118,15 @@ def _print_result(result: ApplyResult, as_json: bool, dry_run: bool) -> None:
 
 
 def run_apply(d: DataDir, spec: FleetSpec, as_json: bool, dry_run: bool) -> int:
-    from palisade.auditor.cli.keypairs import load_state
-
     try:
-        state = load_state(d)
-    except Exception as exc:
-        return _fail("AuditorNotFound", f"cannot read the auditor's state: {exc}")
-    if state is None:
-        return _fail("AuditorNotFound", f"no auditor state in {d.path}: run `palisade serve`")
-    try:
-        planned = apply_fleet(spec, local_api(state, datetime.now(UTC)), state.account_id)
+        planned = remote_plan(d, "DescribeFleetPlan", "Fleet", spec)
     except ApiCallError as err:
-        return _fail(
-            err.code, f"{err.action}: {err.message} (nothing was changed)", Action=err.action
-        )
+        return not_changed(err)
     if dry_run:
         _print_result(planned, as_json, True)
         return 0
     try:
-        done = apply_fleet(spec, remote_api(d), state.account_id)
+        done = apply_fleet(spec, remote_api(d), own_account(d))
     except ApiCallError as err:
         return _fail(err.code, f"{err.action}: {err.message}", Action=err.action)
     _print_result(done, as_json, False)

@@ -1,6 +1,7 @@
 """`palisade instances` and `palisade instance show`: every instance the auditor knows, the
 ones it models (RunInstances, an applied fleet spec, an ECS import) and the ones whose agent
-reports, with what the agents reported; read from the auditor's store."""
+reports, with what the agents reported. The model is read through the auditor's API
+(DescribeInstances, keypairs.py), the agents' reports from its store."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from collections.abc import Callable
 
 from google.protobuf import json_format
 
-from palisade.auditor.cli.keypairs import instance_key_pair, load_state
+from palisade.auditor.cli.keypairs import (
+    find_instance,
+    key_pair_view,
+    model_api,
+    modelled_instances,
+)
+from palisade.auditor.fleetspec.apply import ApiCallError
 from palisade.auditor.server.data_dir import DataDir
 
 
@@ -36,16 +43,11 @@ _NO_AGENT = {
 }
 
 
-def _modelled(state, only: str | None = None) -> dict[str, dict]:
-    """instance id -> the instance as DescribeInstances answers it, for every modelled one
-    (or just `only`) of the cloud `state` (None: nothing modelled yet)."""
-    from palisade.auditor.api.actions.ecs.common import instance_view
-
-    if state is None:
-        return {}
-    instances = state.cloud.instances
-    ids = [only] if only is not None else list(instances)
-    return {iid: instance_view(state, instances[iid]) for iid in ids if iid in instances}
+def _no_auditor(err: ApiCallError) -> int:
+    """The model cannot be read (no auditor running, no credentials, a refusal): said as the
+    API says it, on stderr, exit 1."""
+    print(json.dumps({"Code": err.code, "Message": err.message}), file=sys.stderr)
+    return 1
 
 
 def _instance_view(store, row: dict | None, instance_id: str, model: dict | None) -> dict:
@@ -67,9 +69,12 @@ def _instance_view(store, row: dict | None, instance_id: str, model: dict | None
 
 
 def cmd_instances(d: DataDir, args) -> int:
+    try:
+        modelled = modelled_instances(model_api(d))
+    except ApiCallError as err:
+        return _no_auditor(err)
     store = d.store()
     reported = {r["instance_id"]: r for r in store.instances()}
-    modelled = _modelled(load_state(d))
     rows = [
         _instance_view(store, reported.get(iid), iid, modelled.get(iid))
         for iid in sorted(reported.keys() | modelled.keys())
@@ -95,10 +100,12 @@ def cmd_instances(d: DataDir, args) -> int:
 
 
 def cmd_instance_show(d: DataDir, args) -> int:
+    try:
+        model = find_instance(model_api(d), args.instance_id)
+    except ApiCallError as err:
+        return _no_auditor(err)
     store = d.store()
     row = store.instance(args.instance_id)
-    state = load_state(d)
-    model = _modelled(state, only=args.instance_id).get(args.instance_id)
     if row is None and model is None:
         print(
             json.dumps(
@@ -112,7 +119,7 @@ def cmd_instance_show(d: DataDir, args) -> int:
         return 1
     view = _instance_view(store, row, args.instance_id, model)
     view["history"] = store.history(args.instance_id)
-    view["key_pair"] = instance_key_pair(d, args.instance_id, state)
+    view["key_pair"] = key_pair_view(model)
     view["logins"] = store.recent_logins(args.instance_id)
     if args.json:
         print(json.dumps(view, indent=2))

@@ -1,49 +1,114 @@
-"""`palisade keypair pubkey|verify` and the key-pair part of `palisade instance show`.
+"""`palisade keypair pubkey|verify`, and the reads of the modelled instances that `verify`,
+`palisade instances` and `palisade instance show` share.
 
-The CLI reads the auditor's database directly (no request to the auditor): the cloud state
-document holds the instances and their key-pair bindings.
-"""
+The model is read through the auditor's signed API as any other command reads it (the data
+dir's credentials, RAM, the running auditor): DescribeAccounts, DescribeRegions and
+DescribeInstances, whose answer carries the instance's key pair binding (`KeyPairBinding`:
+the active key pair, the one pending until the next restart). None of it reads the auditor's
+database."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+from palisade.auditor.fleetspec.apply import Api, ApiCallError
 from palisade.auditor.server.data_dir import DataDir
 from palisade.auditor.tools import ssh_private_keys
 
-_UNREAD = object()  # instance_key_pair's `state` not given (None is "no state yet")
+INSTANCE_PAGE = 100  # DescribeInstances' largest page
 
 
-def load_state(d: DataDir):
-    """The cloud state as the API last saved it; None before the first `palisade serve`."""
-    from palisade.auditor.model.cloud_state import CloudState
-    from palisade.auditor.store.cloud_state_repository import CloudStateRepository
+def model_api(d: DataDir) -> Api:
+    """Signed calls to the auditor of `d`; ApiCallError when there is none running
+    (AuditorNotFound, AuditorUnreachable) or no credentials for it (MissingCredentials)."""
+    from palisade.auditor.cli.fleet import remote_api
 
-    loaded = CloudStateRepository(d.store()).load()
-    return None if loaded is None else CloudState.from_document(loaded[1])
+    return remote_api(d)
 
 
-def instance_key_pair(d: DataDir, instance_id: str, state=_UNREAD) -> dict:
-    """The instance's key pair as the cloud sees it: active or pending, and whether the key
-    pair itself still exists (a deleted one keeps showing its name). `state`: the cloud state
-    when the caller has read it already."""
+def _places(api: Api) -> Iterator[dict[str, str]]:
+    """Every (account, region) the model has, as DescribeInstances' parameters."""
+    regions = [r["RegionId"] for r in api("DescribeRegions", {})["Regions"]["Region"]]
+    for account in api("DescribeAccounts", {})["Accounts"]["Account"]:
+        for region in regions:
+            yield {"RegionId": region, "ResourceOwnerAccount": account["AccountId"]}
+
+
+def modelled_instances(api: Api) -> dict[str, dict]:
+    """instance id -> the instance as DescribeInstances answers it, for every instance of every
+    modelled account and region."""
+    out: dict[str, dict] = {}
+    for place in _places(api):
+        number = 1
+        while True:
+            body = api(
+                "DescribeInstances",
+                {**place, "PageNumber": str(number), "PageSize": str(INSTANCE_PAGE)},
+            )
+            page = body["Instances"]["Instance"]
+            out.update((i["InstanceId"], i) for i in page)
+            if len(page) < INSTANCE_PAGE or number * INSTANCE_PAGE >= int(body["TotalCount"]):
+                break
+            number += 1
+    return out
+
+
+def find_instance(api: Api, instance_id: str) -> dict | None:
+    """The instance as DescribeInstances answers it, None when the model has no such one."""
+    ids = json.dumps([instance_id])
+    for place in _places(api):
+        found = api("DescribeInstances", {**place, "InstanceIds": ids})["Instances"]["Instance"]
+        if found:
+            return found[0]
+    return None
+
+
+def key_pair_view(instance: dict | None) -> dict:
+    """The instance's key pair as the cloud sees it, from its DescribeInstances answer: active
+    or pending, and whether the key pair itself still exists (a deleted one keeps showing its
+    name). None (not modelled): no key pair."""
     from palisade.auditor.model.keypairs.service import binding_view
 
-    if state is _UNREAD:
-        state = load_state(d)
-    if state is None:
+    binding = (instance or {}).get("KeyPairBinding")
+    if not binding:
         return binding_view(None)
-    view = binding_view(state.keypairs.binding(instance_id))
-    inst = state.cloud.instances.get(instance_id)
-    for which in ("active", "pending"):
-        bound = view[which]
-        if bound is not None and inst is not None:
-            key = (inst.account_id, inst.region_id, bound["name"])
-            bound["deleted"] = key not in state.keypairs.pairs
-    return view
+
+    def bound(key: dict | None) -> dict | None:
+        if key is None:
+            return None
+        return {
+            "name": key["KeyPairName"],
+            "fingerprint": key["KeyPairFingerPrint"],
+            "deleted": key["Deleted"],
+        }
+
+    return {
+        "status": binding["Status"],
+        "active": bound(binding["Active"]),
+        "pending": bound(binding["Pending"]),
+        "pending_detach": binding["PendingDetach"],
+        "password_login_enabled": binding["PasswordLoginEnabled"],
+        "requested_at": binding["RequestedAt"],
+    }
+
+
+def instance_key_pair(d: DataDir, instance_id: str) -> dict:
+    """The key pair of the instance `instance_id` as the auditor of `d` answers it."""
+    return key_pair_view(find_instance(model_api(d), instance_id))
+
+
+def addresses(instance: dict) -> list[str]:
+    """Where to reach an instance (DescribeInstances' answer): its public address, then every
+    private address of its network interfaces."""
+    private = [
+        ip["PrivateIpAddress"]
+        for nic in instance["NetworkInterfaces"]["NetworkInterface"]
+        for ip in nic["PrivateIpSets"]["PrivateIpSet"]
+    ]
+    return [*instance["PublicIpAddress"]["IpAddress"], *private]
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -76,31 +141,33 @@ def cmd_verify(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
         return _fail(f"{args.key}: {exc}")
     fingerprint = sshkeys.parse_public_key(public_line).fingerprint_md5
     d = data_dir(args)
-    state = load_state(d)
-    inst = state.cloud.instances.get(args.instance) if state else None
+    try:
+        inst = find_instance(model_api(d), args.instance)
+    except ApiCallError as err:
+        return _fail(f"{err.code}: {err.message}")
     if inst is None:
         return _fail(
             f"instance {args.instance!r} is not in the auditor's model (--data-dir {d.path})"
         )
+    instance_id = inst["InstanceId"]
     host = args.host
     if host is None:
-        candidates = [inst.primary_nic.public_ip or "", *inst.private_ips]
         host, failed = ssh_login_probe.first_reachable(
-            candidates, args.port, min(args.timeout, 5.0)
+            addresses(inst), args.port, min(args.timeout, 5.0)
         )
         if host is None:
             tried = "; ".join(f"{h}: {why}" for h, why in failed) or "it has no address"
             return _fail(
-                f"cannot reach {inst.instance_id} on port {args.port} ({tried}); "
+                f"cannot reach {instance_id} on port {args.port} ({tried}); "
                 "give the address to use with --host"
             )
-    key_pair = instance_key_pair(d, args.instance)
+    key_pair = key_pair_view(inst)
     report = ssh_login_probe.probe(
         host, args.port, args.user, args.key, args.password, timeout=args.timeout
     )
     expected = key_pair["pending"] or key_pair["active"]
     out = {
-        "instance_id": inst.instance_id,
+        "instance_id": instance_id,
         **report.to_dict(),
         "key_fingerprint": fingerprint,
         "key_pair": key_pair,
@@ -110,7 +177,7 @@ def cmd_verify(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{inst.instance_id} {report.user}@{host}:{args.port} {report.host_key_sha256}")
+        print(f"{instance_id} {report.user}@{host}:{args.port} {report.host_key_sha256}")
         for attempt in (report.key_login, report.password_login):
             print(f"  {attempt.method:<9} {attempt.result:<8} {attempt.detail}")
         if expected:

@@ -1,9 +1,10 @@
 """`palisade sync`: read a cloud account through the official SDKs (read-only) and make the
 auditor's model hold it, through the API actions `palisade apply` uses (auditor/sync/).
 
-Like `apply`, every round runs first in-process on a copy of the auditor's state (nothing
-stored): that plan is the difference `--dry-run` prints, and a round that would fail anywhere
-changes nothing. Bad credentials or an unreachable endpoint stop before anything is written."""
+Like `apply`, every round is first planned by the auditor on a copy of its model (DescribeSyncPlan,
+nothing stored): that plan is the difference `--dry-run` prints, and a round that would fail
+anywhere changes nothing. Bad credentials or an unreachable endpoint stop before anything
+is written."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from palisade.auditor.cli.fleet import _fail, _print_result, remote_api
-from palisade.auditor.fleetspec.apply import ApiCallError, ApplyResult, local_api
+from palisade.auditor.cli.fleet import (
+    _fail,
+    _print_result,
+    own_account,
+    remote_api,
+    remote_plan,
+)
+from palisade.auditor.fleetspec.apply import ApiCallError, ApplyResult
 from palisade.auditor.server.data_dir import DataDir
 
 
@@ -25,7 +31,6 @@ class _Stop(Exception):
 
 
 def cmd_sync(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
-    from palisade.auditor.cli.keypairs import load_state
     from palisade.auditor.sync.credentials import CredentialsError, credential_client
     from palisade.auditor.sync.reader import Endpoint, Reader, SyncError
     from palisade.auditor.sync.run import sync_once, watch
@@ -49,22 +54,16 @@ def cmd_sync(args, data_dir: Callable[[argparse.Namespace], DataDir]) -> int:
             message = f"reading the cloud: unexpected answer {exc!r:.200} (nothing was changed)"
             raise _Stop(_fail("InvalidCloudAnswer", message)) from None
         try:
-            state = load_state(d)
-        except Exception as exc:
-            message = f"cannot read the auditor's state: {exc}"
-            raise _Stop(_fail("AuditorNotFound", message)) from None
-        if state is None:
-            raise _Stop(_fail("AuditorNotFound", f"no auditor state in {d.path}"))
-        try:
-            planned = sync_once(snapshot, local_api(state, datetime.now(UTC)), state.account_id)
+            planned = remote_plan(d, "DescribeSyncPlan", "Snapshot", snapshot)
         except ApiCallError as err:
-            raise _Stop(
-                _fail(err.code, f"{err.action}: {err.message} (nothing was changed)")
-            ) from None
+            if err.action == "-":  # no auditor, or no credentials for it
+                raise _Stop(_fail(err.code, err.message)) from None
+            message = f"{err.action}: {err.message} (nothing was changed)"
+            raise _Stop(_fail(err.code, message)) from None
         if args.dry_run or not planned.changes:
             return planned
         try:
-            return sync_once(snapshot, remote_api(d), state.account_id)
+            return sync_once(snapshot, remote_api(d), own_account(d))
         except ApiCallError as err:
             raise _Stop(_fail(err.code, f"{err.action}: {err.message}")) from None
 

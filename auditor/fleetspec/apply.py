@@ -4,10 +4,11 @@ fleet again changes nothing. With `exact=True` (`palisade sync`: the spec is the
 about its instances) an instance's key pair or RAM role the spec does not give is detached;
 otherwise a fleet file that leaves them out leaves them alone.
 
-The actions go through `api(action, params) -> response`; `palisade apply` runs the whole plan
-first against a copy of the auditor's current state in-process (`local_api`, nothing is
-stored), and only when every step passes, for real through signed requests (each one
-authorised and audited by the auditor)."""
+The actions go through `api(action, params) -> response`; `palisade apply` has the auditor run
+the whole plan first on a copy of its current state (DescribeFleetPlan,
+api/actions/ecs/plans.py: the action handlers through `local_api`, each step authorised for
+the caller, nothing stored), and only when every step passes, for real through signed
+requests (each one authorised and audited by the auditor)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,12 @@ from palisade.auditor.model.network import ipv4
 
 
 class ApiCallError(Exception):
-    def __init__(self, action: str, code: str, message: str) -> None:
+    """An action refused: which one, its error code and message, and the HTTP status the API
+    answers it with."""
+
+    def __init__(self, action: str, code: str, message: str, status: int = 400) -> None:
         super().__init__(f"{action}: {code}: {message}")
-        self.action, self.code, self.message = action, code, message
+        self.action, self.code, self.message, self.status = action, code, message, status
 
 
 Api = Callable[[str, dict[str, str]], dict]
@@ -56,13 +60,32 @@ class ApplyResult:
 # -- the in-process API (the dry run) ----------------------------------------------------------
 
 
-def local_api(state, now: datetime) -> Api:
-    """The action handlers on `state` (a copy: it is changed), as the account owner; parameter
-    checks as in the pipeline, no signatures, no RAM, nothing stored."""
-    from palisade.auditor.api.errors import ApiError
+def local_api(
+    state,
+    now: datetime,
+    caller=None,
+    *,
+    source_ip: str = "127.0.0.1",
+    access_key_id: str = "",
+    request_id: str = "dry-run",
+) -> Api:
+    """The action handlers on `state` (a copy: it is changed); parameter checks as in the
+    pipeline, no signatures, nothing stored. Without a `caller`, as the account owner; with
+    one, RAM authorises every step for that caller on the state as the plan has changed it, as
+    the pipeline would (`source_ip` and `access_key_id` are the request's condition values).
+    The handlers get no services: a step that would write outside the state (the alert
+    store) fails instead of writing."""
+    from palisade.auditor.api.errors import ApiError, access_denied, http_status
     from palisade.auditor.api.params import Params
-    from palisade.auditor.api.registry import ActionContext, lookup
+    from palisade.auditor.api.registry import (
+        ActionContext,
+        condition_values,
+        describe_caller,
+        lookup,
+    )
     from palisade.auditor.model.ram import Caller
+
+    who = caller if caller is not None else Caller.root()
 
     def call(action: str, params: dict[str, str]) -> dict:
         try:
@@ -71,10 +94,23 @@ def local_api(state, now: datetime) -> Api:
             stray = p.unknown(set(spec.params) | {"RegionId"})
             if stray:
                 raise ApiError("InvalidParameter", f"{action} does not take {stray[0]}")
-            ctx = ActionContext(state, Caller.root(), now, "dry-run", "127.0.0.1")
+            ctx = ActionContext(
+                state,
+                who,
+                now,
+                request_id,
+                source_ip,
+                condition_values=condition_values(spec, p, access_key_id),
+            )
+            if caller is not None:
+                context = ctx.request_context()
+                for arn in spec.resources(ctx, p):
+                    decision = state.ram.authorize(who, spec.ram_action, arn, context)
+                    if not decision.allowed:
+                        raise access_denied(who, decision, state.account_id, describe_caller(who))
             body = spec.handler(ctx, p)
         except ModelError as err:
-            raise ApiCallError(action, err.code, err.message) from None
+            raise ApiCallError(action, err.code, err.message, http_status(err)) from None
         return json.loads(json.dumps(body, default=str))  # what the wire would carry
 
     return call

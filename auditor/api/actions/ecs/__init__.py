@@ -9,6 +9,7 @@ from palisade.auditor.api.actions.ecs import (  # noqa: F401  (registration on i
     instances,
     keypairs,
     network_queries,
+    plans,
     regions,
     security_group_audit,
     security_group_copies,

@@ -18,6 +18,7 @@ from palisade.auditor.model.fleet.resources import (
     image_os_name,
     instance_type_capacity,
 )
+from palisade.auditor.model.keypairs.service import binding_view
 from palisade.auditor.model.network.rules_json import group_document
 from palisade.auditor.model.network.security_group import SecurityGroup
 
@@ -197,6 +198,7 @@ def instance_view(state: CloudState, instance: Instance, now: datetime | None = 
         "InnerIpAddress": {"IpAddress": [] if vpc else list(nic.private_ips)},
         "PublicIpAddress": {"IpAddress": [nic.public_ip] if nic.public_ip else []},
         "KeyPairName": key.name if key else "",
+        "KeyPairBinding": key_pair_binding(state, instance),
         "RamRoleName": state.instance_roles.role_of(instance.instance_id) or "",
         "DdosStatus": (ddos.effective_status(now) if now else ddos.status).value,
         "Tags": ecs_tags(instance.tags),
@@ -206,11 +208,46 @@ def instance_view(state: CloudState, instance: Instance, now: datetime | None = 
                     "NetworkInterfaceId": n.nic_id,
                     "PrimaryIpAddress": n.private_ips[0] if n.private_ips else "",
                     "Type": "Primary" if n.primary else "Secondary",
+                    "PrivateIpSets": {
+                        "PrivateIpSet": [
+                            {"PrivateIpAddress": ip, "Primary": k == 0}
+                            for k, ip in enumerate(n.private_ips)
+                        ]
+                    },
                     "SecurityGroupIds": {"SecurityGroupId": list(n.security_group_ids)},
                 }
                 for n in instance.nics
             ]
         },
+    }
+
+
+def key_pair_binding(state: CloudState, instance: Instance) -> dict:
+    """Palisade's: the instance's key pair as the running system has it (`Active`) and the
+    change that waits for its next restart (`Pending` / `PendingDetach`); `KeyPairName` (ECS's
+    field) is the pending one, else the active one. `Deleted`: the key pair itself no longer
+    exists (the instance keeps its key). `RequestedAt`: when the pending change was asked for
+    (ISO 8601)."""
+    binding = state.keypairs.binding(instance.instance_id)
+    view = binding_view(binding)
+
+    def bound(key) -> dict | None:
+        if key is None:
+            return None
+        where = (instance.account_id, instance.region_id, key.name)
+        return {
+            "KeyPairName": key.name,
+            "KeyPairFingerPrint": key.fingerprint,
+            "Deleted": where not in state.keypairs.pairs,
+        }
+
+    return {
+        "Status": view["status"],
+        "Active": bound(binding.active if binding else None),
+        "Pending": bound(binding.pending if binding else None),
+        "PendingDetach": view["pending_detach"],
+        "PasswordLoginEnabled": view["password_login_enabled"],
+        "RequestedAt": view["requested_at"],
     }
 
 
