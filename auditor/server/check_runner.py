@@ -261,28 +261,22 @@ class CheckRunner:
             self.settings,
             learning_since_ms=agent["enrolled_at_ms"] if agent else None,
         )
-        inp = CheckInput(
-            state,
-            instance_id,
-            snapshot,
-            events,
-            now,
-            self.settings,
-            history,
-            exposure_index=self._exposure_index(state),
-        )
-        if self._observe_ddos(inp):  # the checks see the new state (a black hole: exposure)
-            after = self.api.current()
-            inp = CheckInput(
-                after,
+
+        def check_input(state) -> CheckInput:
+            return CheckInput(
+                state,
                 instance_id,
                 snapshot,
                 events,
                 now,
                 self.settings,
                 history,
-                exposure_index=self._exposure_index(after),
+                exposure_index=self._exposure_index(state),
             )
+
+        inp = check_input(state)
+        if self._observe_ddos(inp):  # the checks see the new state (a black hole: exposure)
+            inp = check_input(self.api.current())
         run = evaluate_instance(inp)
         return Scope(state.account_id, instance_id, frozenset(run.evaluated)), run.findings
 

@@ -166,12 +166,7 @@ def describe_vswitches(ctx: ActionContext, p: Params) -> dict:
 def modify_vswitch_attribute(ctx: ActionContext, p: Params) -> dict:
     """The VPC API's ModifyVSwitchAttribute: a new name or description (not given: kept)."""
     cloud = ctx.state.cloud
-    vswitch = cloud.get_vswitch(p.req("VSwitchId"))
-    region = p.str("RegionId")
-    if region is not None and vswitch.region_id != region:
-        raise ModelError(
-            "InvalidVSwitchId.NotFound", f"vSwitch {vswitch.vswitch_id} is not in {region[:64]}."
-        )
+    vswitch = _requested_vswitch(ctx, p)
     name = (
         _text(p, "VSwitchName", 128, "InvalidVSwitchName.Malformed")
         if "VSwitchName" in p.raw
@@ -195,13 +190,19 @@ def modify_vswitch_attribute(ctx: ActionContext, p: Params) -> dict:
 )
 def delete_vswitch(ctx: ActionContext, p: Params) -> dict:
     cloud = ctx.state.cloud
-    vswitch = cloud.get_vswitch(p.req("VSwitchId"))
+    vswitch = _requested_vswitch(ctx, p)
+    before = vswitch_view(ctx.state, vswitch)
+    cloud.delete_vswitch(vswitch.vswitch_id)
+    ctx.record(vswitch_arn(vswitch), before, None)
+    return {}
+
+
+def _requested_vswitch(ctx: ActionContext, p: Params):
+    """The vSwitch `VSwitchId` names, in the `RegionId` given (if one is)."""
+    vswitch = ctx.state.cloud.get_vswitch(p.req("VSwitchId"))
     region = p.str("RegionId")
     if region is not None and vswitch.region_id != region:
         raise ModelError(
             "InvalidVSwitchId.NotFound", f"vSwitch {vswitch.vswitch_id} is not in {region[:64]}."
         )
-    before = vswitch_view(ctx.state, vswitch)
-    cloud.delete_vswitch(vswitch.vswitch_id)
-    ctx.record(vswitch_arn(vswitch), before, None)
-    return {}
+    return vswitch

@@ -14,21 +14,10 @@ from palisade.auditor.api.actions.ecs.keypairs import activate_booted
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from palisade.auditor.server import quota_settings
 from tests.helpers.change_oracle import assert_stored
+from tests.helpers.ram_policies import ECS_TRUST
 
 R = {"RegionId": DEFAULT_REGION}
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOIZLYJaeHEvSR6e1AKt4BOBDQjOUg3M/1wLOW6BJwP c"
-ECS_TRUST = json.dumps(
-    {
-        "Version": "1",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"Service": ["ecs.aliyuncs.com"]},
-            }
-        ],
-    }
-)
 
 
 @pytest.fixture(autouse=True)

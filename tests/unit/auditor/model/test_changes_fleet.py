@@ -10,7 +10,6 @@ operations through the oracle."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -32,22 +31,11 @@ from palisade.auditor.model.network.rules_json import group_document
 from palisade.auditor.model.network.security_group import Direction, RuleRequest
 from palisade.auditor.model.ram import Caller, InstanceRef, RequestContext
 from tests.helpers.change_oracle import assert_touched
+from tests.helpers.ram_policies import ECS_TRUST
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 R = "cn-hangzhou"
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOIZLYJaeHEvSR6e1AKt4BOBDQjOUg3M/1wLOW6BJwP c"
-ECS_TRUST = json.dumps(
-    {
-        "Version": "1",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"Service": ["ecs.aliyuncs.com"]},
-            }
-        ],
-    }
-)
 FLEET = (K.FLEET, "")
 SSH = RuleRequest(ip_protocol="tcp", port_range="22/22", peer_cidr="10.0.0.0/8")
 WEB = RuleRequest(ip_protocol="tcp", port_range="443/443", peer_cidr="0.0.0.0/0")

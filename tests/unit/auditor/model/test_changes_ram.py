@@ -19,6 +19,7 @@ from palisade.auditor.model.changes import compound
 from palisade.auditor.model.cloud_state import ADMIN_USER, CloudState
 from palisade.auditor.model.ram import Caller, RamError, RequestContext
 from tests.helpers.change_oracle import changed_units
+from tests.helpers.ram_policies import ECS_TRUST
 
 NOW = datetime(2019, 9, 18, 8, 0, 0, tzinfo=UTC)
 PASSWORD = "Long-enough-1"
@@ -27,18 +28,6 @@ ALLOW_ECS = json.dumps(
 )
 DENY_STOP = json.dumps(
     {"Version": "1", "Statement": [{"Effect": "Deny", "Action": "ecs:Stop*", "Resource": "*"}]}
-)
-ECS_TRUST = json.dumps(
-    {
-        "Version": "1",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"Service": ["ecs.aliyuncs.com"]},
-            }
-        ],
-    }
 )
 
 Unit = tuple[str, str]
