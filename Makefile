@@ -31,7 +31,7 @@ stop: $(STAMP)
 
 # Lint first (seconds), then every test; in CI (CI=true) no test may skip for a missing binary.
 test: $(STAMP) system-deps lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 # The pure tests: no database server, no root, no browser, no real processes (about a minute).
 test-fast: $(STAMP)
