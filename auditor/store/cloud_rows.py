@@ -119,6 +119,17 @@ class CloudRows:
                 )
             yield conn
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read transaction that sees one committed state throughout (PostgreSQL's default,
+        READ COMMITTED, would let a unit's rows come from two commits; SQLite's read
+        transactions are snapshots already)."""
+        with self.engine.connect() as conn:
+            if not self.store.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
     def head(self, conn: Connection | None = None) -> int:
         """The last committed change (0: no state yet)."""
         if conn is None:
@@ -126,27 +137,27 @@ class CloudRows:
                 return head_of(own)
         return head_of(conn)
 
-    def changes_since(self, conn: Connection, seq: int) -> tuple[int, set[Unit]] | None:
-        """The units written after change `seq` and the newest change; None when the sequence
-        no longer goes back that far (pruned: reload everything)."""
+    def changes_since(self, conn: Connection, seq: int, head: int) -> set[Unit] | None:
+        """The units written by the changes after `seq` up to `head` (read first: every change
+        up to it is committed); None when the sequence no longer goes back that far (pruned:
+        reload everything)."""
         c = schema.cloud_changes
-        rows = conn.execute(select(c.c.seq, c.c.units).where(c.c.seq > seq).order_by(c.c.seq)).all()
-        head = self.head(conn)
-        if head <= seq:
-            return head, set()
-        if not rows or rows[0].seq != seq + 1 or rows[-1].seq != head:
+        rows = conn.execute(
+            select(c.c.seq, c.c.units).where(c.c.seq > seq, c.c.seq <= head).order_by(c.c.seq)
+        ).all()
+        if len(rows) != head - seq:
             return None
         units: set[Unit] = set()
         for row in rows:
             units.update((str(k), str(i)) for k, i in json.loads(row.units))
-        return head, units
+        return units
 
     # -- reading -------------------------------------------------------------------------------
 
     def load_all(self, conn: Connection | None = None) -> tuple[int, list[tuple[Unit, Body]]]:
         """The newest change and every unit, in document order."""
         if conn is None:
-            with self.engine.connect() as own, own.begin():  # one snapshot
+            with self.snapshot() as own:
                 return self.load_all(own)
         return head_of(conn), CloudRows.read_kinds(conn, LOAD_ORDER)
 

@@ -80,7 +80,7 @@ class LiveState:
         """Brings the live state to the newest change; False when there is no state yet."""
         with self.lock:
             if conn is None:
-                with self.rows.engine.connect() as own, own.begin():
+                with self.rows.snapshot() as own:
                     return self.catch_up(own)
             head = self.rows.head(conn)
             if head == 0:
@@ -90,11 +90,10 @@ class LiveState:
                 return True
             if head == self.seq:
                 return True
-            since = self.rows.changes_since(conn, self.seq)
-            if since is None:  # too far behind: the sequence was pruned
+            units = self.rows.changes_since(conn, self.seq, head)
+            if units is None:  # too far behind: the sequence was pruned
                 self._load_all(conn)
                 return True
-            head, units = since
             self._apply(conn, units)
             self.seq = head
             self._notify(units)
@@ -213,7 +212,7 @@ class LiveState:
         if not touched:
             return
         try:
-            with self.rows.engine.connect() as conn, conn.begin():
+            with self.rows.snapshot() as conn:
                 self._apply(conn, set(touched))
                 self._notify(set(touched))  # a cache may have compiled the undone change
                 self.catch_up(conn)
@@ -263,7 +262,7 @@ class LiveState:
         change can come in between."""
         assert self.state is not None
         if conn is None:
-            with self.rows.engine.connect() as own, own.begin():
+            with self.rows.snapshot() as own:
                 return self.verify(own)
         stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
         live = units_from_document(self.state.to_document())
