@@ -216,7 +216,9 @@ def test_import_ecs_loads_real_responses_keeping_ids(auditor, tmp_path):
     rc, text = run(auditor, "import-ecs", *map(str, files), "--json")
     assert rc == 0, text
     out = json.loads(text)
-    assert any("IPv6" in n for n in out["Notes"]) and any("priority-110" in n for n in out["Notes"])
+    # the IPv6 rule is imported as given (issue 19), the priority-110 rule is noted
+    assert not any("IPv6" in n for n in out["Notes"])
+    assert any("priority-110" in n for n in out["Notes"])
     assert any("ops-key" in n for n in out["Notes"])
     (web,) = ok(auditor, "DescribeInstances", R, 'InstanceIds=["i-bp1real0web1"]')["Instances"][
         "Instance"
@@ -224,10 +226,11 @@ def test_import_ecs_loads_real_responses_keeping_ids(auditor, tmp_path):
     assert web["VpcAttributes"]["VpcId"] == "vpc-bp1real0001"
     assert web["CreationTime"] == "2019-01-01T00:00Z"
     perms = permissions(auditor, "sg-bp1real0web")
-    assert {(p["PortRange"], p["SourceCidrIp"] or p["SourceGroupId"]) for p in perms} == {
-        ("443/443", "0.0.0.0/0"),
-        ("22/22", "sg-bp1real0ops"),
+    peers = {
+        (p["PortRange"], p["SourceCidrIp"] or p["SourceGroupId"] or p["Ipv6SourceCidrIp"])
+        for p in perms
     }
+    assert peers == {("443/443", "0.0.0.0/0"), ("22/22", "sg-bp1real0ops"), ("22/22", "::/0")}
     assert explain(auditor, "i-bp1real0web1", "internet", "tcp", 443)["Complete"]
     v = version(auditor)
     rc, text = run(auditor, "import-ecs", *map(str, files))
