@@ -194,20 +194,27 @@ class ApiService:
             if answer is not None:  # its changes live outside the cloud state
                 self.states.record_client_token(answer, now)
             return body
+        try:
+            body = self._write(call.write, now, spec.name)
+        except BaseException:  # refused or failed: rolled back, but the nonce is spent
+            nonces.record_alone(refuse=False)
+            raise
+        log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
+        return body
+
+    def _write(self, change: Callable, now: datetime, what: str):
+        """`LiveState.write(change)`, run again when it meets a concurrent write or the
+        database asks for a retry; the caller never sees a conflict, only, after
+        WRITE_ATTEMPTS of them in a row, Throttling."""
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                body = self.live.write(call.write, lambda: _ms(now))
-                log.info("%s by %s from %s", spec.name, describe_caller(who.caller), source_ip)
-                return body
-            except ModelError:  # refused: the write rolled back, the nonce is still spent
-                nonces.record_alone(refuse=False)
-                raise
+                return self.live.write(change, lambda: _ms(now))
             except StateConflict as exc:
-                log.info("%s met a concurrent write (%s); running it again", spec.name, exc)
+                log.info("%s met a concurrent write (%s); running it again", what, exc)
             except OperationalError as exc:
                 if not _transient(exc):
                     raise
-                log.info("%s: the database asked for a retry (%s)", spec.name, exc.orig)
+                log.info("%s: the database asked for a retry (%s)", what, exc.orig)
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise ApiError("Throttling", "the state changed concurrently; try again", 503)
 
@@ -240,12 +247,7 @@ class ApiService:
             log.info("%s (system): %d change(s)", name, len(entries))
             return True
 
-        for _attempt in range(WRITE_ATTEMPTS):
-            try:
-                return self.live.write(run, lambda: _ms(now))
-            except StateConflict:
-                continue
-        raise ApiError("Throttling", "the state changed concurrently; try again", 503)
+        return self._write(run, now, name)
 
 
 WRITE_ATTEMPTS = 8

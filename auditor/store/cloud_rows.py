@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from palisade.auditor.model import changes as K
 from palisade.auditor.model.changes import Unit
@@ -240,12 +240,6 @@ class CloudRows:
         """Writes `updates` (None: delete the unit) inside `transaction()`, appends them to the
         change sequence and returns the new head. The caller has caught up with the head."""
         return write_units(conn, updates, at_ms)
-
-    def count(self, kind: str) -> int:
-        """How many units of `kind` are stored (tests, benchmarks)."""
-        t = _TABLES[kind]
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
 
 
 def head_of(conn: Connection) -> int:
