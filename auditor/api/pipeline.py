@@ -236,13 +236,8 @@ class ApiService:
             if not entries:
                 return False
             request_id = str(uuid.uuid4()).upper()
-            at_ms = _ms(now)
             self.states.insert_audit(
-                conn,
-                [
-                    AuditRow(at_ms, request_id, "system", "", name, e.resource, e.before, e.after)
-                    for e in entries
-                ],
+                conn, audit_rows(entries, _ms(now), request_id, "system", "", name)
             )
             log.info("%s (system): %d change(s)", name, len(entries))
             return True
@@ -307,53 +302,54 @@ class _Call:
         first = self.api.states.client_token(key, self.now)
         return key, None if first is None else replay(first, self.raw)
 
-    def run(self, state: CloudState) -> tuple[dict, ClientTokenRow | None]:
-        """A call that does not change the cloud state: its answer, and the ClientToken row to
-        record (None: no token, or answered before)."""
+    def _execute(self, state: CloudState) -> tuple[dict, ClientTokenRow | None, list[AuditEntry]]:
+        """Authorised, the handler run (or the earlier answer to its ClientToken replayed):
+        the answer, the ClientToken row to record and the audit entries (none for a replay)."""
         ctx = self._context(state)
         self._authorise(ctx)
         key, earlier = self._answered(state)
         if earlier is not None:
-            return earlier, None
+            return earlier, None, []
         body = self.spec.handler(ctx, self.params)
         body.update(next_token_fields(self.params, body))
-        return body, None if key is None else new_row(key, self.raw, body, self.now)
+        return body, None if key is None else new_row(key, self.raw, body, self.now), ctx.audit
+
+    def run(self, state: CloudState) -> tuple[dict, ClientTokenRow | None]:
+        """A call that does not change the cloud state: its answer, and the ClientToken row to
+        record (None: no token, or answered before)."""
+        body, token_row, _audit = self._execute(state)
+        return body, token_row
 
     def write(self, conn, state: CloudState) -> dict:
         """A call that changes the cloud state, inside the write transaction `conn`: its
         signature nonce, the handler, then its audit rows and ClientToken answer, all on the
         same transaction (one commit)."""
         self.nonces.record(conn)
-        ctx = self._context(state)
-        self._authorise(ctx)
-        key, earlier = self._answered(state)
-        if earlier is not None:
-            return earlier
-        body = self.spec.handler(ctx, self.params)
-        body.update(next_token_fields(self.params, body))
-        at_ms = _ms(self.now)
-        actor = describe_caller(self.who.caller)
+        body, token_row, audit = self._execute(state)
         self.api.states.insert_audit(
             conn,
-            [
-                AuditRow(
-                    at_ms,
-                    self.request_id,
-                    actor,
-                    self.source_ip,
-                    self.spec.name,
-                    e.resource,
-                    e.before,
-                    e.after,
-                )
-                for e in ctx.audit
-            ],
+            audit_rows(
+                audit,
+                _ms(self.now),
+                self.request_id,
+                describe_caller(self.who.caller),
+                self.source_ip,
+                self.spec.name,
+            ),
         )
-        if key is not None:
-            self.api.states.insert_client_token(
-                conn, new_row(key, self.raw, body, self.now), self.now
-            )
+        if token_row is not None:
+            self.api.states.insert_client_token(conn, token_row, self.now)
         return body
+
+
+def audit_rows(
+    entries: list[AuditEntry], at_ms: int, request_id: str, actor: str, source_ip: str, action: str
+) -> list[AuditRow]:
+    """The audit-log rows of one write's entries."""
+    return [
+        AuditRow(at_ms, request_id, actor, source_ip, action, e.resource, e.before, e.after)
+        for e in entries
+    ]
 
 
 class _DeferredNonces:

@@ -70,11 +70,17 @@ class CloudState:
             ADMIN_USER, key.access_key_id, key.access_key_secret, password
         )
 
-    def to_document(self) -> dict:
+    def meta_document(self) -> dict:
+        """What the document holds besides its sections (the "state" unit)."""
         return {
             "format": FORMAT,
             "account_id": self.account_id,
             "sts_signing_key": self.sts_signing_key.hex(),
+        }
+
+    def to_document(self) -> dict:
+        return {
+            **self.meta_document(),
             "cloud": fleet_document.to_document(self.cloud),
             "ram": ram_document.to_document(self.ram),
             "instance_roles": self.instance_roles.to_document(),

@@ -140,25 +140,12 @@ def unit_body(state: CloudState, unit: Unit) -> Body | None:
     kind, unit_id = unit
     cloud, ram, keypairs = state.cloud, state.ram, state.keypairs
     if kind == K.STATE:
-        return {
-            "format": _state_format(),
-            "account_id": state.account_id,
-            "sts_signing_key": state.sts_signing_key.hex(),
-        }
+        return state.meta_document()
     if kind == K.FLEET:
         return fleet_document.meta_document(cloud)
-    simple: dict[str, dict] = {
-        K.ACCOUNT: cloud.accounts,
-        K.REGION: cloud.regions,
-        K.VPC: cloud.vpcs,
-        K.VSWITCH: cloud.vswitches,
-        K.GROUP: cloud.groups,
-        K.INSTANCE: cloud.instances,
-        K.KEYPAIR_BINDING: keypairs.bindings,
-        K.DDOS: state.ddos.instances,
-    }
-    if kind in simple:
-        obj = simple[kind].get(unit_id)
+    resources = _resources(state)
+    if kind in resources:
+        obj = resources[kind][1].get(unit_id)
         return None if obj is None else encode(obj)  # type: ignore[return-value]
     if kind == K.KEYPAIRS:
         return keypairs.meta_document()
@@ -167,7 +154,7 @@ def unit_body(state: CloudState, unit: Unit) -> Body | None:
         pair = keypairs.pairs.get((account_id, region_id, name))
         return None if pair is None else encode(pair)  # type: ignore[return-value]
     if kind == K.RAM:
-        return {"format": ram_document.DOCUMENT_FORMAT, "AccountId": ram.account_id}
+        return ram_document.meta_document(ram)
     if kind == K.RAM_USER:
         user = ram.users.get(unit_id)
         return None if user is None else ram_document.user_document(user)
@@ -209,28 +196,20 @@ def apply_units(
     a change to any of them reloads the RAM account from `ram_units()` (all its stored
     units) with `ram_document.from_document`'s checks."""
     cloud, keypairs = state.cloud, state.keypairs
-    classes: dict[str, tuple[type, dict]] = {
-        K.ACCOUNT: (Account, cloud.accounts),
-        K.REGION: (Region, cloud.regions),
-        K.VPC: (Vpc, cloud.vpcs),
-        K.VSWITCH: (VSwitch, cloud.vswitches),
-        K.GROUP: (SecurityGroup, cloud.groups),
-        K.KEYPAIR_BINDING: (KeyBinding, keypairs.bindings),
-        K.DDOS: (InstanceDdos, state.ddos.instances),
-    }
+    classes = _resources(state)
     reload_ram = False
     for (kind, unit_id), body in updates.items():
         where = f"$.{kind}[{unit_id!r}]"
         if kind in RAM_KINDS:
             reload_ram = True
+        elif kind == K.INSTANCE:  # the fleet's indexes follow
+            cloud.replace_instance(unit_id, None if body is None else decode(Instance, body, where))
         elif kind in classes:
             cls, target = classes[kind]
             if body is None:
                 target.pop(unit_id, None)
             else:
                 target[unit_id] = decode(cls, body, where)
-        elif kind == K.INSTANCE:
-            cloud.replace_instance(unit_id, None if body is None else decode(Instance, body, where))
         elif kind == K.KEYPAIR:
             key = tuple(parts(unit_id))
             if body is None:
@@ -256,7 +235,17 @@ def apply_units(
         state.share_changes()
 
 
-def _state_format() -> int:
-    from palisade.auditor.model.cloud_state import FORMAT
-
-    return FORMAT
+def _resources(state: CloudState) -> dict[str, tuple[type, dict]]:
+    """The unit kinds that are one object each in a dict of the live state, keyed by the
+    unit id: the object's class and that dict."""
+    cloud = state.cloud
+    return {
+        K.ACCOUNT: (Account, cloud.accounts),
+        K.REGION: (Region, cloud.regions),
+        K.VPC: (Vpc, cloud.vpcs),
+        K.VSWITCH: (VSwitch, cloud.vswitches),
+        K.GROUP: (SecurityGroup, cloud.groups),
+        K.INSTANCE: (Instance, cloud.instances),
+        K.KEYPAIR_BINDING: (KeyBinding, state.keypairs.bindings),
+        K.DDOS: (InstanceDdos, state.ddos.instances),
+    }

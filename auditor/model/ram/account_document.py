@@ -46,14 +46,18 @@ def to_document(account: RamAccount) -> dict:
     they were given, and parsed again on load.
     """
     return {
-        "format": DOCUMENT_FORMAT,
-        "AccountId": account.account_id,
+        **meta_document(account),
         "Users": [user_document(u) for u in account.users.values()],
         "Groups": [group_document(g) for g in account.groups.values()],
         "Policies": [policy_document(p) for p in account.policies.values()],
         "Roles": [role_document(r) for r in account.roles.values()],
         "Attachments": [attachment_document(a) for a in account.attachments],
     }
+
+
+def meta_document(account: RamAccount) -> dict:
+    """What the document holds besides its lists (the "ram" unit)."""
+    return {"format": DOCUMENT_FORMAT, "AccountId": account.account_id}
 
 
 def from_document(doc: dict, *, random_bytes: RandomBytes = secrets.token_bytes) -> RamAccount:
