@@ -66,7 +66,6 @@ class LiveState:
         self.state: CloudState | None = None
         self.seq = 0  # the last change the live state holds
         self.listeners: list[Listener] = []
-        self.last_written: list[Unit] = []  # the units the last write stored (tests)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -167,8 +166,8 @@ class LiveState:
                                 text("SELECT pg_notify(:channel, :seq)"),
                                 {"channel": CHANNEL, "seq": str(seq)},
                             )
-                        if verifying():  # before the commit, under the lock: same version
-                            self.verify(conn)
+                    if verifying():  # before the commit, under the lock: same version; also
+                        self.verify(conn)  # when nothing was touched (was nothing changed?)
             except IntegrityError as exc:
                 self._restore(touched)
                 raise StateConflict(str(exc.orig)[:200]) from None
@@ -176,7 +175,6 @@ class LiveState:
                 self._restore(touched)
                 raise
             self.seq = seq
-            self.last_written = touched
             if touched:
                 self._notify(set(touched))
             return result

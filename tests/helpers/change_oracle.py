@@ -36,14 +36,3 @@ def assert_touched(state, change: Callable[[], T]) -> T | None:
     result, missing = untouched_changes(state, change)
     assert not missing, f"changed but not touched: {sorted(missing)}"
     return result
-
-
-def assert_stored(api, change: Callable[[], T]) -> T:
-    """Runs `change()` (something that writes through `api`'s live state, e.g.
-    `apply_system_change`) and checks that every unit it changed was stored by the write."""
-    before = api.current().to_document()
-    api.live.last_written = []
-    result = change()
-    missing = changed_units(before, api.current().to_document()) - set(api.live.last_written)
-    assert not missing, f"changed but not stored: {sorted(missing)}"
-    return result

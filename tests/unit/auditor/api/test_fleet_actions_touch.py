@@ -1,8 +1,9 @@
 """Every ECS, VPC and Anti-DDoS action that writes (and the system changes of the fleet room:
-key activation after a restart, the settings file's limits) touches the units it changed: each
-call runs through the change oracle (tests/helpers/change_oracle.py), as every ApiHarness call
-does with PALISADE_CHECK_TOUCHED=1. The RAM role an instance takes is made straight in the
-state (the RAM actions are another room's)."""
+key activation after a restart, the settings file's limits) stores the units it changed: every
+write compares the whole state in memory with the rows before it commits
+(PALISADE_VERIFY_CHANGES, which the tests set), so a change not touched fails the call. The
+RAM role an instance takes is made straight in the state (the RAM actions are another
+room's)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from palisade.auditor.api.actions.ecs.keypairs import activate_booted
 from palisade.auditor.model.cloud_state import DEFAULT_REGION
 from palisade.auditor.server import quota_settings
-from tests.helpers.change_oracle import assert_stored
+from palisade.auditor.store.live_state import verifying
 from tests.helpers.ram_policies import ECS_TRUST
 
 R = {"RegionId": DEFAULT_REGION}
@@ -21,8 +22,8 @@ ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOIZLYJaeHEvSR6e1AKt4BOBDQjOUg3M
 
 
 @pytest.fixture(autouse=True)
-def _check_touched(monkeypatch):
-    monkeypatch.setenv("PALISADE_CHECK_TOUCHED", "1")
+def _verifying():
+    assert verifying(), "tests/conftest.py sets PALISADE_VERIFY_CHANGES=1"
 
 
 def _rule_ids(h, group_id: str) -> list[str]:
@@ -108,11 +109,7 @@ def test_every_fleet_action_touches_what_it_changes(h) -> None:
     h.ok("AttachKeyPair", **R, KeyPairName="kp-2", InstanceIds=json.dumps([first, stopped]))
     boot = int(h.now.timestamp()) + 60
     h.advance(120)
-    activated = assert_stored(
-        h.api,
-        lambda: h.api.apply_system_change("KeyPairActivated", activate_booted({first: boot})),
-    )
-    assert activated
+    assert h.api.apply_system_change("KeyPairActivated", activate_booted({first: boot}))
     h.ok("DetachKeyPair", **R, KeyPairName="kp-2", InstanceIds=json.dumps([stopped]))
     h.ok("ModifyInstanceAttribute", InstanceId=first, Password="Abcdefg1!")
     h.ok("ApplyTcp25Unblock", InstanceId=first, Reason="the newsletter")
@@ -146,4 +143,4 @@ def test_every_fleet_action_touches_what_it_changes(h) -> None:
     h.ok("DeleteVpc", **R, VpcId=vpc)
 
     # the settings file's [limits]
-    assert assert_stored(h.api, lambda: quota_settings.apply(h.api, rules_per_group=300))
+    assert quota_settings.apply(h.api, rules_per_group=300)
