@@ -28,12 +28,14 @@ from sqlalchemy.exc import OperationalError
 
 from palisade.auditor.api import actions as _actions  # noqa: F401  (registers every action)
 from palisade.auditor.api.client_tokens import client_token, new_row, replay, token_key
-from palisade.auditor.api.errors import ApiError, access_denied, http_status
+from palisade.auditor.api.errors import ApiError, http_status
 from palisade.auditor.api.params import Params, next_token_fields
 from palisade.auditor.api.registry import (
     ActionContext,
     ActionSpec,
     AuditEntry,
+    authorise,
+    check_params,
     condition_values,
     describe_caller,
     lookup,
@@ -181,12 +183,7 @@ class ApiService:
         version = raw.get("Version") if session_caller is None else None
         spec = lookup(raw.get("Action"), version or None)
         params = Params(raw)
-        stray = params.unknown(spec.params | {"RegionId"})
-        if stray:
-            raise ApiError(
-                "InvalidParameter",
-                f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
-            )
+        check_params(spec, params)
         call = _Call(self, spec, params, raw, who, now, request_id, source_ip, nonces)
         if spec.writes is not True:  # reads the state (and maybe writes its own tables)
             nonces.record_alone()
@@ -285,14 +282,6 @@ class _Call:
             services=self.api.services,
         )
 
-    def _authorise(self, ctx: ActionContext) -> None:
-        state, caller = ctx.state, self.who.caller
-        context = ctx.request_context()
-        for arn in self.spec.resources(ctx, self.params):
-            decision = state.ram.authorize(caller, self.spec.ram_action, arn, context)
-            if not decision.allowed:
-                raise access_denied(caller, decision, state.account_id, describe_caller(caller))
-
     def _answered(self, state: CloudState) -> tuple[str | None, dict | None]:
         """The ClientToken's key and, when the call was answered before, that answer."""
         token = client_token(self.spec.name, self.raw)
@@ -306,7 +295,7 @@ class _Call:
         """Authorised, the handler run (or the earlier answer to its ClientToken replayed):
         the answer, the ClientToken row to record and the audit entries (none for a replay)."""
         ctx = self._context(state)
-        self._authorise(ctx)
+        authorise(self.spec, ctx, self.params)
         key, earlier = self._answered(state)
         if earlier is not None:
             return earlier, None, []

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from palisade.auditor.api.errors import ApiError
+from palisade.auditor.api.errors import ApiError, access_denied
 from palisade.auditor.api.params import Params
 from palisade.auditor.api.products import VERSIONS, service_of_version
 from palisade.auditor.model.ram import RequestContext
@@ -150,6 +150,26 @@ def lookup(name: str | None, version: str | None = None) -> ActionSpec:
             "InvalidAction.NotFound", f"Specified api {name[:64]!r} is not found{where}.", 404
         )
     return spec
+
+
+def check_params(spec: ActionSpec, p: Params) -> None:
+    """Refuses parameters the action does not take (a typo is not silently ignored)."""
+    stray = p.unknown(spec.params | {"RegionId"})
+    if stray:
+        raise ApiError(
+            "InvalidParameter",
+            f"{spec.name} does not take the parameter(s) {', '.join(stray[:5])}",
+        )
+
+
+def authorise(spec: ActionSpec, ctx: ActionContext, p: Params) -> None:
+    """RAM allows `ctx.caller` the action on every resource it declares, or AccessDenied."""
+    state, caller = ctx.state, ctx.caller
+    context = ctx.request_context()
+    for arn in spec.resources(ctx, p):
+        decision = state.ram.authorize(caller, spec.ram_action, arn, context)
+        if not decision.allowed:
+            raise access_denied(caller, decision, state.account_id, describe_caller(caller))
 
 
 def version_of(name: str) -> str:

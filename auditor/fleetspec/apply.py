@@ -75,12 +75,13 @@ def local_api(
     the pipeline would (`source_ip` and `access_key_id` are the request's condition values).
     The handlers get no services: a step that would write outside the state (the alert
     store) fails instead of writing."""
-    from palisade.auditor.api.errors import ApiError, access_denied, http_status
+    from palisade.auditor.api.errors import http_status
     from palisade.auditor.api.params import Params
     from palisade.auditor.api.registry import (
         ActionContext,
+        authorise,
+        check_params,
         condition_values,
-        describe_caller,
         lookup,
     )
     from palisade.auditor.model.ram import Caller
@@ -91,9 +92,7 @@ def local_api(
         try:
             spec = lookup(action)
             p = Params(params)
-            stray = p.unknown(set(spec.params) | {"RegionId"})
-            if stray:
-                raise ApiError("InvalidParameter", f"{action} does not take {stray[0]}")
+            check_params(spec, p)
             ctx = ActionContext(
                 state,
                 who,
@@ -103,11 +102,7 @@ def local_api(
                 condition_values=condition_values(spec, p, access_key_id),
             )
             if caller is not None:
-                context = ctx.request_context()
-                for arn in spec.resources(ctx, p):
-                    decision = state.ram.authorize(who, spec.ram_action, arn, context)
-                    if not decision.allowed:
-                        raise access_denied(who, decision, state.account_id, describe_caller(who))
+                authorise(spec, ctx, p)
             body = spec.handler(ctx, p)
         except ModelError as err:
             raise ApiCallError(action, err.code, err.message, http_status(err)) from None
