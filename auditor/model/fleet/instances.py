@@ -218,18 +218,13 @@ class InstanceOperations(MembershipOperations):
         for group in groups:
             self._check_join(instance, nic, group, lookup)
             nic.security_group_ids.append(group.group_id)
-        # Every check passed: the ids are given out (the very ones checked with).
+        # Every check passed: the ids checked with are given out.
         if instance_id is None:
-            given_id = self._ensure_unique_id("i", self.instances)
-            assert given_id == new_id, (given_id, new_id)
-        given_id = self._new_id("eni")
-        assert given_id == nic.nic_id, (given_id, nic.nic_id)
+            self._take_ids("i", [new_id])
+        self._take_ids("eni", [nic.nic_id])
         if default_group:
-            given_id = self._ensure_unique_id("sg", self.groups)
-            assert given_id == default_group.group_id, (given_id, default_group.group_id)
-            for rule in default_group.rules:
-                given_id = self._new_id("sgr")
-                assert given_id == rule.rule_id, (given_id, rule.rule_id)
+            self._take_ids("sg", [default_group.group_id])
+            self._take_ids("sgr", [rule.rule_id for rule in default_group.rules])
             self.groups[default_group.group_id] = default_group
             self.changes.touch(K.GROUP, default_group.group_id)
         self.instances[new_id] = instance

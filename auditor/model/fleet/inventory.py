@@ -62,6 +62,14 @@ class FleetInventory:
                 out.append(candidate)
         return out
 
+    def _take_ids(self, kind: str, ids: list[str]) -> None:
+        """Gives out ids `_peek_ids(kind, ...)` showed: the counter moves past the last one,
+        as the `_ensure_unique_id` calls it stood for would have moved it."""
+        if ids:
+            last = int(ids[-1][len(kind) + 1 + len(self.id_prefix) :], 16)
+            self._counters[kind] = max(self._counters.get(kind, 0), last)
+            self.changes.touch(K.FLEET, "")  # the counters are the fleet unit's
+
     def id_counters(self) -> dict[str, int]:
         """The last number given out per id kind; a stored model keeps them so that ids keep
         counting up after a load."""
