@@ -110,7 +110,7 @@ class CloudRows:
     def transaction(self) -> Iterator[Connection]:
         """A write transaction holding the cloud lock: no other process or replica writes the
         cloud state until it ends (a commit, or a rollback on any error)."""
-        with self.store.write_transaction(immediate=True) as conn:
+        with self.store.write_transaction() as conn:
             if not self.store.is_sqlite:  # SQLite: BEGIN IMMEDIATE is the lock
                 conn.execute(
                     select(schema.cloud_head.c.seq)

@@ -70,8 +70,10 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    # IMMEDIATE takes the write lock at BEGIN: a transaction that reads before it writes (the
-    # cloud state's) cannot then fail to upgrade its lock because another process wrote.
+    # A write transaction BEGINs IMMEDIATE: it takes SQLite's write lock at BEGIN, waiting
+    # busy_timeout for it. A deferred one that reads before it writes fails at once with
+    # "database is locked" (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not cover) when
+    # another process (a CLI, a replica) committed in between. Read transactions stay deferred.
     immediate = conn.get_execution_options().get("palisade_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -95,14 +97,14 @@ class Database:
         self.engine.dispose()
 
     @contextmanager
-    def write_transaction(self, immediate: bool = False) -> Iterator[Connection]:
+    def write_transaction(self) -> Iterator[Connection]:
         """One write transaction: BEGIN .. COMMIT, rolled back on any error. On SQLite it also
         holds this process's writer lock (SQLite allows one writer; waiting here avoids its
-        "database is locked" retries); `immediate` takes SQLite's own write lock at BEGIN, for
-        a transaction that reads what it then writes."""
+        "database is locked" retries) and takes SQLite's own write lock at BEGIN (IMMEDIATE),
+        so that a transaction that reads what it then writes cannot fail because another
+        process wrote in between."""
         with self._write_lock or nullcontext(), self.engine.connect() as conn:
-            if immediate:
-                conn.execution_options(palisade_immediate=True)
+            conn.execution_options(palisade_immediate=True)
             with conn.begin():
                 yield conn
 

@@ -28,13 +28,18 @@ class AuditorProcess:
     database: str | None = None  # a PostgreSQL database made for this auditor, dropped at stop
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
+        done = subprocess.run(
             [str(BIN / "palisade"), "--data-dir", str(self.data_dir), *args],
             capture_output=True,
             text=True,
-            check=check,
             timeout=60,
         )
+        if check and done.returncode:  # the failure's report carries what the command said
+            raise AssertionError(
+                f"palisade {' '.join(args)} exited {done.returncode}\n"
+                f"stdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-4000:]}"
+            )
+        return done
 
     def cli_json(self, *args: str):
         return json.loads(self.cli(*args, "--json").stdout)

@@ -85,3 +85,52 @@ def test_group_commit_keeps_each_message_on_its_own(store):
     assert store.latest_snapshot("i-1").snapshot_id == "A"
     # the refused delta left no id behind: it is judged again when re-sent
     assert store.apply(bad_delta, 11).need_full_snapshot
+
+
+def test_a_write_that_reads_first_survives_another_process_writing_in_between(db_url):
+    # Two Database objects on one database are two processes (a CLI beside the server): no
+    # shared in-process lock. The first reads, the second writes, then the first writes. On
+    # SQLite a deferred BEGIN fails that last write at once ("database is locked"); a write
+    # transaction must wait for the other writer instead, on either backend.
+    import threading
+
+    from palisade.auditor.store import advisories as feed
+
+    one, other = Database(db_url), Database(db_url)
+    read_done, other_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        read_done.wait(10)
+        other_started.set()
+        try:
+            feed.import_advisories(
+                other, [feed.StoredAdvisory("B-1", "2024-01-01T00:00:00Z", (), "{}")], "b", 2
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=other_writer)
+    t.start()
+    try:
+        with one.write_transaction() as conn:
+            conn.execute(select(schema.advisories.c.advisory_id)).all()
+            read_done.set()
+            other_started.wait(10)
+            t.join(0.5)  # the other writer commits now if nothing holds it back
+            conn.execute(
+                schema.advisories.insert().values(
+                    advisory_id="A-1", modified="x", ecosystems="", document="{}",
+                    imported_at_ms=1,
+                )
+            )  # fmt: skip
+        t.join(20)
+        assert not errors
+        with one.engine.connect() as c:
+            ids = sorted(c.execute(select(schema.advisories.c.advisory_id)).scalars())
+        assert ids == ["A-1", "B-1"]
+    finally:
+        read_done.set()
+        t.join(20)
+        one.close()
+        other.close()
