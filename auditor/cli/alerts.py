@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from palisade.auditor.checks.taxonomy import USER_STATUSES
 from palisade.auditor.server.data_dir import DataDir
 
 PAGE_SIZE = 100
@@ -134,7 +135,13 @@ def cmd_alert_handle(d: DataDir, args) -> None:
     body = _call(
         d,
         "HandleAlert",
-        _params(AlertId=str(args.alert_id), Status=args.status, Comment=args.comment),
+        _params(
+            AlertId=str(args.alert_id),
+            Status=args.status,
+            Comment=args.comment,
+            EndTime=args.end,
+            Duration=args.duration,
+        ),
     )
     _print_json(body["Alert"])
 
@@ -277,15 +284,15 @@ def add_commands(sub, data_dir: Callable[[argparse.Namespace], DataDir]) -> None
     show.add_argument("--json", action="store_true")
     handle = parser(asub, "handle", "change an alert's status", cmd_alert_handle)
     handle.add_argument("alert_id", type=int)
-    handle.add_argument(
-        "--status", required=True, choices=("handling", "handled", "ignored", "false_positive")
-    )
-    handle.add_argument("--comment")
+    handle.add_argument("--status", required=True, choices=USER_STATUSES)
+    handle.add_argument("--comment", help="why (accepted_risk needs one)")
 
     def until(p) -> None:
         g = p.add_mutually_exclusive_group()
         g.add_argument("--duration", help="how long, e.g. 2h or 7d")
         g.add_argument("--end", help="until, e.g. 2026-12-01T08:00:00Z")
+
+    until(handle)  # accepted_risk: until when the risk is accepted
 
     silence = sub.add_parser("silence", help="silences: list, create, delete")
     ssub = silence.add_subparsers(dest="silence_command", required=True)

@@ -127,17 +127,23 @@ def test_alerts_findings_and_handling_through_the_cli(auditor):
     brute_id = str(ids["login.brute_force"])
     rc, err = cli(auditor, "api", "HandleAlert", f"AlertId={brute_id}", "Status=accepted_risk")
     assert rc == 1 and err["Code"] == "MissingParameter"
+    rc, err = cli(auditor, "alert", "handle", brute_id, "--status", "accepted_risk",
+                  "--comment", "lab box")  # fmt: skip
+    assert rc == 1 and err["Code"] == "MissingParameter"  # the CLI's too: no expiry
     rc, accepted = cli(
         auditor,
-        "api",
-        "HandleAlert",
-        f"AlertId={brute_id}",
-        "Status=accepted_risk",
-        "Duration=7d",
-        "Comment=lab box, replaced next week",
+        "alert",
+        "handle",
+        brute_id,
+        "--status",
+        "accepted_risk",
+        "--duration",
+        "7d",
+        "--comment",
+        "lab box, replaced next week",
     )
-    assert rc == 0 and accepted["Alert"]["Status"] == "accepted_risk"
-    assert accepted["Alert"]["AcceptedUntil"] > accepted["Alert"]["LastSeen"]
+    assert rc == 0 and accepted["Status"] == "accepted_risk"
+    assert accepted["AcceptedUntil"] > accepted["LastSeen"]
     rc, err = cli(auditor, "api", "HandleAlert", f"AlertId={brute_id}", "Status=ignored",
                   "Duration=1h")  # fmt: skip
     assert rc == 1 and err["Code"] == "InvalidParameter.EndTime"

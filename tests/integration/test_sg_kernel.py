@@ -92,7 +92,7 @@ TCP_CLOSED = (8081,)
 UDP_LISTENING = (53, 123, 5000)
 UDP_CLOSED = (5001,)
 
-FAST_TIMEOUT_S = 0.25
+FAST_TIMEOUT_S = 0.08
 SLOW_TIMEOUT_S = 2.0
 # Source ports / ICMP ids: batch k uses TAG_BASE + k, its recheck RECHECK_BASE + k (below the
 # ephemeral range), so no probe meets a conntrack entry of an earlier ruleset.
