@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
+from palisade.auditor.store.database import Database, sqlite_url
 from tests.helpers.agent_enrollment import enroll_agent, start_agent
 from tests.helpers.auditor_process import start_auditor
 from tests.helpers.palisade_cli import ok
@@ -184,6 +185,14 @@ def test_brute_force_on_a_real_sshd_notifies_once_on_every_channel(auditor, rece
         time.sleep(3)  # a second email, if any, would have arrived by now
     assert len(mailbox.brute_force()) == 1
     assert len(api(auditor, "DescribeAlerts", "CheckId=login.brute_force")["Alerts"]["Alert"]) == 1
+    # the dashboard's chart counts the 16 failed passwords: attempts, not sshd's log lines
+    store = Database(sqlite_url(auditor.data_dir))
+    try:
+        now_ms = int(time.time() * 1000)
+        failed, _ok = store.instance_logins_per_hour("i-victim", now_ms - 3_600_000, now_ms)
+        assert sum(failed) == 16, failed
+    finally:
+        store.close()
     headers, body = HookReceiver.received[0]
     assert headers["x-token"] == HOOK_SECRET
     assert "i-victim" in json.dumps(body)

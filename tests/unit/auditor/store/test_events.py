@@ -216,3 +216,29 @@ def test_the_ingest_path_keys_events_as_event_key_says():
     assert _incoming(msg).keys == [event_key("i-1", "e1", T0), event_key("i-1", "m.1", T0 + 1)]
     assert len(event_key("i-1", "e1", T0)) == 20
     assert event_key("i-1", "e1", T0) != event_key("i-2", "e1", T0)
+
+
+def test_login_counts_count_attempts_not_lines(store):
+    # one failed password logged twice (pam_unix, then sshd: NEW then SAME), "message repeated
+    # 3 times" (NEW, repeat 3), "Invalid user" before its password (NONE), an old agent's
+    # line (UNSPECIFIED: one a line), and a success
+    def marked(eid, t, result, attempt, repeat=0):
+        ev = login(eid, t, result)
+        ev.login.attempt, ev.login.repeat = attempt, repeat
+        return ev
+
+    A = facts_pb2
+    evs = [
+        marked("pam", T0 + 1, "failure", A.LOGIN_ATTEMPT_NEW),
+        marked("sshd", T0 + 2, "failure", A.LOGIN_ATTEMPT_SAME),
+        marked("rep", T0 + 3, "failure", A.LOGIN_ATTEMPT_NEW, repeat=3),
+        marked("inv", T0 + 4, "invalid_user", A.LOGIN_ATTEMPT_NONE),
+        marked("inv2", T0 + 5, "invalid_user", A.LOGIN_ATTEMPT_NEW),
+        marked("old", T0 + 6, "failure", A.LOGIN_ATTEMPT_UNSPECIFIED),
+        marked("ok", T0 + 7, "success", A.LOGIN_ATTEMPT_SAME),
+    ]
+    store.apply(batch("m", "i-1", evs), 1)
+    assert store.instance_logins_per_hour("i-1", T0, T0 + HOUR_MS) == ([6], [1])
+    assert store.top_failed_sources(T0) == [("203.0.113.7", 6)]
+    # the events themselves are all stored: the checks read every line
+    assert store.event_count("i-1") == 7
