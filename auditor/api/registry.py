@@ -98,7 +98,12 @@ class ActionSpec:
         return f"{self.service}:{self.name}"
 
 
+# An action by its name alone (the dashboard, fleet specs and the palisade client call it so):
+# the product it is registered in first.
 ACTIONS: dict[str, ActionSpec] = {}
+# Every product's actions: one name may be served by two products, as the cloud does
+# (TagResources is ECS's for instances and VPC's for VPCs), each authorised as its own.
+PRODUCT_ACTIONS: dict[tuple[str, str], ActionSpec] = {}
 
 
 def action(
@@ -110,9 +115,11 @@ def action(
     params: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        if name in ACTIONS:
-            raise RuntimeError(f"action {name} registered twice")
-        ACTIONS[name] = ActionSpec(name, service, handler, resources, writes, frozenset(params))
+        if (service, name) in PRODUCT_ACTIONS:
+            raise RuntimeError(f"action {service}:{name} registered twice")
+        spec = ActionSpec(name, service, handler, resources, writes, frozenset(params))
+        PRODUCT_ACTIONS[(service, name)] = spec
+        ACTIONS.setdefault(name, spec)
         return handler
 
     return register
@@ -142,8 +149,8 @@ def lookup(name: str | None, version: str | None = None) -> ActionSpec:
     spec = ACTIONS.get(name)
     if version is not None:
         service = service_of_version(version)
-        if spec is not None and spec.service != service:
-            spec = None
+        if spec is None or spec.service != service:
+            spec = PRODUCT_ACTIONS.get((service, name))
     if spec is None:
         where = f" in version {version[:32]}" if version is not None else ""
         raise ApiError(

@@ -38,15 +38,16 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 def describe_actions() -> str:
     """Every action, grouped by the product that owns it, with the RAM action it needs."""
     from palisade.auditor.api.actions import ecs  # noqa: F401  (registers every action)
-    from palisade.auditor.api.registry import ACTIONS
+    from palisade.auditor.api.registry import PRODUCT_ACTIONS
 
     lines = [
         "Actions (`palisade api --help ACTION` for one action's parameters):",
     ]
-    for service in sorted({spec.service for spec in ACTIONS.values()}):
+    specs = PRODUCT_ACTIONS.values()
+    for service in sorted({spec.service for spec in specs}):
         lines.append("")
         lines.append(f"{service}:")
-        for spec in sorted(ACTIONS.values(), key=lambda s: s.name):
+        for spec in sorted(specs, key=lambda s: s.name):
             if spec.service == service:
                 kind = "write" if spec.writes else "read "
                 lines.append(f"  {spec.name:<40} {kind}  RAM action {spec.ram_action}")

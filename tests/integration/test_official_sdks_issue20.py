@@ -9,6 +9,7 @@ aliyun-python-sdk-core + -ecs."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 
@@ -303,6 +304,106 @@ def test_tea_tags_vswitch_run_instances_key_pair_id(cloud, signature):
         ecs_models.CreateKeyPairRequest(region_id=REGION, key_pair_name=name)
     ).body
     assert made.key_pair_id and made.key_pair_id.startswith("kp-")
+
+
+@pytest.mark.parametrize("signature", ["v3", "v2"])
+def test_the_vpc_sdk_tags_vpcs_and_vswitches_through_its_own_product(cloud, signature):
+    # the VPC product's own TagResources / UnTagResources / ListTagResources (version
+    # 2016-04-28), authorised as vpc:*; it tags VPCs and vSwitches, not ECS resources
+    config = tea_config(cloud, signature)
+    vpc, ram = VpcClient(config), RamClient(config)
+    n = next(_blocks)
+    vpc_id = vpc.create_vpc(
+        vpc_models.CreateVpcRequest(region_id=REGION, cidr_block=f"10.{n}.0.0/16")
+    ).body.vpc_id
+    vsw_id = vpc.create_vswitch(
+        vpc_models.CreateVSwitchRequest(
+            region_id=REGION, vpc_id=vpc_id, zone_id=ZONE, cidr_block=f"10.{n}.1.0/24"
+        )
+    ).body.v_switch_id
+    for kind, ident in (("VPC", vpc_id), ("VSWITCH", vsw_id)):
+        vpc.tag_resources(
+            vpc_models.TagResourcesRequest(
+                region_id=REGION,
+                resource_type=kind,
+                resource_id=[ident],
+                tag=[
+                    vpc_models.TagResourcesRequestTag(key="env", value="prod"),
+                    vpc_models.TagResourcesRequestTag(key="team", value="net"),
+                ],
+            )
+        )
+    listed = vpc.list_tag_resources(
+        vpc_models.ListTagResourcesRequest(
+            region_id=REGION, resource_type="VPC", resource_id=[vpc_id], max_results=1
+        )
+    ).body
+    assert [(t.resource_id, t.resource_type) for t in listed.tag_resources.tag_resource] == [
+        (vpc_id, "VPC")
+    ]
+    assert listed.next_token  # one a page: the second tag is on the next
+    second = vpc.list_tag_resources(
+        vpc_models.ListTagResourcesRequest(
+            region_id=REGION,
+            resource_type="VPC",
+            resource_id=[vpc_id],
+            max_results=1,
+            next_token=listed.next_token,
+        )
+    ).body
+    keys = {
+        t.tag_key for t in listed.tag_resources.tag_resource + second.tag_resources.tag_resource
+    }
+    assert keys == {"env", "team"} and not second.next_token
+    vpc.un_tag_resources(
+        vpc_models.UnTagResourcesRequest(
+            region_id=REGION, resource_type="VSWITCH", resource_id=[vsw_id], tag_key=["env"]
+        )
+    )
+    (switch,) = vpc.describe_vswitches(
+        vpc_models.DescribeVSwitchesRequest(region_id=REGION, v_switch_id=vsw_id)
+    ).body.v_switches.v_switch
+    assert [(t.key, t.value) for t in switch.tags.tag] == [("team", "net")]
+    # an ECS resource type is not the VPC product's
+    with pytest.raises(TeaClientException) as err:
+        vpc.tag_resources(
+            vpc_models.TagResourcesRequest(
+                region_id=REGION,
+                resource_type="securitygroup",
+                resource_id=["sg-x"],
+                tag=[vpc_models.TagResourcesRequestTag(key="k", value="v")],
+            )
+        )
+    assert err.value.code == "InvalidResourceType.NotFound"
+
+    # RAM authorises the VPC product's action: a user allowed vpc:TagResources may tag,
+    # a user allowed only ecs:TagResources may not (through the VPC product)
+    def user_allowed(ram_action: str) -> VpcClient:
+        name = f"tag-{signature}-{secrets.token_hex(3)}"
+        ram.create_user(ram_models.CreateUserRequest(user_name=name))
+        statement = {"Effect": "Allow", "Action": ram_action, "Resource": "*"}
+        doc = json.dumps({"Version": "1", "Statement": [statement]})
+        ram.create_policy(ram_models.CreatePolicyRequest(policy_name=name, policy_document=doc))
+        ram.attach_policy_to_user(
+            ram_models.AttachPolicyToUserRequest(
+                policy_type="Custom", policy_name=name, user_name=name
+            )
+        )
+        key = ram.create_access_key(ram_models.CreateAccessKeyRequest(user_name=name))
+        k = key.body.access_key
+        return VpcClient(tea_config(cloud, signature, key=(k.access_key_id, k.access_key_secret)))
+
+    tag = vpc_models.TagResourcesRequest(
+        region_id=REGION,
+        resource_type="VPC",
+        resource_id=[vpc_id],
+        tag=[vpc_models.TagResourcesRequestTag(key="by", value="user")],
+    )
+    user_allowed("vpc:TagResources").tag_resources(tag)
+    with pytest.raises(TeaClientException) as err:
+        user_allowed("ecs:TagResources").tag_resources(tag)
+    assert err.value.code == "Forbidden.RAM"
+    assert err.value.access_denied_detail["AuthAction"] == "vpc:TagResources"
 
 
 @pytest.mark.parametrize("signature", ["v3", "v2"])

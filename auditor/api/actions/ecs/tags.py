@@ -2,10 +2,15 @@
 actions share about tags (`Tag.N.Key` / `Tag.N.Value` on a create call, the same as a filter
 on a describe call, `Tags.Tag` in answers).
 
-ResourceType takes ECS's names (`instance`, `securitygroup`, `keypair`; a key pair's
-ResourceId is its name) and the VPC product's (`VPC`, `VSWITCH`), in any case: one action
-serves both products' tagging calls, authorised as `ecs:TagResources` etc. on each resource's
-own ARN. The rules (20 tags per resource, lengths, reserved prefixes) are in `model/tags.py`.
+Two products tag, as in the cloud, with one implementation:
+- ECS (2014-05-26): TagResources, UntagResources, ListTagResources, ResourceType `instance`,
+  `securitygroup`, `keypair` (a key pair's ResourceId is its name), authorised as `ecs:...`.
+  Called by name alone (the palisade client, the dashboard, fleet specs) it also takes the
+  VPC product's types, as it always did.
+- VPC (2016-04-28): TagResources, UnTagResources (its SDK's spelling), ListTagResources
+  (with MaxResults), ResourceType `VPC`, `VSWITCH`, authorised as `vpc:...`.
+ResourceType is matched in any case; each resource is authorised on its own ARN. The rules
+(20 tags per resource, lengths, reserved prefixes) are in `model/tags.py`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from palisade.auditor.api.actions.ecs.common import arn, owner_account, region_id
 from palisade.auditor.api.errors import ApiError
 from palisade.auditor.api.params import Params, invalid
-from palisade.auditor.api.registry import ActionContext, action
+from palisade.auditor.api.registry import ActionContext, Handler, Resources, action
 from palisade.auditor.model import tags as tag_rules
 from palisade.auditor.model.errors import ModelError
 
@@ -110,29 +115,36 @@ _KINDS = {
 }
 
 
-def _kind(p: Params) -> _Kind:
+ECS_TYPES = ("instance", "securitygroup", "keypair")
+VPC_TYPES = ("vpc", "vswitch")
+
+
+def _kind(p: Params, types: tuple[str, ...]) -> _Kind:
     name = p.req("ResourceType")
-    kind = _KINDS.get(name.lower())
-    if kind is None:
+    if name.lower() not in types:
         raise ApiError(
             "InvalidResourceType.NotFound",
-            f"ResourceType {name[:40]!r} is not valid; use one of instance, securitygroup, "
-            "keypair, VPC, VSWITCH.",
+            f"ResourceType {name[:40]!r} is not valid; use one of "
+            + ", ".join(_KINDS[t].name for t in types)
+            + ".",
             404,
         )
-    return kind
+    return _KINDS[name.lower()]
 
 
-def _resource_arns(ctx: ActionContext, p: Params) -> list[str]:
-    """The ARN of every named resource (RAM checks the action on each)."""
-    try:
-        kind = _kind(p)
-    except ModelError:
-        return [ctx.arn("ecs", p.str("RegionId") or "*", "*")]
-    account = p.str("ResourceOwnerAccount") or ctx.account_id
-    region = p.str("RegionId") or "*"
-    ids = p.list("ResourceId", max_items=MAX_RESOURCES) or ["*"]
-    return [arn(kind.service, region, account, f"{kind.arn_kind}/{i}") for i in ids]
+def _resource_arns(types: tuple[str, ...], service: str) -> Resources:
+    def arns(ctx: ActionContext, p: Params) -> list[str]:
+        """The ARN of every named resource (RAM checks the action on each)."""
+        try:
+            kind = _kind(p, types)
+        except ModelError:
+            return [ctx.arn(service, p.str("RegionId") or "*", "*")]
+        account = p.str("ResourceOwnerAccount") or ctx.account_id
+        region = p.str("RegionId") or "*"
+        ids = p.list("ResourceId", max_items=MAX_RESOURCES) or ["*"]
+        return [arn(kind.service, region, account, f"{kind.arn_kind}/{i}") for i in ids]
+
+    return arns
 
 
 def _resources(ctx: ActionContext, p: Params, kind: _Kind, region: str) -> list[tuple[str, Any]]:
@@ -163,54 +175,48 @@ def _record(ctx, kind: _Kind, region: str, ident: str, found, before: dict) -> N
         ctx.record(where, {"Tags": before}, {"Tags": dict(found.tags)})
 
 
-@action(
-    "TagResources",
-    writes=True,
-    resources=_resource_arns,
-    params=("ResourceType", "ResourceId", "Tag", "ResourceOwnerAccount"),
-)
-def tag_resources(ctx: ActionContext, p: Params) -> dict:
-    """Sets the tags on every resource (a key a resource has gets the new value); all or
-    nothing: a resource that would carry more than 20 tags refuses the whole call."""
-    region = region_id(ctx, p)
-    kind = _kind(p)
-    new = tags_given(p)
-    if not new:
-        raise ApiError(
-            "MissingParameter",
-            'The input parameter "Tag.N.Key" that is mandatory for processing this request is '
-            "not supplied.",
-        )
-    found = _resources(ctx, p, kind, region)
-    after = [tag_rules.merged(r.tags, new, ident) for ident, r in found]  # check all first
-    for (ident, resource), tags in zip(found, after, strict=True):
-        before = dict(resource.tags)
-        _set_tags(ctx, kind, ident, resource, tags)
-        _record(ctx, kind, region, ident, resource, before)
-    return {}
+def _tag_resources(types: tuple[str, ...]) -> Handler:
+    def tag_resources(ctx: ActionContext, p: Params) -> dict:
+        """Sets the tags on every resource (a key a resource has gets the new value); all or
+        nothing: a resource that would carry more than 20 tags refuses the whole call."""
+        region = region_id(ctx, p)
+        kind = _kind(p, types)
+        new = tags_given(p)
+        if not new:
+            raise ApiError(
+                "MissingParameter",
+                'The input parameter "Tag.N.Key" that is mandatory for processing this request '
+                "is not supplied.",
+            )
+        found = _resources(ctx, p, kind, region)
+        after = [tag_rules.merged(r.tags, new, ident) for ident, r in found]  # check all first
+        for (ident, resource), tags in zip(found, after, strict=True):
+            before = dict(resource.tags)
+            _set_tags(ctx, kind, ident, resource, tags)
+            _record(ctx, kind, region, ident, resource, before)
+        return {}
+
+    return tag_resources
 
 
-@action(
-    "UntagResources",
-    writes=True,
-    resources=_resource_arns,
-    params=("ResourceType", "ResourceId", "TagKey", "All", "ResourceOwnerAccount"),
-)
-def untag_resources(ctx: ActionContext, p: Params) -> dict:
-    """Removes the keys named in `TagKey.N` (1..20), or every tag with `All=true` and no
-    TagKey; a key a resource does not have is ignored."""
-    region = region_id(ctx, p)
-    kind = _kind(p)
-    keys = p.list("TagKey", max_items=tag_rules.MAX_TAGS_PER_RESOURCE)
-    for key in keys:
-        tag_rules.check_key(key)
-    remove_all = p.bool("All") and not keys
-    for ident, resource in _resources(ctx, p, kind, region):
-        before = dict(resource.tags)
-        after = {} if remove_all else {k: v for k, v in before.items() if k not in keys}
-        _set_tags(ctx, kind, ident, resource, after)
-        _record(ctx, kind, region, ident, resource, before)
-    return {}
+def _untag_resources(types: tuple[str, ...]) -> Handler:
+    def untag_resources(ctx: ActionContext, p: Params) -> dict:
+        """Removes the keys named in `TagKey.N` (1..20), or every tag with `All=true` and no
+        TagKey; a key a resource does not have is ignored."""
+        region = region_id(ctx, p)
+        kind = _kind(p, types)
+        keys = p.list("TagKey", max_items=tag_rules.MAX_TAGS_PER_RESOURCE)
+        for key in keys:
+            tag_rules.check_key(key)
+        remove_all = p.bool("All") and not keys
+        for ident, resource in _resources(ctx, p, kind, region):
+            before = dict(resource.tags)
+            after = {} if remove_all else {k: v for k, v in before.items() if k not in keys}
+            _set_tags(ctx, kind, ident, resource, after)
+            _record(ctx, kind, region, ident, resource, before)
+        return {}
+
+    return untag_resources
 
 
 def _next_token(p: Params) -> int:
@@ -222,39 +228,70 @@ def _next_token(p: Params) -> int:
     return int(token)
 
 
-@action(
-    "ListTagResources",
-    writes=False,
-    resources=lambda ctx, p: [ctx.arn("ecs", p.str("RegionId") or "*", "*")],
-    params=("ResourceType", "ResourceId", "Tag", "NextToken", "ResourceOwnerAccount"),
-)
-def list_tag_resources(ctx: ActionContext, p: Params) -> dict:
-    """The tags of the named resources (or of every resource of the type in the region),
-    one row per tag; `Tag.N.*` keeps resources carrying those tags. 50 rows a page; the
-    answer's NextToken asks for the next page."""
-    region = region_id(ctx, p)
-    kind = _kind(p)
-    wanted = tag_filter(p)
-    if "ResourceId" in p.raw or any(k.startswith("ResourceId.") for k in p.raw):
-        resources = _resources(ctx, p, kind, region)
-    else:
-        account = owner_account(ctx, p)
-        resources = [
-            (i, r) for i, r in sorted(_all_of(ctx, kind, region).items()) if r.account_id == account
+def _list_tag_resources(types: tuple[str, ...]) -> Handler:
+    def list_tag_resources(ctx: ActionContext, p: Params) -> dict:
+        """The tags of the named resources (or of every resource of the type in the region),
+        one row per tag; `Tag.N.*` keeps resources carrying those tags. 50 rows a page (VPC:
+        `MaxResults`, 1..50); the answer's NextToken asks for the next page."""
+        region = region_id(ctx, p)
+        kind = _kind(p, types)
+        wanted = tag_filter(p)
+        size = p.int("MaxResults", default=LIST_PAGE, minimum=1, maximum=LIST_PAGE)
+        assert size is not None
+        if "ResourceId" in p.raw or any(k.startswith("ResourceId.") for k in p.raw):
+            resources = _resources(ctx, p, kind, region)
+        else:
+            account = owner_account(ctx, p)
+            resources = [
+                (i, r)
+                for i, r in sorted(_all_of(ctx, kind, region).items())
+                if r.account_id == account
+            ]
+        rows = [
+            {"ResourceType": kind.name, "ResourceId": ident, "TagKey": k, "TagValue": v}
+            for ident, r in resources
+            if tag_rules.matches(r.tags, wanted)
+            for k, v in r.tags.items()
         ]
-    rows = [
-        {"ResourceType": kind.name, "ResourceId": ident, "TagKey": k, "TagValue": v}
-        for ident, r in resources
-        if tag_rules.matches(r.tags, wanted)
-        for k, v in r.tags.items()
-    ]
-    start = _next_token(p)
-    page = rows[start : start + LIST_PAGE]
-    more = start + LIST_PAGE < len(rows)
-    return {
-        "NextToken": str(start + LIST_PAGE) if more else "",
-        "TagResources": {"TagResource": page},
-    }
+        start = _next_token(p)
+        page = rows[start : start + size]
+        more = start + size < len(rows)
+        return {
+            "NextToken": str(start + size) if more else "",
+            "TagResources": {"TagResource": page},
+        }
+
+    return list_tag_resources
+
+
+def _register(service: str, types: tuple[str, ...], untag: str, list_params: tuple) -> None:
+    """One product's three tagging actions over the resource types it serves."""
+    common = ("ResourceType", "ResourceId", "ResourceOwnerAccount")
+    action(
+        "TagResources",
+        service=service,
+        writes=True,
+        resources=_resource_arns(types, service),
+        params=(*common, "Tag"),
+    )(_tag_resources(types))
+    action(
+        untag,
+        service=service,
+        writes=True,
+        resources=_resource_arns(types, service),
+        params=(*common, "TagKey", "All"),
+    )(_untag_resources(types))
+    action(
+        "ListTagResources",
+        service=service,
+        writes=False,
+        resources=lambda ctx, p: [ctx.arn(service, p.str("RegionId") or "*", "*")],
+        params=(*common, "Tag", "NextToken", *list_params),
+    )(_list_tag_resources(types))
+
+
+_register("ecs", ECS_TYPES + VPC_TYPES, "UntagResources", ())
+_register("vpc", VPC_TYPES, "UnTagResources", ("MaxResults",))
 
 
 def _all_of(ctx: ActionContext, kind: _Kind, region: str) -> dict[str, Any]:
