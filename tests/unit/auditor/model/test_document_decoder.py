@@ -1,0 +1,243 @@
+"""The decoders compiled per type (model/document.py) against the generic walk they replaced
+(kept here as the oracle): on any JSON-like value and any of the model's kinds of type, the
+same value back, or the same error message with the same path."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from datetime import date, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from palisade.auditor.model.document import DocumentError, decode
+
+
+class Color(enum.Enum):
+    RED = "red"
+    ONE = 1
+
+
+class Loose(enum.Enum):  # an enum with its own lookup (case-insensitive)
+    TCP = "tcp"
+
+    @classmethod
+    def _missing_(cls, value):
+        return cls.TCP if isinstance(value, str) and value.lower() == "tcp" else None
+
+
+@dataclasses.dataclass
+class Leaf:
+    name: str
+    size: int = 0
+    when: datetime | None = None
+
+
+@dataclasses.dataclass
+class Node:
+    leaf: Leaf
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    children: list[Node] = dataclasses.field(default_factory=list)
+    color: Color | None = None
+    pair: tuple[int, str] | None = None
+    ids: frozenset[str] = frozenset()
+    either: int | str | None = None
+    day: date | None = None
+    weight: float = 0.0
+    loose: Loose = Loose.TCP
+    anything: typing.Any = None
+    hidden: int = dataclasses.field(default=0, init=False)
+
+
+TYPES = [
+    str, int, bool, float, Color, Loose, datetime, date, Leaf, Node,
+    list[int], tuple[int, ...], tuple[str, int], set[str], dict[str, Leaf],
+    int | None, int | str, Leaf | None, list[Leaf | None], typing.Any,
+    dict[str, list[Node]],
+]  # fmt: skip
+
+
+# -- the oracle: the generic walk model/document.py had before (verbatim) ----------------------
+
+
+def reference(tp: object, data: object, where: str = "$") -> object:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if data is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return reference(arg, data, where)
+            except DocumentError as exc:
+                errors.append(str(exc))
+        raise DocumentError(f"{where}: {'; '.join(errors)}")
+    if tp is typing.Any:
+        return data
+    if origin in (list, tuple, set, frozenset):
+        if not isinstance(data, list):
+            raise DocumentError(f"{where}: expected a list")
+        args = typing.get_args(tp) or (typing.Any,)
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(data):
+                raise DocumentError(f"{where}: expected {len(args)} items")
+            return tuple(
+                reference(a, v, f"{where}[{i}]")
+                for i, (a, v) in enumerate(zip(args, data, strict=True))
+            )
+        items = [reference(args[0], v, f"{where}[{i}]") for i, v in enumerate(data)]
+        return items if origin is list else origin(items)
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise DocumentError(f"{where}: expected an object")
+        _, vt = typing.get_args(tp)
+        return {k: reference(vt, v, f"{where}.{k}") for k, v in data.items()}
+    if isinstance(tp, type):
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(data, dict):
+                raise DocumentError(f"{where}: expected an object for {tp.__name__}")
+            hints = typing.get_type_hints(tp)
+            kwargs = {}
+            for f in dataclasses.fields(tp):
+                if not f.init:
+                    continue
+                if f.name in data:
+                    kwargs[f.name] = reference(hints[f.name], data[f.name], f"{where}.{f.name}")
+                elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    raise DocumentError(f"{where}: {tp.__name__} needs {f.name}")
+            return tp(**kwargs)
+        if issubclass(tp, enum.Enum):
+            try:
+                return tp(data)
+            except ValueError:
+                raise DocumentError(f"{where}: {data!r} is not a {tp.__name__}") from None
+        if tp is datetime or tp is date:
+            if not isinstance(data, str):
+                raise DocumentError(f"{where}: expected an ISO-8601 string")
+            try:
+                return tp.fromisoformat(data)
+            except ValueError:
+                raise DocumentError(f"{where}: {data!r} is not ISO-8601") from None
+        if tp is float and isinstance(data, int) and not isinstance(data, bool):
+            return float(data)
+        if tp in (str, int, bool, float):
+            if type(data) is not tp:
+                raise DocumentError(f"{where}: expected {tp.__name__}, got {type(data).__name__}")
+            return data
+    raise DocumentError(f"{where}: unsupported type {tp!r}")
+
+
+# -- values: JSON, biased towards what the types above accept -----------------------------------
+
+KEYS = st.sampled_from(
+    ["name", "size", "when", "leaf", "tags", "children", "color", "pair", "ids", "either",
+     "day", "weight", "loose", "anything", "hidden", "x"]
+)  # fmt: skip
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False, width=32),
+    st.sampled_from(["red", "tcp", "TCP", "blue", "2024-01-02", "2024-01-02T03:04:05", "x"]),
+    st.text(max_size=4),
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=6)),
+    max_leaves=30,
+)
+
+
+ISO = ["2024-01-02", "2024-01-02T03:04:05", "2024-01-02T03:04:05+00:00"]
+
+
+def valid(tp: object) -> st.SearchStrategy:
+    """Documents the type accepts (deep ones too: the generic JSON rarely makes a Node)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return st.one_of(*(st.none() if a is type(None) else valid(a) for a in typing.get_args(tp)))
+    if tp is typing.Any:
+        return JSON
+    if origin in (list, set, frozenset):
+        return st.lists(valid(typing.get_args(tp)[0]), max_size=3)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if args[-1] is Ellipsis:
+            return st.lists(valid(args[0]), max_size=3)
+        return st.tuples(*(valid(a) for a in args)).map(list)
+    if origin is dict:
+        return st.dictionaries(st.text(max_size=3), valid(typing.get_args(tp)[1]), max_size=3)
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        fields = [f for f in dataclasses.fields(tp) if f.init]
+        needed = {
+            f.name
+            for f in fields
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }
+        each = {f.name: st.deferred(lambda h=hints[f.name]: valid(h)) for f in fields}
+        required = {k: v for k, v in each.items() if k in needed}
+        optional = {k: v for k, v in each.items() if k not in needed}
+        return st.fixed_dictionaries(required, optional=optional)
+    return {
+        str: st.text(max_size=3),
+        int: st.integers(-5, 5),
+        bool: st.booleans(),
+        float: st.one_of(st.integers(-5, 5), st.floats(allow_nan=False, width=32)),
+        Color: st.sampled_from(["red", 1]),
+        Loose: st.sampled_from(["tcp", "TCP", "Tcp"]),
+        datetime: st.sampled_from(ISO),
+        date: st.just("2024-01-02"),
+    }[tp]
+
+
+def mutated(data: object, rnd, junk: object) -> object:
+    """`data` with one value somewhere in it replaced by `junk`."""
+    if isinstance(data, list) and data and rnd.random() < 0.8:
+        i = rnd.randrange(len(data))
+        return [mutated(v, rnd, junk) if n == i else v for n, v in enumerate(data)]
+    if isinstance(data, dict) and data and rnd.random() < 0.8:
+        k = rnd.choice(sorted(data))
+        return {key: mutated(v, rnd, junk) if key == k else v for key, v in data.items()}
+    return junk
+
+
+def outcome(fn, tp, data):
+    try:
+        return ("ok", fn(tp, data, "$"))
+    except DocumentError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(TYPES), JSON)
+def test_compiled_decoders_agree_with_the_generic_walk(tp, data):
+    assert outcome(decode, tp, data) == outcome(reference, tp, data)
+
+
+def test_a_deep_error_names_its_path():
+    doc = {"leaf": {"name": "a"}, "children": [{"leaf": {"name": "b"}}, {"leaf": {"name": 7}}]}
+    try:
+        decode(Node, doc)
+    except DocumentError as exc:
+        assert str(exc) == "$.children[1].leaf.name: expected str, got int"
+    else:
+        raise AssertionError("decoded a bad document")
+    assert decode(Node, {"leaf": {"name": "a"}, "loose": "TCP"}).loose is Loose.TCP
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_on_documents_of_the_type_and_one_value_off(data):
+    tp = data.draw(st.sampled_from(TYPES))
+    doc = data.draw(valid(tp))
+    assert outcome(decode, tp, doc) == outcome(reference, tp, doc)
+    assert outcome(decode, tp, doc)[0] == "ok"
+    wrong = mutated(doc, data.draw(st.randoms(use_true_random=False)), data.draw(SCALARS))
+    assert outcome(decode, tp, wrong) == outcome(reference, tp, wrong)
