@@ -187,7 +187,10 @@ class ApiService:
         call = _Call(self, spec, params, raw, who, now, request_id, source_ip, nonces)
         if spec.writes is not True:  # reads the state (and maybe writes its own tables)
             nonces.record_alone()
-            body, answer = self.live.run_read_only(call.run, spec.name)
+            if spec.on_copy:  # the live state is locked only while it is copied
+                body, answer = call.run(self.live.private_copy())
+            else:
+                body, answer = self.live.run_read_only(call.run, spec.name)
             if answer is not None:  # its changes live outside the cloud state
                 self.states.record_client_token(answer, now)
             return body
@@ -280,6 +283,7 @@ class _Call:
             audit_reader=self.api.states.audit_log,
             condition_values=condition_values(self.spec, self.params, self.who.access_key_id),
             services=self.api.services,
+            state_is_copy=self.spec.on_copy,
         )
 
     def _answered(self, state: CloudState) -> tuple[str | None, dict | None]:

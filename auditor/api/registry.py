@@ -48,6 +48,8 @@ class ActionContext:
     audit_reader: Callable[..., list] | None = None
     # condition keys of this request besides the four built-in ones (see `condition_values`)
     condition_values: Mapping[str, ContextScalar] = field(default_factory=dict)
+    # `state` is a private copy the action may change (ActionSpec.on_copy)
+    state_is_copy: bool = False
 
     @property
     def account_id(self) -> str:
@@ -92,6 +94,9 @@ class ActionSpec:
     # refuses a call that touched the cloud state without `writes=True`.
     writes: bool | str
     params: frozenset[str]
+    # Runs on a private copy of the state (a plan: it changes the copy and throws it away).
+    # The live state's lock is held only while the copy is taken, not while the action runs.
+    on_copy: bool = False
 
     @property
     def ram_action(self) -> str:
@@ -113,11 +118,17 @@ def action(
     writes: bool | str,
     resources: Resources,
     params: tuple[str, ...] = (),
+    on_copy: bool = False,
 ) -> Callable[[Handler], Handler]:
+    if on_copy and writes is not False:
+        raise RuntimeError(f"action {name}: a write cannot run on a copy")
+
     def register(handler: Handler) -> Handler:
         if (service, name) in PRODUCT_ACTIONS:
             raise RuntimeError(f"action {service}:{name} registered twice")
-        spec = ActionSpec(name, service, handler, resources, writes, frozenset(params))
+        spec = ActionSpec(
+            name, service, handler, resources, writes, frozenset(params), on_copy=on_copy
+        )
         PRODUCT_ACTIONS[(service, name)] = spec
         ACTIONS.setdefault(name, spec)
         return handler

@@ -200,6 +200,21 @@ class LiveState:
                 )
             return result
 
+    def private_copy(self) -> CloudState:
+        """A copy of the caught-up state that shares nothing with it (for an action that
+        changes what it reads and throws it away: a plan). Only the dump runs under the lock;
+        at 10,000 instances that is 0.7 s of the 2.6 s a copy takes."""
+        with self.lock:
+            if not self.catch_up():
+                raise StateConflict("no state yet")
+            assert self.state is not None
+            blob = self.state.snapshot()
+        import pickle
+
+        copy = pickle.loads(blob)
+        copy.changes.take()
+        return copy
+
     def _restore(self, touched: list[Unit]) -> None:
         """Puts the touched units back as stored (the transaction that would have written
         them rolled back)."""

@@ -78,9 +78,8 @@ def unpack(tp: type, p: Params, name: str) -> Any:
 def _plan(ctx: ActionContext, run: Callable[[Callable], Any]) -> dict:
     """`run(api)` on a copy of the model as the caller; the changes and notes it made."""
     from palisade.auditor.fleetspec.apply import ApiCallError, local_api
-    from palisade.auditor.model.cloud_state import CloudState
 
-    copy = CloudState.from_document(ctx.state.to_document())
+    copy = ctx.state if ctx.state_is_copy else ctx.state.copy()
     api = local_api(
         copy,
         ctx.now,
@@ -109,6 +108,7 @@ def _plan(ctx: ActionContext, run: Callable[[Callable], Any]) -> dict:
     writes=False,  # runs on a copy: the model is not changed
     resources=lambda ctx, p: [ctx.arn("ecs", "*", "plan/*")],
     params=("Fleet",),
+    on_copy=True,
 )
 def describe_fleet_plan(ctx: ActionContext, p: Params) -> dict:
     """What `palisade apply` / `import-ecs` would change: the fleet spec applied on a copy of
@@ -127,6 +127,7 @@ def describe_fleet_plan(ctx: ActionContext, p: Params) -> dict:
     writes=False,  # runs on a copy: the model is not changed
     resources=lambda ctx, p: [ctx.arn("ecs", "*", "plan/*")],
     params=("Snapshot",),
+    on_copy=True,
 )
 def describe_sync_plan(ctx: ActionContext, p: Params) -> dict:
     """What one `palisade sync` round would change: the cloud's snapshot made true on a copy

@@ -91,6 +91,40 @@ def test_the_plan_is_what_the_apply_then_does_and_stores_nothing(h):
     assert web["KeyPairName"] == "plan-deploy"
 
 
+def test_a_running_plan_does_not_hold_up_other_calls(h, monkeypatch):
+    # the plan runs on a private copy: the live state is locked only while it is copied, so
+    # a write made while a plan runs goes through at once, and the plan never sees it
+    import threading
+
+    from palisade.auditor.fleetspec import apply as fleet_apply
+
+    started, release = threading.Event(), threading.Event()
+    real = fleet_apply.apply_fleet
+
+    def slow_apply(spec, api, account_id):
+        started.set()
+        assert release.wait(10)
+        return real(spec, api, account_id)
+
+    monkeypatch.setattr(fleet_apply, "apply_fleet", slow_apply)
+    spec = parse_fleet(FLEET)
+    answers: list = []
+    planner = threading.Thread(
+        target=lambda: answers.append(h.ok("DescribeFleetPlan", **pack_params("Fleet", spec)))
+    )
+    planner.start()
+    try:
+        assert started.wait(30)
+        vpc = h.ok("CreateVpc", **R, CidrBlock="10.9.0.0/16", VpcName="made-meanwhile")["VpcId"]
+        assert h.ok("DescribeVpcs", **R, VpcId=vpc)["TotalCount"] == 1
+    finally:
+        release.set()
+        planner.join(30)
+    plan = _result(answers[0])
+    assert plan.changes[:2][1].action == "CreateVpc"  # the plan's own VPC, on its copy
+    assert h.ok("DescribeVpcs", **R, VpcName="plan-prod")["TotalCount"] == 0  # nothing stored
+
+
 def test_a_step_the_caller_may_not_take_fails_the_plan_naming_it(h):
     policy = {
         "Version": "1",
