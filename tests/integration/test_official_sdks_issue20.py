@@ -53,6 +53,20 @@ UBUNTU = "ubuntu_22_04_x64_20G_alibase_20230907.vhd"
 _blocks = iter(range(10, 250))
 
 
+def _vpc_with_vswitch(vpc: VpcClient) -> tuple[int, str, str]:
+    """A new VPC 10.n.0.0/16 with a vSwitch 10.n.1.0/24: (n, VPC id, vSwitch id)."""
+    n = next(_blocks)
+    vpc_id = vpc.create_vpc(
+        vpc_models.CreateVpcRequest(region_id=REGION, cidr_block=f"10.{n}.0.0/16")
+    ).body.vpc_id
+    vsw_id = vpc.create_vswitch(
+        vpc_models.CreateVSwitchRequest(
+            region_id=REGION, vpc_id=vpc_id, zone_id=ZONE, cidr_block=f"10.{n}.1.0/24"
+        )
+    ).body.v_switch_id
+    return n, vpc_id, vsw_id
+
+
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
     proc = start_auditor(tmp_path_factory.mktemp("sdk20") / "auditor")
@@ -209,15 +223,7 @@ def test_tea_permissions_n(cloud, signature):
 def test_tea_tags_vswitch_run_instances_key_pair_id(cloud, signature):
     config = tea_config(cloud, signature)
     vpc, ecs = VpcClient(config), EcsClient(config)
-    n = next(_blocks)
-    vpc_id = vpc.create_vpc(
-        vpc_models.CreateVpcRequest(region_id=REGION, cidr_block=f"10.{n}.0.0/16")
-    ).body.vpc_id
-    vsw_id = vpc.create_vswitch(
-        vpc_models.CreateVSwitchRequest(
-            region_id=REGION, vpc_id=vpc_id, zone_id=ZONE, cidr_block=f"10.{n}.1.0/24"
-        )
-    ).body.v_switch_id
+    n, vpc_id, vsw_id = _vpc_with_vswitch(vpc)
     switches = vpc.describe_vswitches(
         vpc_models.DescribeVSwitchesRequest(region_id=REGION, v_switch_id=vsw_id)
     ).body.v_switches.v_switch
@@ -312,15 +318,7 @@ def test_the_vpc_sdk_tags_vpcs_and_vswitches_through_its_own_product(cloud, sign
     # 2016-04-28), authorised as vpc:*; it tags VPCs and vSwitches, not ECS resources
     config = tea_config(cloud, signature)
     vpc, ram = VpcClient(config), RamClient(config)
-    n = next(_blocks)
-    vpc_id = vpc.create_vpc(
-        vpc_models.CreateVpcRequest(region_id=REGION, cidr_block=f"10.{n}.0.0/16")
-    ).body.vpc_id
-    vsw_id = vpc.create_vswitch(
-        vpc_models.CreateVSwitchRequest(
-            region_id=REGION, vpc_id=vpc_id, zone_id=ZONE, cidr_block=f"10.{n}.1.0/24"
-        )
-    ).body.v_switch_id
+    _n, vpc_id, vsw_id = _vpc_with_vswitch(vpc)
     for kind, ident in (("VPC", vpc_id), ("VSWITCH", vsw_id)):
         vpc.tag_resources(
             vpc_models.TagResourcesRequest(
