@@ -12,8 +12,11 @@ tick); the groups and instances that changed are handed to the listeners (the co
 caches) so nothing else is recompiled.
 
 With `PALISADE_VERIFY_CHANGES=1` (the test suite sets it) every write is checked: the whole
-state read back from the rows must equal the state in memory, unit by unit. A model method that
-changed something without touching its unit fails the test that made it.
+state in memory must equal the stored rows, unit by unit. A model method that changed something
+without touching its unit fails the test that made it. The rows are known without reading them
+all again on every write: a mirror of them is kept from what was loaded, caught up and written
+(the rows of a unit change only so), the units a write stored are read back, and every
+FULL_CHECK_EVERY-th check (and every check of a small state) reads all rows as well.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ def verifying() -> bool:
     return os.environ.get("PALISADE_VERIFY_CHANGES") == "1"
 
 
+FULL_CHECK_EVERY = 25  # checks against the mirror between two that read every row
+SMALL_STATE = 200  # units: a state this small is checked against every row each time
+
+
 class LiveState:
     def __init__(self, store: Database):
         self.store = store
@@ -66,6 +73,9 @@ class LiveState:
         self.state: CloudState | None = None
         self.seq = 0  # the last change the live state holds
         self.listeners: list[Listener] = []
+        # PALISADE_VERIFY_CHANGES: the stored rows as of `seq`, unit by unit (see verify)
+        self._mirror: dict[Unit, dict] | None = None
+        self._checks = 0
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -101,12 +111,13 @@ class LiveState:
     def invalidate(self) -> None:
         """Forget the live state: the next call reloads it whole."""
         with self.lock:
-            self.state, self.seq = None, 0
+            self.state, self.seq, self._mirror = None, 0, None
 
     def _load_all(self, conn: Connection) -> None:
         seq, units = self.rows.load_all(conn)
         self.state = CloudState.from_document(document_from_units(units))
         self.seq = seq
+        self._mirror = dict(units) if verifying() else None
         self._notify(None)
 
     def _apply(self, conn: Connection, units: set[Unit]) -> None:
@@ -114,6 +125,8 @@ class LiveState:
         stored = CloudRows.read_units(conn, units)
         apply_units(self.state, stored, lambda: CloudRows.read_kinds(conn, _RAM_ORDER))
         self.state.changes.take()  # applying is not a change of this process
+        if self._mirror is not None:
+            _mirror_update(self._mirror, stored)
 
     def _notify(self, units: set[Unit] | None) -> None:
         for listener in list(self.listeners):
@@ -138,6 +151,7 @@ class LiveState:
                 self.catch_up()
                 return False
             state.changes.take()
+            self._mirror = None  # read whole at the first check
             self.state, self.seq = state, seq
             self._notify(None)
             return True
@@ -148,6 +162,7 @@ class LiveState:
         restores the touched units as stored and is raised; a conflict is `StateConflict`."""
         with self.lock:
             touched: list[Unit] = []
+            checked: dict[Unit, dict] | None = None
             try:
                 with self.rows.transaction() as conn:
                     if not self.catch_up(conn):
@@ -158,6 +173,7 @@ class LiveState:
                     result = change(conn, state)
                     touched = state.changes.take()
                     seq = self.seq
+                    updates: dict[Unit, dict | None] = {}
                     if touched:
                         updates = {u: unit_body(state, u) for u in touched}
                         seq = self.rows.write(conn, updates, at_ms())
@@ -167,7 +183,7 @@ class LiveState:
                                 {"channel": CHANNEL, "seq": str(seq)},
                             )
                     if verifying():  # before the commit, under the lock: same version; also
-                        self.verify(conn)  # when nothing was touched (was nothing changed?)
+                        checked = self._check(conn, updates)  # when nothing was touched
             except IntegrityError as exc:
                 self._restore(touched)
                 raise StateConflict(str(exc.orig)[:200]) from None
@@ -175,6 +191,7 @@ class LiveState:
                 self._restore(touched)
                 raise
             self.seq = seq
+            self._mirror = checked  # committed: the rows are what was checked
             if touched:
                 self._notify(set(touched))
             return result
@@ -270,18 +287,57 @@ class LiveState:
     # -- checking ------------------------------------------------------------------------------
 
     def verify(self, conn: Connection | None = None) -> None:
-        """The whole state in memory equals the rows, unit by unit (PALISADE_VERIFY_CHANGES):
-        inside a write's transaction (`conn`), before it commits, so that no other replica's
-        change can come in between."""
+        """The whole state in memory equals the rows, unit by unit, every row read (inside a
+        write's transaction, `conn`, no other replica's change can come in between)."""
         assert self.state is not None
         if conn is None:
             with self.rows.snapshot() as own:
                 return self.verify(own)
         stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
+        _compare(stored, units_from_document(self.state.to_document()), "not stored (not touched)")
+        return None
+
+    def _check(self, conn: Connection, updates: dict[Unit, dict | None]) -> dict[Unit, dict]:
+        """PALISADE_VERIFY_CHANGES, inside a write's transaction before it commits: what the
+        write stored reads back as written, and the whole state in memory equals the rows,
+        known from the mirror (every row read when there is no mirror, for a small state, and
+        every FULL_CHECK_EVERY-th time). Returns the rows as of this write (the next mirror)."""
+        assert self.state is not None
         live = units_from_document(self.state.to_document())
-        wrong = sorted(u for u in stored.keys() | live.keys() if stored.get(u) != live.get(u))
-        if wrong:
-            raise UntouchedChange(f"changed but not stored (not touched): {wrong[:10]}")
+        back = CloudRows.read_units(conn, updates)
+        _compare(back, updates, "read back otherwise than written")
+        self._checks += 1
+        full = (
+            self._mirror is None
+            or len(self._mirror) < SMALL_STATE
+            or self._checks % FULL_CHECK_EVERY == 0
+        )
+        if full:
+            stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
+            if self._mirror is not None:  # the mirror itself is checked too
+                expected = dict(self._mirror)
+                _mirror_update(expected, updates)
+                _compare(stored, expected, "the mirror of the rows is wrong")
+        else:
+            assert self._mirror is not None
+            stored = dict(self._mirror)
+            _mirror_update(stored, updates)
+        _compare(stored, live, "changed but not stored (not touched)")
+        return stored
+
+
+def _mirror_update(mirror: dict[Unit, dict], stored: dict[Unit, dict | None]) -> None:
+    for unit, body in stored.items():
+        if body is None:
+            mirror.pop(unit, None)
+        else:
+            mirror[unit] = body
+
+
+def _compare(stored: dict, live: dict, what: str) -> None:
+    wrong = sorted(u for u in stored.keys() | live.keys() if stored.get(u) != live.get(u))
+    if wrong:
+        raise UntouchedChange(f"{what}: {wrong[:10]}")
 
 
 CHANNEL = "palisade_cloud"  # the NOTIFY channel a committed change is announced on
