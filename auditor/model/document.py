@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import keyword
 import types
 import typing
 from datetime import date, datetime
@@ -39,27 +40,64 @@ _SCALARS = (bool, int, float, str, type(None))
 
 
 def encode(value: object) -> object:
+    """`value` as JSON data: dataclasses as objects of their init fields, enums by value,
+    dates in ISO-8601, sets sorted. One encoder per class, made at its first value (the
+    checks a generic walk makes on every value, made once)."""
     cls = type(value)
+    enc = _ENCODERS.get(cls)
+    if enc is None:
+        enc = _ENCODERS[cls] = _encoder_for(cls)
+    return enc(value)
+
+
+_ENCODERS: dict[type, typing.Callable[[typing.Any], object]] = {}
+
+
+def _identity(value: object) -> object:
+    return value
+
+
+_PLAIN = frozenset(_SCALARS)
+
+
+def _dataclass_encoder(cls: type, names: tuple[str, ...]) -> typing.Callable[[typing.Any], object]:
+    """An encoder written out for the class's fields, as `dataclasses` writes its __init__:
+    a field holding a plain value (most do) is taken as it is, without a call."""
+    if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names):
+        return lambda value: {name: encode(getattr(value, name)) for name in names}
+    lines = [f"    v{i} = value.{name}" for i, name in enumerate(names)]
+    items = ", ".join(
+        f"{name!r}: v{i} if type(v{i}) in plain else encode(v{i})" for i, name in enumerate(names)
+    )
+    source = "def encode_fields(value):\n" + "\n".join(lines) + f"\n    return {{{items}}}\n"
+    scope: dict[str, object] = {"plain": _PLAIN, "encode": encode}
+    exec(compile(source, f"<encoder of {cls.__qualname__}>", "exec"), scope)
+    return typing.cast(typing.Callable[[typing.Any], object], scope["encode_fields"])
+
+
+def _encoder_for(cls: type) -> typing.Callable[[typing.Any], object]:
     if cls in _SCALARS:
-        return value
-    names = _init_fields(cls)  # type: ignore[arg-type]
+        return _identity
+    names = _init_fields(cls)
     if names is not None:
-        return {name: encode(getattr(value, name)) for name in names}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((encode(v) for v in value), key=repr)
-    if isinstance(value, dict):
-        return {str(k): encode(v) for k, v in value.items()}
-    raise DocumentError(f"cannot encode {type(value).__name__}")
+        return _dataclass_encoder(cls, names)
+    if issubclass(cls, enum.Enum):
+        return lambda value: value.value
+    if issubclass(cls, (bool, int, float, str)):
+        return _identity
+    if issubclass(cls, date):  # datetime too
+        return lambda value: value.isoformat()
+    if issubclass(cls, (list, tuple)):
+        return lambda value: [encode(v) for v in value]
+    if issubclass(cls, (set, frozenset)):
+        return lambda value: sorted((encode(v) for v in value), key=repr)
+    if issubclass(cls, dict):
+        return lambda value: {str(k): encode(v) for k, v in value.items()}
+
+    def cannot(value: object) -> object:
+        raise DocumentError(f"cannot encode {cls.__name__}")
+
+    return cannot
 
 
 _T = typing.TypeVar("_T")

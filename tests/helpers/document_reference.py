@@ -1,6 +1,6 @@
-"""The generic walk model/document.py decoded documents with before its decoders were compiled
-per type, verbatim (type hints cached per class, as it did): the oracle of
-tests/unit/auditor/model/test_document_decoder.py and the baseline of
+"""The generic walks model/document.py encoded and decoded documents with before its encoders and
+decoders were made per class, verbatim (type hints and fields cached per class, as it did): the
+oracle of tests/unit/auditor/model/test_document_decoder.py and the baseline of
 benchmarks/state_load.py."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import types
 import typing
 from datetime import date, datetime
 
-from palisade.auditor.model.document import DocumentError, _hints
+from palisade.auditor.model.document import _SCALARS, DocumentError, _hints, _init_fields
 
 
 def reference(tp: object, data: object, where: str = "$") -> object:
@@ -82,3 +82,27 @@ def reference(tp: object, data: object, where: str = "$") -> object:
                 raise DocumentError(f"{where}: expected {tp.__name__}, got {type(data).__name__}")
             return data
     raise DocumentError(f"{where}: unsupported type {tp!r}")
+
+
+def reference_encode(value: object) -> object:
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    names = _init_fields(cls)  # type: ignore[arg-type]
+    if names is not None:
+        return {name: reference_encode(getattr(value, name)) for name in names}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [reference_encode(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((reference_encode(v) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {str(k): reference_encode(v) for k, v in value.items()}
+    raise DocumentError(f"cannot encode {type(value).__name__}")

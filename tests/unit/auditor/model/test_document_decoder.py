@@ -1,6 +1,7 @@
 """The decoders compiled per type (model/document.py) against the generic walk they replaced
-(kept here as the oracle): on any JSON-like value and any of the model's kinds of type, the
-same value back, or the same error message with the same path."""
+(tests/helpers/document_reference.py, the oracle): on any JSON-like value and any of the
+model's kinds of type, the same value back, or the same error message with the same path; and
+the encoders made per class write what the old walk wrote."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from datetime import date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palisade.auditor.model.document import DocumentError, decode
-from tests.helpers.document_reference import reference
+from palisade.auditor.model.document import DocumentError, decode, encode
+from tests.helpers.document_reference import reference, reference_encode
 
 
 class Color(enum.Enum):
@@ -169,3 +170,12 @@ def test_on_documents_of_the_type_and_one_value_off(data):
     assert outcome(decode, tp, doc)[0] == "ok"
     wrong = mutated(doc, data.draw(st.randoms(use_true_random=False)), data.draw(SCALARS))
     assert outcome(decode, tp, wrong) == outcome(reference, tp, wrong)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_encoders_write_what_the_old_walk_wrote(data):
+    tp = data.draw(st.sampled_from(TYPES))
+    value = decode(tp, data.draw(valid(tp)))
+    assert encode(value) == reference_encode(value)
+    assert repr(encode(value)) == repr(reference_encode(value))  # same key order, same types
