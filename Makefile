@@ -30,8 +30,11 @@ stop: $(STAMP)
 	@$(VENV)/bin/palisade --data-dir $(DATA) down
 
 # Lint first (seconds), then every test; in CI (CI=true) no test may skip for a missing binary.
+# PYTEST_WORKERS processes share the tests, a file to a process (its module fixtures built once);
+# PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) system-deps lint
-	$(PY) -m pytest -q --durations=15 tests
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=15 tests
 
 # The pure tests: no database server, no root, no browser, no real processes (about a minute).
 test-fast: $(STAMP)
