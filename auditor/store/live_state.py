@@ -73,7 +73,7 @@ class LiveState:
         self.state: CloudState | None = None
         self.seq = 0  # the last change the live state holds
         self.listeners: list[Listener] = []
-        # PALISADE_VERIFY_CHANGES: the stored rows as of `seq`, unit by unit (see verify)
+        # PALISADE_VERIFY_CHANGES: the stored rows as of `seq`, unit by unit (see _check)
         self._mirror: dict[Unit, dict] | None = None
         self._checks = 0
 
@@ -226,11 +226,7 @@ class LiveState:
                 raise StateConflict("no state yet")
             assert self.state is not None
             blob = self.state.snapshot()
-        import pickle
-
-        copy = pickle.loads(blob)
-        copy.changes.take()
-        return copy
+        return CloudState.from_snapshot(blob)
 
     def _restore(self, touched: list[Unit]) -> None:
         """Puts the touched units back as stored (the transaction that would have written
@@ -285,17 +281,6 @@ class LiveState:
         return thread
 
     # -- checking ------------------------------------------------------------------------------
-
-    def verify(self, conn: Connection | None = None) -> None:
-        """The whole state in memory equals the rows, unit by unit, every row read (inside a
-        write's transaction, `conn`, no other replica's change can come in between)."""
-        assert self.state is not None
-        if conn is None:
-            with self.rows.snapshot() as own:
-                return self.verify(own)
-        stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
-        _compare(stored, units_from_document(self.state.to_document()), "not stored (not touched)")
-        return None
 
     def _check(self, conn: Connection, updates: dict[Unit, dict | None]) -> dict[Unit, dict]:
         """PALISADE_VERIFY_CHANGES, inside a write's transaction before it commits: what the
