@@ -292,21 +292,16 @@ class LiveState:
         back = CloudRows.read_units(conn, updates)
         _compare(back, updates, "read back otherwise than written")
         self._checks += 1
-        full = (
-            self._mirror is None
-            or len(self._mirror) < SMALL_STATE
-            or self._checks % FULL_CHECK_EVERY == 0
-        )
-        if full:
+        expected = None  # the rows as the mirror and this write say they are
+        if self._mirror is not None:
+            expected = dict(self._mirror)
+            _mirror_update(expected, updates)
+        if expected is None or len(expected) < SMALL_STATE or self._checks % FULL_CHECK_EVERY == 0:
             stored = dict(CloudRows.read_kinds(conn, LOAD_ORDER))
-            if self._mirror is not None:  # the mirror itself is checked too
-                expected = dict(self._mirror)
-                _mirror_update(expected, updates)
+            if expected is not None:  # the mirror itself is checked too
                 _compare(stored, expected, "the mirror of the rows is wrong")
         else:
-            assert self._mirror is not None
-            stored = dict(self._mirror)
-            _mirror_update(stored, updates)
+            stored = expected
         _compare(stored, live, "changed but not stored (not touched)")
         return stored
 
